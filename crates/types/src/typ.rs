@@ -1,0 +1,150 @@
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+
+use crate::Error;
+
+/// An OCM type: `Name` or `Name/Version`.
+///
+/// Serialised as a string. Decoding also accepts an object `{"type":"Name/Version"}` in place of
+/// the string, as Go's decoder does. The version is not validated, like in Go.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Type {
+    name: String,
+    version: Option<String>,
+}
+
+impl Type {
+    /// A type from its parts. Returns an error when `name` is empty.
+    pub fn new(name: impl Into<String>, version: Option<&str>) -> Result<Self, Error> {
+        let name = name.into();
+        if name.is_empty() {
+            return Err(Error::MissingTypeName(String::new()));
+        }
+        Ok(Self {
+            name,
+            version: version.filter(|v| !v.is_empty()).map(str::to_owned),
+        })
+    }
+
+    /// The name part (`OCIRepository` in `OCIRepository/v1`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The version part, if any (`v1` in `OCIRepository/v1`).
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+}
+
+impl FromStr for Type {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let mut parts = s.split('/');
+        let name = parts.next().unwrap_or_default();
+        let version = parts.next();
+        if parts.next().is_some() {
+            return Err(Error::TooManySegments(s.to_owned()));
+        }
+        if name.is_empty() {
+            return Err(Error::MissingTypeName(s.to_owned()));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            version: version.filter(|v| !v.is_empty()).map(str::to_owned),
+        })
+    }
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.version {
+            Some(v) => write!(f, "{}/{v}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+impl Serialize for Type {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Type {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Str(String),
+            Obj {
+                #[serde(rename = "type")]
+                typ: String,
+            },
+        }
+        let s = match Wire::deserialize(d)? {
+            Wire::Str(s) | Wire::Obj { typ: s } => s,
+        };
+        s.parse().map_err(de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_and_formats() {
+        let t: Type = "OCIRepository/v1".parse().unwrap();
+        assert_eq!((t.name(), t.version()), ("OCIRepository", Some("v1")));
+        assert_eq!(t.to_string(), "OCIRepository/v1");
+        let t: Type = "Dummy".parse().unwrap();
+        assert_eq!((t.name(), t.version()), ("Dummy", None));
+        assert_eq!(t.to_string(), "Dummy");
+    }
+
+    #[test]
+    fn rejects_like_go() {
+        assert_eq!(
+            "a/b/c".parse::<Type>().unwrap_err().to_string(),
+            r#"invalid type "a/b/c", too many segments"#
+        );
+        assert_eq!(
+            "".parse::<Type>().unwrap_err().to_string(),
+            r#"invalid type "", missing name"#
+        );
+        assert!("/v1".parse::<Type>().is_err());
+        assert!(Type::new("", Some("v1")).is_err());
+    }
+
+    #[test]
+    fn serde_accepts_string_and_object() {
+        let t: Type = serde_json::from_str(r#""A/v1""#).unwrap();
+        assert_eq!(t.to_string(), "A/v1");
+        let t: Type = serde_json::from_str(r#"{"type":"A/v1"}"#).unwrap();
+        assert_eq!(t.to_string(), "A/v1");
+        assert_eq!(serde_json::to_string(&t).unwrap(), r#""A/v1""#);
+        assert!(serde_json::from_str::<Type>(r#""""#).is_err());
+        assert!(serde_json::from_str::<Type>("1").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn roundtrip(name in "[A-Za-z0-9][A-Za-z0-9.]{0,20}", version in proptest::option::of("v[0-9]{1,3}")) {
+            let t = Type::new(name.clone(), version.as_deref()).unwrap();
+            let back: Type = t.to_string().parse().unwrap();
+            prop_assert_eq!(&back, &t);
+            let json = serde_json::to_string(&t).unwrap();
+            let back: Type = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(back, t);
+        }
+
+        #[test]
+        fn parse_never_panics(s in ".{0,40}") {
+            let _ = s.parse::<Type>();
+        }
+    }
+}
