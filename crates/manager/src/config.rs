@@ -1,0 +1,76 @@
+use std::time::Duration;
+
+use ocm_plugin_types::{ConnectionType, Raw};
+
+/// How [`PluginManager::register_plugins`](crate::PluginManager::register_plugins) treats a
+/// directory.
+#[derive(Debug, Clone)]
+pub struct RegistrationOptions {
+    /// Idle time after which a plugin stops itself; it is restarted on the next use.
+    /// `None` lets the plugin choose (Go plugins: 1 h). Default: 1 h, as the Go manager sends.
+    pub idle_timeout: Option<Duration>,
+    /// Configuration entries offered to plugins (the `configurations` of a
+    /// `generic.config.ocm.software/v1` document; see [`flatten_generic_config`]). `None`: no
+    /// configuration, and plugins that declare config types get a warning in the report. `Some`:
+    /// a plugin that declares config types and matches none of them is rejected, as in Go.
+    pub configuration: Option<Vec<Raw>>,
+    /// Deadline for one `capabilities` run.
+    pub capabilities_timeout: Duration,
+    /// Deadline from spawn to a healthy plugin.
+    pub start_timeout: Duration,
+    /// How long a plugin may take to exit after SIGTERM before it is killed.
+    pub stop_grace: Duration,
+    /// Force a transport instead of probing for Unix domain socket support.
+    pub connection: Option<ConnectionType>,
+}
+
+impl Default for RegistrationOptions {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Some(Duration::from_secs(3600)),
+            configuration: None,
+            capabilities_timeout: Duration::from_secs(10),
+            start_timeout: Duration::from_secs(30),
+            stop_grace: Duration::from_secs(5),
+            connection: None,
+        }
+    }
+}
+
+/// The configuration entries of a config document: a `generic.config.ocm.software/v1` document
+/// yields its `configurations` (nested generic documents are flattened); any other typed object
+/// is one entry.
+pub fn flatten_generic_config(document: &Raw) -> Vec<Raw> {
+    let is_generic = document
+        .type_()
+        .is_some_and(|t| t.name() == "generic.config.ocm.software");
+    if !is_generic {
+        return vec![document.clone()];
+    }
+    document
+        .get("configurations")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| Raw::new(v.clone()).ok())
+        .flat_map(|entry| flatten_generic_config(&entry))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattens_nested_generic_configs() {
+        let doc = Raw::from_json(
+            r#"{"type":"generic.config.ocm.software/v1","configurations":[{"type":"custom.config/v1","maximumNumberOfPotatoes":"100"},{"type":"generic.config.ocm.software/v1","configurations":[{"type":"other/v1"}]}]}"#,
+        )
+        .unwrap();
+        let entries = flatten_generic_config(&doc);
+        let types: Vec<String> = entries.iter().map(|e| e.type_().unwrap().to_string()).collect();
+        assert_eq!(types, ["custom.config/v1", "other/v1"]);
+        let single = Raw::from_json(r#"{"type":"custom.config/v1"}"#).unwrap();
+        assert_eq!(flatten_generic_config(&single).len(), 1);
+    }
+}

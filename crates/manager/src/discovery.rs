@@ -1,0 +1,195 @@
+//! Finding plugin candidates in a directory (spec §1, with the executable check and per-file
+//! isolation that Go lacks).
+
+use std::{
+    collections::HashMap,
+    fs,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+};
+
+use crate::{Candidate, Error, Outcome, Result};
+
+/// A candidate that passed the file checks, or the reason it did not.
+pub(crate) fn discover(dir: &Path) -> Result<Vec<Candidate>> {
+    let meta = match fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::DirectoryNotFound(dir.to_owned()));
+        }
+        Err(source) => {
+            return Err(Error::Discovery {
+                path: dir.to_owned(),
+                source,
+            });
+        }
+    };
+    let mut out = Vec::new();
+    if meta.is_dir() {
+        walk(dir, &mut out).map_err(|source| Error::Discovery {
+            path: dir.to_owned(),
+            source,
+        })?;
+    } else {
+        // A single plugin path works too.
+        out.push(check_file(dir.to_owned()));
+    }
+    let mut seen: HashMap<String, PathBuf> = HashMap::new();
+    for c in &mut out {
+        if !is_pending(c) {
+            continue;
+        }
+        if let Some(first) = seen.get(&c.id) {
+            c.outcome = Outcome::Rejected(format!(
+                "duplicate plugin id {:?}: already used by {}",
+                c.id,
+                first.display()
+            ));
+        } else {
+            seen.insert(c.id.clone(), c.path.clone());
+        }
+    }
+    // Rejected files count as found: the report says why they could not be used.
+    if !out.iter().any(|c| is_pending(c) || matches!(c.outcome, Outcome::Rejected(_))) {
+        return Err(Error::NoPluginsFound(dir.to_owned()));
+    }
+    Ok(out)
+}
+
+/// Depth-first, entries in lexical order, like Go's `filepath.Walk`. A subdirectory that cannot
+/// be read becomes a rejected candidate instead of aborting the walk.
+fn walk(dir: &Path, out: &mut Vec<Candidate>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let Ok(lmeta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if lmeta.is_dir() {
+            if let Err(e) = walk(&path, out) {
+                out.push(candidate(path, Outcome::Rejected(format!("cannot read directory: {e}"))));
+            }
+        } else if lmeta.file_type().is_symlink() && path.is_dir() {
+            out.push(candidate(
+                path,
+                Outcome::Skipped("symbolic link to a directory is not followed".into()),
+            ));
+        } else {
+            out.push(check_file(path));
+        }
+    }
+    Ok(())
+}
+
+fn candidate(path: PathBuf, outcome: Outcome) -> Candidate {
+    let id = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Candidate { path, id, outcome }
+}
+
+/// The naming rule of Go (a name with any `.` has an extension and is skipped, dot-files
+/// included), then our checks: a regular file (symlinks followed) with an executable bit.
+fn check_file(path: PathBuf) -> Candidate {
+    let c = candidate(path, Outcome::Skipped(String::new()));
+    let outcome = if c.id.contains('.') {
+        Outcome::Skipped("the name has an extension".into())
+    } else {
+        match fs::metadata(&c.path) {
+            Err(e) => Outcome::Rejected(format!("cannot stat: {e}")),
+            Ok(m) if !m.is_file() => Outcome::Rejected("not a regular file".into()),
+            Ok(m) if m.permissions().mode() & 0o111 == 0 => {
+                Outcome::Rejected("not executable (no execute permission bit set)".into())
+            }
+            // Registration decides the final outcome; `Skipped("")` marks "still a candidate".
+            Ok(_) => return c,
+        }
+    };
+    Candidate { outcome, ..c }
+}
+
+/// Whether a candidate is still in the running after the file checks.
+pub(crate) fn is_pending(c: &Candidate) -> bool {
+    matches!(&c.outcome, Outcome::Skipped(s) if s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn touch(path: &Path, mode: u32) {
+        fs::write(path, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn applies_naming_and_file_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        touch(&d.join("b-plugin"), 0o755);
+        touch(&d.join("a.sh"), 0o755);
+        touch(&d.join(".hidden"), 0o755);
+        touch(&d.join("LICENSE"), 0o644);
+        fs::create_dir(d.join("sub")).unwrap();
+        touch(&d.join("sub/a-plugin"), 0o755);
+        touch(&d.join("sub/b-plugin"), 0o755);
+        symlink(d.join("sub"), d.join("linkdir")).unwrap();
+        symlink(d.join("b-plugin"), d.join("c-link")).unwrap();
+
+        let found = discover(d).unwrap();
+        let summary: Vec<(String, String)> = found
+            .iter()
+            .map(|c| {
+                let rel = c.path.strip_prefix(d).unwrap().display().to_string();
+                let o = if is_pending(c) {
+                    "pending".to_owned()
+                } else {
+                    match &c.outcome {
+                        Outcome::Skipped(s) => format!("skipped: {s}"),
+                        Outcome::Rejected(s) => format!("rejected: {s}"),
+                        Outcome::Registered { .. } => unreachable!(),
+                    }
+                };
+                (rel, o)
+            })
+            .collect();
+        let expect = [
+            (".hidden", "skipped: the name has an extension"),
+            ("LICENSE", "rejected: not executable (no execute permission bit set)"),
+            ("a.sh", "skipped: the name has an extension"),
+            ("b-plugin", "pending"),
+            ("c-link", "pending"),
+            ("linkdir", "skipped: symbolic link to a directory is not followed"),
+            ("sub/a-plugin", "pending"),
+        ];
+        for (i, (p, o)) in expect.iter().enumerate() {
+            assert_eq!(summary[i].0, *p);
+            assert_eq!(summary[i].1, *o, "{p}");
+        }
+        assert_eq!(summary[7].0, "sub/b-plugin");
+        assert!(summary[7].1.starts_with("rejected: duplicate plugin id \"b-plugin\""), "{}", summary[7].1);
+    }
+
+    #[test]
+    fn missing_and_empty_directories_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(discover(&dir.path().join("nope")), Err(Error::DirectoryNotFound(_))));
+        assert!(matches!(discover(dir.path()), Err(Error::NoPluginsFound(_))));
+        touch(&dir.path().join("x.txt"), 0o755);
+        assert!(matches!(discover(dir.path()), Err(Error::NoPluginsFound(_))));
+    }
+
+    #[test]
+    fn a_single_file_is_a_candidate() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("solo");
+        touch(&p, 0o755);
+        let found = discover(&p).unwrap();
+        assert_eq!(found.len(), 1);
+        assert!(is_pending(&found[0]));
+    }
+}

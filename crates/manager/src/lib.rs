@@ -1,0 +1,52 @@
+//! The OCM plugin manager, the entry point for host integrators.
+//!
+//! [`PluginManager::register_plugins`] walks a plugin directory, runs every candidate's
+//! `capabilities` subcommand concurrently, and registers what each declared in the
+//! per-capability registries. Nothing is started yet: a plugin process is spawned on the first
+//! request for one of its types, supervised (a crashed or idled-out plugin is restarted on the
+//! next use) and stopped by [`PluginManager::shutdown`], which also removes every temporary file
+//! the manager and its plugins created.
+//!
+//! One bad plugin never prevents the others from registering: each candidate's outcome is in
+//! the returned [`RegistrationReport`].
+//!
+//! # Example
+//!
+//! ```no_run
+//! use ocm_plugin_manager::{PluginManager, RegistrationOptions};
+//! use ocm_plugin_contracts::component_version_repository::v1::GetComponentVersionRequest;
+//! use ocm_plugin_types::{Credentials, Raw};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let manager = PluginManager::new()?;
+//! let report = manager.register_plugins("/usr/lib/ocm/plugins", RegistrationOptions::default()).await?;
+//! for rejected in report.rejected() {
+//!     eprintln!("{}: {}", rejected.path.display(), rejected.outcome);
+//! }
+//!
+//! let spec = Raw::from_json(r#"{"type":"DirectoryRepository/v1","path":"/srv/ocm"}"#)?;
+//! let repo = manager.component_version_repositories().get(&spec).await?; // starts the plugin
+//! let descriptor = repo
+//!     .get_component_version(
+//!         GetComponentVersionRequest { repository: None, name: "acme.org/app".into(), version: "1.0.0".into() },
+//!         &Credentials::new(),
+//!     )
+//!     .await?;
+//! println!("{}", descriptor.component.provider);
+//! manager.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod discovery;
+mod error;
+mod manager;
+mod report;
+
+pub use config::{RegistrationOptions, flatten_generic_config};
+pub use error::{Error, Result};
+pub use manager::PluginManager;
+pub use report::{Candidate, Outcome, RegistrationReport};
+
+pub use ocm_plugin_registries as registries;
+pub use ocm_plugin_runtime as runtime;

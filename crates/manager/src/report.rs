@@ -1,0 +1,73 @@
+use std::{fmt, path::PathBuf};
+
+use ocm_plugin_types::PluginCapabilities;
+
+/// What happened to each file found in a plugin directory.
+#[derive(Debug, Clone, Default)]
+pub struct RegistrationReport {
+    /// Every file looked at, in discovery order.
+    pub candidates: Vec<Candidate>,
+}
+
+impl RegistrationReport {
+    /// Plugins that were registered.
+    pub fn registered(&self) -> impl Iterator<Item = &Candidate> {
+        self.candidates
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Registered { .. }))
+    }
+
+    /// Candidates that were rejected, with the reason.
+    pub fn rejected(&self) -> impl Iterator<Item = &Candidate> {
+        self.candidates
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Rejected(_)))
+    }
+}
+
+/// One file of a plugin directory.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Plugin id: the file name.
+    pub id: String,
+    /// What became of it.
+    pub outcome: Outcome,
+}
+
+/// The fate of a [`Candidate`].
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Registered; started on first use.
+    Registered {
+        /// What it declared.
+        capabilities: PluginCapabilities,
+        /// Things worth knowing that did not prevent registration.
+        warnings: Vec<String>,
+    },
+    /// Not a plugin by the naming rule (the name has an extension), or not followed.
+    Skipped(String),
+    /// Looked like a plugin but could not be registered.
+    Rejected(String),
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Registered { capabilities, .. } => {
+                let kinds: Vec<String> = capabilities
+                    .capabilities
+                    .iter()
+                    .map(|c| {
+                        let types: Vec<String> = c.types.iter().map(|t| t.typ.to_string()).collect();
+                        format!("{} [{}]", c.kind, types.join(", "))
+                    })
+                    .collect();
+                write!(f, "registered: {}", kinds.join("; "))
+            }
+            Self::Skipped(why) => write!(f, "skipped: {why}"),
+            Self::Rejected(why) => write!(f, "rejected: {why}"),
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! The pooled HTTP/1.1 client to one plugin, and the connector that dials its socket or port.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderValue};
+use http::{Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use ocm_plugin_endpoints::{AUTHORIZATION, Auth, Route, builtin};
+use ocm_plugin_types::Credentials;
+use serde::de::DeserializeOwned;
+use tokio::net::{TcpStream, UnixStream};
+
+use crate::error::render_chain;
+use crate::{Endpoint, Error, Result};
+
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// Pooled HTTP/1.1 client to one plugin process.
+///
+/// Requests follow the Go manager's conventions (spec §4.7, §4.8) so that Go-SDK plugins accept
+/// them, and connections are kept alive and reused: a new connection per call costs more than
+/// the call itself. Cloning is cheap and clones share the pool.
+#[derive(Clone)]
+pub struct PluginClient {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    plugin_id: String,
+    endpoint: Endpoint,
+    /// `http://unix` for sockets (so `Host: unix`, as Go sends), `http://host:port` for TCP.
+    base: String,
+    /// The `Host` header, written first like Go does.
+    host: HeaderValue,
+    http: Client<Connector, Full<Bytes>>,
+}
+
+impl std::fmt::Debug for PluginClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginClient")
+            .field("plugin_id", &self.inner.plugin_id)
+            .field("endpoint", &self.inner.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PluginClient {
+    /// A client for the plugin listening at `endpoint`. No connection is made until the first
+    /// call.
+    pub fn new(plugin_id: impl Into<String>, endpoint: Endpoint) -> Self {
+        let authority = match &endpoint {
+            Endpoint::Unix(_) => "unix",
+            Endpoint::Tcp(addr) => addr.as_str(),
+        };
+        let base = format!("http://{authority}");
+        // A Tcp endpoint is validated `host:port`; the fallback is never used in practice.
+        let host = HeaderValue::from_str(authority).unwrap_or(HeaderValue::from_static("unix"));
+        let connector = Connector {
+            endpoint: Arc::new(endpoint.clone()),
+        };
+        let http = Client::builder(TokioExecutor::new())
+            // Go writes canonical header names; some hand-written plugins compare bytes.
+            .http1_title_case_headers(true)
+            .pool_max_idle_per_host(64)
+            .build(connector);
+        Self {
+            inner: Arc::new(ClientInner {
+                plugin_id: plugin_id.into(),
+                endpoint,
+                base,
+                host,
+                http,
+            }),
+        }
+    }
+
+    /// Where the plugin listens.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    /// The display id used in errors and logs.
+    pub fn plugin_id(&self) -> &str {
+        &self.inner.plugin_id
+    }
+
+    /// `true` if both handles share one connection pool (one is a clone of the other).
+    pub fn same_as(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Sends one request for `route` and returns the body of a `200` answer (possibly empty).
+    ///
+    /// The URI is `route.uri(query)` (keys sorted, Go encoding); `Content-Type` and `Accept` are
+    /// `application/json` on every request, even a GET, as Go sends them; `Authorization`
+    /// carries the credentials as compact JSON with sorted keys (`{}` when there are none) on
+    /// every route whose [`Auth`] is not `None`. Any status but 200 is an [`Error::Status`]
+    /// carrying the text body.
+    pub async fn call(
+        &self,
+        route: &Route,
+        query: &[(&str, &str)],
+        credentials: Option<&Credentials>,
+        body: Option<Vec<u8>>,
+    ) -> Result<Bytes> {
+        self.call_bytes(route, query, credentials, body.map(Bytes::from))
+            .await
+    }
+
+    /// [`call`](Self::call), then decodes the first JSON value of the body (trailing data is
+    /// ignored, like Go's streaming decoder). An empty `200` body is [`Error::EmptyBody`].
+    pub async fn call_json<T: DeserializeOwned>(
+        &self,
+        route: &Route,
+        query: &[(&str, &str)],
+        credentials: Option<&Credentials>,
+        body: Option<Vec<u8>>,
+    ) -> Result<T> {
+        let bytes = self.call(route, query, credentials, body).await?;
+        self.decode(route, &bytes)
+    }
+
+    /// `GET /healthz`; only `200` counts as healthy (the Go manager accepted any status, W13).
+    pub async fn health(&self) -> Result<()> {
+        self.call_bytes(&builtin::HEALTHZ, &[], None, None)
+            .await
+            .map(drop)
+    }
+
+    pub(crate) fn decode<T: DeserializeOwned>(&self, route: &Route, bytes: &[u8]) -> Result<T> {
+        match serde_json::Deserializer::from_slice(bytes)
+            .into_iter::<T>()
+            .next()
+        {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(cause)) => Err(Error::Decode {
+                plugin_id: self.inner.plugin_id.clone(),
+                operation: route.operation.to_owned(),
+                cause,
+            }),
+            None => Err(Error::EmptyBody {
+                plugin_id: self.inner.plugin_id.clone(),
+                operation: route.operation.to_owned(),
+            }),
+        }
+    }
+
+    /// [`call`](Self::call) with a shareable body, so that a retry does not copy it.
+    pub(crate) async fn call_bytes(
+        &self,
+        route: &Route,
+        query: &[(&str, &str)],
+        credentials: Option<&Credentials>,
+        body: Option<Bytes>,
+    ) -> Result<Bytes> {
+        let inner = &*self.inner;
+        let transport = |message: String| Error::Transport {
+            plugin_id: inner.plugin_id.clone(),
+            operation: route.operation.to_owned(),
+            message,
+        };
+        let uri = format!("{}{}", inner.base, route.uri(query));
+        let mut builder = Request::builder()
+            .method(route.method.clone())
+            .uri(&uri)
+            .header(HOST, inner.host.clone())
+            .header(ACCEPT, APPLICATION_JSON);
+        if route.auth != Auth::None {
+            let json = match credentials {
+                Some(c) => serde_json::to_vec(c).map_err(|e| transport(e.to_string()))?,
+                None => b"{}".to_vec(),
+            };
+            // from_bytes, not from_str: credentials may hold non-ASCII UTF-8, which Go sends raw.
+            // serde_json escapes every control character, so this cannot fail in practice.
+            let value = HeaderValue::from_bytes(&json)
+                .map_err(|e| transport(format!("invalid Authorization header: {e}")))?;
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        let request = builder
+            .header(CONTENT_TYPE, APPLICATION_JSON)
+            .body(Full::new(body.unwrap_or_default()))
+            .map_err(|e| transport(format!("invalid request {uri}: {e}")))?;
+
+        let response = inner.http.request(request).await.map_err(|e| {
+            let message = render_chain(&e);
+            if e.is_connect() {
+                Error::Connect {
+                    plugin_id: inner.plugin_id.clone(),
+                    operation: route.operation.to_owned(),
+                    message,
+                }
+            } else {
+                transport(message)
+            }
+        })?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| transport(format!("reading response body: {}", render_chain(&e))))?
+            .to_bytes();
+        if status != StatusCode::OK {
+            return Err(Error::Status {
+                plugin_id: inner.plugin_id.clone(),
+                operation: route.operation.to_owned(),
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+/// Dials the plugin's endpoint; the request URI is ignored (it only carries `Host`).
+#[derive(Clone)]
+struct Connector {
+    endpoint: Arc<Endpoint>,
+}
+
+type ConnectFuture = Pin<Box<dyn Future<Output = io::Result<PluginStream>> + Send>>;
+
+impl tower::Service<Uri> for Connector {
+    type Response = PluginStream;
+    type Error = io::Error;
+    // hyper-util requires an Unpin future.
+    type Future = ConnectFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _uri: Uri) -> Self::Future {
+        let endpoint = Arc::clone(&self.endpoint);
+        Box::pin(async move {
+            match &*endpoint {
+                Endpoint::Unix(path) => UnixStream::connect(path)
+                    .await
+                    .map(|s| PluginStream::Unix(TokioIo::new(s)))
+                    .map_err(|e| {
+                        io::Error::new(e.kind(), format!("dial unix {}: {e}", path.display()))
+                    }),
+                Endpoint::Tcp(addr) => {
+                    let s = TcpStream::connect(addr.as_str())
+                        .await
+                        .map_err(|e| io::Error::new(e.kind(), format!("dial tcp {addr}: {e}")))?;
+                    // Small JSON requests must not wait for Nagle.
+                    s.set_nodelay(true)?;
+                    Ok(PluginStream::Tcp(TokioIo::new(s)))
+                }
+            }
+        })
+    }
+}
+
+/// One connection to a plugin, over either transport.
+enum PluginStream {
+    Unix(TokioIo<UnixStream>),
+    Tcp(TokioIo<TcpStream>),
+}
+
+impl Connection for PluginStream {
+    fn connected(&self) -> Connected {
+        Connected::new()
+    }
+}
+
+impl hyper::rt::Read for PluginStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Self::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl hyper::rt::Write for PluginStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Self::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Unix(s) => Pin::new(s).poll_flush(cx),
+            Self::Tcp(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Self::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Self::Unix(s) => s.is_write_vectored(),
+            Self::Tcp(s) => s.is_write_vectored(),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Self::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+}

@@ -1,0 +1,386 @@
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::time::Duration;
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong with one external plugin process.
+///
+/// Every variant names the plugin and, where it applies, the operation, the exit status and the
+/// last lines the plugin wrote to stderr. Messages are self-contained and follow the Go manager's
+/// wording where tests and users grep for it (`plugin returned status code …`, `failed to send
+/// request to plugin: …`, `failed to decode response from plugin: …`). Because the cause is
+/// already part of the message, variants do not expose it again through
+/// [`std::error::Error::source`]: printing a chain shows each piece once.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The plugin binary could not be executed (missing, not executable, bad format…).
+    #[error("failed to start plugin {plugin_id} ({}): {cause}", path.display())]
+    Spawn {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// The binary.
+        path: PathBuf,
+        /// Why the process could not be created.
+        cause: std::io::Error,
+    },
+
+    /// `<plugin> capabilities` failed: bad exit, timeout, or stdout that is not exactly one
+    /// capabilities JSON document.
+    #[error("plugin {plugin_id}: capabilities probe failed: {reason}{}{}", fmt_status(status.as_ref()), fmt_tail(stderr_tail))]
+    Capabilities {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// What went wrong.
+        reason: String,
+        /// Exit status, when the process exited by itself.
+        status: Option<ExitStatus>,
+        /// Last lines of stderr (newline separated, may be empty).
+        stderr_tail: String,
+    },
+
+    /// The plugin exited before it printed a location line and answered `/healthz`.
+    #[error("plugin {plugin_id} exited before it was ready ({}){}", fmt_exit(status.as_ref()), fmt_tail(stderr_tail))]
+    ExitedBeforeReady {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// Exit status (`None` if waiting for the process failed).
+        status: Option<ExitStatus>,
+        /// Last lines of stderr.
+        stderr_tail: String,
+    },
+
+    /// The plugin neither became ready nor exited within the start timeout; it was killed.
+    #[error(
+        "plugin {plugin_id}: timed out waiting for server to start after {timeout:?} ({phase}){}",
+        fmt_tail(stderr_tail)
+    )]
+    StartTimeout {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// The deadline that passed.
+        timeout: Duration,
+        /// What was awaited: `no location line` or `no /healthz answer`.
+        phase: &'static str,
+        /// Last lines of stderr.
+        stderr_tail: String,
+    },
+
+    /// The plugin printed its location but `/healthz` did not answer 200.
+    #[error(
+        "plugin {plugin_id}: health check failed: {message}{}",
+        fmt_tail(stderr_tail)
+    )]
+    Health {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// The failure of the health call.
+        message: String,
+        /// Last lines of stderr.
+        stderr_tail: String,
+    },
+
+    /// The request never reached the plugin: dialling the socket or port failed. Safe to retry
+    /// after a restart.
+    #[error("plugin {plugin_id} {operation}: failed to send request to plugin: {message}")]
+    Connect {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// Operation of the route.
+        operation: String,
+        /// The connection error with its causes.
+        message: String,
+    },
+
+    /// The request failed after a connection was made (reset, closed, malformed answer…). Not
+    /// retried: the plugin may have acted on it.
+    #[error("plugin {plugin_id} {operation}: failed to send request to plugin: {message}")]
+    Transport {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// Operation of the route.
+        operation: String,
+        /// The transport error with its causes.
+        message: String,
+    },
+
+    /// The plugin answered with a status other than 200. `body` is its (text) error body.
+    #[error("plugin {plugin_id} {operation}: {}", fmt_status_code(*status, body))]
+    Status {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// Operation of the route.
+        operation: String,
+        /// HTTP status code.
+        status: u16,
+        /// Response body, verbatim (lossy UTF-8).
+        body: String,
+    },
+
+    /// A 200 body was not the expected JSON.
+    #[error("plugin {plugin_id} {operation}: failed to decode response from plugin: {cause}")]
+    Decode {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// Operation of the route.
+        operation: String,
+        /// The JSON error.
+        cause: serde_json::Error,
+    },
+
+    /// A 200 answer had an empty body where a JSON result was expected.
+    #[error(
+        "plugin {plugin_id} {operation}: failed to decode response from plugin: EOF (empty response body)"
+    )]
+    EmptyBody {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// Operation of the route.
+        operation: String,
+    },
+
+    /// A spec did not satisfy the plugin's JSON schema; nothing was sent.
+    #[error("validation of plugin {plugin_id:?} failed for {operation}: {message}")]
+    Validation {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// Operation of the route.
+        operation: String,
+        /// Every failing instance path with its error.
+        message: String,
+    },
+
+    /// A schema declared by the plugin could not be compiled.
+    #[error("plugin {plugin_id}: invalid JSON schema: {message}")]
+    Schema {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// Why the schema is unusable.
+        message: String,
+    },
+
+    /// The supervisor was shut down; the plugin is not started again.
+    #[error("plugin {plugin_id}: the plugin manager was shut down")]
+    Stopped {
+        /// Display id of the plugin.
+        plugin_id: String,
+    },
+
+    /// Some other I/O failure around the plugin process (signalling, reading its pipes).
+    #[error("plugin {plugin_id}: {context}: {cause}")]
+    Io {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        cause: std::io::Error,
+    },
+}
+
+impl Error {
+    /// `true` when the request was never sent because no connection could be made: the plugin
+    /// is gone or not listening, so restarting it and retrying once is safe.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Self::Connect { .. })
+    }
+
+    /// The HTTP status of a non-200 answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The display id of the plugin the error is about.
+    pub fn plugin_id(&self) -> &str {
+        match self {
+            Self::Spawn { plugin_id, .. }
+            | Self::Capabilities { plugin_id, .. }
+            | Self::ExitedBeforeReady { plugin_id, .. }
+            | Self::StartTimeout { plugin_id, .. }
+            | Self::Health { plugin_id, .. }
+            | Self::Connect { plugin_id, .. }
+            | Self::Transport { plugin_id, .. }
+            | Self::Status { plugin_id, .. }
+            | Self::Decode { plugin_id, .. }
+            | Self::EmptyBody { plugin_id, .. }
+            | Self::Validation { plugin_id, .. }
+            | Self::Schema { plugin_id, .. }
+            | Self::Stopped { plugin_id }
+            | Self::Io { plugin_id, .. } => plugin_id,
+        }
+    }
+}
+
+impl Error {
+    /// A copy of this error, for every caller that waited on one failed start. Causes that are
+    /// not `Clone` are rebuilt from their kind and text.
+    pub(crate) fn duplicate(&self) -> Self {
+        let io = |e: &std::io::Error| std::io::Error::new(e.kind(), e.to_string());
+        match self {
+            Self::Spawn {
+                plugin_id,
+                path,
+                cause,
+            } => Self::Spawn {
+                plugin_id: plugin_id.clone(),
+                path: path.clone(),
+                cause: io(cause),
+            },
+            Self::Capabilities {
+                plugin_id,
+                reason,
+                status,
+                stderr_tail,
+            } => Self::Capabilities {
+                plugin_id: plugin_id.clone(),
+                reason: reason.clone(),
+                status: *status,
+                stderr_tail: stderr_tail.clone(),
+            },
+            Self::ExitedBeforeReady {
+                plugin_id,
+                status,
+                stderr_tail,
+            } => Self::ExitedBeforeReady {
+                plugin_id: plugin_id.clone(),
+                status: *status,
+                stderr_tail: stderr_tail.clone(),
+            },
+            Self::StartTimeout {
+                plugin_id,
+                timeout,
+                phase,
+                stderr_tail,
+            } => Self::StartTimeout {
+                plugin_id: plugin_id.clone(),
+                timeout: *timeout,
+                phase,
+                stderr_tail: stderr_tail.clone(),
+            },
+            Self::Health {
+                plugin_id,
+                message,
+                stderr_tail,
+            } => Self::Health {
+                plugin_id: plugin_id.clone(),
+                message: message.clone(),
+                stderr_tail: stderr_tail.clone(),
+            },
+            Self::Connect {
+                plugin_id,
+                operation,
+                message,
+            } => Self::Connect {
+                plugin_id: plugin_id.clone(),
+                operation: operation.clone(),
+                message: message.clone(),
+            },
+            Self::Transport {
+                plugin_id,
+                operation,
+                message,
+            } => Self::Transport {
+                plugin_id: plugin_id.clone(),
+                operation: operation.clone(),
+                message: message.clone(),
+            },
+            Self::Status {
+                plugin_id,
+                operation,
+                status,
+                body,
+            } => Self::Status {
+                plugin_id: plugin_id.clone(),
+                operation: operation.clone(),
+                status: *status,
+                body: body.clone(),
+            },
+            Self::Decode {
+                plugin_id,
+                operation,
+                cause,
+            } => Self::Decode {
+                plugin_id: plugin_id.clone(),
+                operation: operation.clone(),
+                cause: serde::de::Error::custom(cause.to_string()),
+            },
+            Self::EmptyBody {
+                plugin_id,
+                operation,
+            } => Self::EmptyBody {
+                plugin_id: plugin_id.clone(),
+                operation: operation.clone(),
+            },
+            Self::Validation {
+                plugin_id,
+                operation,
+                message,
+            } => Self::Validation {
+                plugin_id: plugin_id.clone(),
+                operation: operation.clone(),
+                message: message.clone(),
+            },
+            Self::Schema { plugin_id, message } => Self::Schema {
+                plugin_id: plugin_id.clone(),
+                message: message.clone(),
+            },
+            Self::Stopped { plugin_id } => Self::Stopped {
+                plugin_id: plugin_id.clone(),
+            },
+            Self::Io {
+                plugin_id,
+                context,
+                cause,
+            } => Self::Io {
+                plugin_id: plugin_id.clone(),
+                context: context.clone(),
+                cause: io(cause),
+            },
+        }
+    }
+}
+
+fn fmt_status_code(status: u16, body: &str) -> String {
+    if body.is_empty() {
+        format!("plugin returned status code: {status} (no details were given)")
+    } else {
+        format!("plugin returned status code {status}: additional information: {body}")
+    }
+}
+
+fn fmt_exit(status: Option<&ExitStatus>) -> String {
+    status.map_or_else(|| "unknown exit status".to_owned(), ToString::to_string)
+}
+
+fn fmt_status(status: Option<&ExitStatus>) -> String {
+    status.map(|s| format!(" ({s})")).unwrap_or_default()
+}
+
+fn fmt_tail(tail: &str) -> String {
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!("; stderr:\n{tail}")
+    }
+}
+
+/// Renders an error and its causes as `a: b: c`, skipping causes whose text is already part of
+/// the text before (hyper repeats inner messages in some wrappers).
+pub(crate) fn render_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        let s = e.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        next = e.source();
+    }
+    out
+}

@@ -1,0 +1,159 @@
+use serde_json::json;
+
+use super::*;
+
+/// Byte for byte `shared/spec/golden/go-v0.0.1/DummyRepository-v1.schema.json` (spec §0.5), inlined
+/// so the crate builds without the shared folder.
+const DUMMY: &str = r##"{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://ocm.software/open-component-model/bindings/go/plugin/internal/dummytype/v1/repository","$ref":"#/$defs/Repository","$defs":{"Repository":{"properties":{"type":{"type":"string","pattern":"^([a-zA-Z0-9][a-zA-Z0-9.]*)(?:/(v[0-9]+(?:alpha[0-9]+|beta[0-9]+)?))?"},"baseUrl":{"type":"string"}},"additionalProperties":false,"type":"object","required":["type","baseUrl"]}}}"##;
+
+fn compile(v: Value) -> SchemaValidator {
+    SchemaValidator::compile(v.to_string().as_bytes()).unwrap()
+}
+
+/// The schema of Go's `validation_test.go`.
+fn object_schema() -> SchemaValidator {
+    compile(json!({
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "extra": {"type": "string"},
+            "flag": {"type": "boolean"},
+            "nested": {"type": "object", "properties": {"x": {"type": "integer"}}}
+        },
+        "required": ["name", "extra"]
+    }))
+}
+
+#[test]
+fn valid_instance_passes() {
+    let v = object_schema();
+    v.validate(&json!({"name": "a", "extra": "b"})).unwrap();
+    // Optional object field.
+    v.validate(&json!({"name": "a", "extra": "b", "nested": {"x": 1}}))
+        .unwrap();
+}
+
+#[test]
+fn missing_required_field_is_named() {
+    let err = object_schema().validate(&json!({"name": "a"})).unwrap_err();
+    assert!(err.contains("jsonschema validation failed"), "{err}");
+    assert!(err.contains("extra"), "{err}");
+}
+
+#[test]
+fn wrong_type_mentions_expected_type() {
+    let err = object_schema()
+        .validate(&json!({"name": "a", "extra": "b", "flag": "yes"}))
+        .unwrap_err();
+    assert!(err.contains("boolean"), "{err}");
+    assert!(err.contains("/flag"), "{err}");
+}
+
+#[test]
+fn every_failure_is_listed() {
+    let v = compile(json!({
+        "type": "object",
+        "properties": {
+            "version": {"type": "string", "pattern": "^v\\d+\\.\\d+\\.\\d+$"},
+            "port": {"type": "integer", "minimum": 1}
+        }
+    }));
+    v.validate(&json!({"version": "v1.2.3", "port": 80}))
+        .unwrap();
+    let err = v
+        .validate(&json!({"version": "1.2", "port": 0}))
+        .unwrap_err();
+    assert!(err.contains("/version") && err.contains("/port"), "{err}");
+}
+
+#[test]
+fn string_instances_are_invalid() {
+    let permissive = SchemaValidator::compile(b"{}").unwrap();
+    permissive.validate(&json!({"type": "x"})).unwrap();
+    permissive.validate(&Value::Null).unwrap();
+    assert!(permissive.validate(&json!("a string")).is_err());
+}
+
+#[test]
+fn unusable_schemas_are_errors() {
+    let cases: &[(&[u8], &str)] = &[
+        (b"", "EOF"),
+        (b"  \n", "EOF"),
+        (br#"{"type": "object",}"#, "not valid JSON"),
+        (
+            br#"{"type": "object" // comment
+        }"#,
+            "not valid JSON",
+        ),
+        (br#"{"type": "no-such-type"}"#, "invalid JSON schema"),
+        (
+            br#"{"type": "string", "pattern": "("}"#,
+            "invalid JSON schema",
+        ),
+        // Remote references are never fetched.
+        (
+            br#"{"$ref": "https://example.com/schema.json"}"#,
+            "invalid JSON schema",
+        ),
+    ];
+    for (schema, want) in cases {
+        let err = SchemaValidator::compile(schema).unwrap_err();
+        assert!(
+            err.contains(want),
+            "{}: {err}",
+            String::from_utf8_lossy(schema)
+        );
+    }
+}
+
+#[tokio::test]
+async fn remote_refs_fail_without_blocking_inside_a_runtime() {
+    let err =
+        SchemaValidator::compile(br#"{"$ref": "https://example.com/schema.json"}"#).unwrap_err();
+    assert!(err.contains("invalid JSON schema"), "{err}");
+}
+
+#[test]
+fn go_dummy_repository_schema() {
+    let v = SchemaValidator::compile(DUMMY.as_bytes()).unwrap();
+    v.validate(&json!({"type": "DummyRepository/v1", "baseUrl": "x"}))
+        .unwrap();
+    // The Go pattern has no `$` anchor: only a prefix is constrained.
+    v.validate(&json!({"type": "DummyRepository/v1/extra", "baseUrl": "x"}))
+        .unwrap();
+    let err = v
+        .validate(&json!({"type": "DummyRepository/v1", "baseUrl": "x", "extra": 1}))
+        .unwrap_err();
+    assert!(err.contains("extra"), "{err}");
+    let err = v
+        .validate(&json!({"type": "DummyRepository/v1"}))
+        .unwrap_err();
+    assert!(err.contains("baseUrl"), "{err}");
+    let err = v
+        .validate(&json!({"type": "/bad", "baseUrl": "x"}))
+        .unwrap_err();
+    assert!(err.contains("/type"), "{err}");
+}
+
+#[test]
+fn clones_share_the_compiled_schema() {
+    let a = object_schema();
+    let b = a.clone();
+    assert!(Arc::ptr_eq(&a.inner, &b.inner));
+}
+
+#[test]
+fn check_names_plugin_and_operation() {
+    let e = object_schema()
+        .check("my-plugin", "get-component-version", &json!({"name": "a"}))
+        .unwrap_err();
+    assert!(matches!(e, crate::Error::Validation { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.starts_with(r#"validation of plugin "my-plugin" failed for get-component-version: jsonschema validation failed"#),
+        "{text}"
+    );
+    object_schema()
+        .check("p", "op", &json!({"name": "a", "extra": "b"}))
+        .unwrap();
+}

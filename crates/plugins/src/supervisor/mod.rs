@@ -1,0 +1,522 @@
+//! The process supervisor: one per plugin binary, starting it lazily, restarting it when it
+//! died, and stopping it cleanly.
+
+mod process;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Method;
+use ocm_plugin_endpoints::Route;
+use ocm_plugin_types::{Credentials, PluginConfig};
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+
+use self::process::{Exited, Process};
+use crate::{Error, PluginClient, Result};
+
+/// How to run one plugin binary.
+#[derive(Debug, Clone)]
+pub struct SupervisorConfig {
+    /// Display id (the file name), used in logs and errors.
+    pub plugin_id: String,
+    /// The binary.
+    pub path: PathBuf,
+    /// Passed as `--config <json>`. Its `id` should already be unique per instance (W16): a Go
+    /// plugin derives its socket path from it.
+    pub config: PluginConfig,
+    /// Extra environment variables for the plugin (the rest is inherited).
+    pub env: Vec<(OsString, OsString)>,
+    /// Longest time from spawn to a `200` from `/healthz`.
+    pub start_timeout: Duration,
+    /// How long a plugin may take to exit after SIGTERM before it is killed.
+    pub stop_grace: Duration,
+}
+
+impl SupervisorConfig {
+    /// Start deadline of the Go manager.
+    pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Graceful-stop deadline (the Go SDK's own shutdown timeout).
+    pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
+
+    /// A configuration with no extra environment and the default timeouts.
+    pub fn new(
+        plugin_id: impl Into<String>,
+        path: impl Into<PathBuf>,
+        config: PluginConfig,
+    ) -> Self {
+        Self {
+            plugin_id: plugin_id.into(),
+            path: path.into(),
+            config,
+            env: Vec::new(),
+            start_timeout: Self::DEFAULT_START_TIMEOUT,
+            stop_grace: Self::DEFAULT_STOP_GRACE,
+        }
+    }
+}
+
+/// After a broken connection during a read, how long to wait for the process's exit to be
+/// reported before sending the read again. A deadline on an event, only on that error path.
+const EXIT_SETTLE: Duration = Duration::from_millis(100);
+
+/// Lifecycle of a supervised plugin.
+///
+/// ```text
+/// Registered --first use--> Starting --location + /healthz 200--> Ready
+/// Starting --exit / timeout / bad health--> Failed         (next use retries)
+/// Ready --process exit / unreachable--> Exited             (next use restarts)
+/// Ready --stop() / shutdown()--> Stopping --> Stopped      (next use restarts, unless shut down)
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Never started.
+    Registered,
+    /// A start is in progress.
+    Starting,
+    /// Running and answering.
+    Ready,
+    /// The process ended on its own (idle timeout, crash) or became unreachable.
+    Exited,
+    /// The last start failed.
+    Failed,
+    /// Being stopped.
+    Stopping,
+    /// Stopped by [`Supervisor::stop`] or [`Supervisor::shutdown`].
+    Stopped,
+}
+
+/// Supervises one plugin binary; shared (`Arc`) by every registry that names the plugin, so a
+/// multi-capability plugin runs as one process (the Go manager started it once per registry and
+/// failed, W5).
+///
+/// The process is started on first use and restarted on the next use after it exited. Starts
+/// are single-flight: they happen under one async lock (nushell's `PersistentPlugin::get`), so
+/// any number of concurrent first callers cause exactly one spawn, while callers of a running
+/// plugin take a short synchronous fast path.
+pub struct Supervisor {
+    config: SupervisorConfig,
+    plugin_id: Arc<str>,
+    /// Start, stop and restart happen under this lock.
+    inner: tokio::sync::Mutex<Inner>,
+    /// What `state()`, `pid()` and the fast path read without waiting for a start in progress.
+    /// Only ever held briefly, never across an await.
+    view: Mutex<View>,
+    spawn_count: AtomicU64,
+    /// `Inner::finished`, readable before waiting for the lock.
+    finished_starts: AtomicU64,
+}
+
+#[derive(Default)]
+struct Inner {
+    running: Option<Running>,
+    /// Number of start attempts so far; identifies the running process.
+    generation: u64,
+    /// Number of finished start attempts (mirrored in `Supervisor::finished_starts`).
+    finished: u64,
+    /// Error of the last attempt, if it failed: handed to every caller that waited for it.
+    last_failure: Option<Error>,
+}
+
+/// A process that completed its handshake.
+struct Running {
+    process: Process,
+    client: PluginClient,
+    generation: u64,
+}
+
+struct View {
+    state: State,
+    shut_down: bool,
+    pid: Option<u32>,
+    /// Exit watch of the current process, if any.
+    exit: Option<watch::Receiver<Option<Exited>>>,
+    /// Client and generation of the ready process.
+    ready: Option<(PluginClient, u64)>,
+}
+
+impl View {
+    fn exited(&self) -> bool {
+        self.exit.as_ref().is_some_and(|e| e.borrow().is_some())
+    }
+}
+
+impl std::fmt::Debug for Supervisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Supervisor")
+            .field("plugin_id", &self.plugin_id)
+            .field("path", &self.config.path)
+            .field("state", &self.state())
+            .field("pid", &self.pid())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Supervisor {
+    /// A supervisor for one binary. Nothing is spawned until the first [`client`](Self::client).
+    pub fn new(config: SupervisorConfig) -> Arc<Self> {
+        Arc::new(Self {
+            plugin_id: Arc::from(config.plugin_id.as_str()),
+            config,
+            inner: tokio::sync::Mutex::new(Inner::default()),
+            view: Mutex::new(View {
+                state: State::Registered,
+                shut_down: false,
+                pid: None,
+                exit: None,
+                ready: None,
+            }),
+            spawn_count: AtomicU64::new(0),
+            finished_starts: AtomicU64::new(0),
+        })
+    }
+
+    /// The display id (file name) of the plugin.
+    pub fn plugin_id(&self) -> &str {
+        &self.plugin_id
+    }
+
+    /// How the plugin is run.
+    pub fn config(&self) -> &SupervisorConfig {
+        &self.config
+    }
+
+    /// The current lifecycle state. A ready process whose exit was just observed reads as
+    /// [`State::Exited`] at once, before anyone calls it again.
+    pub fn state(&self) -> State {
+        let view = self.view();
+        match view.state {
+            State::Ready if view.exited() => State::Exited,
+            s => s,
+        }
+    }
+
+    /// Pid of the running child (also its process group id), if there is one.
+    pub fn pid(&self) -> Option<u32> {
+        let view = self.view();
+        view.pid.filter(|_| !view.exited())
+    }
+
+    /// How many processes were ever spawned for this plugin.
+    pub fn spawn_count(&self) -> u64 {
+        self.spawn_count.load(Ordering::Relaxed)
+    }
+
+    /// Waits until the current process exits and returns its exit status, so a host can react
+    /// to crashes and idle exits without polling. Returns at once with `None` when no process
+    /// is running (or when waiting for it failed).
+    pub async fn wait_exit(&self) -> Option<ExitStatus> {
+        let mut exit = self.view().exit.clone()?;
+        let exited = exit.wait_for(Option::is_some).await.ok().and_then(|e| *e);
+        exited.and_then(|e| e.0)
+    }
+
+    /// A client to a ready process: starts the plugin on first use and restarts it if it exited.
+    /// Concurrent callers share one start. After [`shutdown`](Self::shutdown) this is
+    /// [`Error::Stopped`].
+    pub async fn client(&self) -> Result<PluginClient> {
+        self.live().await.map(|(client, _)| client)
+    }
+
+    /// [`client`](Self::client) + [`PluginClient::call_json`], retried once on a fresh process
+    /// when an attempt could not connect ([`Error::is_connect`]: the request was never sent,
+    /// so the retry is safe whatever the operation; the old process is stopped first). A `GET`
+    /// or `HEAD` whose connection broke mid-request ([`Error::Transport`]) is also sent once
+    /// more, since reads are safe to repeat; this covers a kept-alive connection to a process
+    /// that died a moment ago. Other failures are returned as they are.
+    pub async fn call_json<T: DeserializeOwned>(
+        &self,
+        route: &Route,
+        query: &[(&str, &str)],
+        credentials: Option<&Credentials>,
+        body: Option<Vec<u8>>,
+    ) -> Result<T> {
+        let (bytes, client) = self
+            .call_with_retry(route, query, credentials, body)
+            .await?;
+        client.decode(route, &bytes)
+    }
+
+    /// [`client`](Self::client) + [`PluginClient::call`], with the same retries as
+    /// [`call_json`](Self::call_json).
+    pub async fn call(
+        &self,
+        route: &Route,
+        query: &[(&str, &str)],
+        credentials: Option<&Credentials>,
+        body: Option<Vec<u8>>,
+    ) -> Result<Bytes> {
+        self.call_with_retry(route, query, credentials, body)
+            .await
+            .map(|(bytes, _)| bytes)
+    }
+
+    /// Stops the current process, if any: SIGTERM to its group, up to `stop_grace` for it to
+    /// exit, then SIGKILL to the group; it is always reaped. A later use starts it again.
+    pub async fn stop(&self) -> Result<()> {
+        let mut inner = self.inner.lock().await;
+        self.stop_locked(&mut inner).await
+    }
+
+    /// [`stop`](Self::stop), and refuse every later start with [`Error::Stopped`].
+    pub async fn shutdown(&self) -> Result<()> {
+        self.view().shut_down = true;
+        let mut inner = self.inner.lock().await;
+        let result = self.stop_locked(&mut inner).await;
+        self.view().state = State::Stopped;
+        result
+    }
+
+    fn view(&self) -> MutexGuard<'_, View> {
+        // The view holds plain data; a panic while holding it cannot leave it inconsistent.
+        self.view
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn stopped(&self) -> Error {
+        Error::Stopped {
+            plugin_id: self.plugin_id.to_string(),
+        }
+    }
+
+    /// Client and generation of a ready process, starting one if needed.
+    async fn live(&self) -> Result<(PluginClient, u64)> {
+        {
+            let view = self.view();
+            if view.shut_down {
+                return Err(self.stopped());
+            }
+            if view.state == State::Ready
+                && !view.exited()
+                && let Some(ready) = &view.ready
+            {
+                return Ok(ready.clone());
+            }
+        }
+        // A start that finishes while we wait for the lock is ours too.
+        let finished_before = self.finished_starts.load(Ordering::Acquire);
+        let mut inner = self.inner.lock().await;
+        if self.view().shut_down {
+            return Err(self.stopped());
+        }
+        if inner.finished != finished_before
+            && let Some(failure) = &inner.last_failure
+        {
+            // Single flight for failures too: everyone who waited on a failed start gets its
+            // error; whoever comes later tries again.
+            return Err(failure.duplicate());
+        }
+        if let Some(running) = &inner.running {
+            if !running.process.exited() {
+                return Ok((running.client.clone(), running.generation));
+            }
+            let status = running.process.exit.borrow().and_then(|e| e.0);
+            tracing::info!(
+                plugin_id = &*self.plugin_id,
+                pid = running.process.pid,
+                status = status.map(|s| s.to_string()),
+                "plugin exited; restarting it"
+            );
+            inner.running = None;
+        }
+        self.start_locked(&mut inner).await
+    }
+
+    async fn start_locked(&self, inner: &mut Inner) -> Result<(PluginClient, u64)> {
+        inner.generation += 1;
+        let generation = inner.generation;
+        inner.last_failure = None;
+        // If the caller gives up mid-start (its future is dropped), the half-started process is
+        // killed by `Process`'s drop and the state must not stay `Starting`.
+        let mut guard = CancelledStart(Some(self));
+        let result = self.attempt_start(inner, generation).await;
+        guard.0 = None;
+        inner.finished += 1;
+        self.finished_starts
+            .store(inner.finished, Ordering::Release);
+        result
+    }
+
+    async fn attempt_start(
+        &self,
+        inner: &mut Inner,
+        generation: u64,
+    ) -> Result<(PluginClient, u64)> {
+        {
+            let mut view = self.view();
+            view.state = State::Starting;
+            view.ready = None;
+            view.pid = None;
+            view.exit = None;
+        }
+        let started = std::time::Instant::now();
+        let (process, startup) = match Process::spawn(&self.plugin_id, &self.config) {
+            Ok(spawned) => spawned,
+            Err(e) => {
+                self.view().state = State::Failed;
+                inner.last_failure = Some(e.duplicate());
+                return Err(e);
+            }
+        };
+        self.spawn_count.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut view = self.view();
+            view.pid = Some(process.pid);
+            view.exit = Some(process.exit.clone());
+        }
+        match process.handshake(startup, self.config.start_timeout).await {
+            Ok(client) => {
+                tracing::info!(
+                    plugin_id = &*self.plugin_id,
+                    pid = process.pid,
+                    endpoint = %client.endpoint(),
+                    elapsed = ?started.elapsed(),
+                    "plugin started"
+                );
+                {
+                    let mut view = self.view();
+                    view.state = State::Ready;
+                    view.ready = Some((client.clone(), generation));
+                }
+                inner.running = Some(Running {
+                    process,
+                    client: client.clone(),
+                    generation,
+                });
+                Ok((client, generation))
+            }
+            Err(e) => {
+                tracing::warn!(plugin_id = &*self.plugin_id, error = %e, "plugin failed to start");
+                drop(process);
+                {
+                    let mut view = self.view();
+                    view.state = State::Failed;
+                    view.pid = None;
+                }
+                inner.last_failure = Some(e.duplicate());
+                Err(e)
+            }
+        }
+    }
+
+    async fn stop_locked(&self, inner: &mut Inner) -> Result<()> {
+        let Some(running) = inner.running.take() else {
+            return Ok(());
+        };
+        {
+            let mut view = self.view();
+            view.state = State::Stopping;
+            view.ready = None;
+        }
+        let result = running.process.terminate(self.config.stop_grace).await;
+        drop(running);
+        let mut view = self.view();
+        view.state = State::Stopped;
+        view.pid = None;
+        view.exit = None;
+        result
+    }
+
+    /// Forgets the process of `generation` after a connection failure: it is stopped (it may
+    /// still be alive but not listening) and the next use starts a new one. A newer process,
+    /// started meanwhile by another caller, is left alone.
+    async fn discard(&self, generation: u64) {
+        let mut inner = self.inner.lock().await;
+        let Some(running) = inner.running.take_if(|r| r.generation == generation) else {
+            return;
+        };
+        {
+            let mut view = self.view();
+            view.state = State::Exited;
+            view.ready = None;
+        }
+        if let Err(e) = running.process.terminate(self.config.stop_grace).await {
+            tracing::warn!(plugin_id = &*self.plugin_id, error = %e, "stopping an unreachable plugin failed");
+        }
+        drop(running);
+        let mut view = self.view();
+        view.pid = None;
+        view.exit = None;
+    }
+
+    /// Exit watch of the ready process of `generation`, if it is still the current one.
+    fn exit_watch(&self, generation: u64) -> Option<watch::Receiver<Option<Exited>>> {
+        let view = self.view();
+        match &view.ready {
+            Some((_, g)) if *g == generation => view.exit.clone(),
+            _ => None,
+        }
+    }
+
+    async fn call_with_retry(
+        &self,
+        route: &Route,
+        query: &[(&str, &str)],
+        credentials: Option<&Credentials>,
+        body: Option<Vec<u8>>,
+    ) -> Result<(Bytes, PluginClient)> {
+        let body = body.map(Bytes::from);
+        // A read whose connection broke may be sent again: a kept-alive connection to a
+        // process that died a moment ago fails this way before the exit is noticed.
+        let mut may_resend = route.method == Method::GET || route.method == Method::HEAD;
+        let mut may_restart = true;
+        loop {
+            let (client, generation) = self.live().await?;
+            let e = match client
+                .call_bytes(route, query, credentials, body.clone())
+                .await
+            {
+                Ok(bytes) => return Ok((bytes, client)),
+                Err(e) => e,
+            };
+            if e.is_connect() && may_restart {
+                may_restart = false;
+                tracing::info!(
+                    plugin_id = &*self.plugin_id,
+                    operation = route.operation,
+                    error = %e,
+                    "plugin unreachable; restarting it and retrying once"
+                );
+                self.discard(generation).await;
+            } else if matches!(e, Error::Transport { .. }) && may_resend {
+                may_resend = false;
+                tracing::debug!(
+                    plugin_id = &*self.plugin_id,
+                    operation = route.operation,
+                    error = %e,
+                    "connection to the plugin broke during a read; sending it again"
+                );
+                // If the process is dying, let the reaper report it so that the resend goes
+                // to a new process rather than into the dying one's listen backlog.
+                if let Some(mut exit) = self.exit_watch(generation) {
+                    let _ = tokio::time::timeout(EXIT_SETTLE, exit.wait_for(Option::is_some)).await;
+                }
+            } else {
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Marks the state `Failed` when dropped while still armed.
+struct CancelledStart<'a>(Option<&'a Supervisor>);
+
+impl Drop for CancelledStart<'_> {
+    fn drop(&mut self) {
+        if let Some(sup) = self.0 {
+            let mut view = sup.view();
+            view.state = State::Failed;
+            view.pid = None;
+            view.ready = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

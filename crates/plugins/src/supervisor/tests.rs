@@ -1,0 +1,71 @@
+use ocm_plugin_types::ConnectionType;
+
+use super::*;
+
+fn config() -> SupervisorConfig {
+    SupervisorConfig::new(
+        "p",
+        "/nonexistent/p",
+        PluginConfig {
+            id: "p-1".into(),
+            connection: ConnectionType::Unix,
+            plugin_type: String::new(),
+            idle_timeout: None,
+            config_types: Vec::new(),
+        },
+    )
+}
+
+#[test]
+fn defaults() {
+    let c = config();
+    assert_eq!(c.start_timeout, Duration::from_secs(30));
+    assert_eq!(c.stop_grace, Duration::from_secs(5));
+    assert!(c.env.is_empty());
+    let s = Supervisor::new(c);
+    assert_eq!(s.state(), State::Registered);
+    assert_eq!(s.pid(), None);
+    assert_eq!(s.spawn_count(), 0);
+    assert_eq!(s.plugin_id(), "p");
+    assert!(format!("{s:?}").contains("Registered"));
+}
+
+/// Registries hold supervisors in `Arc`s and call them from spawned tasks.
+#[test]
+fn futures_are_send() {
+    fn send<T: Send>(_: T) {}
+    fn sync<T: Send + Sync>() {}
+    sync::<Supervisor>();
+    sync::<PluginClient>();
+    let s = Supervisor::new(config());
+    let route = &ocm_plugin_endpoints::builtin::HEALTHZ;
+    send(s.client());
+    send(s.call(route, &[], None, None));
+    send(s.call_json::<serde_json::Value>(route, &[], None, None));
+    send(s.stop());
+    send(s.shutdown());
+}
+
+#[tokio::test]
+async fn missing_binary_is_a_spawn_error_and_retried() {
+    let s = Supervisor::new(config());
+    let e = s.client().await.unwrap_err();
+    assert!(matches!(e, Error::Spawn { .. }), "{e}");
+    assert!(e.to_string().contains("/nonexistent/p"), "{e}");
+    assert_eq!(s.state(), State::Failed);
+    assert_eq!(s.spawn_count(), 0);
+    // The next use tries again.
+    assert!(matches!(s.client().await.unwrap_err(), Error::Spawn { .. }));
+}
+
+#[tokio::test]
+async fn shutdown_refuses_later_starts() {
+    let s = Supervisor::new(config());
+    s.stop().await.unwrap();
+    assert_eq!(s.state(), State::Registered);
+    s.shutdown().await.unwrap();
+    assert_eq!(s.state(), State::Stopped);
+    let e = s.client().await.unwrap_err();
+    assert!(matches!(e, Error::Stopped { .. }), "{e}");
+    assert!(e.to_string().contains("shut down"), "{e}");
+}

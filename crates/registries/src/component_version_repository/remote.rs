@@ -1,0 +1,212 @@
+//! The remote client: the contract trait implemented by HTTP calls to an external plugin.
+
+use ocm_plugin_contracts::{
+    Result, async_trait,
+    component_version_repository::v1::{
+        AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest,
+        CheckHealthRequest, GetComponentVersionRequest, GetIdentityRequest, GetIdentityResponse,
+        GetLocalResourceRequest, GetLocalResourceResponse, GetLocalSourceRequest,
+        GetLocalSourceResponse, ListComponentVersionsRequest, Repository,
+    },
+};
+use ocm_plugin_endpoints::{component_version_repository as routes, encode_json_param};
+use ocm_plugin_types::{Credentials, Descriptor, Identity, Raw, Resource, Source};
+
+use super::CAPABILITY;
+use crate::{ExternalPlugin, remote_error::to_contract_error};
+
+/// A component version repository served by an external plugin, bound to one repository spec.
+///
+/// GET requests also carry the spec as the base64-JSON query parameter `repository`, so our
+/// plugins know which repository a read targets; Go plugins ignore it.
+#[derive(Debug, Clone)]
+pub struct RemoteRepository {
+    plugin: ExternalPlugin,
+    spec: Raw,
+}
+
+impl RemoteRepository {
+    pub(crate) fn new(plugin: ExternalPlugin, spec: Raw) -> Self {
+        Self { plugin, spec }
+    }
+
+    /// The plugin behind this handle.
+    pub fn plugin(&self) -> &ExternalPlugin {
+        &self.plugin
+    }
+
+    /// The spec the request names, or the bound one, validated.
+    fn spec<'a>(&'a self, requested: Option<&'a Raw>) -> Result<&'a Raw> {
+        let spec = requested.unwrap_or(&self.spec);
+        if requested.is_some_and(|r| r != &self.spec) {
+            self.plugin
+                .validate(CAPABILITY, spec)
+                .map_err(to_contract_error)?;
+        }
+        Ok(spec)
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        route: &ocm_plugin_endpoints::Route,
+        query: &[(&str, &str)],
+        credentials: &Credentials,
+    ) -> Result<T> {
+        self.plugin
+            .supervisor()
+            .call_json(route, query, Some(credentials), None)
+            .await
+            .map_err(|e| to_contract_error(e.into()))
+    }
+
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        route: &ocm_plugin_endpoints::Route,
+        body: &impl serde::Serialize,
+        credentials: Option<&Credentials>,
+    ) -> Result<T> {
+        let body = serde_json::to_vec(body)
+            .map_err(|e| ocm_plugin_contracts::Error::internal_with("failed to marshal payload", e))?;
+        self.plugin
+            .supervisor()
+            .call_json(route, &[], credentials, Some(body))
+            .await
+            .map_err(|e| to_contract_error(e.into()))
+    }
+
+    async fn post_no_result(
+        &self,
+        route: &ocm_plugin_endpoints::Route,
+        body: &impl serde::Serialize,
+        credentials: Option<&Credentials>,
+    ) -> Result<()> {
+        let body = serde_json::to_vec(body)
+            .map_err(|e| ocm_plugin_contracts::Error::internal_with("failed to marshal payload", e))?;
+        self.plugin
+            .supervisor()
+            .call(route, &[], credentials, Some(body))
+            .await
+            .map(drop)
+            .map_err(|e| to_contract_error(e.into()))
+    }
+}
+
+fn identity_param(identity: Option<&Identity>) -> String {
+    // Go sends a nil identity as base64 of `null`.
+    let json = serde_json::to_string(&identity).unwrap_or_else(|_| "null".to_owned());
+    encode_json_param(&json)
+}
+
+#[async_trait]
+impl Repository for RemoteRepository {
+    async fn get_component_version(
+        &self,
+        request: GetComponentVersionRequest,
+        credentials: &Credentials,
+    ) -> Result<Descriptor> {
+        let spec = encode_json_param(&self.spec(request.repository.as_ref())?.to_json());
+        let query = [
+            ("name", request.name.as_str()),
+            ("version", request.version.as_str()),
+            (routes::REPOSITORY_PARAM, spec.as_str()),
+        ];
+        self.get(&routes::GET_COMPONENT_VERSION, &query, credentials).await
+    }
+
+    async fn list_component_versions(
+        &self,
+        request: ListComponentVersionsRequest,
+        credentials: &Credentials,
+    ) -> Result<Vec<String>> {
+        let spec = encode_json_param(&self.spec(request.repository.as_ref())?.to_json());
+        let query = [
+            ("name", request.name.as_str()),
+            (routes::REPOSITORY_PARAM, spec.as_str()),
+        ];
+        // Go encodes a nil list as `null`.
+        let list: Option<Vec<String>> = self
+            .get(&routes::LIST_COMPONENT_VERSIONS, &query, credentials)
+            .await?;
+        Ok(list.unwrap_or_default())
+    }
+
+    async fn add_component_version(
+        &self,
+        request: AddComponentVersionRequest,
+        credentials: &Credentials,
+    ) -> Result<()> {
+        self.spec(Some(&request.repository))?;
+        self.post_no_result(&routes::ADD_COMPONENT_VERSION, &request, Some(credentials))
+            .await
+    }
+
+    async fn get_local_resource(
+        &self,
+        request: GetLocalResourceRequest,
+        credentials: &Credentials,
+    ) -> Result<GetLocalResourceResponse> {
+        let spec = encode_json_param(&self.spec(request.repository.as_ref())?.to_json());
+        let identity = identity_param(request.identity.as_ref());
+        let query = [
+            (routes::IDENTITY_PARAM, identity.as_str()),
+            ("name", request.name.as_str()),
+            ("version", request.version.as_str()),
+            (routes::REPOSITORY_PARAM, spec.as_str()),
+        ];
+        self.get(&routes::GET_LOCAL_RESOURCE, &query, credentials).await
+    }
+
+    async fn get_local_source(
+        &self,
+        request: GetLocalSourceRequest,
+        credentials: &Credentials,
+    ) -> Result<GetLocalSourceResponse> {
+        let spec = encode_json_param(&self.spec(request.repository.as_ref())?.to_json());
+        let identity = identity_param(request.identity.as_ref());
+        let query = [
+            (routes::IDENTITY_PARAM, identity.as_str()),
+            ("name", request.name.as_str()),
+            ("version", request.version.as_str()),
+            (routes::REPOSITORY_PARAM, spec.as_str()),
+        ];
+        self.get(&routes::GET_LOCAL_SOURCE, &query, credentials).await
+    }
+
+    async fn add_local_resource(
+        &self,
+        request: AddLocalResourceRequest,
+        credentials: &Credentials,
+    ) -> Result<Resource> {
+        self.spec(Some(&request.repository))?;
+        self.post(&routes::ADD_LOCAL_RESOURCE, &request, Some(credentials))
+            .await
+    }
+
+    async fn add_local_source(
+        &self,
+        request: AddLocalSourceRequest,
+        credentials: &Credentials,
+    ) -> Result<Source> {
+        self.spec(Some(&request.repository))?;
+        self.post(&routes::ADD_LOCAL_SOURCE, &request, Some(credentials))
+            .await
+    }
+
+    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        self.spec(Some(&request.typ))?;
+        // A Go plugin whose implementation returns nil answers `null`.
+        let response: Option<GetIdentityResponse> =
+            self.post(&routes::GET_IDENTITY, &request, None).await?;
+        Ok(response.unwrap_or_default())
+    }
+
+    async fn check_health(
+        &self,
+        request: CheckHealthRequest,
+        credentials: &Credentials,
+    ) -> Result<()> {
+        self.spec(Some(&request.repository))?;
+        self.post_no_result(&routes::CHECK_HEALTH, &request, Some(credentials))
+            .await
+    }
+}

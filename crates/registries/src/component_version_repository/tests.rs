@@ -1,0 +1,91 @@
+use std::{collections::HashMap, sync::Arc};
+
+use ocm_plugin_contracts::{async_trait, component_version_repository::v1::*};
+use ocm_plugin_runtime::{Supervisor, SupervisorConfig};
+use ocm_plugin_types::{ConnectionType, Credentials, PluginConfig, Raw, Type};
+
+use super::{Provider, Registry};
+use crate::Error;
+
+struct Fixed(&'static str);
+
+#[async_trait]
+impl Repository for Fixed {
+    async fn list_component_versions(
+        &self,
+        _: ListComponentVersionsRequest,
+        _: &Credentials,
+    ) -> ocm_plugin_contracts::Result<Vec<String>> {
+        Ok(vec![self.0.to_owned()])
+    }
+}
+
+fn ty(s: &str) -> Type {
+    s.parse().unwrap()
+}
+
+/// A supervisor that is never started: registration does not spawn anything.
+fn plugin(id: &str) -> Arc<Supervisor> {
+    let config = PluginConfig {
+        id: id.into(),
+        connection: ConnectionType::Unix,
+        plugin_type: String::new(),
+        idle_timeout: None,
+        config_types: Vec::new(),
+    };
+    Supervisor::new(SupervisorConfig::new(id, "/nonexistent/plugin", config))
+}
+
+fn schemas(types: &[&str]) -> HashMap<Type, Option<ocm_plugin_runtime::SchemaValidator>> {
+    types.iter().map(|t| (ty(t), None)).collect()
+}
+
+#[tokio::test]
+async fn internal_implementations_win_over_plugins() {
+    let registry = Registry::new();
+    registry.register_plugin(plugin("ext"), schemas(&["A/v1", "B/v1"])).unwrap();
+    registry.register_internal(ty("A/v1"), Arc::new(Fixed("internal"))).unwrap();
+    let repo = registry.get(&Raw::from_json(r#"{"type":"A/v1"}"#).unwrap()).await.unwrap();
+    let got = repo
+        .list_component_versions(
+            ListComponentVersionsRequest { repository: None, name: "x".into() },
+            &Credentials::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got, ["internal"]);
+    assert_eq!(
+        registry.list(),
+        [(ty("A/v1"), Provider::Internal), (ty("B/v1"), Provider::External("ext".into()))]
+    );
+}
+
+#[test]
+fn duplicates_are_refused_and_leave_no_partial_registration() {
+    let registry = Registry::new();
+    registry.register_plugin(plugin("first"), schemas(&["A/v1"])).unwrap();
+    let err = registry
+        .register_plugin(plugin("second"), schemas(&["B/v1", "A/v1"]))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "componentVersionRepository: plugin for type A/v1 already registered with ID: first"
+    );
+    // B/v1 was not registered either.
+    assert_eq!(registry.list(), [(ty("A/v1"), Provider::External("first".into()))]);
+
+    registry.register_internal(ty("C/v1"), Arc::new(Fixed("x"))).unwrap();
+    assert!(matches!(
+        registry.register_internal(ty("C/v1"), Arc::new(Fixed("y"))),
+        Err(Error::Duplicate { .. })
+    ));
+}
+
+#[tokio::test]
+async fn specs_without_type_or_unknown_types_are_refused() {
+    let registry = Registry::new();
+    let err = registry.get(&Raw::from_json(r#"{"baseUrl":"x"}"#).unwrap()).await.err().unwrap();
+    assert!(matches!(err, Error::MissingType { .. }), "{err}");
+    let err = registry.get(&Raw::from_json(r#"{"type":"Nope/v1"}"#).unwrap()).await.err().unwrap();
+    assert_eq!(err.to_string(), "componentVersionRepository: no implementation registered for type Nope/v1");
+}

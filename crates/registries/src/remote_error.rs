@@ -1,0 +1,23 @@
+//! How a registry or runtime failure surfaces through a contract trait.
+
+use ocm_plugin_contracts::Error as ContractError;
+
+use crate::Error;
+
+/// Maps a failure to the contract error a caller matches on: the plugin's 400/401/404 keep their
+/// meaning (with the plugin id and operation in the text); everything else stays the rich
+/// [`Error`], boxed in [`ContractError::Remote`] so it can be downcast.
+pub(crate) fn to_contract_error(error: Error) -> ContractError {
+    match &error {
+        Error::Validation { .. } | Error::MissingType { .. } => {
+            ContractError::InvalidArgument(error.to_string())
+        }
+        Error::Plugin(e) => match e.status() {
+            Some(400) => ContractError::InvalidArgument(error.to_string()),
+            Some(401) => ContractError::Unauthorized(error.to_string()),
+            Some(404) => ContractError::NotFound(error.to_string()),
+            _ => ContractError::Remote(Box::new(error)),
+        },
+        _ => ContractError::Remote(Box::new(error)),
+    }
+}

@@ -1,0 +1,153 @@
+//! A plugin for tests whose misbehaviour is chosen by its file name (see
+//! `ocm_plugin_test_support::Behaviour`). Normally it is an in-memory component version
+//! repository for `TestRepository/v1`.
+
+use std::{
+    collections::BTreeMap,
+    io::Write,
+    process::ExitCode,
+    sync::Mutex,
+};
+
+use ocm_plugin_contracts::{
+    Error, Result, async_trait,
+    component_version_repository::v1::{
+        AddComponentVersionRequest, GetComponentVersionRequest, GetIdentityRequest,
+        GetIdentityResponse, ListComponentVersionsRequest, Repository,
+    },
+};
+use ocm_plugin_sdk::Plugin;
+use ocm_plugin_test_support::Behaviour;
+use ocm_plugin_types::{Credentials, Descriptor, JsonSchema};
+
+#[derive(Default)]
+struct Memory {
+    behaviour: Option<Behaviour>,
+    store: Mutex<BTreeMap<(String, String), Descriptor>>,
+}
+
+#[async_trait]
+impl Repository for Memory {
+    async fn get_component_version(
+        &self,
+        req: GetComponentVersionRequest,
+        _: &Credentials,
+    ) -> Result<Descriptor> {
+        if self.behaviour == Some(Behaviour::PanicOnGet) {
+            panic!("get-component-version panics on purpose");
+        }
+        let store = self.store.lock().map_err(|_| Error::internal("poisoned"))?;
+        store
+            .get(&(req.name.clone(), req.version.clone()))
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("{}:{} not found", req.name, req.version)))
+    }
+
+    async fn list_component_versions(
+        &self,
+        req: ListComponentVersionsRequest,
+        credentials: &Credentials,
+    ) -> Result<Vec<String>> {
+        if self.behaviour == Some(Behaviour::Flood) {
+            // 1 MiB on stdout after the location line: a manager that stops reading stdout
+            // would block this call forever.
+            let chunk = vec![b'x'; 64 * 1024];
+            let mut out = std::io::stdout().lock();
+            for _ in 0..16 {
+                out.write_all(&chunk).map_err(|e| Error::internal_with("flood", e))?;
+                out.write_all(b"\n").map_err(|e| Error::internal_with("flood", e))?;
+            }
+        }
+        if credentials.get("username").map(String::as_str) == Some("forbidden") {
+            return Err(Error::Unauthorized("user forbidden may not list".into()));
+        }
+        let store = self.store.lock().map_err(|_| Error::internal("poisoned"))?;
+        Ok(store
+            .keys()
+            .filter(|(n, _)| *n == req.name)
+            .map(|(_, v)| v.clone())
+            .collect())
+    }
+
+    async fn add_component_version(
+        &self,
+        req: AddComponentVersionRequest,
+        _: &Credentials,
+    ) -> Result<()> {
+        let c = &req.descriptor.component;
+        let key = (c.name.clone(), c.version.clone());
+        self.store
+            .lock()
+            .map_err(|_| Error::internal("poisoned"))?
+            .insert(key, req.descriptor);
+        Ok(())
+    }
+
+    async fn get_identity(&self, req: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        let mut identity = BTreeMap::new();
+        identity.insert("type".to_owned(), "TestRepository".to_owned());
+        if let Some(url) = req.typ.get("baseUrl").and_then(|v| v.as_str()) {
+            identity.insert("baseUrl".to_owned(), url.to_owned());
+        }
+        Ok(GetIdentityResponse { identity })
+    }
+}
+
+/// Blocks this thread for good; the test harness kills the process.
+fn hang() -> ! {
+    loop {
+        std::thread::park();
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let name = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let behaviour = Behaviour::from_file_name(&name);
+    let capabilities = args.get(1).is_some_and(|a| a == "capabilities");
+    match (behaviour, capabilities) {
+        (Behaviour::CapabilitiesHang, true) => hang(),
+        (Behaviour::CapabilitiesGarbage, true) => {
+            println!("hello, I am not JSON");
+            return ExitCode::SUCCESS;
+        }
+        (Behaviour::CapabilitiesFail, true) => {
+            eprintln!("capabilities refused on purpose");
+            return ExitCode::from(3);
+        }
+        (Behaviour::CrashOnStart, false) => {
+            eprintln!("boom");
+            return ExitCode::from(7);
+        }
+        (Behaviour::NoLocation, false) => hang(),
+        (Behaviour::Flood, false) => {
+            // 256 KiB on stderr before the location line: more than a pipe buffer, so a manager
+            // that does not drain stderr during the handshake never sees the location.
+            let line = format!("{}\n", "e".repeat(1023));
+            let mut err = std::io::stderr().lock();
+            for _ in 0..256 {
+                let _ = err.write_all(line.as_bytes());
+            }
+        }
+        _ => {}
+    }
+    let typ = match "TestRepository/v1".parse() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    Plugin::new(name)
+        .component_version_repository(typ, JsonSchema::permissive(), move |_ctx| {
+            Ok(Memory {
+                behaviour: Some(behaviour),
+                ..Memory::default()
+            })
+        })
+        .run()
+}

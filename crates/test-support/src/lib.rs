@@ -1,0 +1,104 @@
+//! Test fixtures shared by the integration tests: plugin directories laid out from built
+//! binaries, and process inspection.
+//!
+//! The test plugin binary (`ocm-test-plugin`) chooses its behaviour from its own file name, since
+//! `capabilities` receives no configuration: link it into a plugin directory under a name that
+//! contains one of the keywords of [`Behaviour`].
+
+use std::{
+    os::unix::fs::symlink,
+    path::{Path, PathBuf},
+};
+
+/// What the test plugin does, chosen by a keyword in its file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    /// A working in-memory component version repository for `TestRepository/v1`.
+    Normal,
+    /// `capabilities` never returns.
+    CapabilitiesHang,
+    /// `capabilities` prints text that is not JSON.
+    CapabilitiesGarbage,
+    /// `capabilities` exits with status 3.
+    CapabilitiesFail,
+    /// `--config` start exits with status 7 after writing `boom` to stderr.
+    CrashOnStart,
+    /// Starts but never prints a location line.
+    NoLocation,
+    /// Floods stderr before the location line and stdout after it.
+    Flood,
+    /// Serves normally, but `get-component-version` panics.
+    PanicOnGet,
+}
+
+impl Behaviour {
+    /// Every behaviour with its keyword.
+    pub const KEYWORDS: [(&'static str, Self); 7] = [
+        ("capabilities-hang", Self::CapabilitiesHang),
+        ("capabilities-garbage", Self::CapabilitiesGarbage),
+        ("capabilities-fail", Self::CapabilitiesFail),
+        ("crash-on-start", Self::CrashOnStart),
+        ("no-location", Self::NoLocation),
+        ("flood", Self::Flood),
+        ("panic-on-get", Self::PanicOnGet),
+    ];
+
+    /// The behaviour a file name asks for.
+    pub fn from_file_name(name: &str) -> Self {
+        Self::KEYWORDS
+            .iter()
+            .find(|(k, _)| name.contains(k))
+            .map_or(Self::Normal, |(_, b)| *b)
+    }
+}
+
+/// A temporary plugin directory.
+#[derive(Debug)]
+pub struct PluginDir {
+    dir: tempfile::TempDir,
+}
+
+impl PluginDir {
+    /// An empty plugin directory.
+    pub fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            dir: tempfile::Builder::new().prefix("ocm-it-").tempdir()?,
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Links `binary` into the directory as `name` (the plugin id).
+    pub fn add(&self, name: &str, binary: &Path) -> std::io::Result<PathBuf> {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        symlink(binary, &path)?;
+        Ok(path)
+    }
+
+    /// Writes a plain file (for discovery tests).
+    pub fn write(&self, name: &str, contents: &str, mode: u32) -> std::io::Result<PathBuf> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+        Ok(path)
+    }
+}
+
+/// True while a process exists, zombies included.
+pub fn process_exists(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// The state letter of a process (`Z` for a zombie), if it exists.
+pub fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The state follows the parenthesised command name, which may itself contain spaces.
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}

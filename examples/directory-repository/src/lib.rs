@@ -1,0 +1,227 @@
+//! An example OCM plugin: a **component version repository** (`componentVersionRepository`,
+//! spec §5.1) that keeps component versions, their local resources and their local sources in a
+//! directory on disk.
+//!
+//! All logic lives in this library; the `directory-repository` binary only calls [`main`].
+//!
+//! # Repository spec and configuration
+//!
+//! The repository spec type is [`REPOSITORY_TYPE`] (`DirectoryRepository/v1`):
+//!
+//! ```json
+//! {"type":"DirectoryRepository/v1","path":"/abs/dir"}
+//! ```
+//!
+//! Its JSON schema ([`repository_schema`]) requires `type` and `path` (both strings) and allows
+//! no other properties. The plugin also declares the configuration type [`CONFIG_TYPE`]
+//! (`directory.config.ocm.software/v1`), whose optional `root` is the fallback directory
+//! ([`DirectoryConfig`]):
+//!
+//! ```json
+//! {"type":"directory.config.ocm.software/v1","root":"/abs/dir"}
+//! ```
+//!
+//! Which directory a request uses: the `path` of the request's repository spec when the request
+//! carries one (POST requests always do; a Go manager sends none on GET requests), otherwise the
+//! configured `root`. With neither, or with a relative path, the request fails with
+//! [`Error::InvalidArgument`](ocm_plugin_contracts::Error::InvalidArgument).
+//!
+//! Credentials are accepted and ignored: a local directory needs none. The consumer identity
+//! ([`get_identity`](ocm_plugin_contracts::component_version_repository::v1::Repository::get_identity))
+//! is `{"type":"DirectoryRepository","path":<the directory>}`.
+//!
+//! # Layout
+//!
+//! This layout is stable; other tools may read it.
+//!
+//! ```text
+//! <root>/components/<escaped component name>/<escaped version>/
+//!     descriptor.json               the component descriptor (v2 JSON)
+//!     resources/<id>.blob           a local resource's bytes
+//!     resources/<id>.json           the resource as stored (with its localBlob access)
+//!     sources/<id>.blob             a local source's bytes
+//!     sources/<id>.json             the source as stored
+//!     .lock                         lock file, held while the version is written
+//! ```
+//!
+//! * `<escaped …>` is [`layout::escape_segment`]: every byte outside `[A-Za-z0-9._-]` and a
+//!   leading `.` become `%XX` (upper-case hex). `acme.org/app` is stored as `acme.org%2Fapp`,
+//!   `..` as `%2E.`; a name can never escape the root, and the mapping is reversible.
+//! * `<id>` is [`layout::identity_digest`]: the lower-case hex SHA-256 of the compact JSON of
+//!   the identity (`name`, `version` if not empty, and the `extraIdentity` attributes, keys
+//!   sorted), e.g. `sha256('{"name":"app","version":"1.0.0"}')`.
+//! * Entries whose names start with `.` belong to the store (the lock file and temporary files
+//!   named `.tmp-*`); an escaped name never starts with `.`.
+//!
+//! # Behaviour
+//!
+//! * **add component version** stores `descriptor.json`. An existing descriptor of the same
+//!   component version is **overwritten**, without merging. Directories, the root included, are
+//!   created as needed.
+//! * **get component version** reads the descriptor, or fails with
+//!   `NotFound("component version <name>:<version> not found in <root>")`.
+//! * **list component versions** lists the versions that have a descriptor. Versions that parse
+//!   as semantic versions (an optional leading `v` allowed) come first, by semver precedence;
+//!   the rest follow lexically. An unknown component gives an empty list.
+//! * **add local resource / source** copies the request's `localFile` blob into the store
+//!   (other location types are rejected), sets the access to
+//!   `{"type":"localBlob/v1","localReference":"sha256:<hex>","mediaType":<the location's media type, or application/octet-stream>}`,
+//!   and, for a resource without a digest, sets
+//!   `{"hashAlgorithm":"SHA-256","normalisationAlgorithm":"genericBlobDigest/v1","value":<hex>}`.
+//!   If the descriptor of the version exists, the resource (source) is added to it or replaces
+//!   the one with the same identity. The stored resource (source) is returned.
+//! * **get local resource / source** finds the entry by identity (it must equal the stored
+//!   identity exactly; with no identity, the only entry is used) and copies its blob to a **new**
+//!   file in the system temp directory. The caller owns that file and deletes it; the stored blob
+//!   is never handed out.
+//! * **check health** succeeds when the root exists and is a writable directory.
+//!
+//! Every file is written atomically: into a temporary file in the same directory, fsynced, then
+//! renamed over the target. Writers of one version serialise on its `.lock` file (an exclusive
+//! [`File::lock`](std::fs::File::lock)); readers of local blobs take it shared. Concurrent
+//! writers therefore never leave a torn file, also across processes.
+//!
+//! # Example
+//!
+//! ```
+//! use ocm_example_directory_repository::DirectoryRepository;
+//! use ocm_plugin_contracts::component_version_repository::v1::{
+//!     AddComponentVersionRequest, GetComponentVersionRequest, Repository,
+//! };
+//! use ocm_plugin_types::{Credentials, Descriptor, Raw};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! // The configured root is used by requests that carry no spec.
+//! let repo = DirectoryRepository::new(Some(dir.path().to_path_buf()))?;
+//! let spec = Raw::new(serde_json::json!({"type": "DirectoryRepository/v1", "path": dir.path()}))?;
+//!
+//! let mut descriptor = Descriptor::default();
+//! descriptor.component.name = "acme.org/app".into();
+//! descriptor.component.version = "1.0.0".into();
+//! descriptor.component.provider = "acme.org".into();
+//!
+//! tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+//!     let creds = Credentials::new();
+//!     repo.add_component_version(AddComponentVersionRequest { repository: spec, descriptor }, &creds)
+//!         .await?;
+//!     let got = repo
+//!         .get_component_version(
+//!             GetComponentVersionRequest {
+//!                 repository: None,
+//!                 name: "acme.org/app".into(),
+//!                 version: "1.0.0".into(),
+//!             },
+//!             &creds,
+//!         )
+//!         .await?;
+//!     assert_eq!(got.component.provider, "acme.org");
+//!     Ok::<_, Box<dyn std::error::Error>>(())
+//! })?;
+//! assert!(dir.path().join("components/acme.org%2Fapp/1.0.0/descriptor.json").is_file());
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod layout;
+mod repository;
+mod store;
+mod version;
+
+#[cfg(test)]
+mod plugin_tests;
+#[cfg(test)]
+mod tests;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use ocm_plugin_sdk::{BoxError, Plugin, PluginContext};
+use ocm_plugin_types::{JsonSchema, Type};
+use serde::{Deserialize, Serialize};
+
+pub use repository::DirectoryRepository;
+
+/// Name under which the plugin registers.
+pub const PLUGIN_NAME: &str = "directory-repository";
+
+/// The repository spec type this plugin serves.
+pub const REPOSITORY_TYPE: &str = "DirectoryRepository/v1";
+
+/// The name part of [`REPOSITORY_TYPE`]; a spec typed `DirectoryRepository` is accepted too.
+pub const REPOSITORY_TYPE_NAME: &str = "DirectoryRepository";
+
+/// The `type` of the consumer identity returned by `get_identity`.
+pub const IDENTITY_TYPE: &str = "DirectoryRepository";
+
+/// The configuration type this plugin declares.
+pub const CONFIG_TYPE: &str = "directory.config.ocm.software/v1";
+
+/// The configuration entry of type [`CONFIG_TYPE`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryConfig {
+    /// Directory used by requests that carry no repository spec. Must be absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<PathBuf>,
+}
+
+/// The plugin's `main`: declares the capability and the config type, then runs the plugin
+/// (prints the capabilities, or serves per `--config`).
+pub fn main() -> ExitCode {
+    let types = REPOSITORY_TYPE
+        .parse::<Type>()
+        .and_then(|r| Ok((r, CONFIG_TYPE.parse::<Type>()?)));
+    let (repository_type, config_type) = match types {
+        Ok(types) => types,
+        Err(e) => {
+            eprintln!("{PLUGIN_NAME}: invalid built-in type: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    plugin(repository_type, config_type).run()
+}
+
+fn plugin(repository_type: Type, config_type: Type) -> Plugin {
+    let entry_type = config_type.clone();
+    Plugin::new(PLUGIN_NAME)
+        .config_type(config_type)
+        .component_version_repository(repository_type, repository_schema(), move |ctx| {
+            factory(ctx, &entry_type)
+        })
+}
+
+fn factory(ctx: &PluginContext, config_type: &Type) -> Result<DirectoryRepository, BoxError> {
+    let config = ctx.config_entry::<DirectoryConfig>(config_type)?;
+    let repository = DirectoryRepository::from_config(config)?;
+    match repository.config_root() {
+        Some(root) => tracing::info!(root = %root.display(), "directory repository ready"),
+        None => tracing::info!(
+            "directory repository ready without a configured root: requests must carry a spec path"
+        ),
+    }
+    Ok(repository)
+}
+
+/// The JSON schema (draft 2020-12) of a [`REPOSITORY_TYPE`] spec.
+pub fn repository_schema() -> JsonSchema {
+    JsonSchema(REPOSITORY_SCHEMA.as_bytes().to_vec())
+}
+
+const REPOSITORY_SCHEMA: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "DirectoryRepository/v1",
+  "description": "A component version repository stored in a local directory.",
+  "type": "object",
+  "properties": {
+    "type": {
+      "type": "string",
+      "description": "The repository type, DirectoryRepository/v1."
+    },
+    "path": {
+      "type": "string",
+      "description": "Absolute path of the repository directory."
+    }
+  },
+  "required": ["type", "path"],
+  "additionalProperties": false
+}
+"#;

@@ -1,0 +1,245 @@
+//! [`DirectoryRepository`]: the [`Repository`] implementation.
+
+use std::path::{Path, PathBuf};
+
+use ocm_plugin_contracts::{
+    Error, Result, async_trait,
+    component_version_repository::v1::{
+        AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest,
+        CheckHealthRequest, GetComponentVersionRequest, GetIdentityRequest, GetIdentityResponse,
+        GetLocalResourceRequest, GetLocalResourceResponse, GetLocalSourceRequest,
+        GetLocalSourceResponse, ListComponentVersionsRequest, Repository,
+    },
+};
+use ocm_plugin_types::{Credentials, Descriptor, Identity, Location, Raw, Resource, Source};
+use serde_json::Value;
+
+use crate::{DirectoryConfig, IDENTITY_TYPE, REPOSITORY_TYPE_NAME, store::Store};
+
+/// A component version repository in a directory.
+///
+/// The directory comes from each request's repository spec (`path`), or, when a request carries
+/// no spec, from the configured root (see [`DirectoryConfig`]). Credentials are accepted and
+/// ignored: a local directory needs none.
+#[derive(Debug, Clone, Default)]
+pub struct DirectoryRepository {
+    config_root: Option<PathBuf>,
+}
+
+impl DirectoryRepository {
+    /// A repository with an optional fallback root, used when a request carries no spec.
+    ///
+    /// Fails with [`Error::InvalidArgument`] when `config_root` is relative.
+    pub fn new(config_root: Option<PathBuf>) -> Result<Self> {
+        if let Some(root) = &config_root {
+            check_absolute(root, "the configured root")?;
+        }
+        Ok(Self { config_root })
+    }
+
+    /// A repository from the plugin's configuration entry, if there is one.
+    pub fn from_config(config: Option<DirectoryConfig>) -> Result<Self> {
+        Self::new(config.and_then(|c| c.root))
+    }
+
+    /// The configured fallback root.
+    pub fn config_root(&self) -> Option<&Path> {
+        self.config_root.as_deref()
+    }
+
+    /// The directory a request addresses: the spec's `path` if the spec has one, else the
+    /// configured root.
+    ///
+    /// A spec of another type, a non-string `path`, a relative path, or having neither a path
+    /// nor a configured root fail with [`Error::InvalidArgument`]. An empty `path` counts as
+    /// absent: a Go manager sends the empty spec prototype on `/identity`.
+    pub fn resolve_root(&self, spec: Option<&Raw>) -> Result<PathBuf> {
+        let from_spec = match spec {
+            Some(spec) => spec_path(spec)?,
+            None => None,
+        };
+        let root = from_spec.or_else(|| self.config_root.clone()).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "no repository directory: the request's {REPOSITORY_TYPE_NAME} spec has no `path`, \
+                 and the plugin configuration sets no `root` (config type {})",
+                crate::CONFIG_TYPE
+            ))
+        })?;
+        check_absolute(&root, "the repository path")?;
+        Ok(root)
+    }
+
+    fn store(&self, spec: Option<&Raw>) -> Result<Store> {
+        Ok(Store::new(self.resolve_root(spec)?))
+    }
+}
+
+fn check_absolute(path: &Path, what: &str) -> Result<()> {
+    if path.is_absolute() {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "{what} {} is relative; an absolute path is required",
+            path.display()
+        )))
+    }
+}
+
+/// The `path` of a spec, after checking its type. `None` when the path is absent or empty.
+fn spec_path(spec: &Raw) -> Result<Option<PathBuf>> {
+    if let Some(t) = spec.type_() {
+        let version_ok = matches!(t.version(), None | Some("v1"));
+        if t.name() != REPOSITORY_TYPE_NAME || !version_ok {
+            return Err(Error::InvalidArgument(format!(
+                "unsupported repository type {t}: this plugin serves {}",
+                crate::REPOSITORY_TYPE
+            )));
+        }
+    }
+    match spec.get("path") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(PathBuf::from(s))),
+        Some(other) => Err(Error::InvalidArgument(format!(
+            "the repository spec's `path` must be a string, got {other}"
+        ))),
+    }
+}
+
+/// Runs file system work on the blocking pool.
+async fn blocking<T, F>(f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal_with("the storage task failed", e))?
+}
+
+fn location_of(path: &Path) -> Result<Location> {
+    let value = path.to_str().ok_or_else(|| {
+        Error::internal(format!(
+            "temporary file path {} is not UTF-8",
+            path.display()
+        ))
+    })?;
+    Ok(Location::local_file(value))
+}
+
+#[async_trait]
+impl Repository for DirectoryRepository {
+    async fn get_component_version(
+        &self,
+        request: GetComponentVersionRequest,
+        _credentials: &Credentials,
+    ) -> Result<Descriptor> {
+        let store = self.store(request.repository.as_ref())?;
+        blocking(move || store.get_descriptor(&request.name, &request.version)).await
+    }
+
+    async fn list_component_versions(
+        &self,
+        request: ListComponentVersionsRequest,
+        _credentials: &Credentials,
+    ) -> Result<Vec<String>> {
+        let store = self.store(request.repository.as_ref())?;
+        blocking(move || store.list_versions(&request.name)).await
+    }
+
+    /// Stores the descriptor. An existing descriptor of the same component version is
+    /// overwritten.
+    async fn add_component_version(
+        &self,
+        request: AddComponentVersionRequest,
+        _credentials: &Credentials,
+    ) -> Result<()> {
+        let store = self.store(Some(&request.repository))?;
+        blocking(move || store.put_descriptor(&request.descriptor)).await
+    }
+
+    async fn get_local_resource(
+        &self,
+        request: GetLocalResourceRequest,
+        _credentials: &Credentials,
+    ) -> Result<GetLocalResourceResponse> {
+        let store = self.store(request.repository.as_ref())?;
+        let (path, resource) = blocking(move || {
+            store.get_local::<Resource>(&request.name, &request.version, request.identity.as_ref())
+        })
+        .await?;
+        Ok(GetLocalResourceResponse {
+            location: location_of(&path)?,
+            resource,
+        })
+    }
+
+    async fn get_local_source(
+        &self,
+        request: GetLocalSourceRequest,
+        _credentials: &Credentials,
+    ) -> Result<GetLocalSourceResponse> {
+        let store = self.store(request.repository.as_ref())?;
+        let (path, source) = blocking(move || {
+            store.get_local::<Source>(&request.name, &request.version, request.identity.as_ref())
+        })
+        .await?;
+        Ok(GetLocalSourceResponse {
+            location: location_of(&path)?,
+            source,
+        })
+    }
+
+    async fn add_local_resource(
+        &self,
+        request: AddLocalResourceRequest,
+        _credentials: &Credentials,
+    ) -> Result<Resource> {
+        let store = self.store(Some(&request.repository))?;
+        blocking(move || {
+            store.add_local(
+                &request.name,
+                &request.version,
+                &request.resource_location,
+                request.resource,
+            )
+        })
+        .await
+    }
+
+    async fn add_local_source(
+        &self,
+        request: AddLocalSourceRequest,
+        _credentials: &Credentials,
+    ) -> Result<Source> {
+        let store = self.store(Some(&request.repository))?;
+        blocking(move || {
+            store.add_local(
+                &request.name,
+                &request.version,
+                &request.source_location,
+                request.source,
+            )
+        })
+        .await
+    }
+
+    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        let root = self.resolve_root(Some(&request.typ))?;
+        let identity: Identity = [
+            ("type".to_owned(), IDENTITY_TYPE.to_owned()),
+            ("path".to_owned(), root.to_string_lossy().into_owned()),
+        ]
+        .into();
+        Ok(GetIdentityResponse { identity })
+    }
+
+    async fn check_health(
+        &self,
+        request: CheckHealthRequest,
+        _credentials: &Credentials,
+    ) -> Result<()> {
+        let store = self.store(Some(&request.repository))?;
+        blocking(move || store.check_health()).await
+    }
+}

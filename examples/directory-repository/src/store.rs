@@ -1,0 +1,571 @@
+//! Synchronous file system operations on one repository root. Callers run them on the blocking
+//! thread pool.
+
+use std::{
+    fmt::Display,
+    fs::{self, File},
+    io::{self, Read, Write},
+    path::{Path, PathBuf},
+};
+
+use ocm_plugin_contracts::{Error, Result};
+use ocm_plugin_types::{
+    Component, Descriptor, Digest, Identity, Location, LocationType, Raw, Resource, Source,
+};
+use serde::{Serialize, de::DeserializeOwned};
+use sha2::{Digest as _, Sha256};
+
+use crate::{layout, version};
+
+/// Media type of a stored blob when the request did not name one.
+pub(crate) const DEFAULT_MEDIA_TYPE: &str = "application/octet-stream";
+
+/// A resource or a source: what the local blob operations store.
+pub(crate) trait Artifact: Serialize + DeserializeOwned + Send + 'static {
+    /// `resource` or `source`, for messages.
+    const KIND: &'static str;
+    /// The directory of a version that holds this kind.
+    const DIR: &'static str;
+    /// Prefix of the temporary files handed out by `get_local_*`.
+    const TEMP_PREFIX: &'static str;
+
+    fn identity(&self) -> Identity;
+    fn name(&self) -> &str;
+    /// Points the artifact at its stored blob (and fills in what the blob determines).
+    fn set_blob(&mut self, hex: &str, media_type: &str) -> Result<()>;
+    /// The list in a descriptor that holds this kind.
+    fn list_in(component: &mut Component) -> &mut Option<Vec<Self>>;
+}
+
+fn local_blob_access(hex: &str, media_type: &str) -> Result<Raw> {
+    Raw::new(serde_json::json!({
+        "type": "localBlob/v1",
+        "localReference": format!("sha256:{hex}"),
+        "mediaType": media_type,
+    }))
+    .map_err(|e| Error::internal_with("building the localBlob access", e))
+}
+
+impl Artifact for Resource {
+    const KIND: &'static str = "resource";
+    const DIR: &'static str = layout::RESOURCES_DIR;
+    const TEMP_PREFIX: &'static str = "ocm-directory-resource-";
+
+    fn identity(&self) -> Identity {
+        Self::identity(self)
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn set_blob(&mut self, hex: &str, media_type: &str) -> Result<()> {
+        match &self.digest {
+            None => {
+                self.digest = Some(Digest {
+                    hash_algorithm: "SHA-256".into(),
+                    normalisation_algorithm: "genericBlobDigest/v1".into(),
+                    value: hex.to_owned(),
+                });
+            }
+            Some(d)
+                if d.hash_algorithm == "SHA-256"
+                    && d.normalisation_algorithm == "genericBlobDigest/v1"
+                    && !d.value.eq_ignore_ascii_case(hex) =>
+            {
+                tracing::warn!(
+                    resource = %self.name,
+                    declared = %d.value,
+                    actual = %hex,
+                    "the declared resource digest does not match the blob; keeping the declared one"
+                );
+            }
+            Some(_) => {}
+        }
+        self.access = Some(local_blob_access(hex, media_type)?);
+        Ok(())
+    }
+
+    fn list_in(component: &mut Component) -> &mut Option<Vec<Self>> {
+        &mut component.resources
+    }
+}
+
+impl Artifact for Source {
+    const KIND: &'static str = "source";
+    const DIR: &'static str = layout::SOURCES_DIR;
+    const TEMP_PREFIX: &'static str = "ocm-directory-source-";
+
+    fn identity(&self) -> Identity {
+        Self::identity(self)
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn set_blob(&mut self, hex: &str, media_type: &str) -> Result<()> {
+        self.access = Some(local_blob_access(hex, media_type)?);
+        Ok(())
+    }
+
+    fn list_in(component: &mut Component) -> &mut Option<Vec<Self>> {
+        &mut component.sources
+    }
+}
+
+/// Maps an I/O error: `NotFound` stays a not-found, everything else is internal. The path is
+/// always in the message.
+pub(crate) fn io_error(action: impl Display, path: &Path, e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::NotFound {
+        Error::NotFound(format!("{action} {}: {e}", path.display()))
+    } else {
+        Error::internal_with(format!("{action} {}", path.display()), e)
+    }
+}
+
+fn check_name(name: &str, version: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::InvalidArgument(
+            "the component name must not be empty".into(),
+        ));
+    }
+    if version.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "the version of component {name} must not be empty"
+        )));
+    }
+    Ok(())
+}
+
+/// A held lock on a version directory; released on drop.
+#[derive(Debug)]
+struct VersionLock {
+    _file: Option<File>,
+}
+
+/// Takes the exclusive write lock of a version directory, creating the lock file.
+fn lock_exclusive(vdir: &Path) -> Result<VersionLock> {
+    let path = vdir.join(layout::LOCK_FILE);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_error("opening lock file", &path, e))?;
+    file.lock().map_err(|e| io_error("locking", &path, e))?;
+    Ok(VersionLock { _file: Some(file) })
+}
+
+/// Takes the shared read lock of a version directory, if it has a lock file (readers never
+/// create files).
+fn lock_shared(vdir: &Path) -> Result<VersionLock> {
+    let path = vdir.join(layout::LOCK_FILE);
+    match File::open(&path) {
+        Ok(file) => {
+            file.lock_shared()
+                .map_err(|e| io_error("locking", &path, e))?;
+            Ok(VersionLock { _file: Some(file) })
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(VersionLock { _file: None }),
+        Err(e) => Err(io_error("opening lock file", &path, e)),
+    }
+}
+
+fn create_dir_all(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| io_error("creating directory", dir, e))
+}
+
+/// A temporary file next to its destination; it disappears on drop unless persisted.
+fn temp_file_in(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tmp-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(fs::Permissions::from_mode(0o644));
+    }
+    builder
+        .tempfile_in(dir)
+        .map_err(|e| io_error("creating a temporary file in", dir, e))
+}
+
+/// Flushes a directory entry change to disk. Best effort: not every file system supports it.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+        tracing::debug!(dir = %dir.display(), error = %e, "could not sync directory");
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Syncs a finished temporary file and renames it onto `path`.
+fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| io_error("syncing a temporary file for", path, e))?;
+    tmp.persist(path)
+        .map_err(|e| io_error("renaming a temporary file to", path, e.error))?;
+    if let Some(dir) = path.parent() {
+        sync_dir(dir);
+    }
+    Ok(())
+}
+
+/// Writes a file atomically: a temporary file in the same directory, fsync, rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::internal(format!("{} has no parent directory", path.display())))?;
+    let mut tmp = temp_file_in(dir)?;
+    tmp.write_all(bytes)
+        .map_err(|e| io_error("writing a temporary file for", path, e))?;
+    persist(tmp, path)
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value)
+        .map_err(|e| Error::internal_with(format!("encoding {}", path.display()), e))?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> io::Result<Result<T>> {
+    let bytes = fs::read(path)?;
+    Ok(serde_json::from_slice(&bytes)
+        .map_err(|e| Error::internal_with(format!("decoding {}", path.display()), e)))
+}
+
+/// Copies `src` into `dst`, returning the lower-case hex SHA-256 of the bytes.
+fn copy_hashing(src: &mut impl Read, dst: &mut impl Write) -> io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        hasher.update(chunk);
+        dst.write_all(chunk)?;
+    }
+    dst.flush()?;
+    Ok(layout::hex(&hasher.finalize()))
+}
+
+/// One repository root.
+#[derive(Debug, Clone)]
+pub(crate) struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    pub(crate) fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn not_found(&self, name: &str, version: &str) -> Error {
+        Error::NotFound(format!(
+            "component version {name}:{version} not found in {}",
+            self.root.display()
+        ))
+    }
+
+    pub(crate) fn get_descriptor(&self, name: &str, version: &str) -> Result<Descriptor> {
+        check_name(name, version)?;
+        let path = layout::version_dir(&self.root, name, version).join(layout::DESCRIPTOR_FILE);
+        match read_json(&path) {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(self.not_found(name, version)),
+            Err(e) => Err(io_error("reading", &path, e)),
+        }
+    }
+
+    pub(crate) fn put_descriptor(&self, descriptor: &Descriptor) -> Result<()> {
+        let (name, version) = (&descriptor.component.name, &descriptor.component.version);
+        check_name(name, version)?;
+        let vdir = layout::version_dir(&self.root, name, version);
+        create_dir_all(&vdir)?;
+        let _lock = lock_exclusive(&vdir)?;
+        let path = vdir.join(layout::DESCRIPTOR_FILE);
+        let existed = path.is_file();
+        write_json(&path, descriptor)?;
+        tracing::info!(
+            component = %name,
+            version = %version,
+            path = %path.display(),
+            replaced = existed,
+            "stored component version"
+        );
+        Ok(())
+    }
+
+    pub(crate) fn list_versions(&self, name: &str) -> Result<Vec<String>> {
+        if name.is_empty() {
+            return Err(Error::InvalidArgument(
+                "the component name must not be empty".into(),
+            ));
+        }
+        let dir = layout::component_dir(&self.root, name);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_error("listing", &dir, e)),
+        };
+        let mut versions = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error("listing", &dir, e))?;
+            let file_name = entry.file_name();
+            let Some(segment) = file_name.to_str() else {
+                continue;
+            };
+            if segment.starts_with('.') {
+                continue;
+            }
+            let Some(version) = layout::unescape_segment(segment) else {
+                tracing::debug!(entry = %entry.path().display(), "skipping a foreign directory entry");
+                continue;
+            };
+            // A version directory without a descriptor only holds blobs added ahead of it.
+            if entry.path().join(layout::DESCRIPTOR_FILE).is_file() {
+                versions.push(version);
+            }
+        }
+        versions.sort_by(|a, b| version::compare(a, b));
+        Ok(versions)
+    }
+
+    /// Stores a local blob and its artifact, and updates the descriptor if it exists.
+    pub(crate) fn add_local<A: Artifact>(
+        &self,
+        name: &str,
+        version: &str,
+        location: &Location,
+        mut artifact: A,
+    ) -> Result<A> {
+        check_name(name, version)?;
+        if artifact.name().is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "the {} name must not be empty",
+                A::KIND
+            )));
+        }
+        if location.location_type != LocationType::LocalFile {
+            return Err(Error::InvalidArgument(format!(
+                "unsupported location type {} for the {} blob: only localFile is supported",
+                location.location_type,
+                A::KIND
+            )));
+        }
+        let src = Path::new(&location.value);
+        if !src.is_absolute() {
+            return Err(Error::InvalidArgument(format!(
+                "the {} blob location {:?} is not an absolute path",
+                A::KIND,
+                location.value
+            )));
+        }
+        let meta = fs::metadata(src).map_err(|e| io_error("reading blob", src, e))?;
+        if !meta.is_file() {
+            return Err(Error::InvalidArgument(format!(
+                "the {} blob location {} is not a regular file",
+                A::KIND,
+                src.display()
+            )));
+        }
+
+        let vdir = layout::version_dir(&self.root, name, version);
+        let kind_dir = vdir.join(A::DIR);
+        create_dir_all(&kind_dir)?;
+
+        // Copy outside the lock: the temporary file is private until it is renamed.
+        let mut tmp = temp_file_in(&kind_dir)?;
+        let mut input = File::open(src).map_err(|e| io_error("opening blob", src, e))?;
+        let hex = copy_hashing(&mut input, &mut tmp)
+            .map_err(|e| io_error("copying blob from", src, e))?;
+
+        let media_type = location.media_type.as_deref().unwrap_or(DEFAULT_MEDIA_TYPE);
+        artifact.set_blob(&hex, media_type)?;
+        let identity = artifact.identity();
+        let stem = layout::identity_digest(&identity);
+
+        let _lock = lock_exclusive(&vdir)?;
+        // Blob first, then its metadata: a reader that finds the JSON finds the blob.
+        persist(
+            tmp,
+            &kind_dir.join(format!("{stem}.{}", layout::BLOB_EXTENSION)),
+        )?;
+        write_json(
+            &kind_dir.join(format!("{stem}.{}", layout::METADATA_EXTENSION)),
+            &artifact,
+        )?;
+
+        let descriptor_path = vdir.join(layout::DESCRIPTOR_FILE);
+        let in_descriptor = match read_json::<Descriptor>(&descriptor_path) {
+            Ok(descriptor) => {
+                let mut descriptor = descriptor?;
+                let value = serde_json::to_value(&artifact)
+                    .and_then(serde_json::from_value::<A>)
+                    .map_err(|e| Error::internal_with(format!("copying the {}", A::KIND), e))?;
+                let list = A::list_in(&mut descriptor.component).get_or_insert_with(Vec::new);
+                match list.iter_mut().find(|a| a.identity() == identity) {
+                    Some(slot) => *slot = value,
+                    None => list.push(value),
+                }
+                write_json(&descriptor_path, &descriptor)?;
+                true
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(io_error("reading", &descriptor_path, e)),
+        };
+        tracing::info!(
+            component = %name,
+            version = %version,
+            kind = A::KIND,
+            artifact = %artifact.name(),
+            digest = %format!("sha256:{hex}"),
+            descriptor_updated = in_descriptor,
+            "stored local blob"
+        );
+        Ok(artifact)
+    }
+
+    /// Finds a stored artifact and copies its blob to a new file in the temp directory, which
+    /// the caller owns.
+    pub(crate) fn get_local<A: Artifact>(
+        &self,
+        name: &str,
+        version: &str,
+        identity: Option<&Identity>,
+    ) -> Result<(PathBuf, A)> {
+        check_name(name, version)?;
+        let vdir = layout::version_dir(&self.root, name, version);
+        if !vdir.is_dir() {
+            return Err(self.not_found(name, version));
+        }
+        let _lock = lock_shared(&vdir)?;
+        let kind_dir = vdir.join(A::DIR);
+        let identity = identity.filter(|id| !id.is_empty());
+
+        let (stem, artifact) = match identity {
+            Some(identity) => {
+                let stem = layout::identity_digest(identity);
+                let path = kind_dir.join(format!("{stem}.{}", layout::METADATA_EXTENSION));
+                let artifact: A = match read_json(&path) {
+                    Ok(a) => a?,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        return Err(self.artifact_not_found::<A>(name, version, Some(identity)));
+                    }
+                    Err(e) => return Err(io_error("reading", &path, e)),
+                };
+                if artifact.identity() != *identity {
+                    return Err(self.artifact_not_found::<A>(name, version, Some(identity)));
+                }
+                (stem, artifact)
+            }
+            None => {
+                let stems = self.stems(&kind_dir)?;
+                let [stem] = stems.as_slice() else {
+                    if stems.is_empty() {
+                        return Err(self.artifact_not_found::<A>(name, version, None));
+                    }
+                    return Err(Error::InvalidArgument(format!(
+                        "component version {name}:{version} has {} {}s; an identity is required to pick one",
+                        stems.len(),
+                        A::KIND
+                    )));
+                };
+                let path = kind_dir.join(format!("{stem}.{}", layout::METADATA_EXTENSION));
+                let artifact: A = read_json(&path).map_err(|e| io_error("reading", &path, e))??;
+                (stem.clone(), artifact)
+            }
+        };
+
+        let blob = kind_dir.join(format!("{stem}.{}", layout::BLOB_EXTENSION));
+        let mut input = File::open(&blob).map_err(|e| io_error("opening blob", &blob, e))?;
+        let temp_dir = std::env::temp_dir();
+        let mut out = tempfile::Builder::new()
+            .prefix(A::TEMP_PREFIX)
+            .tempfile_in(&temp_dir)
+            .map_err(|e| io_error("creating a temporary file in", &temp_dir, e))?;
+        copy_hashing(&mut input, &mut out).map_err(|e| io_error("copying blob", &blob, e))?;
+        let (_, path) = out
+            .keep()
+            .map_err(|e| io_error("keeping temporary file", &temp_dir, e.error))?;
+        let path = std::path::absolute(&path).map_err(|e| io_error("resolving", &path, e))?;
+        Ok((path, artifact))
+    }
+
+    /// The identity digests of the stored artifacts in a kind directory.
+    fn stems(&self, kind_dir: &Path) -> Result<Vec<String>> {
+        let entries = match fs::read_dir(kind_dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_error("listing", kind_dir, e)),
+        };
+        let mut stems = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error("listing", kind_dir, e))?;
+            let file_name = entry.file_name();
+            let Some(file_name) = file_name.to_str() else {
+                continue;
+            };
+            if file_name.starts_with('.') {
+                continue;
+            }
+            if let Some(stem) = file_name
+                .strip_suffix(layout::METADATA_EXTENSION)
+                .and_then(|s| s.strip_suffix('.'))
+            {
+                stems.push(stem.to_owned());
+            }
+        }
+        stems.sort();
+        Ok(stems)
+    }
+
+    fn artifact_not_found<A: Artifact>(
+        &self,
+        name: &str,
+        version: &str,
+        identity: Option<&Identity>,
+    ) -> Error {
+        match identity {
+            Some(identity) => Error::NotFound(format!(
+                "{} with identity {} not found in component version {name}:{version} in {}",
+                A::KIND,
+                serde_json::to_string(identity).unwrap_or_default(),
+                self.root.display()
+            )),
+            None => Error::NotFound(format!(
+                "component version {name}:{version} in {} has no {}s",
+                self.root.display(),
+                A::KIND
+            )),
+        }
+    }
+
+    /// The root exists, is a directory, and a file can be created in it.
+    pub(crate) fn check_health(&self) -> Result<()> {
+        let meta =
+            fs::metadata(&self.root).map_err(|e| io_error("repository root", &self.root, e))?;
+        if !meta.is_dir() {
+            return Err(Error::InvalidArgument(format!(
+                "repository root {} is not a directory",
+                self.root.display()
+            )));
+        }
+        let probe = temp_file_in(&self.root).map_err(|e| {
+            Error::internal_with(
+                format!("repository root {} is not writable", self.root.display()),
+                e,
+            )
+        })?;
+        probe
+            .close()
+            .map_err(|e| io_error("removing the write probe in", &self.root, e))
+    }
+}

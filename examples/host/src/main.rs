@@ -1,0 +1,47 @@
+//! Drives the example plugins through the plugin manager, the way a host integrator would.
+//!
+//! Run with `cargo xtask e2e` (which builds the plugins and lays out the plugin directory) or
+//! directly: `ocm-example-host e2e <plugin-dir> <work-dir>` / `ocm-example-host bench <plugin-dir>
+//! <work-dir> [iterations]`.
+
+mod bench;
+mod e2e;
+
+use std::{path::PathBuf, process::ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OCM_PLUGIN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match args.as_slice() {
+        [cmd, plugins, work] if cmd == "e2e" => {
+            runtime.block_on(e2e::run(PathBuf::from(plugins), PathBuf::from(work)))
+        }
+        [cmd, plugins, work, rest @ ..] if cmd == "bench" => {
+            let iterations = rest.first().and_then(|n| n.parse().ok()).unwrap_or(200);
+            runtime.block_on(bench::run(PathBuf::from(plugins), PathBuf::from(work), iterations))
+        }
+        _ => {
+            eprintln!("usage: ocm-example-host e2e <plugin-dir> <work-dir>\n       ocm-example-host bench <plugin-dir> <work-dir> [iterations]");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("FAILED: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

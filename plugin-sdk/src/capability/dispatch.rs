@@ -1,0 +1,104 @@
+//! Choosing the implementation for a request when a capability serves several types.
+
+use ocm_plugin_types::{Raw, Type};
+
+use crate::response::ApiError;
+
+/// Implementations of one capability, by the type they serve.
+#[derive(Debug)]
+pub(crate) struct TypeDispatch<T> {
+    what: &'static str,
+    entries: Vec<(Type, T)>,
+}
+
+impl<T> TypeDispatch<T> {
+    /// `what` names the capability in error messages, e.g. "component version repository".
+    pub(crate) fn new(what: &'static str) -> Self {
+        Self {
+            what,
+            entries: Vec::new(),
+        }
+    }
+
+    pub(crate) fn insert(&mut self, typ: Type, value: T) {
+        self.entries.push((typ, value));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &(Type, T)> {
+        self.entries.iter()
+    }
+
+    /// The implementation for a spec: by its type when it has one; the only implementation when
+    /// the spec or its type is absent (Go managers send no spec on GET requests); else 400.
+    pub(crate) fn pick(&self, spec: Option<&Raw>) -> Result<&T, ApiError> {
+        match spec.and_then(Raw::type_) {
+            Some(typ) => self
+                .entries
+                .iter()
+                .find(|(t, _)| t == typ)
+                .map(|(_, v)| v)
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "this plugin serves no {} of type {typ}; it serves: {}",
+                        self.what,
+                        self.types()
+                    ))
+                }),
+            None => match self.entries.as_slice() {
+                [(_, only)] => Ok(only),
+                _ => Err(ApiError::bad_request(format!(
+                    "the request names no {} type, and this plugin serves several ({}): send the repository spec",
+                    self.what,
+                    self.types()
+                ))),
+            },
+        }
+    }
+
+    fn types(&self) -> String {
+        self.entries
+            .iter()
+            .map(|(t, _)| t.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(json: &str) -> Raw {
+        Raw::from_json(json).unwrap()
+    }
+
+    #[test]
+    fn picks_by_type_or_the_only_one() {
+        let mut one = TypeDispatch::new("thing");
+        one.insert("A/v1".parse().unwrap(), 1);
+        assert_eq!(*one.pick(None).unwrap(), 1);
+        assert_eq!(*one.pick(Some(&raw(r#"{"x":1}"#))).unwrap(), 1);
+        assert_eq!(*one.pick(Some(&raw(r#"{"type":"A/v1"}"#))).unwrap(), 1);
+        let e = one.pick(Some(&raw(r#"{"type":"B/v1"}"#))).unwrap_err();
+        assert_eq!(
+            e.message,
+            "this plugin serves no thing of type B/v1; it serves: A/v1"
+        );
+
+        let mut two = one;
+        two.insert("B/v1".parse().unwrap(), 2);
+        assert_eq!(*two.pick(Some(&raw(r#"{"type":"B/v1"}"#))).unwrap(), 2);
+        let e = two.pick(None).unwrap_err();
+        assert!(
+            e.message.contains("serves several (A/v1, B/v1)"),
+            "{}",
+            e.message
+        );
+        // Versions must match exactly.
+        assert!(two.pick(Some(&raw(r#"{"type":"A"}"#))).is_err());
+    }
+}

@@ -1,0 +1,79 @@
+//! The SDK's error type: everything that can stop a plugin before or while it serves.
+
+use std::io;
+
+use ocm_plugin_contracts::BoxError;
+use ocm_plugin_types::{CapabilityKind, Type};
+
+/// Result alias of the SDK.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a plugin could not start or keep serving.
+///
+/// Errors of single requests never show up here: they are answered on the wire. Every variant
+/// makes [`Plugin::run`](crate::Plugin::run) log the error and exit with code 1.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The command line is not `capabilities`, `--help` or `--config <json>`.
+    #[error("{0}")]
+    Usage(String),
+    /// The `--config` value is not a valid plugin configuration.
+    #[error("invalid --config JSON: {0}")]
+    InvalidConfig(#[source] serde_json::Error),
+    /// The `--config` value has an empty `id`; Go plugins refuse it too.
+    #[error("invalid --config: `id` is empty")]
+    MissingId,
+    /// A `configTypes` entry of the requested type does not decode into the plugin's struct.
+    #[error("configuration entry of type {typ} cannot be decoded: {source}")]
+    ConfigEntry {
+        /// The entry's type.
+        typ: Type,
+        /// Why it cannot be decoded.
+        #[source]
+        source: ocm_plugin_types::Error,
+    },
+    /// The same type was registered twice for one capability; dispatch would be ambiguous.
+    #[error("{kind} type {typ} is registered more than once")]
+    DuplicateType {
+        /// The capability.
+        kind: CapabilityKind,
+        /// The type registered twice.
+        typ: Type,
+    },
+    /// A capability factory failed, so the plugin cannot serve it.
+    #[error("failed to set up {kind} {typ}: {source}")]
+    Factory {
+        /// The capability.
+        kind: CapabilityKind,
+        /// The type the factory was registered for.
+        typ: Type,
+        /// The factory's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The listening socket could not be created.
+    #[error("failed to listen on {address}: {source}")]
+    Bind {
+        /// The socket path or TCP address.
+        address: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// Any other I/O failure: runtime start, signal handlers, the location line, serving.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: &'static str,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(context: &'static str) -> impl Fn(io::Error) -> Self + Copy {
+        move |source| Self::Io { context, source }
+    }
+}

@@ -1,0 +1,167 @@
+//! Reading requests: credentials from `Authorization`, parameters from the query string or the
+//! JSON body. Parameter names come from the route table only.
+
+use axum::{body::Body, extract::Query, http::HeaderMap, http::StatusCode, http::Uri};
+use ocm_plugin_endpoints::{
+    AUTHORIZATION, Auth, Params, Route, component_version_repository as cvr, decode_json_param,
+};
+use ocm_plugin_types::{Credentials, Identity, Raw};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::response::ApiError;
+
+/// Largest request body accepted. Blobs travel as file locations, so bodies stay small.
+pub(crate) const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Go's `json.Unmarshal` error for empty input, which is what a Go plugin answers when the
+/// header is missing.
+const EMPTY_JSON: &str = "unexpected end of JSON input";
+
+/// The credentials of a request, as its route demands.
+pub(crate) fn credentials(auth: Auth, headers: &HeaderMap) -> Result<Credentials, ApiError> {
+    let value = headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+    match (auth, value) {
+        (Auth::None, _) | (Auth::Optional, None) => Ok(Credentials::new()),
+        (Auth::Optional | Auth::Required, value) => parse_authorization(value.unwrap_or_default())
+            .map_err(|reason| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    format!("incorrect authentication header format: {reason}"),
+                )
+            }),
+    }
+}
+
+/// Parses an `Authorization` value: JSON of a string map, or `null` for none.
+pub(crate) fn parse_authorization(value: &[u8]) -> Result<Credentials, String> {
+    if value.trim_ascii().is_empty() {
+        return Err(EMPTY_JSON.to_owned());
+    }
+    serde_json::from_slice::<Option<Credentials>>(value)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| e.to_string())
+}
+
+/// Decodes a request from the query string of a [`Params::Query`] route. Plain parameters
+/// become strings (empty when absent, as Go reads them); the JSON-valued ones are base64 decoded
+/// and left out when absent.
+pub(crate) fn from_query<T: DeserializeOwned>(route: &Route, uri: &Uri) -> Result<T, ApiError> {
+    let Params::Query(names) = route.params else {
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("route {} takes no query parameters", route.operation),
+        ));
+    };
+    let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))?;
+    let first = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let bad = |e: ocm_plugin_endpoints::QueryError| ApiError::bad_request(e.to_string());
+    let mut object = Map::new();
+    for &name in names {
+        let value = match name {
+            cvr::IDENTITY_PARAM => decode_json_param::<Identity>(cvr::IDENTITY_PARAM, first(name))
+                .map_err(bad)?
+                .map(|identity| {
+                    Value::from_iter(identity.into_iter().map(|(k, v)| (k, Value::from(v))))
+                }),
+            cvr::REPOSITORY_PARAM => decode_json_param::<Raw>(cvr::REPOSITORY_PARAM, first(name))
+                .map_err(bad)?
+                .map(|spec| spec.to_value()),
+            _ => Some(Value::from(first(name).unwrap_or_default())),
+        };
+        if let Some(value) = value {
+            object.insert(name.to_owned(), value);
+        }
+    }
+    serde_json::from_value(Value::Object(object))
+        .map_err(|e| ApiError::bad_request(format!("invalid query parameters: {e}")))
+}
+
+/// Reads and decodes a JSON request body.
+pub(crate) async fn from_body<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("failed to read request body (limit {BODY_LIMIT} bytes): {e}"),
+        )
+    })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("failed to decode request body: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(value: Option<&'static str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Some(v) = value {
+            h.insert(AUTHORIZATION, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn authorization_values() {
+        let ok: &[(&str, &[(&str, &str)])] = &[
+            (
+                r#"{"password":"p","username":"u"}"#,
+                &[("password", "p"), ("username", "u")],
+            ),
+            ("{}", &[]),
+            ("null", &[]),
+            (" null ", &[]),
+        ];
+        for (value, want) in ok {
+            let got = parse_authorization(value.as_bytes()).unwrap();
+            let want: Credentials = want
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            assert_eq!(got, want, "{value}");
+        }
+        let bad: &[(&str, &str)] = &[
+            ("", EMPTY_JSON),
+            ("   ", EMPTY_JSON),
+            (r#"{"a":1}"#, "invalid type: integer `1`, expected a string"),
+            (r#"{"a":{"b":"c"}}"#, "invalid type: map, expected a string"),
+            ("Bearer x", "expected value"),
+            ("[]", "invalid type: sequence"),
+        ];
+        for (value, want) in bad {
+            let err = parse_authorization(value.as_bytes()).unwrap_err();
+            assert!(err.contains(want), "{value}: {err}");
+        }
+    }
+
+    #[test]
+    fn auth_modes() {
+        let e = credentials(Auth::Required, &headers(None)).unwrap_err();
+        assert_eq!(e.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            e.message,
+            "incorrect authentication header format: unexpected end of JSON input"
+        );
+        assert!(
+            credentials(Auth::Optional, &headers(None))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(credentials(Auth::Optional, &headers(Some("x"))).is_err());
+        assert!(
+            credentials(Auth::None, &headers(Some("x")))
+                .unwrap()
+                .is_empty()
+        );
+        let c = credentials(Auth::Required, &headers(Some(r#"{"u":"v"}"#))).unwrap();
+        assert_eq!(c["u"], "v");
+    }
+}

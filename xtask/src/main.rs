@@ -1,0 +1,173 @@
+//! `cargo xtask <command>`: project automation with nothing but std and cargo.
+
+use std::{
+    env, fs,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
+};
+
+use anyhow::{Context, Result, bail};
+
+const HELP: &str = "\
+cargo xtask <command>
+
+commands:
+  e2e            build the example plugins and the example host (dev profile, shared with `cargo test`), lay out a
+                 plugin directory, and drive the plugins through the manager and the CLI
+  bench [N]      build in release, then measure cold start and warm calls (N warm calls,
+                 default 500) against floors measured in the same run
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("e2e") => e2e(),
+        Some("bench") => bench(args.get(1).map(String::as_str).unwrap_or("500")),
+        Some("help" | "-h" | "--help") | None => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprint!("unknown command {other:?}\n\n{HELP}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_default()
+}
+
+fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+fn cargo_build(profile: &str) -> Result<PathBuf> {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    println!("==> cargo build --profile {profile} (example plugins, host, CLI)");
+    let status = Command::new(cargo)
+        .current_dir(root())
+        .args(["build", "--locked", "--profile", profile])
+        .args(["-p", "ocm-example-directory-repository", "-p", "ocm-example-host", "-p", "ocm-plugin-manager"])
+        .status()
+        .context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build failed: {status}");
+    }
+    let dir = if profile == "dev" { "debug" } else { profile };
+    Ok(target_dir().join(dir))
+}
+
+/// A fresh scratch directory with `plugins/` holding the example plugins (and two files that
+/// discovery must pass over) and an empty `work/`.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(bin: &Path) -> Result<Self> {
+        let base = env::temp_dir().join(format!("ocm-xtask-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let plugins = base.join("plugins");
+        fs::create_dir_all(&plugins)?;
+        fs::create_dir_all(base.join("work"))?;
+        let plugin = plugins.join("directory-repository");
+        fs::copy(bin.join("directory-repository"), &plugin)
+            .with_context(|| format!("copying the plugin from {}", bin.display()))?;
+        fs::set_permissions(&plugin, fs::Permissions::from_mode(0o755))?;
+        fs::write(plugins.join("README.md"), "files with an extension are not plugins\n")?;
+        fs::write(plugins.join("notes"), "not executable, so not a plugin\n")?;
+        let base = fs::canonicalize(&base)?;
+        Ok(Self(base))
+    }
+    fn plugins(&self) -> PathBuf {
+        self.0.join("plugins")
+    }
+    fn work(&self) -> PathBuf {
+        self.0.join("work")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        bail!(
+            "{cmd:?} failed ({}):\n{stdout}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(stdout)
+}
+
+fn e2e() -> Result<()> {
+    let bin = cargo_build("dev")?;
+    let scratch = Scratch::new(&bin)?;
+    println!("==> plugin directory {}", scratch.plugins().display());
+
+    println!("==> host program: the manager library end to end");
+    let status = Command::new(bin.join("ocm-example-host"))
+        .arg("e2e")
+        .arg(scratch.plugins())
+        .arg(scratch.work())
+        .status()
+        .context("running ocm-example-host")?;
+    if !status.success() {
+        bail!("the end-to-end scenario failed: {status}");
+    }
+
+    println!("==> command line: ocm-plugin list / call");
+    let cli = bin.join("ocm-plugin");
+    print!("{}", run(Command::new(&cli).arg("list").arg(scratch.plugins()))?);
+    let store = scratch.work().join("cli-store");
+    fs::create_dir_all(&store)?;
+    let spec = format!(r#"{{"type":"DirectoryRepository/v1","path":"{}"}}"#, store.display());
+    let descriptor = r#"{"meta":{"schemaVersion":"v2"},"component":{"name":"acme.org/cli","version":"0.1.0","provider":"acme.org"}}"#;
+    let call = |op: &str, extra: &[&str]| -> Result<String> {
+        run(Command::new(&cli)
+            .arg("call")
+            .arg(scratch.plugins())
+            .args(["component-version-repository", op, "--spec", &spec, "--json"])
+            .args(extra))
+    };
+    call("add-component-version", &["--descriptor", descriptor])?;
+    let listed = call("list-component-versions", &["--name", "acme.org/cli"])?;
+    println!("     list-component-versions acme.org/cli -> {}", listed.trim());
+    if listed.trim() != r#"["0.1.0"]"# {
+        bail!("the CLI listed {listed:?}, expected [\"0.1.0\"]");
+    }
+    println!("e2e: OK");
+    Ok(())
+}
+
+fn bench(iterations: &str) -> Result<()> {
+    let bin = cargo_build("release")?;
+    let scratch = Scratch::new(&bin)?;
+    let status = Command::new(bin.join("ocm-example-host"))
+        .arg("bench")
+        .arg(scratch.plugins())
+        .arg(scratch.work())
+        .arg(iterations)
+        .status()
+        .context("running ocm-example-host bench")?;
+    if !status.success() {
+        bail!("bench failed: {status}");
+    }
+    Ok(())
+}
