@@ -59,7 +59,14 @@ fn cargo_build(profile: &str) -> Result<PathBuf> {
     let status = Command::new(cargo)
         .current_dir(root())
         .args(["build", "--locked", "--profile", profile])
-        .args(["-p", "ocm-example-directory-repository", "-p", "ocm-example-host", "-p", "ocm-plugin-manager"])
+        .args([
+            "-p",
+            "ocm-example-directory-repository",
+            "-p",
+            "ocm-example-host",
+            "-p",
+            "ocm-plugin-manager",
+        ])
         .status()
         .context("running cargo build")?;
     if !status.success() {
@@ -84,7 +91,10 @@ impl Scratch {
         fs::copy(bin.join("directory-repository"), &plugin)
             .with_context(|| format!("copying the plugin from {}", bin.display()))?;
         fs::set_permissions(&plugin, fs::Permissions::from_mode(0o755))?;
-        fs::write(plugins.join("README.md"), "files with an extension are not plugins\n")?;
+        fs::write(
+            plugins.join("README.md"),
+            "files with an extension are not plugins\n",
+        )?;
         fs::write(plugins.join("notes"), "not executable, so not a plugin\n")?;
         let base = fs::canonicalize(&base)?;
         Ok(Self(base))
@@ -134,21 +144,36 @@ fn e2e() -> Result<()> {
 
     println!("==> command line: ocm-plugin list / call");
     let cli = bin.join("ocm-plugin");
-    print!("{}", run(Command::new(&cli).arg("list").arg(scratch.plugins()))?);
+    print!(
+        "{}",
+        run(Command::new(&cli).arg("list").arg(scratch.plugins()))?
+    );
     let store = scratch.work().join("cli-store");
     fs::create_dir_all(&store)?;
-    let spec = format!(r#"{{"type":"DirectoryRepository/v1","path":"{}"}}"#, store.display());
+    let spec = format!(
+        r#"{{"type":"DirectoryRepository/v1","path":"{}"}}"#,
+        store.display()
+    );
     let descriptor = r#"{"meta":{"schemaVersion":"v2"},"component":{"name":"acme.org/cli","version":"0.1.0","provider":"acme.org"}}"#;
     let call = |op: &str, extra: &[&str]| -> Result<String> {
         run(Command::new(&cli)
             .arg("call")
             .arg(scratch.plugins())
-            .args(["component-version-repository", op, "--spec", &spec, "--json"])
+            .args([
+                "component-version-repository",
+                op,
+                "--spec",
+                &spec,
+                "--json",
+            ])
             .args(extra))
     };
     call("add-component-version", &["--descriptor", descriptor])?;
     let listed = call("list-component-versions", &["--name", "acme.org/cli"])?;
-    println!("     list-component-versions acme.org/cli -> {}", listed.trim());
+    println!(
+        "     list-component-versions acme.org/cli -> {}",
+        listed.trim()
+    );
     if listed.trim() != r#"["0.1.0"]"# {
         bail!("the CLI listed {listed:?}, expected [\"0.1.0\"]");
     }

@@ -38,10 +38,13 @@ impl CapabilitiesBuilder {
 
     /// In-place form of [`capability`](Self::capability).
     pub fn add(&mut self, kind: CapabilityKind, typ: Type, schema: JsonSchema) {
-        self.types.entry(kind.key().to_owned()).or_default().push(TypeEntry {
-            typ,
-            json_schema: Some(schema),
-        });
+        self.types
+            .entry(kind.key().to_owned())
+            .or_default()
+            .push(TypeEntry {
+                typ,
+                json_schema: Some(schema),
+            });
     }
 
     /// Declares a configuration type the plugin wants to receive in `--config`.

@@ -62,6 +62,10 @@ pub mod component_version_repository {
     pub const REPOSITORY_PARAM: &str = "repository";
     /// Query parameter that carries the resource or source identity as base64 JSON.
     pub const IDENTITY_PARAM: &str = "identity";
+    /// Query parameter with the component name.
+    pub const NAME_PARAM: &str = "name";
+    /// Query parameter with the component version.
+    pub const VERSION_PARAM: &str = "version";
 
     /// Read a descriptor.
     pub const GET_COMPONENT_VERSION: Route = Route {
@@ -69,7 +73,7 @@ pub mod component_version_repository {
         method: Method::GET,
         path: "/component-version/download",
         auth: Auth::Required,
-        params: Params::Query(&["name", "version", REPOSITORY_PARAM]),
+        params: Params::Query(&[NAME_PARAM, VERSION_PARAM, REPOSITORY_PARAM]),
     };
     /// List versions of a component.
     pub const LIST_COMPONENT_VERSIONS: Route = Route {
@@ -77,7 +81,7 @@ pub mod component_version_repository {
         method: Method::GET,
         path: "/component-versions",
         auth: Auth::Required,
-        params: Params::Query(&["name", REPOSITORY_PARAM]),
+        params: Params::Query(&[NAME_PARAM, REPOSITORY_PARAM]),
     };
     /// Read a local resource.
     pub const GET_LOCAL_RESOURCE: Route = Route {
@@ -85,7 +89,7 @@ pub mod component_version_repository {
         method: Method::GET,
         path: "/local-resource/download",
         auth: Auth::Required,
-        params: Params::Query(&[IDENTITY_PARAM, "name", "version", REPOSITORY_PARAM]),
+        params: Params::Query(&[IDENTITY_PARAM, NAME_PARAM, VERSION_PARAM, REPOSITORY_PARAM]),
     };
     /// Read a local source.
     pub const GET_LOCAL_SOURCE: Route = Route {
@@ -93,7 +97,7 @@ pub mod component_version_repository {
         method: Method::GET,
         path: "/local-source/download",
         auth: Auth::Required,
-        params: Params::Query(&[IDENTITY_PARAM, "name", "version", REPOSITORY_PARAM]),
+        params: Params::Query(&[IDENTITY_PARAM, NAME_PARAM, VERSION_PARAM, REPOSITORY_PARAM]),
     };
     /// Store a descriptor.
     pub const ADD_COMPONENT_VERSION: Route = Route {
@@ -163,7 +167,11 @@ mod tests {
             .iter()
             .chain([&&builtin::HEALTHZ, &&builtin::SHUTDOWN])
         {
-            assert!(r.path.starts_with('/') && !r.path.ends_with('/'), "{}", r.path);
+            assert!(
+                r.path.starts_with('/') && !r.path.ends_with('/'),
+                "{}",
+                r.path
+            );
             assert!(seen.insert(r.path), "duplicate {}", r.path);
         }
     }
@@ -171,7 +179,11 @@ mod tests {
     #[test]
     fn operations_are_kebab_case_and_findable() {
         for r in component_version_repository::ROUTES {
-            assert!(r.operation.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+            assert!(
+                r.operation
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-')
+            );
             let found = component_version_repository::ROUTES
                 .iter()
                 .find(|x| x.operation == r.operation)

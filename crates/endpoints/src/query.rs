@@ -92,13 +92,24 @@ mod tests {
         let v: Option<BTreeMap<String, String>> =
             decode_json_param("identity", Some("eyJuYW1lIjoieCJ9")).unwrap();
         assert_eq!(v.unwrap()["name"], "x");
-        assert!(decode_json_param::<BTreeMap<String, String>>("identity", Some("bnVsbA==")).unwrap().is_none());
-        assert!(decode_json_param::<BTreeMap<String, String>>("identity", None).unwrap().is_none());
+        assert!(
+            decode_json_param::<BTreeMap<String, String>>("identity", Some("bnVsbA=="))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            decode_json_param::<BTreeMap<String, String>>("identity", None)
+                .unwrap()
+                .is_none()
+        );
         let e = decode_json_param::<BTreeMap<String, String>>("identity", Some("!!")).unwrap_err();
         assert!(e.to_string().contains("illegal base64"));
         // A JSON value that is not a string map.
-        let e = decode_json_param::<BTreeMap<String, String>>("identity", Some(&encode_json_param(r#"{"a":1}"#)))
-            .unwrap_err();
+        let e = decode_json_param::<BTreeMap<String, String>>(
+            "identity",
+            Some(&encode_json_param(r#"{"a":1}"#)),
+        )
+        .unwrap_err();
         assert!(matches!(e, QueryError::Json { .. }));
     }
 

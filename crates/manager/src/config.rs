@@ -68,7 +68,10 @@ mod tests {
         )
         .unwrap();
         let entries = flatten_generic_config(&doc);
-        let types: Vec<String> = entries.iter().map(|e| e.type_().unwrap().to_string()).collect();
+        let types: Vec<String> = entries
+            .iter()
+            .map(|e| e.type_().unwrap().to_string())
+            .collect();
         assert_eq!(types, ["custom.config/v1", "other/v1"]);
         let single = Raw::from_json(r#"{"type":"custom.config/v1"}"#).unwrap();
         assert_eq!(flatten_generic_config(&single).len(), 1);

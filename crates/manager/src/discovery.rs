@@ -50,7 +50,10 @@ pub(crate) fn discover(dir: &Path) -> Result<Vec<Candidate>> {
         }
     }
     // Rejected files count as found: the report says why they could not be used.
-    if !out.iter().any(|c| is_pending(c) || matches!(c.outcome, Outcome::Rejected(_))) {
+    if !out
+        .iter()
+        .any(|c| is_pending(c) || matches!(c.outcome, Outcome::Rejected(_)))
+    {
         return Err(Error::NoPluginsFound(dir.to_owned()));
     }
     Ok(out)
@@ -69,7 +72,10 @@ fn walk(dir: &Path, out: &mut Vec<Candidate>) -> std::io::Result<()> {
         };
         if lmeta.is_dir() {
             if let Err(e) = walk(&path, out) {
-                out.push(candidate(path, Outcome::Rejected(format!("cannot read directory: {e}"))));
+                out.push(candidate(
+                    path,
+                    Outcome::Rejected(format!("cannot read directory: {e}")),
+                ));
             }
         } else if lmeta.file_type().is_symlink() && path.is_dir() {
             out.push(candidate(
@@ -159,11 +165,17 @@ mod tests {
             .collect();
         let expect = [
             (".hidden", "skipped: the name has an extension"),
-            ("LICENSE", "rejected: not executable (no execute permission bit set)"),
+            (
+                "LICENSE",
+                "rejected: not executable (no execute permission bit set)",
+            ),
             ("a.sh", "skipped: the name has an extension"),
             ("b-plugin", "pending"),
             ("c-link", "pending"),
-            ("linkdir", "skipped: symbolic link to a directory is not followed"),
+            (
+                "linkdir",
+                "skipped: symbolic link to a directory is not followed",
+            ),
             ("sub/a-plugin", "pending"),
         ];
         for (i, (p, o)) in expect.iter().enumerate() {
@@ -171,16 +183,31 @@ mod tests {
             assert_eq!(summary[i].1, *o, "{p}");
         }
         assert_eq!(summary[7].0, "sub/b-plugin");
-        assert!(summary[7].1.starts_with("rejected: duplicate plugin id \"b-plugin\""), "{}", summary[7].1);
+        assert!(
+            summary[7]
+                .1
+                .starts_with("rejected: duplicate plugin id \"b-plugin\""),
+            "{}",
+            summary[7].1
+        );
     }
 
     #[test]
     fn missing_and_empty_directories_are_errors() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(discover(&dir.path().join("nope")), Err(Error::DirectoryNotFound(_))));
-        assert!(matches!(discover(dir.path()), Err(Error::NoPluginsFound(_))));
+        assert!(matches!(
+            discover(&dir.path().join("nope")),
+            Err(Error::DirectoryNotFound(_))
+        ));
+        assert!(matches!(
+            discover(dir.path()),
+            Err(Error::NoPluginsFound(_))
+        ));
         touch(&dir.path().join("x.txt"), 0o755);
-        assert!(matches!(discover(dir.path()), Err(Error::NoPluginsFound(_))));
+        assert!(matches!(
+            discover(dir.path()),
+            Err(Error::NoPluginsFound(_))
+        ));
     }
 
     #[test]

@@ -176,7 +176,10 @@ impl PluginManager {
             (Some(entries), false) => {
                 let matched: Vec<Raw> = entries
                     .iter()
-                    .filter(|e| e.type_().is_some_and(|t| capabilities.config_types.contains(t)))
+                    .filter(|e| {
+                        e.type_()
+                            .is_some_and(|t| capabilities.config_types.contains(t))
+                    })
                     .cloned()
                     .collect();
                 if matched.is_empty() {
@@ -197,11 +200,18 @@ impl PluginManager {
             .collect();
         for cap in &capabilities.capabilities {
             if cap.kind != CapabilityKind::ComponentVersionRepository {
-                warnings.push(format!("capability {} is not supported by this manager yet", cap.kind));
+                warnings.push(format!(
+                    "capability {} is not supported by this manager yet",
+                    cap.kind
+                ));
             }
         }
         if known.is_empty() {
-            let keys: Vec<String> = capabilities.capabilities.iter().map(|c| c.kind.to_string()).collect();
+            let keys: Vec<String> = capabilities
+                .capabilities
+                .iter()
+                .map(|c| c.kind.to_string())
+                .collect();
             return Outcome::Rejected(format!(
                 "declares no capability this manager understands (declared: [{}])",
                 keys.join(", ")
@@ -214,7 +224,10 @@ impl PluginManager {
                 match compile(declared) {
                     Ok(v) => {
                         if v.is_none() {
-                            warnings.push(format!("type {} has no JSON schema; specs are not validated", declared.typ));
+                            warnings.push(format!(
+                                "type {} has no JSON schema; specs are not validated",
+                                declared.typ
+                            ));
                         }
                         schemas.insert(declared.typ.clone(), v);
                     }
@@ -223,7 +236,9 @@ impl PluginManager {
             }
         }
         if schemas.is_empty() {
-            return Outcome::Rejected("declares a component version repository without any type".into());
+            return Outcome::Rejected(
+                "declares a component version repository without any type".into(),
+            );
         }
 
         let config = PluginConfig {
@@ -234,7 +249,10 @@ impl PluginManager {
             config_types,
         };
         let mut sup_config = SupervisorConfig::new(c.id.clone(), c.path.clone(), config);
-        sup_config.env.push(("TMPDIR".into(), self.inner.temp_path.clone().into_os_string()));
+        sup_config.env.push((
+            "TMPDIR".into(),
+            self.inner.temp_path.clone().into_os_string(),
+        ));
         sup_config.start_timeout = options.start_timeout;
         sup_config.stop_grace = options.stop_grace;
         let supervisor = Supervisor::new(sup_config);
@@ -269,7 +287,9 @@ impl PluginManager {
         match result {
             Ok(_) => ConnectionType::Unix,
             Err(e) => {
-                tracing::warn!("unix domain sockets unavailable ({e}); plugins will use TCP on loopback");
+                tracing::warn!(
+                    "unix domain sockets unavailable ({e}); plugins will use TCP on loopback"
+                );
                 ConnectionType::Tcp
             }
         }
@@ -298,7 +318,8 @@ impl PluginManager {
             .take();
         if let Some(temp) = temp {
             let path = temp.path().to_owned();
-            temp.close().map_err(|source| Error::TempDir { path, source })?;
+            temp.close()
+                .map_err(|source| Error::TempDir { path, source })?;
         }
         if errors.is_empty() {
             Ok(())

@@ -60,7 +60,8 @@ impl fmt::Display for Outcome {
                     .capabilities
                     .iter()
                     .map(|c| {
-                        let types: Vec<String> = c.types.iter().map(|t| t.typ.to_string()).collect();
+                        let types: Vec<String> =
+                            c.types.iter().map(|t| t.typ.to_string()).collect();
                         format!("{} [{}]", c.kind, types.join(", "))
                     })
                     .collect();

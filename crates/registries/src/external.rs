@@ -16,7 +16,10 @@ pub struct ExternalPlugin {
 impl ExternalPlugin {
     /// `schemas` maps each type the plugin serves for this capability to its compiled schema;
     /// `None` means the plugin declared no schema and specs are not validated.
-    pub fn new(supervisor: Arc<Supervisor>, schemas: HashMap<Type, Option<SchemaValidator>>) -> Self {
+    pub fn new(
+        supervisor: Arc<Supervisor>,
+        schemas: HashMap<Type, Option<SchemaValidator>>,
+    ) -> Self {
         Self {
             supervisor,
             schemas: Arc::new(schemas),
@@ -53,12 +56,14 @@ impl ExternalPlugin {
             });
         };
         if let Some(schema) = schema {
-            schema.validate(&spec.to_value()).map_err(|message| Error::Validation {
-                capability,
-                typ: typ.clone(),
-                plugin_id: self.id().to_owned(),
-                message,
-            })?;
+            schema
+                .validate(&spec.to_value())
+                .map_err(|message| Error::Validation {
+                    capability,
+                    typ: typ.clone(),
+                    plugin_id: self.id().to_owned(),
+                    message,
+                })?;
         }
         Ok(())
     }

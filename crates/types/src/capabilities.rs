@@ -141,7 +141,12 @@ pub struct Capabilities {
     /// Capability key → declared types. `null` if nothing was registered.
     pub types: Option<BTreeMap<String, Vec<TypeEntry>>>,
     /// Configuration types the plugin wants in `--config`.
-    #[serde(rename = "configTypes", default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_empty")]
+    #[serde(
+        rename = "configTypes",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
     pub config_types: Vec<Type>,
 }
 
@@ -260,7 +265,10 @@ impl PluginCapabilities {
                 consumer_identity_types,
             });
         }
-        let config_types = match obj.get("supportedConfigTypes").or_else(|| obj.get("configTypes")) {
+        let config_types = match obj
+            .get("supportedConfigTypes")
+            .or_else(|| obj.get("configTypes"))
+        {
             None | Some(Value::Null) => Vec::new(),
             Some(v) => serde_json::from_value(v.clone())
                 .map_err(|e| Error::Capabilities(format!("config types: {e}")))?,
@@ -321,7 +329,11 @@ mod tests {
         assert_eq!(c.types[0].schema, None);
 
         let empty = br#"{"types":{"credentialRepository":[]}}"#;
-        assert!(PluginCapabilities::parse(empty).unwrap().capabilities[0].types.is_empty());
+        assert!(
+            PluginCapabilities::parse(empty).unwrap().capabilities[0]
+                .types
+                .is_empty()
+        );
     }
 
     #[test]
@@ -329,17 +341,42 @@ mod tests {
         let doc = br#"{"capabilities":[{"supportedRepositorySpecTypes":[{"aliases":null,"jsonSchema":"e30=","type":"DummyRepository/v1"}],"type":"componentVersionRepository"},{"type":"signingHandler","supportedSigningSpecTypes":[]}],"supportedConfigTypes":["custom.config/v1"]}"#;
         let caps = PluginCapabilities::parse(doc).unwrap();
         assert!(caps.new_format);
-        assert_eq!(caps.capabilities[0].kind, CapabilityKind::ComponentVersionRepository);
-        assert_eq!(caps.capabilities[0].types[0].schema, Some(JsonSchema::permissive()));
-        assert_eq!(caps.capabilities[1].kind, CapabilityKind::Other("signingHandler".into()));
+        assert_eq!(
+            caps.capabilities[0].kind,
+            CapabilityKind::ComponentVersionRepository
+        );
+        assert_eq!(
+            caps.capabilities[0].types[0].schema,
+            Some(JsonSchema::permissive())
+        );
+        assert_eq!(
+            caps.capabilities[1].kind,
+            CapabilityKind::Other("signingHandler".into())
+        );
         assert_eq!(caps.config_types[0].to_string(), "custom.config/v1");
     }
 
     #[test]
     fn rejects_garbage() {
-        for doc in [&b"hello"[..], b"{}", b"[]", b"{\"types\":{\"x\":[{\"type\":\"a\",\"jsonSchema\":{}}]}}", b"{\"a\":1}\n{\"b\":2}"] {
-            assert!(PluginCapabilities::parse(doc).is_err(), "{}", String::from_utf8_lossy(doc));
+        for doc in [
+            &b"hello"[..],
+            b"{}",
+            b"[]",
+            b"{\"types\":{\"x\":[{\"type\":\"a\",\"jsonSchema\":{}}]}}",
+            b"{\"a\":1}\n{\"b\":2}",
+        ] {
+            assert!(
+                PluginCapabilities::parse(doc).is_err(),
+                "{}",
+                String::from_utf8_lossy(doc)
+            );
         }
-        assert!(PluginCapabilities::parse(b"{\"types\":{\"x\":[{\"type\":\"a\",\"jsonSchema\":\"e30\"}]}}").is_err(), "unpadded base64");
+        assert!(
+            PluginCapabilities::parse(
+                b"{\"types\":{\"x\":[{\"type\":\"a\",\"jsonSchema\":\"e30\"}]}}"
+            )
+            .is_err(),
+            "unpadded base64"
+        );
     }
 }

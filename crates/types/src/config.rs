@@ -29,7 +29,12 @@ pub struct PluginConfig {
     )]
     pub idle_timeout: Option<Duration>,
     /// Configuration entries whose types the plugin declared.
-    #[serde(rename = "configTypes", default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_empty")]
+    #[serde(
+        rename = "configTypes",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
     pub config_types: Vec<Raw>,
 }
 
@@ -93,14 +98,21 @@ mod tests {
 
     #[test]
     fn decodes_tolerantly() {
-        let c: PluginConfig =
-            serde_json::from_str(r#"{"id":"x","type":"tcp","idleTimeout":1.5e9,"configTypes":null,"extra":true}"#)
-                .unwrap();
+        let c: PluginConfig = serde_json::from_str(
+            r#"{"id":"x","type":"tcp","idleTimeout":1.5e9,"configTypes":null,"extra":true}"#,
+        )
+        .unwrap();
         assert_eq!(c.idle_timeout, Some(Duration::from_millis(1500)));
         assert_eq!(c.connection, ConnectionType::Tcp);
         assert!(c.config_types.is_empty());
         assert!(serde_json::from_str::<PluginConfig>(r#"{"id":"x","type":"pipe"}"#).is_err());
-        assert!(serde_json::from_str::<PluginConfig>(r#"{"id":"x","type":"unix","idleTimeout":-1}"#).is_err());
-        assert!(serde_json::from_str::<PluginConfig>(r#"{"id":"x","type":"unix","idleTimeout":"1h"}"#).is_err());
+        assert!(
+            serde_json::from_str::<PluginConfig>(r#"{"id":"x","type":"unix","idleTimeout":-1}"#)
+                .is_err()
+        );
+        assert!(
+            serde_json::from_str::<PluginConfig>(r#"{"id":"x","type":"unix","idleTimeout":"1h"}"#)
+                .is_err()
+        );
     }
 }

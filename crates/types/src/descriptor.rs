@@ -43,7 +43,11 @@ pub struct Component {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<Label>>,
     /// RFC 3339 creation time.
-    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "creationTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub creation_time: Option<String>,
     /// Repository contexts; `null` when there are none, as in Go.
     #[serde(rename = "repositoryContexts", default)]
@@ -75,10 +79,18 @@ pub struct Resource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<Label>>,
     /// Extra identity attributes.
-    #[serde(rename = "extraIdentity", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "extraIdentity",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub extra_identity: Option<Identity>,
     /// References to sources, kept as raw JSON.
-    #[serde(rename = "sourceRefs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sourceRefs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub source_refs: Option<Vec<Value>>,
     /// Resource type, e.g. `ociImage`.
     #[serde(rename = "type", default)]
@@ -93,7 +105,11 @@ pub struct Resource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<Digest>,
     /// RFC 3339 creation time.
-    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "creationTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub creation_time: Option<String>,
 }
 
@@ -122,7 +138,11 @@ pub struct Source {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<Label>>,
     /// Extra identity attributes.
-    #[serde(rename = "extraIdentity", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "extraIdentity",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub extra_identity: Option<Identity>,
     /// Source type.
     #[serde(rename = "type", default)]
@@ -157,7 +177,11 @@ pub struct Reference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<Label>>,
     /// Extra identity attributes.
-    #[serde(rename = "extraIdentity", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "extraIdentity",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub extra_identity: Option<Identity>,
     /// Referenced component name.
     #[serde(rename = "componentName", default)]
@@ -245,7 +269,10 @@ mod tests {
     fn go_descriptor_roundtrips() {
         let d: Descriptor = serde_json::from_str(GO_WITH_RESOURCE).unwrap();
         let r = &d.component.resources.as_ref().unwrap()[0];
-        assert_eq!(r.access.as_ref().unwrap().type_().unwrap().to_string(), "ociArtifact");
+        assert_eq!(
+            r.access.as_ref().unwrap().type_().unwrap().to_string(),
+            "ociArtifact"
+        );
         // Access keys are canonical (sorted) after decoding, as in Go.
         assert_eq!(serde_json::to_string(&d).unwrap(), GO_WITH_RESOURCE);
     }
@@ -260,7 +287,9 @@ mod tests {
         let refs = d.component.component_references.unwrap();
         assert_eq!(refs[0].digest, Digest::default());
         let out = serde_json::to_string(&refs[0]).unwrap();
-        assert!(out.contains(r#""digest":{"hashAlgorithm":"","normalisationAlgorithm":"","value":""}"#));
+        assert!(
+            out.contains(r#""digest":{"hashAlgorithm":"","normalisationAlgorithm":"","value":""}"#)
+        );
     }
 
     #[test]
@@ -272,6 +301,9 @@ mod tests {
         };
         r.extra_identity = Some([("arch".to_owned(), "amd64".to_owned())].into());
         let id = r.identity();
-        assert_eq!(serde_json::to_string(&id).unwrap(), r#"{"arch":"amd64","name":"n","version":"v1"}"#);
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            r#"{"arch":"amd64","name":"n","version":"v1"}"#
+        );
     }
 }

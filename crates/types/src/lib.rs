@@ -31,13 +31,11 @@ mod raw;
 mod typ;
 
 pub use capabilities::{
-    Capabilities, CapabilityKind, DeclaredType, JsonSchema, PluginCapabilities,
-    PluginCapability, TypeEntry,
+    Capabilities, CapabilityKind, DeclaredType, JsonSchema, PluginCapabilities, PluginCapability,
+    TypeEntry,
 };
 pub use config::{ConnectionType, PluginConfig};
-pub use descriptor::{
-    Component, Descriptor, Digest, Label, Meta, Reference, Resource, Source,
-};
+pub use descriptor::{Component, Descriptor, Digest, Label, Meta, Reference, Resource, Source};
 pub use error::Error;
 pub use location::{Location, LocationType};
 pub use raw::Raw;

@@ -122,8 +122,8 @@ mod tests {
 
     #[test]
     fn sorts_keys_recursively() {
-        let raw = Raw::from_json(r#"{"z":1,"type":"A/v1","a":{"y":[{"b":1,"a":2}],"x":null}}"#)
-            .unwrap();
+        let raw =
+            Raw::from_json(r#"{"z":1,"type":"A/v1","a":{"y":[{"b":1,"a":2}],"x":null}}"#).unwrap();
         assert_eq!(
             raw.to_json(),
             r#"{"a":{"x":null,"y":[{"a":2,"b":1}]},"type":"A/v1","z":1}"#

@@ -134,7 +134,7 @@ mod tests {
     proptest! {
         #[test]
         fn roundtrip(name in "[A-Za-z0-9][A-Za-z0-9.]{0,20}", version in proptest::option::of("v[0-9]{1,3}")) {
-            let t = Type::new(name.clone(), version.as_deref()).unwrap();
+            let t = Type::new(name, version.as_deref()).unwrap();
             let back: Type = t.to_string().parse().unwrap();
             prop_assert_eq!(&back, &t);
             let json = serde_json::to_string(&t).unwrap();

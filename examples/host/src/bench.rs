@@ -23,7 +23,10 @@ struct Stats {
 fn stats(mut samples: Vec<Duration>) -> Stats {
     samples.sort();
     let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    Stats { p50: at(0.50), p99: at(0.99) }
+    Stats {
+        p50: at(0.50),
+        p99: at(0.99),
+    }
 }
 
 fn ms(d: Duration) -> String {
@@ -58,16 +61,26 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf, iterations: usize) -> R
     }
 
     let manager = PluginManager::new()?;
-    manager.register_plugins(&plugins, RegistrationOptions::default()).await?;
-    let spec = Raw::from_json(&serde_json::json!({"type": "DirectoryRepository/v1", "path": store}).to_string())?;
+    manager
+        .register_plugins(&plugins, RegistrationOptions::default())
+        .await?;
+    let spec = Raw::from_json(
+        &serde_json::json!({"type": "DirectoryRepository/v1", "path": store}).to_string(),
+    )?;
     let creds = Credentials::new();
     let repo = manager.component_version_repositories().get(&spec).await?;
     let mut d = Descriptor::default();
     d.component.name = "acme.org/bench".into();
     d.component.version = "1.0.0".into();
     d.component.provider = "acme.org".into();
-    repo.add_component_version(cvr::AddComponentVersionRequest { repository: spec.clone(), descriptor: d }, &creds)
-        .await?;
+    repo.add_component_version(
+        cvr::AddComponentVersionRequest {
+            repository: spec.clone(),
+            descriptor: d,
+        },
+        &creds,
+    )
+    .await?;
     let get = || cvr::GetComponentVersionRequest {
         repository: Some(spec.clone()),
         name: "acme.org/bench".into(),
@@ -84,7 +97,10 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf, iterations: usize) -> R
         cold.push(t.elapsed());
     }
     let spawns = supervisor.spawn_count();
-    ensure!(spawns as usize >= cold_runs, "expected a spawn per cold run, saw {spawns}");
+    ensure!(
+        spawns as usize >= cold_runs,
+        "expected a spawn per cold run, saw {spawns}"
+    );
 
     // Warm: floor is the bare health round trip over the same pooled connection.
     let client = supervisor.client().await?;
@@ -101,7 +117,9 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf, iterations: usize) -> R
     manager.shutdown().await?;
 
     let (floor, cold, health, warm) = (stats(floor), stats(cold), stats(health), stats(warm));
-    println!("bench: {cold_runs} cold starts, {iterations} warm calls (plugin {PLUGIN}, unix socket)");
+    println!(
+        "bench: {cold_runs} cold starts, {iterations} warm calls (plugin {PLUGIN}, unix socket)"
+    );
     println!(
         "  cold start (spawn -> first get-component-version): p50 {}  p99 {}",
         ms(cold.p50),

@@ -25,12 +25,18 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
     std::fs::create_dir_all(&store)?;
     let creds = Credentials::new();
 
-    step(&mut n, &format!("register plugins from {}", plugins.display()));
+    step(
+        &mut n,
+        &format!("register plugins from {}", plugins.display()),
+    );
     let manager = PluginManager::new()?;
-    let config = Raw::from_json(&serde_json::json!({
-        "type": "directory.config.ocm.software/v1",
-        "root": store,
-    }).to_string())?;
+    let config = Raw::from_json(
+        &serde_json::json!({
+            "type": "directory.config.ocm.software/v1",
+            "root": store,
+        })
+        .to_string(),
+    )?;
     let options = RegistrationOptions {
         configuration: Some(vec![config]),
         ..RegistrationOptions::default()
@@ -44,20 +50,40 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
         "{PLUGIN} was not registered"
     );
     let supervisor = manager.plugin(PLUGIN).context("plugin handle")?;
-    ensure!(supervisor.pid().is_none(), "the plugin must not run before first use");
-    println!("     registered, not started (spawned {} times)", supervisor.spawn_count());
+    ensure!(
+        supervisor.pid().is_none(),
+        "the plugin must not run before first use"
+    );
+    println!(
+        "     registered, not started (spawned {} times)",
+        supervisor.spawn_count()
+    );
 
-    let spec = Raw::from_json(&serde_json::json!({"type": "DirectoryRepository/v1", "path": store}).to_string())?;
-    step(&mut n, "first use: get the repository for DirectoryRepository/v1 (starts the plugin)");
+    let spec = Raw::from_json(
+        &serde_json::json!({"type": "DirectoryRepository/v1", "path": store}).to_string(),
+    )?;
+    step(
+        &mut n,
+        "first use: get the repository for DirectoryRepository/v1 (starts the plugin)",
+    );
     let t = Instant::now();
     let repo = manager.component_version_repositories().get(&spec).await?;
     let pid = supervisor.pid().context("plugin should be running")?;
-    println!("     started pid {pid} in {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "     started pid {pid} in {:.2} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
 
-    step(&mut n, "add component version acme.org/hello 1.0.0 and 1.1.0");
+    step(
+        &mut n,
+        "add component version acme.org/hello 1.0.0 and 1.1.0",
+    );
     for version in ["1.0.0", "1.1.0"] {
         repo.add_component_version(
-            cvr::AddComponentVersionRequest { repository: spec.clone(), descriptor: descriptor("acme.org/hello", version) },
+            cvr::AddComponentVersionRequest {
+                repository: spec.clone(),
+                descriptor: descriptor("acme.org/hello", version),
+            },
             &creds,
         )
         .await?;
@@ -75,33 +101,74 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
                 name: "acme.org/hello".into(),
                 version: "1.0.0".into(),
                 resource_location: Location::local_file(blob_path.to_string_lossy()),
-                resource: Resource { name: "payload".into(), version: "1.0.0".into(), resource_type: "blob".into(), relation: "local".into(), ..Resource::default() },
+                resource: Resource {
+                    name: "payload".into(),
+                    version: "1.0.0".into(),
+                    resource_type: "blob".into(),
+                    relation: "local".into(),
+                    ..Resource::default()
+                },
             },
             &creds,
         )
         .await?;
-    let digest = stored.digest.as_ref().context("the plugin should fill the digest")?;
-    println!("     stored with digest {}:{}", digest.hash_algorithm, digest.value);
-    ensure!(digest.value == expected, "digest {} != sha256 of the file {expected}", digest.value);
-    ensure!(blob_path.exists(), "the request file belongs to the caller and must be left alone");
+    let digest = stored
+        .digest
+        .as_ref()
+        .context("the plugin should fill the digest")?;
+    println!(
+        "     stored with digest {}:{}",
+        digest.hash_algorithm, digest.value
+    );
+    ensure!(
+        digest.value == expected,
+        "digest {} != sha256 of the file {expected}",
+        digest.value
+    );
+    ensure!(
+        blob_path.exists(),
+        "the request file belongs to the caller and must be left alone"
+    );
 
     step(&mut n, "list versions");
     let versions = repo
-        .list_component_versions(cvr::ListComponentVersionsRequest { repository: None, name: "acme.org/hello".into() }, &creds)
+        .list_component_versions(
+            cvr::ListComponentVersionsRequest {
+                repository: None,
+                name: "acme.org/hello".into(),
+            },
+            &creds,
+        )
         .await?;
     println!("     {versions:?}");
-    ensure!(versions == ["1.0.0", "1.1.0"], "unexpected versions {versions:?}");
+    ensure!(
+        versions == ["1.0.0", "1.1.0"],
+        "unexpected versions {versions:?}"
+    );
 
     step(&mut n, "get the descriptor back");
     let d = repo
         .get_component_version(
-            cvr::GetComponentVersionRequest { repository: Some(spec.clone()), name: "acme.org/hello".into(), version: "1.0.0".into() },
+            cvr::GetComponentVersionRequest {
+                repository: Some(spec.clone()),
+                name: "acme.org/hello".into(),
+                version: "1.0.0".into(),
+            },
             &creds,
         )
         .await?;
     let resources = d.component.resources.unwrap_or_default();
-    println!("     {}:{} provider {} with {} resource(s)", d.component.name, d.component.version, d.component.provider, resources.len());
-    ensure!(resources.iter().any(|r| r.name == "payload"), "descriptor lacks the resource");
+    println!(
+        "     {}:{} provider {} with {} resource(s)",
+        d.component.name,
+        d.component.version,
+        d.component.provider,
+        resources.len()
+    );
+    ensure!(
+        resources.iter().any(|r| r.name == "payload"),
+        "descriptor lacks the resource"
+    );
 
     step(&mut n, "download the resource and compare the bytes");
     let got = repo
@@ -110,41 +177,79 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
                 repository: Some(spec.clone()),
                 name: "acme.org/hello".into(),
                 version: "1.0.0".into(),
-                identity: Some([("name".to_owned(), "payload".to_owned()), ("version".to_owned(), "1.0.0".to_owned())].into()),
+                identity: Some(
+                    [
+                        ("name".to_owned(), "payload".to_owned()),
+                        ("version".to_owned(), "1.0.0".to_owned()),
+                    ]
+                    .into(),
+                ),
             },
             &creds,
         )
         .await?;
     let downloaded = PathBuf::from(&got.location.value);
-    let bytes = std::fs::read(&downloaded).with_context(|| format!("reading {}", downloaded.display()))?;
+    let bytes =
+        std::fs::read(&downloaded).with_context(|| format!("reading {}", downloaded.display()))?;
     ensure!(bytes == payload, "downloaded bytes differ");
-    println!("     {} bytes identical (handed over as {})", bytes.len(), downloaded.display());
-    ensure!(downloaded.starts_with(manager.temp_dir()), "response files live in the manager's temp dir");
+    println!(
+        "     {} bytes identical (handed over as {})",
+        bytes.len(),
+        downloaded.display()
+    );
+    ensure!(
+        downloaded.starts_with(manager.temp_dir()),
+        "response files live in the manager's temp dir"
+    );
     std::fs::remove_file(&downloaded)?; // we own handed-over files
 
     step(&mut n, "ask for the consumer identity");
-    let id = repo.get_identity(cvr::GetIdentityRequest { typ: spec.clone() }).await?;
+    let id = repo
+        .get_identity(cvr::GetIdentityRequest { typ: spec.clone() })
+        .await?;
     println!("     {}", serde_json::to_string(&id.identity)?);
-    ensure!(id.identity.get("type").map(String::as_str) == Some("DirectoryRepository"), "identity lacks its type");
+    ensure!(
+        id.identity.get("type").map(String::as_str) == Some("DirectoryRepository"),
+        "identity lacks its type"
+    );
 
     step(&mut n, "check health");
-    repo.check_health(cvr::CheckHealthRequest { repository: spec.clone() }, &creds).await?;
+    repo.check_health(
+        cvr::CheckHealthRequest {
+            repository: spec.clone(),
+        },
+        &creds,
+    )
+    .await?;
     println!("     healthy");
 
-    step(&mut n, &format!("kill the plugin (pid {pid}) behind the manager's back"));
+    step(
+        &mut n,
+        &format!("kill the plugin (pid {pid}) behind the manager's back"),
+    );
     let socket = match supervisor.client().await?.endpoint() {
         Endpoint::Unix(p) => Some(p.clone()),
         Endpoint::Tcp(_) => None,
     };
     kill(pid)?;
     let versions = repo
-        .list_component_versions(cvr::ListComponentVersionsRequest { repository: None, name: "acme.org/hello".into() }, &creds)
+        .list_component_versions(
+            cvr::ListComponentVersionsRequest {
+                repository: None,
+                name: "acme.org/hello".into(),
+            },
+            &creds,
+        )
         .await
         .context("the call after the crash should restart the plugin")?;
     let new_pid = supervisor.pid().context("plugin should be running again")?;
     ensure!(new_pid != pid, "expected a new process");
     ensure!(versions.len() == 2, "data must survive the restart");
-    println!("     next call restarted it as pid {new_pid} (spawned {} times) and still sees {} versions", supervisor.spawn_count(), versions.len());
+    println!(
+        "     next call restarted it as pid {new_pid} (spawned {} times) and still sees {} versions",
+        supervisor.spawn_count(),
+        versions.len()
+    );
     ensure!(!process_exists(pid), "the killed process must be reaped");
 
     step(&mut n, "shut down and look for leftovers");
@@ -154,7 +259,10 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
     };
     let temp = manager.temp_dir().to_owned();
     manager.shutdown().await?;
-    ensure!(!process_exists(new_pid), "plugin process {new_pid} still exists after shutdown");
+    ensure!(
+        !process_exists(new_pid),
+        "plugin process {new_pid} still exists after shutdown"
+    );
     if let Some(s) = &socket {
         ensure!(!s.exists(), "socket {} left behind", s.display());
     }
@@ -162,7 +270,10 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
     let leftovers = stray_processes(&plugins)?;
     ensure!(leftovers.is_empty(), "plugin processes left: {leftovers:?}");
     println!("     no plugin process, no socket, no temp dir left");
-    if !report.rejected().all(|c| matches!(c.outcome, Outcome::Rejected(_))) {
+    if !report
+        .rejected()
+        .all(|c| matches!(c.outcome, Outcome::Rejected(_)))
+    {
         bail!("inconsistent report");
     }
     println!("e2e: all {n} steps passed");
@@ -196,12 +307,15 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn kill(pid: u32) -> Result<()> {
-    let pid = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw).context("pid")?;
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .context("pid")?;
     rustix::process::kill_process(pid, rustix::process::Signal::KILL).context("SIGKILL")?;
     Ok(())
 }
 
-/// True while the process exists, zombies included (a zombie has /proc/<pid> too).
+/// True while the process exists, zombies included (a zombie has `/proc/<pid>` too).
 pub(crate) fn process_exists(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
@@ -211,11 +325,15 @@ pub(crate) fn stray_processes(plugins: &Path) -> Result<Vec<u32>> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc")? {
         let entry = entry?;
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
-        if let Ok(exe) = std::fs::read_link(entry.path().join("exe")) {
-            if exe.starts_with(plugins) {
-                found.push(pid);
-            }
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe.starts_with(plugins)) {
+            found.push(pid);
         }
     }
     Ok(found)

@@ -17,7 +17,10 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -30,10 +33,16 @@ fn main() -> ExitCode {
         }
         [cmd, plugins, work, rest @ ..] if cmd == "bench" => {
             let iterations = rest.first().and_then(|n| n.parse().ok()).unwrap_or(200);
-            runtime.block_on(bench::run(PathBuf::from(plugins), PathBuf::from(work), iterations))
+            runtime.block_on(bench::run(
+                PathBuf::from(plugins),
+                PathBuf::from(work),
+                iterations,
+            ))
         }
         _ => {
-            eprintln!("usage: ocm-example-host e2e <plugin-dir> <work-dir>\n       ocm-example-host bench <plugin-dir> <work-dir> [iterations]");
+            eprintln!(
+                "usage: ocm-example-host e2e <plugin-dir> <work-dir>\n       ocm-example-host bench <plugin-dir> <work-dir> [iterations]"
+            );
             return ExitCode::from(2);
         }
     };

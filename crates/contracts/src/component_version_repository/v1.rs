@@ -245,7 +245,8 @@ mod tests {
             r#"{"repository":{"baseUrl":"https://ocm.software/test","type":"DummyRepository/v1"},"descriptor":"#
         ));
 
-        let ident = r#"{"type":{"baseUrl":"https://ocm.software/test","type":"DummyRepository/v1"}}"#;
+        let ident =
+            r#"{"type":{"baseUrl":"https://ocm.software/test","type":"DummyRepository/v1"}}"#;
         let req: GetIdentityRequest = serde_json::from_str(ident).unwrap();
         assert_eq!(serde_json::to_string(&req).unwrap(), ident);
     }
@@ -261,7 +262,12 @@ mod tests {
         let body = r#"{"location":{"type":"localFile","value":"/tmp/test-resource-file220037243"},"resource":{"name":"test-resource","version":"v0.0.1","type":"resource-type","relation":"local","access":{"access":"v1"},"digest":{"hashAlgorithm":"SHA-256","normalisationAlgorithm":"jsonNormalisation/v1","value":"test-value"}}}"#;
         let r: GetLocalResourceResponse = serde_json::from_str(body).unwrap();
         assert_eq!(serde_json::to_string(&r).unwrap(), body);
-        assert!(serde_json::from_str::<GetLocalResourceResponse>(r#"{"location":{"type":"localFile","value":"x"},"resource":null}"#).is_err());
+        assert!(
+            serde_json::from_str::<GetLocalResourceResponse>(
+                r#"{"location":{"type":"localFile","value":"x"},"resource":null}"#
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -19,7 +19,11 @@ use ocm_plugin_types::{Credentials, Descriptor, Identity, Location, Raw, Resourc
 use serde_json::{Value, json};
 
 #[derive(Parser)]
-#[command(name = "ocm-plugin", version, about = "Inspect OCM plugin directories and call plugin operations")]
+#[command(
+    name = "ocm-plugin",
+    version,
+    about = "Inspect OCM plugin directories and call plugin operations"
+)]
 struct Cli {
     /// More logging on stderr (-v: info, -vv: debug). `OCM_PLUGIN_LOG` overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -46,7 +50,7 @@ enum Command {
         /// Operation, in kebab-case (e.g. get-component-version).
         operation: String,
         #[command(flatten)]
-        call: CallArgs,
+        call: Box<CallArgs>,
         #[command(flatten)]
         common: Common,
     },
@@ -105,7 +109,10 @@ enum Capability {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -128,7 +135,8 @@ fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter = EnvFilter::try_from_env("OCM_PLUGIN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter =
+        EnvFilter::try_from_env("OCM_PLUGIN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -142,7 +150,8 @@ fn options(common: &Common) -> Result<RegistrationOptions> {
         ..RegistrationOptions::default()
     };
     if let Some(path) = &common.config {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let doc = Raw::from_json(&text).with_context(|| format!("parsing {}", path.display()))?;
         options.configuration = Some(flatten_generic_config(&doc));
     }
@@ -160,7 +169,7 @@ async fn run(cli: Cli) -> Result<()> {
             common,
         } => {
             let manager = PluginManager::new()?;
-            let result = call(&manager, &dir, capability, &operation, args, &common).await;
+            let result = call(&manager, &dir, capability, &operation, *args, &common).await;
             let shutdown = manager.shutdown().await;
             let value = result?;
             shutdown.context("shutting down plugins")?;
@@ -213,9 +222,17 @@ async fn list(dir: &Path, common: &Common) -> Result<()> {
     } else {
         for c in &report.candidates {
             println!("{}\t{}", c.path.display(), c.outcome);
-            if let Outcome::Registered { warnings, capabilities } = &c.outcome {
+            if let Outcome::Registered {
+                warnings,
+                capabilities,
+            } = &c.outcome
+            {
                 if !capabilities.config_types.is_empty() {
-                    let t: Vec<String> = capabilities.config_types.iter().map(ToString::to_string).collect();
+                    let t: Vec<String> = capabilities
+                        .config_types
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect();
                     println!("\tconfig types: {}", t.join(", "));
                 }
                 for w in warnings {
@@ -228,11 +245,13 @@ async fn list(dir: &Path, common: &Common) -> Result<()> {
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
-    serde_json::from_str(text).with_context(|| format!("--{what} is not valid JSON of the expected shape"))
+    serde_json::from_str(text)
+        .with_context(|| format!("--{what} is not valid JSON of the expected shape"))
 }
 
 fn required<'a>(what: &str, v: &'a Option<String>) -> Result<&'a str> {
-    v.as_deref().with_context(|| format!("this operation needs --{what}"))
+    v.as_deref()
+        .with_context(|| format!("this operation needs --{what}"))
 }
 
 async fn call(
@@ -262,24 +281,38 @@ async fn call(
             if rejected.is_empty() {
                 "no plugin serves this spec".to_owned()
             } else {
-                format!("no plugin serves this spec (rejected: {})", rejected.join("; "))
+                format!(
+                    "no plugin serves this spec (rejected: {})",
+                    rejected.join("; ")
+                )
             }
         })?;
     let name = || required("name", &args.name).map(str::to_owned);
     let version = || required("version", &args.version).map(str::to_owned);
     let identity = || -> Result<Option<Identity>> {
-        args.identity.as_deref().map(|i| parse_json("identity", i)).transpose()
+        args.identity
+            .as_deref()
+            .map(|i| parse_json("identity", i))
+            .transpose()
     };
     let blob = || -> Result<Location> {
-        let file = args.resource_file.as_ref().context("this operation needs --resource-file")?;
-        let abs = std::fs::canonicalize(file).with_context(|| format!("--resource-file {}", file.display()))?;
+        let file = args
+            .resource_file
+            .as_ref()
+            .context("this operation needs --resource-file")?;
+        let abs = std::fs::canonicalize(file)
+            .with_context(|| format!("--resource-file {}", file.display()))?;
         Ok(Location::local_file(abs.to_string_lossy()))
     };
     Ok(match operation {
         "get-component-version" => {
             let d = repo
                 .get_component_version(
-                    cvr::GetComponentVersionRequest { repository: Some(spec), name: name()?, version: version()? },
+                    cvr::GetComponentVersionRequest {
+                        repository: Some(spec),
+                        name: name()?,
+                        version: version()?,
+                    },
                     &credentials,
                 )
                 .await?;
@@ -288,7 +321,10 @@ async fn call(
         "list-component-versions" => {
             let v = repo
                 .list_component_versions(
-                    cvr::ListComponentVersionsRequest { repository: Some(spec), name: name()? },
+                    cvr::ListComponentVersionsRequest {
+                        repository: Some(spec),
+                        name: name()?,
+                    },
                     &credentials,
                 )
                 .await?;
@@ -299,11 +335,18 @@ async fn call(
             let text = if text.trim_start().starts_with('{') {
                 text.to_owned()
             } else {
-                std::fs::read_to_string(text).with_context(|| format!("reading descriptor {text}"))?
+                std::fs::read_to_string(text)
+                    .with_context(|| format!("reading descriptor {text}"))?
             };
             let descriptor: Descriptor = parse_json("descriptor", &text)?;
-            repo.add_component_version(cvr::AddComponentVersionRequest { repository: spec, descriptor }, &credentials)
-                .await?;
+            repo.add_component_version(
+                cvr::AddComponentVersionRequest {
+                    repository: spec,
+                    descriptor,
+                },
+                &credentials,
+            )
+            .await?;
             json!({"stored": true})
         }
         "add-local-resource" => {
@@ -341,7 +384,12 @@ async fn call(
         "get-local-resource" => {
             let r = repo
                 .get_local_resource(
-                    cvr::GetLocalResourceRequest { repository: Some(spec), name: name()?, version: version()?, identity: identity()? },
+                    cvr::GetLocalResourceRequest {
+                        repository: Some(spec),
+                        name: name()?,
+                        version: version()?,
+                        identity: identity()?,
+                    },
                     &credentials,
                 )
                 .await?;
@@ -351,7 +399,12 @@ async fn call(
         "get-local-source" => {
             let r = repo
                 .get_local_source(
-                    cvr::GetLocalSourceRequest { repository: Some(spec), name: name()?, version: version()?, identity: identity()? },
+                    cvr::GetLocalSourceRequest {
+                        repository: Some(spec),
+                        name: name()?,
+                        version: version()?,
+                        identity: identity()?,
+                    },
                     &credentials,
                 )
                 .await?;
@@ -359,11 +412,14 @@ async fn call(
             json!({"source": r.source, "location": r.location, "blob": saved})
         }
         "get-identity" => {
-            let r = repo.get_identity(cvr::GetIdentityRequest { typ: spec }).await?;
+            let r = repo
+                .get_identity(cvr::GetIdentityRequest { typ: spec })
+                .await?;
             serde_json::to_value(r)?
         }
         "check-health" => {
-            repo.check_health(cvr::CheckHealthRequest { repository: spec }, &credentials).await?;
+            repo.check_health(cvr::CheckHealthRequest { repository: spec }, &credentials)
+                .await?;
             json!({"healthy": true})
         }
         other => bail!(
@@ -380,7 +436,9 @@ fn take_blob(manager: &PluginManager, location: &Location, output: Option<&Path>
         bail!("unsupported location type: {}", location.location_type);
     }
     let src = Path::new(&location.value);
-    let size = std::fs::metadata(src).with_context(|| format!("blob {}", src.display()))?.len();
+    let size = std::fs::metadata(src)
+        .with_context(|| format!("blob {}", src.display()))?
+        .len();
     if let Some(out) = output {
         std::fs::copy(src, out).with_context(|| format!("writing {}", out.display()))?;
     }
@@ -395,7 +453,10 @@ fn print_value(value: &Value, as_json: bool) -> Result<()> {
         println!("{}", serde_json::to_string(value)?);
     } else if let Some(list) = value.as_array() {
         for v in list {
-            println!("{}", v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+            println!(
+                "{}",
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+            );
         }
     } else {
         println!("{}", serde_json::to_string_pretty(value)?);

@@ -12,11 +12,11 @@ use ocm_plugin_types::{CapabilityKind, Raw, Type};
 
 pub use remote::RemoteRepository;
 
+pub use crate::type_map::Provider;
 use crate::{
     ExternalPlugin, Result,
     type_map::{Resolved, TypeMap},
 };
-pub use crate::type_map::Provider;
 
 const CAPABILITY: &str = "componentVersionRepository";
 

@@ -65,8 +65,9 @@ impl RemoteRepository {
         body: &impl serde::Serialize,
         credentials: Option<&Credentials>,
     ) -> Result<T> {
-        let body = serde_json::to_vec(body)
-            .map_err(|e| ocm_plugin_contracts::Error::internal_with("failed to marshal payload", e))?;
+        let body = serde_json::to_vec(body).map_err(|e| {
+            ocm_plugin_contracts::Error::internal_with("failed to marshal payload", e)
+        })?;
         self.plugin
             .supervisor()
             .call_json(route, &[], credentials, Some(body))
@@ -80,8 +81,9 @@ impl RemoteRepository {
         body: &impl serde::Serialize,
         credentials: Option<&Credentials>,
     ) -> Result<()> {
-        let body = serde_json::to_vec(body)
-            .map_err(|e| ocm_plugin_contracts::Error::internal_with("failed to marshal payload", e))?;
+        let body = serde_json::to_vec(body).map_err(|e| {
+            ocm_plugin_contracts::Error::internal_with("failed to marshal payload", e)
+        })?;
         self.plugin
             .supervisor()
             .call(route, &[], credentials, Some(body))
@@ -106,11 +108,12 @@ impl Repository for RemoteRepository {
     ) -> Result<Descriptor> {
         let spec = encode_json_param(&self.spec(request.repository.as_ref())?.to_json());
         let query = [
-            ("name", request.name.as_str()),
-            ("version", request.version.as_str()),
+            (routes::NAME_PARAM, request.name.as_str()),
+            (routes::VERSION_PARAM, request.version.as_str()),
             (routes::REPOSITORY_PARAM, spec.as_str()),
         ];
-        self.get(&routes::GET_COMPONENT_VERSION, &query, credentials).await
+        self.get(&routes::GET_COMPONENT_VERSION, &query, credentials)
+            .await
     }
 
     async fn list_component_versions(
@@ -120,7 +123,7 @@ impl Repository for RemoteRepository {
     ) -> Result<Vec<String>> {
         let spec = encode_json_param(&self.spec(request.repository.as_ref())?.to_json());
         let query = [
-            ("name", request.name.as_str()),
+            (routes::NAME_PARAM, request.name.as_str()),
             (routes::REPOSITORY_PARAM, spec.as_str()),
         ];
         // Go encodes a nil list as `null`.
@@ -149,11 +152,12 @@ impl Repository for RemoteRepository {
         let identity = identity_param(request.identity.as_ref());
         let query = [
             (routes::IDENTITY_PARAM, identity.as_str()),
-            ("name", request.name.as_str()),
-            ("version", request.version.as_str()),
+            (routes::NAME_PARAM, request.name.as_str()),
+            (routes::VERSION_PARAM, request.version.as_str()),
             (routes::REPOSITORY_PARAM, spec.as_str()),
         ];
-        self.get(&routes::GET_LOCAL_RESOURCE, &query, credentials).await
+        self.get(&routes::GET_LOCAL_RESOURCE, &query, credentials)
+            .await
     }
 
     async fn get_local_source(
@@ -165,11 +169,12 @@ impl Repository for RemoteRepository {
         let identity = identity_param(request.identity.as_ref());
         let query = [
             (routes::IDENTITY_PARAM, identity.as_str()),
-            ("name", request.name.as_str()),
-            ("version", request.version.as_str()),
+            (routes::NAME_PARAM, request.name.as_str()),
+            (routes::VERSION_PARAM, request.version.as_str()),
             (routes::REPOSITORY_PARAM, spec.as_str()),
         ];
-        self.get(&routes::GET_LOCAL_SOURCE, &query, credentials).await
+        self.get(&routes::GET_LOCAL_SOURCE, &query, credentials)
+            .await
     }
 
     async fn add_local_resource(

@@ -43,12 +43,22 @@ fn schemas(types: &[&str]) -> HashMap<Type, Option<ocm_plugin_runtime::SchemaVal
 #[tokio::test]
 async fn internal_implementations_win_over_plugins() {
     let registry = Registry::new();
-    registry.register_plugin(plugin("ext"), schemas(&["A/v1", "B/v1"])).unwrap();
-    registry.register_internal(ty("A/v1"), Arc::new(Fixed("internal"))).unwrap();
-    let repo = registry.get(&Raw::from_json(r#"{"type":"A/v1"}"#).unwrap()).await.unwrap();
+    registry
+        .register_plugin(plugin("ext"), schemas(&["A/v1", "B/v1"]))
+        .unwrap();
+    registry
+        .register_internal(ty("A/v1"), Arc::new(Fixed("internal")))
+        .unwrap();
+    let repo = registry
+        .get(&Raw::from_json(r#"{"type":"A/v1"}"#).unwrap())
+        .await
+        .unwrap();
     let got = repo
         .list_component_versions(
-            ListComponentVersionsRequest { repository: None, name: "x".into() },
+            ListComponentVersionsRequest {
+                repository: None,
+                name: "x".into(),
+            },
             &Credentials::new(),
         )
         .await
@@ -56,14 +66,19 @@ async fn internal_implementations_win_over_plugins() {
     assert_eq!(got, ["internal"]);
     assert_eq!(
         registry.list(),
-        [(ty("A/v1"), Provider::Internal), (ty("B/v1"), Provider::External("ext".into()))]
+        [
+            (ty("A/v1"), Provider::Internal),
+            (ty("B/v1"), Provider::External("ext".into()))
+        ]
     );
 }
 
 #[test]
 fn duplicates_are_refused_and_leave_no_partial_registration() {
     let registry = Registry::new();
-    registry.register_plugin(plugin("first"), schemas(&["A/v1"])).unwrap();
+    registry
+        .register_plugin(plugin("first"), schemas(&["A/v1"]))
+        .unwrap();
     let err = registry
         .register_plugin(plugin("second"), schemas(&["B/v1", "A/v1"]))
         .unwrap_err();
@@ -72,9 +87,14 @@ fn duplicates_are_refused_and_leave_no_partial_registration() {
         "componentVersionRepository: plugin for type A/v1 already registered with ID: first"
     );
     // B/v1 was not registered either.
-    assert_eq!(registry.list(), [(ty("A/v1"), Provider::External("first".into()))]);
+    assert_eq!(
+        registry.list(),
+        [(ty("A/v1"), Provider::External("first".into()))]
+    );
 
-    registry.register_internal(ty("C/v1"), Arc::new(Fixed("x"))).unwrap();
+    registry
+        .register_internal(ty("C/v1"), Arc::new(Fixed("x")))
+        .unwrap();
     assert!(matches!(
         registry.register_internal(ty("C/v1"), Arc::new(Fixed("y"))),
         Err(Error::Duplicate { .. })
@@ -84,8 +104,19 @@ fn duplicates_are_refused_and_leave_no_partial_registration() {
 #[tokio::test]
 async fn specs_without_type_or_unknown_types_are_refused() {
     let registry = Registry::new();
-    let err = registry.get(&Raw::from_json(r#"{"baseUrl":"x"}"#).unwrap()).await.err().unwrap();
+    let err = registry
+        .get(&Raw::from_json(r#"{"baseUrl":"x"}"#).unwrap())
+        .await
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::MissingType { .. }), "{err}");
-    let err = registry.get(&Raw::from_json(r#"{"type":"Nope/v1"}"#).unwrap()).await.err().unwrap();
-    assert_eq!(err.to_string(), "componentVersionRepository: no implementation registered for type Nope/v1");
+    let err = registry
+        .get(&Raw::from_json(r#"{"type":"Nope/v1"}"#).unwrap())
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "componentVersionRepository: no implementation registered for type Nope/v1"
+    );
 }

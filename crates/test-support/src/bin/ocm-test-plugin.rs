@@ -2,12 +2,7 @@
 //! `ocm_plugin_test_support::Behaviour`). Normally it is an in-memory component version
 //! repository for `TestRepository/v1`.
 
-use std::{
-    collections::BTreeMap,
-    io::Write,
-    process::ExitCode,
-    sync::Mutex,
-};
+use std::{collections::BTreeMap, io::Write, process::ExitCode, sync::Mutex};
 
 use ocm_plugin_contracts::{
     Error, Result, async_trait,
@@ -54,8 +49,10 @@ impl Repository for Memory {
             let chunk = vec![b'x'; 64 * 1024];
             let mut out = std::io::stdout().lock();
             for _ in 0..16 {
-                out.write_all(&chunk).map_err(|e| Error::internal_with("flood", e))?;
-                out.write_all(b"\n").map_err(|e| Error::internal_with("flood", e))?;
+                out.write_all(&chunk)
+                    .map_err(|e| Error::internal_with("flood", e))?;
+                out.write_all(b"\n")
+                    .map_err(|e| Error::internal_with("flood", e))?;
             }
         }
         if credentials.get("username").map(String::as_str) == Some("forbidden") {

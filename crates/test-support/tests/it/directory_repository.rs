@@ -11,12 +11,23 @@ use crate::{directory_repository, options, spec};
 #[tokio::test]
 async fn stores_and_reads_back_component_versions_and_blobs() {
     let dir = PluginDir::new().unwrap();
-    dir.add("directory-repository", &directory_repository()).unwrap();
+    dir.add("directory-repository", &directory_repository())
+        .unwrap();
     let store = tempfile::tempdir().unwrap();
     let manager = PluginManager::new().unwrap();
-    manager.register_plugins(dir.path(), options()).await.unwrap();
-    let spec = spec(&format!(r#"{{"type":"DirectoryRepository/v1","path":"{}"}}"#, store.path().display()));
-    let repo = manager.component_version_repositories().get(&spec).await.unwrap();
+    manager
+        .register_plugins(dir.path(), options())
+        .await
+        .unwrap();
+    let spec = spec(&format!(
+        r#"{{"type":"DirectoryRepository/v1","path":"{}"}}"#,
+        store.path().display()
+    ));
+    let repo = manager
+        .component_version_repositories()
+        .get(&spec)
+        .await
+        .unwrap();
     let creds = Credentials::new();
 
     let mut d = Descriptor::default();
@@ -24,9 +35,15 @@ async fn stores_and_reads_back_component_versions_and_blobs() {
     d.component.name = "acme.org/app".into();
     d.component.version = "1.0.0".into();
     d.component.provider = "acme.org".into();
-    repo.add_component_version(cvr::AddComponentVersionRequest { repository: spec.clone(), descriptor: d }, &creds)
-        .await
-        .unwrap();
+    repo.add_component_version(
+        cvr::AddComponentVersionRequest {
+            repository: spec.clone(),
+            descriptor: d,
+        },
+        &creds,
+    )
+    .await
+    .unwrap();
 
     let blob = store.path().join("input.bin");
     let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -38,7 +55,13 @@ async fn stores_and_reads_back_component_versions_and_blobs() {
                 name: "acme.org/app".into(),
                 version: "1.0.0".into(),
                 resource_location: Location::local_file(blob.to_string_lossy()),
-                resource: Resource { name: "data".into(), version: "1.0.0".into(), resource_type: "blob".into(), relation: "local".into(), ..Resource::default() },
+                resource: Resource {
+                    name: "data".into(),
+                    version: "1.0.0".into(),
+                    resource_type: "blob".into(),
+                    relation: "local".into(),
+                    ..Resource::default()
+                },
             },
             &creds,
         )
@@ -49,7 +72,18 @@ async fn stores_and_reads_back_component_versions_and_blobs() {
 
     let got = repo
         .get_local_resource(
-            cvr::GetLocalResourceRequest { repository: None, name: "acme.org/app".into(), version: "1.0.0".into(), identity: Some([("name".to_owned(), "data".to_owned()), ("version".to_owned(), "1.0.0".to_owned())].into()) },
+            cvr::GetLocalResourceRequest {
+                repository: None,
+                name: "acme.org/app".into(),
+                version: "1.0.0".into(),
+                identity: Some(
+                    [
+                        ("name".to_owned(), "data".to_owned()),
+                        ("version".to_owned(), "1.0.0".to_owned()),
+                    ]
+                    .into(),
+                ),
+            },
             &creds,
         )
         .await
@@ -57,40 +91,97 @@ async fn stores_and_reads_back_component_versions_and_blobs() {
     let out = std::path::PathBuf::from(&got.location.value);
     assert_ne!(out, blob);
     assert_eq!(std::fs::read(&out).unwrap(), bytes);
-    assert!(out.starts_with(manager.temp_dir()), "handed-over files land in the manager's temp dir: {}", out.display());
+    assert!(
+        out.starts_with(manager.temp_dir()),
+        "handed-over files land in the manager's temp dir: {}",
+        out.display()
+    );
     assert_eq!(got.resource.digest, stored.digest);
 
     let d = repo
-        .get_component_version(cvr::GetComponentVersionRequest { repository: None, name: "acme.org/app".into(), version: "1.0.0".into() }, &creds)
+        .get_component_version(
+            cvr::GetComponentVersionRequest {
+                repository: None,
+                name: "acme.org/app".into(),
+                version: "1.0.0".into(),
+            },
+            &creds,
+        )
         .await
         .unwrap();
     assert_eq!(d.component.resources.unwrap()[0].name, "data");
     let missing = repo
-        .get_component_version(cvr::GetComponentVersionRequest { repository: None, name: "acme.org/app".into(), version: "9.9.9".into() }, &creds)
+        .get_component_version(
+            cvr::GetComponentVersionRequest {
+                repository: None,
+                name: "acme.org/app".into(),
+                version: "9.9.9".into(),
+            },
+            &creds,
+        )
         .await
         .unwrap_err();
     assert!(matches!(missing, ContractError::NotFound(_)), "{missing:?}");
-    repo.check_health(cvr::CheckHealthRequest { repository: spec.clone() }, &creds).await.unwrap();
+    repo.check_health(
+        cvr::CheckHealthRequest {
+            repository: spec.clone(),
+        },
+        &creds,
+    )
+    .await
+    .unwrap();
     manager.shutdown().await.unwrap();
-    assert!(!out.exists(), "shutdown removes the temp dir with any file nobody deleted");
+    assert!(
+        !out.exists(),
+        "shutdown removes the temp dir with any file nobody deleted"
+    );
 }
 
 #[tokio::test]
 async fn specs_are_validated_against_the_declared_schema_before_any_start() {
     let dir = PluginDir::new().unwrap();
-    dir.add("directory-repository", &directory_repository()).unwrap();
+    dir.add("directory-repository", &directory_repository())
+        .unwrap();
     let manager = PluginManager::new().unwrap();
-    manager.register_plugins(dir.path(), options()).await.unwrap();
+    manager
+        .register_plugins(dir.path(), options())
+        .await
+        .unwrap();
     let bad = spec(r#"{"type":"DirectoryRepository/v1","path":"/x","extra":true}"#);
-    let err = manager.component_version_repositories().get(&bad).await.err().unwrap();
+    let err = manager
+        .component_version_repositories()
+        .get(&bad)
+        .await
+        .err()
+        .unwrap();
     assert!(matches!(err, RegistryError::Validation { .. }), "{err:?}");
     assert!(err.to_string().contains("extra"), "{err}");
     let untyped = spec(r#"{"path":"/x"}"#);
-    let err = manager.component_version_repositories().get(&untyped).await.err().unwrap();
+    let err = manager
+        .component_version_repositories()
+        .get(&untyped)
+        .await
+        .err()
+        .unwrap();
     assert!(matches!(err, RegistryError::MissingType { .. }), "{err:?}");
     let unknown = spec(r#"{"type":"Nope/v1"}"#);
-    let err = manager.component_version_repositories().get(&unknown).await.err().unwrap();
-    assert!(matches!(err, RegistryError::NotRegistered { .. }), "{err:?}");
-    assert_eq!(manager.plugin("directory-repository").unwrap().spawn_count(), 0, "nothing was started");
+    let err = manager
+        .component_version_repositories()
+        .get(&unknown)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, RegistryError::NotRegistered { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        manager
+            .plugin("directory-repository")
+            .unwrap()
+            .spawn_count(),
+        0,
+        "nothing was started"
+    );
     manager.shutdown().await.unwrap();
 }

@@ -40,21 +40,50 @@ async fn one_bad_plugin_never_blocks_the_others() {
         .await
         .unwrap();
     // The hanging plugin costs one timeout, not one per plugin: probes run concurrently.
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 
-    assert!(matches!(outcome(&report, "good"), Outcome::Registered { .. }));
+    assert!(matches!(
+        outcome(&report, "good"),
+        Outcome::Registered { .. }
+    ));
     let text = |id| outcome(&report, id).to_string();
-    assert!(text("capabilities-fail").contains("rejected"), "{}", text("capabilities-fail"));
-    assert!(text("capabilities-fail").contains("capabilities refused on purpose"), "stderr tail: {}", text("capabilities-fail"));
-    assert!(text("capabilities-garbage").starts_with("rejected"), "{}", text("capabilities-garbage"));
-    assert!(text("capabilities-hang").starts_with("rejected"), "{}", text("capabilities-hang"));
+    assert!(
+        text("capabilities-fail").contains("rejected"),
+        "{}",
+        text("capabilities-fail")
+    );
+    assert!(
+        text("capabilities-fail").contains("capabilities refused on purpose"),
+        "stderr tail: {}",
+        text("capabilities-fail")
+    );
+    assert!(
+        text("capabilities-garbage").starts_with("rejected"),
+        "{}",
+        text("capabilities-garbage")
+    );
+    assert!(
+        text("capabilities-hang").starts_with("rejected"),
+        "{}",
+        text("capabilities-hang")
+    );
     assert_eq!(text("tool.sh"), "skipped: the name has an extension");
     assert_eq!(text("README.md"), "skipped: the name has an extension");
-    assert_eq!(text("notes"), "rejected: not executable (no execute permission bit set)");
+    assert_eq!(
+        text("notes"),
+        "rejected: not executable (no execute permission bit set)"
+    );
 
     assert_eq!(
         manager.component_version_repositories().list(),
-        [("TestRepository/v1".parse().unwrap(), Provider::External("good".into()))]
+        [(
+            "TestRepository/v1".parse().unwrap(),
+            Provider::External("good".into())
+        )]
     );
     // Nothing was started by registration, and the hanging probe was killed.
     assert_eq!(manager.plugin("good").unwrap().spawn_count(), 0);
@@ -68,17 +97,38 @@ async fn a_second_plugin_for_the_same_type_is_rejected_with_the_go_message() {
     dir.add("b-plugin", &test_plugin()).unwrap();
     dir.add("sub/a-plugin", &test_plugin()).unwrap();
     let manager = PluginManager::new().unwrap();
-    let report = manager.register_plugins(dir.path(), options()).await.unwrap();
+    let report = manager
+        .register_plugins(dir.path(), options())
+        .await
+        .unwrap();
     let b = outcome(&report, "b-plugin").to_string();
     assert!(
         b.contains("failed to register plugin b-plugin: componentVersionRepository: plugin for type TestRepository/v1 already registered with ID: a-plugin"),
         "{b}"
     );
-    let dup = report.candidates.iter().find(|c| c.path.ends_with("sub/a-plugin")).unwrap();
-    assert!(dup.outcome.to_string().contains("duplicate plugin id \"a-plugin\""), "{}", dup.outcome);
+    let dup = report
+        .candidates
+        .iter()
+        .find(|c| c.path.ends_with("sub/a-plugin"))
+        .unwrap();
+    assert!(
+        dup.outcome
+            .to_string()
+            .contains("duplicate plugin id \"a-plugin\""),
+        "{}",
+        dup.outcome
+    );
     // A later registration of the same id into the same manager is refused too.
-    let again = manager.register_plugins(dir.path().join("a-plugin"), options()).await.unwrap();
-    assert!(again.candidates[0].outcome.to_string().contains("already registered in this manager"));
+    let again = manager
+        .register_plugins(dir.path().join("a-plugin"), options())
+        .await
+        .unwrap();
+    assert!(
+        again.candidates[0]
+            .outcome
+            .to_string()
+            .contains("already registered in this manager")
+    );
     manager.shutdown().await.unwrap();
 }
 
@@ -86,8 +136,13 @@ async fn a_second_plugin_for_the_same_type_is_rejected_with_the_go_message() {
 async fn missing_and_empty_directories_are_clear_errors() {
     let manager = PluginManager::new().unwrap();
     let dir = PluginDir::new().unwrap();
-    let missing = manager.register_plugins(dir.path().join("nope"), options()).await;
-    assert!(matches!(missing, Err(Error::DirectoryNotFound(_))), "{missing:?}");
+    let missing = manager
+        .register_plugins(dir.path().join("nope"), options())
+        .await;
+    assert!(
+        matches!(missing, Err(Error::DirectoryNotFound(_))),
+        "{missing:?}"
+    );
     let empty = manager.register_plugins(dir.path(), options()).await;
     assert!(matches!(empty, Err(Error::NoPluginsFound(_))), "{empty:?}");
     manager.shutdown().await.unwrap();
@@ -103,7 +158,13 @@ async fn configuration_is_filtered_by_declared_types() {
     // Configuration given, but nothing of the declared type: rejected, with Go's message.
     let manager = PluginManager::new().unwrap();
     let report = manager
-        .register_plugins(dir.path(), RegistrationOptions { configuration: Some(vec![]), ..options() })
+        .register_plugins(
+            dir.path(),
+            RegistrationOptions {
+                configuration: Some(vec![]),
+                ..options()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -114,8 +175,16 @@ async fn configuration_is_filtered_by_declared_types() {
 
     // No configuration at all: registered, with a warning (Go says nothing).
     let manager = PluginManager::new().unwrap();
-    let report = manager.register_plugins(dir.path(), options()).await.unwrap();
-    let Outcome::Registered { warnings, .. } = outcome(&report, "dir-repo") else { panic!() };
-    assert!(warnings.iter().any(|w| w.contains("no configuration")), "{warnings:?}");
+    let report = manager
+        .register_plugins(dir.path(), options())
+        .await
+        .unwrap();
+    let Outcome::Registered { warnings, .. } = outcome(&report, "dir-repo") else {
+        panic!()
+    };
+    assert!(
+        warnings.iter().any(|w| w.contains("no configuration")),
+        "{warnings:?}"
+    );
     manager.shutdown().await.unwrap();
 }

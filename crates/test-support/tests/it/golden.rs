@@ -24,7 +24,9 @@ use ocm_plugin_types::{Credentials, Descriptor, PluginConfig};
 use crate::{options, spec};
 
 fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/golden").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/spec/golden")
+        .join(name)
 }
 
 #[derive(Debug, Clone)]
@@ -36,7 +38,10 @@ struct Message {
 
 impl Message {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -72,18 +77,27 @@ fn transcript(name: &str) -> (String, Vec<(Message, Message)>) {
         let mut lines = head.lines();
         let start = lines.next().unwrap().to_owned();
         let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(": ").map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .filter_map(|l| {
+                l.split_once(": ")
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            })
             .collect();
         let len = headers
             .iter()
             .find(|(k, _)| k == "Content-Length")
             .map_or(0, |(_, v)| v.parse().unwrap());
-        Message { start, headers, body: rest.as_bytes()[..len].to_vec() }
+        Message {
+            start,
+            headers,
+            body: rest.as_bytes()[..len].to_vec(),
+        }
     };
     let mut pairs = Vec::new();
     let mut it = blocks.into_iter();
     while let Some((true, req)) = it.next() {
-        let (false, resp) = it.next().unwrap() else { panic!("unpaired request") };
+        let (false, resp) = it.next().unwrap() else {
+            panic!("unpaired request")
+        };
         pairs.push((parse(&req), parse(&resp)));
     }
     (config, pairs)
@@ -97,7 +111,19 @@ async fn recording_server(socket: &Path, pairs: Vec<(Message, Message)>) -> Reco
     let recorded: Recorded = Arc::default();
     let responses: HashMap<String, Message> = pairs
         .into_iter()
-        .map(|(req, resp)| (req.start.split(' ').nth(1).unwrap().split('?').next().unwrap().to_owned(), resp))
+        .map(|(req, resp)| {
+            (
+                req.start
+                    .split(' ')
+                    .nth(1)
+                    .unwrap()
+                    .split('?')
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+                resp,
+            )
+        })
         .collect();
     let responses = Arc::new(responses);
     let rec = Arc::clone(&recorded);
@@ -109,21 +135,40 @@ async fn recording_server(socket: &Path, pairs: Vec<(Message, Message)>) -> Reco
                     let (rec, responses) = (Arc::clone(&rec), Arc::clone(&responses));
                     async move {
                         let (parts, body) = req.into_parts();
-                        let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes().to_vec())
+                            .unwrap_or_default();
                         let path = parts.uri.path().to_owned();
                         let start = format!("{} {} HTTP/1.1", parts.method, parts.uri);
                         let headers = parts
                             .headers
                             .iter()
-                            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+                            .map(|(k, v)| {
+                                (
+                                    k.as_str().to_owned(),
+                                    v.to_str().unwrap_or_default().to_owned(),
+                                )
+                            })
                             .collect();
                         if path != "/healthz" {
-                            rec.lock().unwrap().push(Message { start, headers, body });
+                            rec.lock().unwrap().push(Message {
+                                start,
+                                headers,
+                                body,
+                            });
                         }
                         let resp = responses.get(&path);
-                        let status: u16 = resp.map_or(200, |r| r.start.split(' ').nth(1).unwrap().parse().unwrap());
+                        let status: u16 = resp
+                            .map_or(200, |r| r.start.split(' ').nth(1).unwrap().parse().unwrap());
                         let body = resp.map(|r| r.body.clone()).unwrap_or_default();
-                        Ok::<_, Infallible>(Response::builder().status(status).body(Full::new(Bytes::from(body))).unwrap())
+                        Ok::<_, Infallible>(
+                            Response::builder()
+                                .status(status)
+                                .body(Full::new(Bytes::from(body)))
+                                .unwrap(),
+                        )
                     }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
@@ -159,7 +204,10 @@ fn script_plugin(dir: &Path, socket: &Path) -> PathBuf {
 
 fn query_without_repository(uri: &str) -> String {
     let q = uri.split_once('?').map_or("", |(_, q)| q);
-    q.split('&').filter(|p| !p.starts_with("repository=")).collect::<Vec<_>>().join("&")
+    q.split('&')
+        .filter(|p| !p.starts_with("repository="))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 #[tokio::test]
@@ -167,7 +215,12 @@ async fn requests_match_the_go_manager_byte_for_byte() {
     let (config_line, pairs) = transcript("go-v0.0.1/transcript-manager-wire-with-config.txt");
     let (_, mut all_pairs) = transcript("go-v0.0.1/transcript-manager-wire.txt");
     all_pairs.retain(|(req, _)| !req.start.starts_with("GET /healthz"));
-    assert!(pairs.len() >= 2 && all_pairs.len() == 5, "transcripts parsed: {} {}", pairs.len(), all_pairs.len());
+    assert!(
+        pairs.len() >= 2 && all_pairs.len() == 5,
+        "transcripts parsed: {} {}",
+        pairs.len(),
+        all_pairs.len()
+    );
 
     let tmp = tempfile::tempdir().unwrap();
     let socket = tmp.path().join("golden.sock");
@@ -175,7 +228,9 @@ async fn requests_match_the_go_manager_byte_for_byte() {
     let plugins = script_plugin(tmp.path(), &socket);
 
     let manager = PluginManager::new().unwrap();
-    let configuration = vec![spec(r#"{"type":"custom.config/v1","maximumNumberOfPotatoes":"100"}"#)];
+    let configuration = vec![spec(
+        r#"{"type":"custom.config/v1","maximumNumberOfPotatoes":"100"}"#,
+    )];
     let report = manager
         .register_plugins(
             &plugins,
@@ -191,30 +246,61 @@ async fn requests_match_the_go_manager_byte_for_byte() {
 
     // The real Go schema validates our spec; then the plugin starts.
     let spec = spec(r#"{"type":"DummyRepository/v1","baseUrl":"https://ocm.software/test"}"#);
-    let repo = manager.component_version_repositories().get(&spec).await.unwrap();
-    let creds: Credentials = [("password".to_owned(), "p".to_owned()), ("username".to_owned(), "u".to_owned())].into();
+    let repo = manager
+        .component_version_repositories()
+        .get(&spec)
+        .await
+        .unwrap();
+    let creds: Credentials = [
+        ("password".to_owned(), "p".to_owned()),
+        ("username".to_owned(), "u".to_owned()),
+    ]
+    .into();
 
     // --config: byte-equal to the Go manager's, except the per-instance id (W16) and the filled
     // pluginType (W21).
     let ours = std::fs::read_to_string(tmp.path().join("config-arg")).unwrap();
     let parsed: PluginConfig = serde_json::from_str(&ours).unwrap();
     let expected = config_line
-        .replace(r#""id":"testplugin-component-version""#, &format!(r#""id":"{}""#, parsed.id))
-        .replace(r#""pluginType":"""#, r#""pluginType":"componentVersionRepository""#);
+        .replace(
+            r#""id":"testplugin-component-version""#,
+            &format!(r#""id":"{}""#, parsed.id),
+        )
+        .replace(
+            r#""pluginType":"""#,
+            r#""pluginType":"componentVersionRepository""#,
+        );
     assert_eq!(ours, expected);
     assert!(parsed.id.starts_with("go-recorder-"), "{}", parsed.id);
 
     // The five operations of the transcript, in its order.
     let d = repo
-        .get_component_version(cvr::GetComponentVersionRequest { repository: None, name: "test-component".into(), version: "1.0.0".into() }, &creds)
+        .get_component_version(
+            cvr::GetComponentVersionRequest {
+                repository: None,
+                name: "test-component".into(),
+                version: "1.0.0".into(),
+            },
+            &creds,
+        )
         .await
         .unwrap();
     // Same JSON; only the key order inside `access` differs, which a decoding Go peer
     // canonicalises as well (spec §0.4).
     let go: serde_json::Value = serde_json::from_slice(&all_pairs[0].1.body).unwrap();
-    assert_eq!(serde_json::to_value(&d).unwrap(), go, "Go's descriptor survives a round trip");
+    assert_eq!(
+        serde_json::to_value(&d).unwrap(),
+        go,
+        "Go's descriptor survives a round trip"
+    );
     let versions = repo
-        .list_component_versions(cvr::ListComponentVersionsRequest { repository: None, name: "test-component".into() }, &creds)
+        .list_component_versions(
+            cvr::ListComponentVersionsRequest {
+                repository: None,
+                name: "test-component".into(),
+            },
+            &creds,
+        )
         .await
         .unwrap();
     assert_eq!(versions, ["v0.0.1", "v0.0.2"]);
@@ -224,7 +310,13 @@ async fn requests_match_the_go_manager_byte_for_byte() {
                 repository: None,
                 name: "test-component".into(),
                 version: "1.0.0".into(),
-                identity: Some([("name".to_owned(), "test-resource".to_owned()), ("version".to_owned(), "v0.0.1".to_owned())].into()),
+                identity: Some(
+                    [
+                        ("name".to_owned(), "test-resource".to_owned()),
+                        ("version".to_owned(), "v0.0.1".to_owned()),
+                    ]
+                    .into(),
+                ),
             },
             &creds,
         )
@@ -232,13 +324,22 @@ async fn requests_match_the_go_manager_byte_for_byte() {
         .unwrap();
     assert_eq!(local.location.value, "/tmp/test-resource-file220037243");
     assert_eq!(local.resource.name, "test-resource");
-    let identity = repo.get_identity(cvr::GetIdentityRequest { typ: spec.clone() }).await.unwrap();
+    let identity = repo
+        .get_identity(cvr::GetIdentityRequest { typ: spec.clone() })
+        .await
+        .unwrap();
     assert!(identity.identity.is_empty(), "Go answers `null`");
     let upload: serde_json::Value = serde_json::from_slice(&all_pairs[4].0.body).unwrap();
     let descriptor: Descriptor = serde_json::from_value(upload["descriptor"].clone()).unwrap();
-    repo.add_component_version(cvr::AddComponentVersionRequest { repository: spec.clone(), descriptor }, &creds)
-        .await
-        .unwrap();
+    repo.add_component_version(
+        cvr::AddComponentVersionRequest {
+            repository: spec.clone(),
+            descriptor,
+        },
+        &creds,
+    )
+    .await
+    .unwrap();
 
     let recorded = recorded.lock().unwrap().clone();
     assert_eq!(recorded.len(), all_pairs.len());
@@ -249,12 +350,22 @@ async fn requests_match_the_go_manager_byte_for_byte() {
         let uri = uri.trim_end_matches(" HTTP/1.1");
         assert_eq!(method, go_method);
         assert_eq!(uri.split('?').next(), go_uri.split('?').next());
-        assert_eq!(query_without_repository(uri), query_without_repository(go_uri), "query of {go_uri}");
+        assert_eq!(
+            query_without_repository(uri),
+            query_without_repository(go_uri),
+            "query of {go_uri}"
+        );
         if method == "GET" {
             // Our extension: the spec travels along, base64 JSON.
-            let param = uri.split('&').find_map(|p| p.split_once("repository=").map(|(_, v)| v)).unwrap();
-            let decoded: Option<ocm_plugin_types::Raw> =
-                ocm_plugin_endpoints::decode_json_param("repository", Some(&param.replace("%3D", "="))).unwrap();
+            let param = uri
+                .split('&')
+                .find_map(|p| p.split_once("repository=").map(|(_, v)| v))
+                .unwrap();
+            let decoded: Option<ocm_plugin_types::Raw> = ocm_plugin_endpoints::decode_json_param(
+                "repository",
+                Some(&param.replace("%3D", "=")),
+            )
+            .unwrap();
             assert_eq!(decoded.unwrap(), spec);
         }
         for h in ["Host", "Accept", "Content-Type", "Authorization"] {
@@ -276,8 +387,12 @@ fn go_manager_config_lines_parse_and_reencode_byte_for_byte() {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            for line in text.lines().filter_map(|l| l.strip_prefix("===== manager started plugin with: --config ")) {
-                let config: PluginConfig = serde_json::from_str(line).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for line in text
+                .lines()
+                .filter_map(|l| l.strip_prefix("===== manager started plugin with: --config "))
+            {
+                let config: PluginConfig =
+                    serde_json::from_str(line).unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_eq!(serde_json::to_string(&config).unwrap(), line, "{name}");
                 seen += 1;
             }

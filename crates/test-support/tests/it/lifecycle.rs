@@ -1,7 +1,10 @@
 //! Lazy start, single-flight, restart, failure paths and clean shutdown, with real processes.
 //! Names start with `lifecycle_` or `process_` so nextest can serialise them.
 
-use std::{sync::Arc, time::{Duration, Instant}};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use futures_util::future::join_all;
 use ocm_plugin_contracts::{Error as ContractError, component_version_repository::v1 as cvr};
@@ -22,7 +25,10 @@ async fn manager_with(names: &[&str], opts: RegistrationOptions) -> (PluginDir, 
 }
 
 fn list_request() -> cvr::ListComponentVersionsRequest {
-    cvr::ListComponentVersionsRequest { repository: None, name: "acme.org/x".into() }
+    cvr::ListComponentVersionsRequest {
+        repository: None,
+        name: "acme.org/x".into(),
+    }
 }
 
 fn descriptor(version: &str) -> Descriptor {
@@ -37,21 +43,38 @@ fn descriptor(version: &str) -> Descriptor {
 async fn lifecycle_fifty_concurrent_first_calls_spawn_once() {
     let (_dir, manager) = manager_with(&["single-flight"], options()).await;
     let sup = manager.plugin("single-flight").unwrap();
-    assert_eq!(sup.spawn_count(), 0, "registration must not start the plugin");
+    assert_eq!(
+        sup.spawn_count(),
+        0,
+        "registration must not start the plugin"
+    );
     let manager = Arc::new(manager);
     let calls = (0..50).map(|_| {
         let manager = Arc::clone(&manager);
         tokio::spawn(async move {
-            let repo = manager.component_version_repositories().get(&test_spec()).await?;
-            repo.list_component_versions(list_request(), &Credentials::new()).await.map_err(Into::into)
+            let repo = manager
+                .component_version_repositories()
+                .get(&test_spec())
+                .await?;
+            repo.list_component_versions(list_request(), &Credentials::new())
+                .await
+                .map_err(Into::into)
         })
     });
     let results: Vec<Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>>> =
-        join_all(calls).await.into_iter().map(|r| r.unwrap()).collect();
+        join_all(calls)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
     for r in &results {
         assert!(r.is_ok(), "{r:?}");
     }
-    assert_eq!(sup.spawn_count(), 1, "exactly one spawn for 50 concurrent first calls");
+    assert_eq!(
+        sup.spawn_count(),
+        1,
+        "exactly one spawn for 50 concurrent first calls"
+    );
     manager.shutdown().await.unwrap();
 }
 
@@ -59,9 +82,16 @@ async fn lifecycle_fifty_concurrent_first_calls_spawn_once() {
 async fn lifecycle_restart_after_the_plugin_is_killed() {
     let (_dir, manager) = manager_with(&["restartable"], options()).await;
     let sup = manager.plugin("restartable").unwrap();
-    let repo = manager.component_version_repositories().get(&test_spec()).await.unwrap();
+    let repo = manager
+        .component_version_repositories()
+        .get(&test_spec())
+        .await
+        .unwrap();
     repo.add_component_version(
-        cvr::AddComponentVersionRequest { repository: test_spec(), descriptor: descriptor("1.0.0") },
+        cvr::AddComponentVersionRequest {
+            repository: test_spec(),
+            descriptor: descriptor("1.0.0"),
+        },
         &Credentials::new(),
     )
     .await
@@ -73,12 +103,18 @@ async fn lifecycle_restart_after_the_plugin_is_killed() {
     )
     .unwrap();
     // The very next call restarts it (the in-memory store starts empty again).
-    let versions = repo.list_component_versions(list_request(), &Credentials::new()).await.unwrap();
+    let versions = repo
+        .list_component_versions(list_request(), &Credentials::new())
+        .await
+        .unwrap();
     assert!(versions.is_empty());
     let new_pid = sup.pid().unwrap();
     assert_ne!(pid, new_pid);
     assert_eq!(sup.spawn_count(), 2);
-    assert!(!process_exists(pid), "the killed plugin must be reaped before the restart, not left a zombie");
+    assert!(
+        !process_exists(pid),
+        "the killed plugin must be reaped before the restart, not left a zombie"
+    );
     manager.shutdown().await.unwrap();
 }
 
@@ -86,23 +122,41 @@ async fn lifecycle_restart_after_the_plugin_is_killed() {
 async fn lifecycle_shutdown_leaves_no_process_zombie_socket_or_temp_dir() {
     let (_dir, manager) = manager_with(&["clean"], options()).await;
     let sup = manager.plugin("clean").unwrap();
-    let repo = manager.component_version_repositories().get(&test_spec()).await.unwrap();
-    repo.list_component_versions(list_request(), &Credentials::new()).await.unwrap();
+    let repo = manager
+        .component_version_repositories()
+        .get(&test_spec())
+        .await
+        .unwrap();
+    repo.list_component_versions(list_request(), &Credentials::new())
+        .await
+        .unwrap();
     let pid = sup.pid().unwrap();
     let Endpoint::Unix(socket) = sup.client().await.unwrap().endpoint().clone() else {
         panic!("expected a unix socket")
     };
     assert!(socket.exists());
     let temp = manager.temp_dir().to_owned();
-    assert!(socket.starts_with(&temp), "plugin sockets live in the manager's temp dir");
+    assert!(
+        socket.starts_with(&temp),
+        "plugin sockets live in the manager's temp dir"
+    );
 
     manager.shutdown().await.unwrap();
-    assert!(!process_exists(pid), "no process and no zombie after shutdown");
+    assert!(
+        !process_exists(pid),
+        "no process and no zombie after shutdown"
+    );
     assert!(!socket.exists(), "socket removed");
     assert!(!temp.exists(), "temp dir removed");
     // The handle now refuses to restart the plugin.
-    let err = repo.list_component_versions(list_request(), &Credentials::new()).await.unwrap_err();
-    assert!(err.to_string().to_lowercase().contains("shut") || err.to_string().contains("stopped"), "{err}");
+    let err = repo
+        .list_component_versions(list_request(), &Credentials::new())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("shut") || err.to_string().contains("stopped"),
+        "{err}"
+    );
     assert_eq!(sup.spawn_count(), 1);
 }
 
@@ -111,7 +165,10 @@ async fn lifecycle_two_managers_share_a_directory_without_colliding() {
     let dir = PluginDir::new().unwrap();
     dir.add("shared", &test_plugin()).unwrap();
     let (a, b) = (PluginManager::new().unwrap(), PluginManager::new().unwrap());
-    let (ra, rb) = tokio::join!(a.register_plugins(dir.path(), options()), b.register_plugins(dir.path(), options()));
+    let (ra, rb) = tokio::join!(
+        a.register_plugins(dir.path(), options()),
+        b.register_plugins(dir.path(), options())
+    );
     ra.unwrap();
     rb.unwrap();
     let spec = test_spec();
@@ -121,13 +178,34 @@ async fn lifecycle_two_managers_share_a_directory_without_colliding() {
     );
     let (repo_a, repo_b) = (repo_a.unwrap(), repo_b.unwrap());
     repo_a
-        .add_component_version(cvr::AddComponentVersionRequest { repository: test_spec(), descriptor: descriptor("1.0.0") }, &Credentials::new())
+        .add_component_version(
+            cvr::AddComponentVersionRequest {
+                repository: test_spec(),
+                descriptor: descriptor("1.0.0"),
+            },
+            &Credentials::new(),
+        )
         .await
         .unwrap();
     // Separate processes: b does not see a's in-memory data.
-    assert!(repo_b.list_component_versions(list_request(), &Credentials::new()).await.unwrap().is_empty());
-    assert_eq!(repo_a.list_component_versions(list_request(), &Credentials::new()).await.unwrap(), ["1.0.0"]);
-    let (pa, pb) = (a.plugin("shared").unwrap().pid().unwrap(), b.plugin("shared").unwrap().pid().unwrap());
+    assert!(
+        repo_b
+            .list_component_versions(list_request(), &Credentials::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        repo_a
+            .list_component_versions(list_request(), &Credentials::new())
+            .await
+            .unwrap(),
+        ["1.0.0"]
+    );
+    let (pa, pb) = (
+        a.plugin("shared").unwrap().pid().unwrap(),
+        b.plugin("shared").unwrap().pid().unwrap(),
+    );
     assert_ne!(pa, pb);
     let (sa, sb) = tokio::join!(a.shutdown(), b.shutdown());
     sa.unwrap();
@@ -139,9 +217,19 @@ async fn lifecycle_two_managers_share_a_directory_without_colliding() {
 async fn process_crash_on_start_fails_fast_with_status_and_stderr() {
     let (_dir, manager) = manager_with(&["crash-on-start"], options()).await;
     let started = Instant::now();
-    let err = manager.component_version_repositories().get(&test_spec()).await.err().unwrap().to_string();
+    let err = manager
+        .component_version_repositories()
+        .get(&test_spec())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
     // The start deadline is 10 s; an early exit must be noticed at once.
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(err.contains("crash-on-start"), "names the plugin: {err}");
     assert!(err.contains('7'), "carries the exit status: {err}");
     assert!(err.contains("boom"), "carries the stderr tail: {err}");
@@ -150,12 +238,25 @@ async fn process_crash_on_start_fails_fast_with_status_and_stderr() {
 
 #[tokio::test]
 async fn process_without_location_line_times_out_and_is_killed() {
-    let opts = RegistrationOptions { start_timeout: Duration::from_millis(500), ..options() };
+    let opts = RegistrationOptions {
+        start_timeout: Duration::from_millis(500),
+        ..options()
+    };
     let (_dir, manager) = manager_with(&["no-location"], opts).await;
     let sup = manager.plugin("no-location").unwrap();
     let started = Instant::now();
-    let err = manager.component_version_repositories().get(&test_spec()).await.err().unwrap().to_string();
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    let err = manager
+        .component_version_repositories()
+        .get(&test_spec())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(err.contains("no-location"), "{err}");
     assert_eq!(sup.spawn_count(), 1);
     assert!(sup.pid().is_none(), "the hung process must be gone");
@@ -166,30 +267,51 @@ async fn process_without_location_line_times_out_and_is_killed() {
 async fn process_flooding_stdout_and_stderr_does_not_block() {
     let (_dir, manager) = manager_with(&["flood"], options()).await;
     let call = async {
-        let repo = manager.component_version_repositories().get(&test_spec()).await.unwrap();
+        let repo = manager
+            .component_version_repositories()
+            .get(&test_spec())
+            .await
+            .unwrap();
         for _ in 0..3 {
-            repo.list_component_versions(list_request(), &Credentials::new()).await.unwrap();
+            repo.list_component_versions(list_request(), &Credentials::new())
+                .await
+                .unwrap();
         }
     };
-    tokio::time::timeout(Duration::from_secs(20), call).await.expect("a flooding plugin blocked");
+    tokio::time::timeout(Duration::from_secs(20), call)
+        .await
+        .expect("a flooding plugin blocked");
     manager.shutdown().await.unwrap();
 }
 
 #[tokio::test]
 async fn process_panicking_handler_answers_500_and_keeps_serving() {
     let (_dir, manager) = manager_with(&["panic-on-get"], options()).await;
-    let repo = manager.component_version_repositories().get(&test_spec()).await.unwrap();
+    let repo = manager
+        .component_version_repositories()
+        .get(&test_spec())
+        .await
+        .unwrap();
     let err = repo
         .get_component_version(
-            cvr::GetComponentVersionRequest { repository: None, name: "a".into(), version: "1".into() },
+            cvr::GetComponentVersionRequest {
+                repository: None,
+                name: "a".into(),
+                version: "1".into(),
+            },
             &Credentials::new(),
         )
         .await
         .unwrap_err();
     assert!(matches!(err, ContractError::Remote(_)), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("500") && text.contains("panic recovered"), "{text}");
-    repo.list_component_versions(list_request(), &Credentials::new()).await.unwrap();
+    assert!(
+        text.contains("500") && text.contains("panic recovered"),
+        "{text}"
+    );
+    repo.list_component_versions(list_request(), &Credentials::new())
+        .await
+        .unwrap();
     assert_eq!(manager.plugin("panic-on-get").unwrap().spawn_count(), 1);
     manager.shutdown().await.unwrap();
 }
@@ -197,35 +319,66 @@ async fn process_panicking_handler_answers_500_and_keeps_serving() {
 #[tokio::test]
 async fn plugin_errors_keep_their_kind_across_the_wire() {
     let (_dir, manager) = manager_with(&["kinds"], options()).await;
-    let repo = manager.component_version_repositories().get(&test_spec()).await.unwrap();
+    let repo = manager
+        .component_version_repositories()
+        .get(&test_spec())
+        .await
+        .unwrap();
     let missing = repo
         .get_component_version(
-            cvr::GetComponentVersionRequest { repository: None, name: "a".into(), version: "1".into() },
+            cvr::GetComponentVersionRequest {
+                repository: None,
+                name: "a".into(),
+                version: "1".into(),
+            },
             &Credentials::new(),
         )
         .await
         .unwrap_err();
     assert!(matches!(missing, ContractError::NotFound(_)), "{missing:?}");
     let forbidden: Credentials = [("username".to_owned(), "forbidden".to_owned())].into();
-    let denied = repo.list_component_versions(list_request(), &forbidden).await.unwrap_err();
-    assert!(matches!(denied, ContractError::Unauthorized(_)), "{denied:?}");
-    assert!(denied.to_string().contains("user forbidden may not list"), "{denied}");
-    let id = repo.get_identity(cvr::GetIdentityRequest { typ: test_spec() }).await.unwrap();
+    let denied = repo
+        .list_component_versions(list_request(), &forbidden)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(denied, ContractError::Unauthorized(_)),
+        "{denied:?}"
+    );
+    assert!(
+        denied.to_string().contains("user forbidden may not list"),
+        "{denied}"
+    );
+    let id = repo
+        .get_identity(cvr::GetIdentityRequest { typ: test_spec() })
+        .await
+        .unwrap();
     assert_eq!(id.identity["baseUrl"], "https://example.org");
     manager.shutdown().await.unwrap();
 }
 
 #[tokio::test]
 async fn lifecycle_idle_plugin_stops_itself_and_restarts_on_next_use() {
-    let opts = RegistrationOptions { idle_timeout: Some(Duration::from_millis(300)), ..options() };
+    let opts = RegistrationOptions {
+        idle_timeout: Some(Duration::from_millis(300)),
+        ..options()
+    };
     let (_dir, manager) = manager_with(&["idler"], opts).await;
     let sup = manager.plugin("idler").unwrap();
-    let repo = manager.component_version_repositories().get(&test_spec()).await.unwrap();
-    repo.list_component_versions(list_request(), &Credentials::new()).await.unwrap();
+    let repo = manager
+        .component_version_repositories()
+        .get(&test_spec())
+        .await
+        .unwrap();
+    repo.list_component_versions(list_request(), &Credentials::new())
+        .await
+        .unwrap();
     let pid = sup.pid().unwrap();
     wait_exit(&sup, Duration::from_secs(10)).await;
     assert!(!process_exists(pid), "reaped after its idle exit");
-    repo.list_component_versions(list_request(), &Credentials::new()).await.unwrap();
+    repo.list_component_versions(list_request(), &Credentials::new())
+        .await
+        .unwrap();
     assert_eq!(sup.spawn_count(), 2);
     assert_ne!(sup.pid().unwrap(), pid);
     manager.shutdown().await.unwrap();

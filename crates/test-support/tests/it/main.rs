@@ -1,6 +1,8 @@
 //! Cross-crate integration tests with real plugin binaries: the manager, runtime, registries and
 //! SDK together. One test binary, modules by topic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 mod cli;
 mod directory_repository;
 mod discovery;
