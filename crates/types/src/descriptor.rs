@@ -116,12 +116,7 @@ pub struct Resource {
 impl Resource {
     /// The resource identity: `name`, `version` and the extra identity attributes.
     pub fn identity(&self) -> Identity {
-        let mut id = self.extra_identity.clone().unwrap_or_default();
-        id.insert("name".into(), self.name.clone());
-        if !self.version.is_empty() {
-            id.insert("version".into(), self.version.clone());
-        }
-        id
+        element_identity(&self.name, &self.version, self.extra_identity.as_ref())
     }
 }
 
@@ -155,12 +150,7 @@ pub struct Source {
 impl Source {
     /// The source identity: `name`, `version` and the extra identity attributes.
     pub fn identity(&self) -> Identity {
-        let mut id = self.extra_identity.clone().unwrap_or_default();
-        id.insert("name".into(), self.name.clone());
-        if !self.version.is_empty() {
-            id.insert("version".into(), self.version.clone());
-        }
-        id
+        element_identity(&self.name, &self.version, self.extra_identity.as_ref())
     }
 }
 
@@ -220,6 +210,16 @@ pub struct Label {
     /// Label version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+}
+
+/// `name`, `version` (when set) and the extra identity attributes of a resource or source.
+fn element_identity(name: &str, version: &str, extra: Option<&Identity>) -> Identity {
+    let mut id = extra.cloned().unwrap_or_default();
+    id.insert("name".into(), name.to_owned());
+    if !version.is_empty() {
+        id.insert("version".into(), version.to_owned());
+    }
+    id
 }
 
 fn string_or_json<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {

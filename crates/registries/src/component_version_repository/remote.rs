@@ -59,6 +59,24 @@ impl RemoteRepository {
             .map_err(|e| to_contract_error(e.into()))
     }
 
+    /// The local resource and local source downloads share their parameters.
+    async fn get_local<T: serde::de::DeserializeOwned>(
+        &self,
+        route: &ocm_plugin_endpoints::Route,
+        request: GetLocalResourceRequest,
+        credentials: &Credentials,
+    ) -> Result<T> {
+        let spec = encode_json_param(&self.spec(request.repository.as_ref())?.to_json());
+        let identity = identity_param(request.identity.as_ref());
+        let query = [
+            (routes::IDENTITY_PARAM, identity.as_str()),
+            (routes::NAME_PARAM, request.name.as_str()),
+            (routes::VERSION_PARAM, request.version.as_str()),
+            (routes::REPOSITORY_PARAM, spec.as_str()),
+        ];
+        self.get(route, &query, credentials).await
+    }
+
     async fn post<T: serde::de::DeserializeOwned>(
         &self,
         route: &ocm_plugin_endpoints::Route,
@@ -148,15 +166,7 @@ impl Repository for RemoteRepository {
         request: GetLocalResourceRequest,
         credentials: &Credentials,
     ) -> Result<GetLocalResourceResponse> {
-        let spec = encode_json_param(&self.spec(request.repository.as_ref())?.to_json());
-        let identity = identity_param(request.identity.as_ref());
-        let query = [
-            (routes::IDENTITY_PARAM, identity.as_str()),
-            (routes::NAME_PARAM, request.name.as_str()),
-            (routes::VERSION_PARAM, request.version.as_str()),
-            (routes::REPOSITORY_PARAM, spec.as_str()),
-        ];
-        self.get(&routes::GET_LOCAL_RESOURCE, &query, credentials)
+        self.get_local(&routes::GET_LOCAL_RESOURCE, request, credentials)
             .await
     }
 
@@ -165,15 +175,7 @@ impl Repository for RemoteRepository {
         request: GetLocalSourceRequest,
         credentials: &Credentials,
     ) -> Result<GetLocalSourceResponse> {
-        let spec = encode_json_param(&self.spec(request.repository.as_ref())?.to_json());
-        let identity = identity_param(request.identity.as_ref());
-        let query = [
-            (routes::IDENTITY_PARAM, identity.as_str()),
-            (routes::NAME_PARAM, request.name.as_str()),
-            (routes::VERSION_PARAM, request.version.as_str()),
-            (routes::REPOSITORY_PARAM, spec.as_str()),
-        ];
-        self.get(&routes::GET_LOCAL_SOURCE, &query, credentials)
+        self.get_local(&routes::GET_LOCAL_SOURCE, request, credentials)
             .await
     }
 
