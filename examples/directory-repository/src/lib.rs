@@ -189,9 +189,18 @@ fn plugin(repository_type: Type, config_type: Type) -> Plugin {
         })
 }
 
+/// Environment variable naming the fallback root when the configuration sets none. Go hosts
+/// never send the spec on reads and the Go CLI never passes plugin configuration, but every
+/// manager passes its environment through, so this is how such a host points the plugin at a
+/// directory.
+pub const ROOT_ENV: &str = "OCM_DIRECTORY_REPOSITORY_ROOT";
+
 fn factory(ctx: &PluginContext, config_type: &Type) -> Result<DirectoryRepository, BoxError> {
     let config = ctx.config_entry::<DirectoryConfig>(config_type)?;
-    let repository = DirectoryRepository::from_config(config)?;
+    let root = config
+        .and_then(|c| c.root)
+        .or_else(|| std::env::var_os(ROOT_ENV).filter(|v| !v.is_empty()).map(Into::into));
+    let repository = DirectoryRepository::new(root)?;
     match repository.config_root() {
         Some(root) => tracing::info!(root = %root.display(), "directory repository ready"),
         None => tracing::info!(

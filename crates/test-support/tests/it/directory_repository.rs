@@ -185,3 +185,69 @@ async fn specs_are_validated_against_the_declared_schema_before_any_start() {
     );
     manager.shutdown().await.unwrap();
 }
+
+/// Drives the plugin the way the Go v0.0.1 manager does (spec §13.2): `--config` with a Go-style
+/// id, the `http+unix://` location line, requests without our `repository` parameter, `null`
+/// credentials, and SIGINT to stop it. The root comes from the environment, as a Go host would
+/// set it.
+#[tokio::test]
+async fn serves_a_go_style_host_without_spec_on_reads() {
+    use std::{
+        io::{BufRead, BufReader},
+        process::{Command, Stdio},
+    };
+
+    use ocm_plugin_endpoints::component_version_repository as routes;
+    use ocm_plugin_runtime::{PluginClient, parse_location_line};
+
+    let store = tempfile::tempdir().unwrap();
+    let mut child = Command::new(directory_repository())
+        .arg("--config")
+        .arg(r#"{"id":"directory-repository","type":"unix","pluginType":"","idleTimeout":3600000000000}"#)
+        .env("OCM_DIRECTORY_REPOSITORY_ROOT", store.path())
+        .env("TMPDIR", store.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("http+unix://") && line.ends_with('\n'), "{line:?}");
+    let endpoint = parse_location_line(&line).unwrap();
+    let socket = match &endpoint {
+        ocm_plugin_runtime::Endpoint::Unix(p) => p.clone(),
+        other => panic!("{other:?}"),
+    };
+    let client = PluginClient::new("directory-repository", endpoint);
+    client.health().await.unwrap();
+
+    let upload = format!(
+        r#"{{"repository":{{"type":"DirectoryRepository/v1","path":"{}"}},"descriptor":{{"meta":{{"schemaVersion":"v2"}},"component":{{"name":"test-component","version":"1.0.0","repositoryContexts":null,"provider":"ocm.software","resources":null,"sources":null,"componentReferences":null}}}}}}"#,
+        store.path().display()
+    );
+    let null_creds = None;
+    client
+        .call(&routes::ADD_COMPONENT_VERSION, &[], null_creds, Some(upload.into_bytes()))
+        .await
+        .unwrap();
+    let d: Descriptor = client
+        .call_json(&routes::GET_COMPONENT_VERSION, &[("name", "test-component"), ("version", "1.0.0")], null_creds, None)
+        .await
+        .unwrap();
+    assert_eq!(d.component.provider, "ocm.software");
+    let versions: Vec<String> = client
+        .call_json(&routes::LIST_COMPONENT_VERSIONS, &[("name", "test-component")], null_creds, None)
+        .await
+        .unwrap();
+    assert_eq!(versions, ["1.0.0"]);
+
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+        rustix::process::Signal::INT,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "SIGINT is a clean exit: {status}");
+    assert!(!socket.exists(), "the socket is removed before exit");
+}
