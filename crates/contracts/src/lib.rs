@@ -1,6 +1,15 @@
 //! Capability contracts: one async trait per capability and version, with its request and
 //! response types.
 //!
+//! | module | capability key | trait |
+//! |---|---|---|
+//! | [`component_version_repository::v1`] | `componentVersionRepository` | `Repository`: store and read component versions and their local blobs |
+//! | [`credential_repository::v1`] | `credentialRepository` | `CredentialRepository`: resolve credentials for a consumer identity |
+//! | [`input::v1`] | `inputRepository` | `InputMethod`: turn a constructor input into a blob |
+//! | [`digest_processor::v1`] | `digestProcessorRepository` | `DigestProcessor`: compute a resource's digest |
+//! | [`resource_repository::v1`] | `resourceRepository` | `ResourceRepository`: download and upload resources by access |
+//! | [`blob_transformer::v1`] | `blobTransformer` | `BlobTransformer`: transform one blob into another |
+//!
 //! Each trait has three implementations: the plugin author's type inside a plugin binary (served
 //! by the SDK), the remote client in `ocm-plugin-registries` (which calls a plugin over HTTP), and
 //! in-process implementations registered directly with a registry. A host holds an
@@ -51,8 +60,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod blob_transformer;
 pub mod component_version_repository;
+pub mod credential_repository;
+pub mod digest_processor;
 mod error;
+pub mod identity;
+pub mod input;
+pub mod resource_repository;
 
 pub use async_trait::async_trait;
 pub use error::{BoxError, Error, Result};

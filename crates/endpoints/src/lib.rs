@@ -155,25 +155,144 @@ pub mod component_version_repository {
     ];
 }
 
+/// `POST /identity` of a capability. The path is shared by every capability, so a plugin that
+/// serves several dispatches by the declared type of the body's spec.
+const fn identity(operation: &'static str) -> Route {
+    Route {
+        operation,
+        method: http::Method::POST,
+        path: "/identity",
+        auth: Auth::None,
+        params: Params::JsonBody,
+    }
+}
+
+/// A JSON `POST` route.
+const fn post(operation: &'static str, path: &'static str, auth: Auth) -> Route {
+    Route {
+        operation,
+        method: http::Method::POST,
+        path,
+        auth,
+        params: Params::JsonBody,
+    }
+}
+
+/// Routes of the credential repository capability (spec §5.2).
+pub mod credential_repository {
+    use super::{Auth, Route, identity, post};
+
+    /// Consumer identity of a repository config. No credentials are sent.
+    pub const CONSUMER_IDENTITY: Route = post(
+        "consumer-identity-for-config",
+        "/consumer-identity",
+        Auth::None,
+    );
+    /// Resolve credentials for a consumer identity.
+    pub const RESOLVE: Route = post("resolve", "/resolve", Auth::Required);
+    /// Consumer identity of a config (our SDK only).
+    pub const GET_IDENTITY: Route = identity("get-identity");
+    /// Every route, in the Go SDK's order, then `/identity`.
+    pub const ROUTES: [&Route; 3] = [&CONSUMER_IDENTITY, &RESOLVE, &GET_IDENTITY];
+}
+
+/// Routes of the input capability (spec §5.3).
+pub mod input {
+    use super::{Auth, Route, identity, post};
+
+    /// Process a resource input.
+    pub const PROCESS_RESOURCE: Route =
+        post("process-resource", "/resource/process", Auth::Required);
+    /// Process a source input.
+    pub const PROCESS_SOURCE: Route = post("process-source", "/source/process", Auth::Required);
+    /// Consumer identity of an input spec (Go SDK plugins answer 404).
+    pub const GET_IDENTITY: Route = identity("get-identity");
+    /// Every route, in the Go SDK's order, then `/identity`.
+    pub const ROUTES: [&Route; 3] = [&PROCESS_RESOURCE, &PROCESS_SOURCE, &GET_IDENTITY];
+}
+
+/// Routes of the digest processor capability (spec §5.4).
+pub mod digest_processor {
+    use super::{Auth, Route, identity, post};
+
+    /// Fill in a resource's digest.
+    pub const PROCESS_RESOURCE_DIGEST: Route = post(
+        "process-resource-digest",
+        "/resource/digest/process",
+        Auth::Required,
+    );
+    /// Consumer identity of an access (Go SDK plugins fail on any non-null spec).
+    pub const GET_IDENTITY: Route = identity("get-identity");
+    /// Every route, in the Go SDK's order.
+    pub const ROUTES: [&Route; 2] = [&PROCESS_RESOURCE_DIGEST, &GET_IDENTITY];
+}
+
+/// Routes of the resource repository capability (spec §5.5).
+pub mod resource_repository {
+    use super::{Auth, Route, identity, post};
+
+    /// Consumer identity of an access (Go SDK plugins fail on any non-null spec).
+    pub const GET_IDENTITY: Route = identity("get-identity");
+    /// Download a resource. Go SDK plugins ignore the credentials.
+    pub const GET_GLOBAL_RESOURCE: Route =
+        post("get-global-resource", "/resource/get", Auth::Optional);
+    /// Upload a resource. Go SDK plugins ignore the credentials.
+    pub const ADD_GLOBAL_RESOURCE: Route =
+        post("add-global-resource", "/resource/add", Auth::Optional);
+    /// Every route, in the Go SDK's order.
+    pub const ROUTES: [&Route; 3] = [&GET_IDENTITY, &GET_GLOBAL_RESOURCE, &ADD_GLOBAL_RESOURCE];
+}
+
+/// Routes of the blob transformer capability (spec §5.6).
+pub mod blob_transformer {
+    use super::{Auth, Route, identity, post};
+
+    /// Transform a blob.
+    pub const TRANSFORM_BLOB: Route = post("transform-blob", "/blob/transform", Auth::Required);
+    /// Consumer identity of a transformer spec.
+    pub const GET_IDENTITY: Route = identity("get-identity");
+    /// Every route, in the Go SDK's order.
+    pub const ROUTES: [&Route; 2] = [&TRANSFORM_BLOB, &GET_IDENTITY];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
 
+    /// Every capability's routes.
+    fn all() -> Vec<&'static Route> {
+        [
+            &component_version_repository::ROUTES[..],
+            &credential_repository::ROUTES[..],
+            &input::ROUTES[..],
+            &digest_processor::ROUTES[..],
+            &resource_repository::ROUTES[..],
+            &blob_transformer::ROUTES[..],
+        ]
+        .concat()
+    }
+
     #[test]
     fn paths_are_unique_and_absolute() {
+        // `/identity` is the one path capabilities share (plugins dispatch it by spec type).
         let mut seen = HashSet::new();
-        for r in component_version_repository::ROUTES
-            .iter()
-            .chain([&&builtin::HEALTHZ, &&builtin::SHUTDOWN])
+        for r in all()
+            .into_iter()
+            .chain([&builtin::HEALTHZ, &builtin::SHUTDOWN])
         {
             assert!(
                 r.path.starts_with('/') && !r.path.ends_with('/'),
                 "{}",
                 r.path
             );
-            assert!(seen.insert(r.path), "duplicate {}", r.path);
+            if r.path != "/identity" {
+                assert!(seen.insert(r.path), "duplicate {}", r.path);
+            } else {
+                assert_eq!((r.auth, r.params), (Auth::None, Params::JsonBody));
+            }
         }
+        assert_eq!(seen.len(), 8 + 2 + 2 + 1 + 2 + 1 + 2);
     }
 
     #[test]

@@ -197,9 +197,11 @@ pub const ROOT_ENV: &str = "OCM_DIRECTORY_REPOSITORY_ROOT";
 
 fn factory(ctx: &PluginContext, config_type: &Type) -> Result<DirectoryRepository, BoxError> {
     let config = ctx.config_entry::<DirectoryConfig>(config_type)?;
-    let root = config
-        .and_then(|c| c.root)
-        .or_else(|| std::env::var_os(ROOT_ENV).filter(|v| !v.is_empty()).map(Into::into));
+    let root = config.and_then(|c| c.root).or_else(|| {
+        std::env::var_os(ROOT_ENV)
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    });
     let repository = DirectoryRepository::new(root)?;
     match repository.config_root() {
         Some(root) => tracing::info!(root = %root.display(), "directory repository ready"),

@@ -8,6 +8,7 @@
 use ocm_plugin_types::{Credentials, Descriptor, Identity, Location, Raw, Resource, Source};
 use serde::{Deserialize, Serialize};
 
+pub use crate::identity::{GetIdentityRequest, GetIdentityResponse};
 use crate::{Error, Result, async_trait};
 
 /// `GET /component-version/download`.
@@ -110,31 +111,11 @@ pub struct AddLocalSourceRequest {
     pub source: Source,
 }
 
-/// `POST /identity`: the body is `{"type": <the whole spec>}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetIdentityRequest {
-    /// The repository spec.
-    #[serde(rename = "type")]
-    pub typ: Raw,
-}
-
-/// Answer of `POST /identity`: the consumer identity under which credentials are looked up.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GetIdentityResponse {
-    /// The identity (`null` from a Go plugin decodes as empty).
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub identity: Identity,
-}
-
 /// `POST /component-version/check-health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckHealthRequest {
     /// The repository spec.
     pub repository: Raw,
-}
-
-fn null_as_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Identity, D::Error> {
-    Ok(Option::<Identity>::deserialize(d)?.unwrap_or_default())
 }
 
 /// A component version repository.

@@ -212,8 +212,13 @@ async fn serves_a_go_style_host_without_spec_on_reads() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("http+unix://") && line.ends_with('\n'), "{line:?}");
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("http+unix://") && line.ends_with('\n'),
+        "{line:?}"
+    );
     let endpoint = parse_location_line(&line).unwrap();
     let socket = match &endpoint {
         ocm_plugin_runtime::Endpoint::Unix(p) => p.clone(),
@@ -228,16 +233,31 @@ async fn serves_a_go_style_host_without_spec_on_reads() {
     );
     let null_creds = None;
     client
-        .call(&routes::ADD_COMPONENT_VERSION, &[], null_creds, Some(upload.into_bytes()))
+        .call(
+            &routes::ADD_COMPONENT_VERSION,
+            &[],
+            null_creds,
+            Some(upload.into_bytes()),
+        )
         .await
         .unwrap();
     let d: Descriptor = client
-        .call_json(&routes::GET_COMPONENT_VERSION, &[("name", "test-component"), ("version", "1.0.0")], null_creds, None)
+        .call_json(
+            &routes::GET_COMPONENT_VERSION,
+            &[("name", "test-component"), ("version", "1.0.0")],
+            null_creds,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(d.component.provider, "ocm.software");
     let versions: Vec<String> = client
-        .call_json(&routes::LIST_COMPONENT_VERSIONS, &[("name", "test-component")], null_creds, None)
+        .call_json(
+            &routes::LIST_COMPONENT_VERSIONS,
+            &[("name", "test-component")],
+            null_creds,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(versions, ["1.0.0"]);
