@@ -41,6 +41,20 @@ pub enum Error {
         /// The type registered twice.
         typ: Type,
     },
+    /// A capability that a plugin can serve once was registered twice. Only the credential
+    /// repository is such a capability: the capabilities document pairs exactly one consumer
+    /// identity type (entry `[0]`) with one config type (entry `[1]`).
+    #[error(
+        "{kind} can be registered only once per plugin (the capabilities document has room for one consumer identity type and one config type), but it is registered for {first} and for {second}"
+    )]
+    CapabilityRegisteredTwice {
+        /// The capability.
+        kind: CapabilityKind,
+        /// The type of the first registration (for a credential repository: the config type).
+        first: Type,
+        /// The type of the second registration.
+        second: Type,
+    },
     /// A capability factory failed, so the plugin cannot serve it.
     #[error("failed to set up {kind} {typ}: {source}")]
     Factory {

@@ -56,6 +56,54 @@
 //! }
 //! ```
 //!
+//! # Capabilities
+//!
+//! A plugin registers one or more capabilities, each for one or more types; one server serves
+//! all their routes (the route tables of `ocm-plugin-endpoints`), and each request goes to the
+//! implementation registered for the declared type of the spec it carries. When a request
+//! carries no typed spec, the capability's only implementation answers, if it has exactly one;
+//! otherwise the answer is a 400 naming the served types. Every factory has the signature
+//! `FnOnce(&PluginContext) -> Result<R, BoxError>` and runs once, when serving starts.
+//!
+//! **Component version repository** ([`contracts::component_version_repository::v1::Repository`]):
+//! stores and reads component versions and their local blobs; dispatched by the repository spec.
+//! `.component_version_repository("MyRepo/v1".parse()?, schema, |ctx| Ok(MyRepo::new(ctx)))`
+//!
+//! **Credential repository** ([`contracts::credential_repository::v1::CredentialRepository`]):
+//! resolves credentials for consumer identities from a store described by a config; dispatched
+//! by `config.type`. At most one per plugin: the capabilities document lists the consumer
+//! identity type and the config type as entries `[0]` and `[1]`, both with `schema`, which must
+//! describe the config (Go managers validate the config against entry `[0]`'s schema).
+//! `.credential_repository("Vault/v1".parse()?, "VaultConfig/v1".parse()?, schema, |ctx| Ok(Vault::new(ctx)))`
+//!
+//! **Input method** ([`contracts::input::v1::InputMethod`]): turns a constructor input into a
+//! blob; dispatched by the type of the resource's or source's `input` (or `access`, which is
+//! what v0.0.1 managers send instead).
+//! `.input("file/v1".parse()?, schema, |_| Ok(FileInput))`
+//!
+//! **Digest processor** ([`contracts::digest_processor::v1::DigestProcessor`]): fills in a
+//! resource's digest; dispatched by `resource.access.type`.
+//! `.digest_processor("OCIImage/v1".parse()?, schema, |_| Ok(OciDigester))`
+//!
+//! **Resource repository** ([`contracts::resource_repository::v1::ResourceRepository`]):
+//! downloads and uploads resources by access; dispatched by `resource.access.type`; credentials
+//! are optional on its routes.
+//! `.resource_repository("OCIImage/v1".parse()?, schema, |ctx| Ok(Registry::new(ctx)))`
+//!
+//! **Blob transformer** ([`contracts::blob_transformer::v1::BlobTransformer`]): transforms one
+//! blob into another; dispatched by `specification.type`.
+//! `.blob_transformer("gzip/v1".parse()?, schema, |_| Ok(Gzip))`
+//!
+//! `POST /identity` is shared by all capabilities: its body `{"type": <spec>}` is dispatched by
+//! the spec's declared type across every registered capability, and when two capabilities
+//! registered the same type, the one registered first answers. A body without a spec
+//! (`{"type":null}` or `{}`, the only bodies Go-SDK digest processors and resource repositories
+//! accept, so some callers send them) is a 400: there is no spec to hand to an implementation.
+//!
+//! Credentials arrive in the `Authorization` header as a flat JSON string map (v0.0.1) or as
+//! typed credentials `{"type":"Credentials/v1","properties":{...}}` (v0.0.16+), whose
+//! `properties` are flattened; implementations always see a flat map.
+//!
 //! # Testing a plugin without a process
 //!
 //! [`Plugin::into_router`] returns the `axum::Router` the plugin would serve, so tests can call
@@ -86,13 +134,16 @@ pub use ocm_plugin_contracts as contracts;
 pub use ocm_plugin_contracts::BoxError;
 pub use ocm_plugin_types as types;
 
-use ocm_plugin_contracts::component_version_repository;
+use ocm_plugin_contracts::{
+    blob_transformer, component_version_repository, credential_repository, digest_processor, input,
+    resource_repository,
+};
 use ocm_plugin_endpoints::CapabilitiesBuilder;
 use ocm_plugin_types::{CapabilityKind, JsonSchema, PluginConfig, Type};
 use serde::de::DeserializeOwned;
 
 use crate::{
-    capability::{Built, Registration, component_version_repository::Repositories},
+    capability::{Built, Registration, Served},
     idle::IdleTracker,
     shutdown::Shutdown,
 };
@@ -195,17 +246,149 @@ impl Plugin {
         )
     }
 
+    /// Registers the credential repository: it resolves credentials for consumer identities of
+    /// type `consumer_identity_type` from stores described by configs of type `config_type`.
+    ///
+    /// The capabilities document gets two entries, `[0]` the consumer identity type and `[1]`
+    /// the config type, both with `schema`: Go managers validate the config against entry
+    /// `[0]`'s schema, so `schema` must describe the **config**. Requests are dispatched by
+    /// `config.type`; `/identity` answers for `config_type`. The two-entry encoding has room for
+    /// one pair only, so a plugin may register one credential repository: a second registration
+    /// makes [`into_router`](Self::into_router) and [`run`](Self::run) fail with
+    /// [`Error::CapabilityRegisteredTwice`].
+    #[must_use]
+    pub fn credential_repository<R, F>(
+        self,
+        consumer_identity_type: Type,
+        config_type: Type,
+        schema: JsonSchema,
+        factory: F,
+    ) -> Self
+    where
+        R: credential_repository::v1::CredentialRepository,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        let declared = vec![
+            (consumer_identity_type, schema.clone()),
+            (config_type.clone(), schema),
+        ];
+        self.register_declared(
+            CapabilityKind::CredentialRepository,
+            config_type,
+            declared,
+            Box::new(move |ctx| {
+                let repository = factory(ctx)?;
+                Ok(Built::CredentialRepository(Arc::new(repository)))
+            }),
+        )
+    }
+
+    /// Registers an input method for constructor inputs of type `typ`.
+    ///
+    /// Requests are dispatched by the type of the resource's or source's `input` (or, from
+    /// v0.0.1 managers, which send no `input`, of its `access`). Several types may be
+    /// registered; factories run as for
+    /// [`component_version_repository`](Self::component_version_repository).
+    #[must_use]
+    pub fn input<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
+    where
+        R: input::v1::InputMethod,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        self.register(
+            CapabilityKind::InputRepository,
+            typ,
+            schema,
+            Box::new(move |ctx| {
+                let method = factory(ctx)?;
+                Ok(Built::Input(Arc::new(method)))
+            }),
+        )
+    }
+
+    /// Registers a digest processor for resources whose access is of type `typ`.
+    ///
+    /// Requests are dispatched by `resource.access.type`. Several types may be registered.
+    #[must_use]
+    pub fn digest_processor<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
+    where
+        R: digest_processor::v1::DigestProcessor,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        self.register(
+            CapabilityKind::DigestProcessorRepository,
+            typ,
+            schema,
+            Box::new(move |ctx| {
+                let processor = factory(ctx)?;
+                Ok(Built::DigestProcessor(Arc::new(processor)))
+            }),
+        )
+    }
+
+    /// Registers a resource repository for resources whose access is of type `typ`.
+    ///
+    /// Requests are dispatched by `resource.access.type`. Credentials are optional on these
+    /// routes (no `Authorization` header means none). Several types may be registered.
+    #[must_use]
+    pub fn resource_repository<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
+    where
+        R: resource_repository::v1::ResourceRepository,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        self.register(
+            CapabilityKind::ResourceRepository,
+            typ,
+            schema,
+            Box::new(move |ctx| {
+                let repository = factory(ctx)?;
+                Ok(Built::ResourceRepository(Arc::new(repository)))
+            }),
+        )
+    }
+
+    /// Registers a blob transformer for transformer specs of type `typ`.
+    ///
+    /// Requests are dispatched by `specification.type`. Several types may be registered.
+    #[must_use]
+    pub fn blob_transformer<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
+    where
+        R: blob_transformer::v1::BlobTransformer,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        self.register(
+            CapabilityKind::BlobTransformer,
+            typ,
+            schema,
+            Box::new(move |ctx| {
+                let transformer = factory(ctx)?;
+                Ok(Built::BlobTransformer(Arc::new(transformer)))
+            }),
+        )
+    }
+
     fn register(
-        mut self,
+        self,
         kind: CapabilityKind,
         typ: Type,
         schema: JsonSchema,
         factory: capability::Factory,
     ) -> Self {
+        let declared = vec![(typ.clone(), schema)];
+        self.register_declared(kind, typ, declared, factory)
+    }
+
+    fn register_declared(
+        mut self,
+        kind: CapabilityKind,
+        typ: Type,
+        declared: Vec<(Type, JsonSchema)>,
+        factory: capability::Factory,
+    ) -> Self {
         self.registrations.push(Registration {
             kind,
             typ,
-            schema,
+            declared,
             factory,
         });
         self
@@ -216,7 +399,9 @@ impl Plugin {
     pub fn capabilities_json(&self) -> String {
         let mut builder = CapabilitiesBuilder::new();
         for r in &self.registrations {
-            builder.add(r.kind.clone(), r.typ.clone(), r.schema.clone());
+            for (typ, schema) in &r.declared {
+                builder.add(r.kind.clone(), typ.clone(), schema.clone());
+            }
         }
         self.config_types
             .iter()
@@ -257,10 +442,22 @@ impl Plugin {
         }
     }
 
-    /// Rejects registrations that would make dispatch ambiguous.
+    /// Rejects registrations that would make dispatch ambiguous or that the capabilities
+    /// document cannot express.
     fn check(&self) -> Result<()> {
         let mut seen = HashSet::new();
+        let mut credential_repository: Option<&Type> = None;
         for r in &self.registrations {
+            if r.kind == CapabilityKind::CredentialRepository {
+                if let Some(first) = credential_repository {
+                    return Err(Error::CapabilityRegisteredTwice {
+                        kind: r.kind.clone(),
+                        first: first.clone(),
+                        second: r.typ.clone(),
+                    });
+                }
+                credential_repository = Some(&r.typ);
+            }
             if !seen.insert((&r.kind, &r.typ)) {
                 return Err(Error::DuplicateType {
                     kind: r.kind.clone(),
@@ -275,7 +472,7 @@ impl Plugin {
     fn build(self, config: PluginConfig) -> Result<App> {
         self.check()?;
         let ctx = PluginContext { config };
-        let mut repositories = Repositories::new("component version repository");
+        let mut served = Served::new();
         for r in self.registrations {
             // A panicking factory fails like an erroring one: logged, exit code 1.
             let built = std::panic::catch_unwind(AssertUnwindSafe(|| (r.factory)(&ctx)))
@@ -285,16 +482,9 @@ impl Plugin {
                     typ: r.typ.clone(),
                     source,
                 })?;
-            match built {
-                Built::ComponentVersionRepository(repo) => repositories.insert(r.typ, repo),
-            }
+            served.add(r.typ, built);
         }
-        let mut mounts = Vec::new();
-        if !repositories.is_empty() {
-            mounts.extend(capability::component_version_repository::mounts(
-                repositories,
-            ));
-        }
+        let mounts = served.into_mounts();
         let shutdown = Shutdown::new();
         let idle = IdleTracker::new(idle::effective_timeout(ctx.config.idle_timeout));
         let router = router::build(mounts, shutdown.clone(), idle.clone());

@@ -33,14 +33,39 @@ pub(crate) fn credentials(auth: Auth, headers: &HeaderMap) -> Result<Credentials
     }
 }
 
-/// Parses an `Authorization` value: JSON of a string map, or `null` for none.
+/// Parses an `Authorization` value: JSON of a string map (v0.0.1), `null` for none, or typed
+/// credentials (v0.0.16+ managers) `{"type":"Credentials/v1","properties":{...}}`, whose
+/// `properties` are flattened into the map.
+///
+/// Typed credentials are read tolerantly: any `type` (or none) and unknown extra keys are
+/// accepted; what matters is a `properties` object of strings (or `null`). A value that is
+/// neither shape is rejected with the flat-map decode error, which is what Go plugins report.
 pub(crate) fn parse_authorization(value: &[u8]) -> Result<Credentials, String> {
     if value.trim_ascii().is_empty() {
         return Err(EMPTY_JSON.to_owned());
     }
     serde_json::from_slice::<Option<Credentials>>(value)
         .map(Option::unwrap_or_default)
-        .map_err(|e| e.to_string())
+        .or_else(|flat| {
+            serde_json::from_slice::<TypedCredentials>(value)
+                .map(|typed| typed.properties.unwrap_or_default())
+                .map_err(|_| flat.to_string())
+        })
+}
+
+/// Typed credentials as v0.0.16+ managers send them. `properties` must be present (possibly
+/// `null`), so that an arbitrary object is not mistaken for empty credentials.
+#[derive(serde::Deserialize)]
+struct TypedCredentials {
+    #[serde(rename = "type", default)]
+    _typ: Option<String>,
+    #[serde(deserialize_with = "present")]
+    properties: Option<Credentials>,
+}
+
+/// Deserialises a required field that may be `null`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Credentials>, D::Error> {
+    serde::Deserialize::deserialize(d)
 }
 
 /// Decodes a request from the query string of a [`Params::Query`] route. Plain parameters
@@ -119,6 +144,22 @@ mod tests {
             ("{}", &[]),
             ("null", &[]),
             (" null ", &[]),
+            // Typed credentials (v0.0.16+), flattened.
+            (
+                r#"{"properties":{"password":"p","username":"u"},"type":"Credentials/v1"}"#,
+                &[("password", "p"), ("username", "u")],
+            ),
+            (
+                r#"{"type":"DirectCredentials","properties":{"token":"t"},"extra":1}"#,
+                &[("token", "t")],
+            ),
+            (r#"{"properties":{"token":"t"}}"#, &[("token", "t")]),
+            (r#"{"type":"Credentials/v1","properties":null}"#, &[]),
+            // A flat map that happens to have a `properties` string is flat.
+            (
+                r#"{"properties":"x","type":"y"}"#,
+                &[("properties", "x"), ("type", "y")],
+            ),
         ];
         for (value, want) in ok {
             let got = parse_authorization(value.as_bytes()).unwrap();
@@ -135,6 +176,19 @@ mod tests {
             (r#"{"a":{"b":"c"}}"#, "invalid type: map, expected a string"),
             ("Bearer x", "expected value"),
             ("[]", "invalid type: sequence"),
+            // Typed, but not flattenable: the flat-map error is reported.
+            (
+                r#"{"type":"Credentials/v1","properties":{"a":1}}"#,
+                "invalid type: map, expected a string",
+            ),
+            (
+                r#"{"type":"Credentials/v1","properties":["a"]}"#,
+                "invalid type: sequence, expected a string",
+            ),
+            (
+                r#"{"type":1,"properties":{}}"#,
+                "invalid type: integer `1`, expected a string",
+            ),
         ];
         for (value, want) in bad {
             let err = parse_authorization(value.as_bytes()).unwrap_err();

@@ -13,8 +13,9 @@ const HELP: &str = "\
 cargo xtask <command>
 
 commands:
-  e2e            build the example plugins and the example host (dev profile, shared with `cargo test`), lay out a
-                 plugin directory, and drive the plugins through the manager and the CLI
+  e2e            build the example plugins and the example host (dev profile, shared with
+                 `cargo test`), lay out a plugin directory, and drive the plugins through the
+                 manager (lifecycle scenario, then a pipeline through every capability) and the CLI
   bench [N]      build in release, then measure cold start and warm calls (N warm calls,
                  default 500) against floors measured in the same run
 ";
@@ -41,6 +42,16 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// The example plugins: (package, binary).
+const PLUGINS: [(&str, &str); 6] = [
+    ("ocm-example-directory-repository", "directory-repository"),
+    ("ocm-example-file-input", "file-input"),
+    ("ocm-example-sha256-digester", "sha256-digester"),
+    ("ocm-example-gzip-transformer", "gzip-transformer"),
+    ("ocm-example-docker-credentials", "docker-credentials"),
+    ("ocm-example-local-resources", "local-resources"),
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -87,10 +98,12 @@ impl Scratch {
         let plugins = base.join("plugins");
         fs::create_dir_all(&plugins)?;
         fs::create_dir_all(base.join("work"))?;
-        let plugin = plugins.join("directory-repository");
-        fs::copy(bin.join("directory-repository"), &plugin)
-            .with_context(|| format!("copying the plugin from {}", bin.display()))?;
-        fs::set_permissions(&plugin, fs::Permissions::from_mode(0o755))?;
+        for (_, name) in PLUGINS {
+            let plugin = plugins.join(name);
+            fs::copy(bin.join(name), &plugin)
+                .with_context(|| format!("copying {name} from {}", bin.display()))?;
+            fs::set_permissions(&plugin, fs::Permissions::from_mode(0o755))?;
+        }
         fs::write(
             plugins.join("README.md"),
             "files with an extension are not plugins\n",
@@ -140,6 +153,17 @@ fn e2e() -> Result<()> {
         .context("running ocm-example-host")?;
     if !status.success() {
         bail!("the end-to-end scenario failed: {status}");
+    }
+
+    println!("==> host program: the pipeline through every capability");
+    let status = Command::new(bin.join("ocm-example-host"))
+        .arg("pipeline")
+        .arg(scratch.plugins())
+        .arg(scratch.work())
+        .status()
+        .context("running ocm-example-host pipeline")?;
+    if !status.success() {
+        bail!("the pipeline failed: {status}");
     }
 
     println!("==> command line: ocm-plugin list / call");

@@ -34,6 +34,9 @@ pub enum Error {
     /// The manager was shut down.
     #[error("the plugin manager has been shut down")]
     ShutDown,
+    /// A blob could not be read or a request file not written.
+    #[error(transparent)]
+    Blob(#[from] ocm_plugin_registries::Error),
     /// Stopping some plugins failed; all were attempted.
     #[error("shutdown: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Shutdown(Vec<ocm_plugin_runtime::Error>),

@@ -10,6 +10,25 @@
 //! One bad plugin never prevents the others from registering: each candidate's outcome is in
 //! the returned [`RegistrationReport`].
 //!
+//! Each capability has its registry: [`component_version_repositories`],
+//! [`credential_repositories`] (by repository config type and by consumer identity type),
+//! [`inputs`], [`digest_processors`], [`resource_repositories`] and [`blob_transformers`]. A
+//! plugin that declares several capabilities runs as one supervised process shared by all of
+//! them.
+//!
+//! Blobs travel as files. A location a plugin answers with is read through
+//! [`PluginManager::blob`]: if it lies in the manager's temp dir it is handed over and deleted
+//! when the [`Blob`](registries::Blob) is dropped; otherwise it is only read. Files the host
+//! puts into requests ([`PluginManager::request_file`]) are deleted after use. See
+//! [`registries::blob`] for the rule.
+//!
+//! [`component_version_repositories`]: PluginManager::component_version_repositories
+//! [`credential_repositories`]: PluginManager::credential_repositories
+//! [`inputs`]: PluginManager::inputs
+//! [`digest_processors`]: PluginManager::digest_processors
+//! [`resource_repositories`]: PluginManager::resource_repositories
+//! [`blob_transformers`]: PluginManager::blob_transformers
+//!
 //! # Example
 //!
 //! ```no_run

@@ -8,10 +8,14 @@ use std::{
 };
 
 use futures_util::future::join_all;
-use ocm_plugin_registries::component_version_repository;
+use ocm_plugin_registries::{
+    Blob, ExternalPlugin, RequestFile, blob_transformer, component_version_repository,
+    credential_repository, digest_processor, input, resource_repository,
+};
 use ocm_plugin_runtime::{SchemaValidator, Supervisor, SupervisorConfig, probe_capabilities};
 use ocm_plugin_types::{
-    CapabilityKind, ConnectionType, DeclaredType, PluginCapabilities, PluginConfig, Raw, Type,
+    CapabilityKind, ConnectionType, DeclaredType, Location, PluginCapabilities, PluginConfig, Raw,
+    Type,
 };
 
 use crate::{
@@ -37,6 +41,11 @@ struct Inner {
     temp: Mutex<Option<tempfile::TempDir>>,
     plugins: Mutex<BTreeMap<String, Arc<Supervisor>>>,
     component_version_repositories: component_version_repository::Registry,
+    credential_repositories: credential_repository::Registry,
+    inputs: input::Registry,
+    digest_processors: digest_processor::Registry,
+    resource_repositories: resource_repository::Registry,
+    blob_transformers: blob_transformer::Registry,
     registering: tokio::sync::Mutex<()>,
     shut_down: AtomicBool,
 }
@@ -60,6 +69,11 @@ impl PluginManager {
                 temp: Mutex::new(Some(temp)),
                 plugins: Mutex::new(BTreeMap::new()),
                 component_version_repositories: component_version_repository::Registry::new(),
+                credential_repositories: credential_repository::Registry::new(),
+                inputs: input::Registry::new(),
+                digest_processors: digest_processor::Registry::new(),
+                resource_repositories: resource_repository::Registry::new(),
+                blob_transformers: blob_transformer::Registry::new(),
                 registering: tokio::sync::Mutex::new(()),
                 shut_down: AtomicBool::new(false),
             }),
@@ -69,6 +83,53 @@ impl PluginManager {
     /// The registry of component version repositories.
     pub fn component_version_repositories(&self) -> &component_version_repository::Registry {
         &self.inner.component_version_repositories
+    }
+
+    /// The registry of credential repositories (by repository config type and by consumer
+    /// identity type).
+    pub fn credential_repositories(&self) -> &credential_repository::Registry {
+        &self.inner.credential_repositories
+    }
+
+    /// The registry of input methods (by input type).
+    pub fn inputs(&self) -> &input::Registry {
+        &self.inner.inputs
+    }
+
+    /// The registry of digest processors (by access type).
+    pub fn digest_processors(&self) -> &digest_processor::Registry {
+        &self.inner.digest_processors
+    }
+
+    /// The registry of resource repositories (by access type).
+    pub fn resource_repositories(&self) -> &resource_repository::Registry {
+        &self.inner.resource_repositories
+    }
+
+    /// The registry of blob transformers (by transformer spec type).
+    pub fn blob_transformers(&self) -> &blob_transformer::Registry {
+        &self.inner.blob_transformers
+    }
+
+    /// The blob a plugin answered with. A file or FIFO inside the manager's temp dir (where
+    /// every plugin it starts writes, as `TMPDIR`) is handed over to the caller and deleted
+    /// when the [`Blob`] is dropped; anything else is only read. See
+    /// [`ocm_plugin_registries::blob`].
+    pub fn blob(&self, location: &Location) -> Result<Blob> {
+        Ok(Blob::from_location(location, Some(&self.inner.temp_path))?)
+    }
+
+    /// A blob as a `localFile` for a request (e.g. a blob transformer's input or an upload's
+    /// `resourceLocation`). A regular file is passed by its path; a FIFO is streamed into a
+    /// file in the manager's temp dir, deleted when the returned value is dropped.
+    pub async fn request_file(&self, blob: Blob) -> Result<RequestFile> {
+        Ok(blob.into_request_file(&self.inner.temp_path).await?)
+    }
+
+    /// `bytes` as a `localFile` for a request, in the manager's temp dir, deleted when the
+    /// returned value is dropped.
+    pub async fn request_file_from_bytes(&self, bytes: &[u8]) -> Result<RequestFile> {
+        Ok(RequestFile::from_bytes(&self.inner.temp_path, bytes).await?)
     }
 
     /// The supervisor of a registered plugin, by display id (file name).
@@ -193,20 +254,16 @@ impl PluginManager {
             }
         };
 
-        let known: Vec<_> = capabilities
-            .capabilities
-            .iter()
-            .filter(|cap| cap.kind == CapabilityKind::ComponentVersionRepository)
-            .collect();
-        for cap in &capabilities.capabilities {
-            if cap.kind != CapabilityKind::ComponentVersionRepository {
-                warnings.push(format!(
-                    "capability {} is not supported by this manager yet",
-                    cap.kind
-                ));
-            }
+        let declared = group(&capabilities);
+        for d in declared.iter().filter(|d| !d.is_known()) {
+            warnings.push(format!(
+                "capability {} is not supported by this manager",
+                d.kind
+            ));
         }
-        if known.is_empty() {
+        let known: Vec<&Declared<'_>> = declared.iter().filter(|d| d.is_known()).collect();
+        let Some(first) = known.first() else {
+            // W24: a plugin in a format we do not read would otherwise register nothing silently.
             let keys: Vec<String> = capabilities
                 .capabilities
                 .iter()
@@ -216,35 +273,13 @@ impl PluginManager {
                 "declares no capability this manager understands (declared: [{}])",
                 keys.join(", ")
             ));
-        }
+        };
 
-        let mut schemas: HashMap<Type, Option<SchemaValidator>> = HashMap::new();
-        for cap in &known {
-            for declared in &cap.types {
-                match compile(declared) {
-                    Ok(v) => {
-                        if v.is_none() {
-                            warnings.push(format!(
-                                "type {} has no JSON schema; specs are not validated",
-                                declared.typ
-                            ));
-                        }
-                        schemas.insert(declared.typ.clone(), v);
-                    }
-                    Err(e) => return Outcome::Rejected(e),
-                }
-            }
-        }
-        if schemas.is_empty() {
-            return Outcome::Rejected(
-                "declares a component version repository without any type".into(),
-            );
-        }
-
+        // One supervisor per binary, shared by every registry that names it (W5).
         let config = PluginConfig {
             id: self.instance_id(&c.id),
             connection,
-            plugin_type: known[0].kind.key().to_owned(),
+            plugin_type: first.kind.key().to_owned(),
             idle_timeout: options.idle_timeout,
             config_types,
         };
@@ -257,18 +292,85 @@ impl PluginManager {
         sup_config.stop_grace = options.stop_grace;
         let supervisor = Supervisor::new(sup_config);
 
-        if let Err(e) = self
-            .inner
-            .component_version_repositories
-            .register_plugin(Arc::clone(&supervisor), schemas)
-        {
-            return Outcome::Rejected(format!("failed to register plugin {}: {e}", c.id));
+        let mut registered = 0;
+        let mut failures = Vec::new();
+        for d in known {
+            match self.register_capability(&c.id, &supervisor, d, &mut warnings) {
+                Ok(()) => registered += 1,
+                Err(e) => failures.push(e),
+            }
         }
+        if registered == 0 {
+            return Outcome::Rejected(failures.join("; "));
+        }
+        warnings.extend(failures);
         self.lock_plugins().insert(c.id.clone(), supervisor);
         Outcome::Registered {
             capabilities,
             warnings,
         }
+    }
+
+    /// Registers one capability of a plugin in its registry, with one compiled schema per
+    /// declared type (W6). Returns why it could not be registered.
+    fn register_capability(
+        &self,
+        id: &str,
+        supervisor: &Arc<Supervisor>,
+        declared: &Declared<'_>,
+        warnings: &mut Vec<String>,
+    ) -> std::result::Result<(), String> {
+        let kind = declared.kind;
+        let mut schemas: HashMap<Type, Option<SchemaValidator>> = HashMap::new();
+        for t in &declared.types {
+            let validator = compile(t).map_err(|e| format!("{kind}: {e}"))?;
+            if validator.is_none() {
+                warnings.push(format!(
+                    "type {} has no JSON schema; specs are not validated",
+                    t.typ
+                ));
+            }
+            schemas.insert(t.typ.clone(), validator);
+        }
+        if schemas.is_empty() {
+            return Err(format!("declares {kind} without any type"));
+        }
+        let plugin = ExternalPlugin::new(Arc::clone(supervisor), schemas);
+        let inner = &self.inner;
+        let result = match kind {
+            CapabilityKind::ComponentVersionRepository => inner
+                .component_version_repositories
+                .register_external(&plugin),
+            CapabilityKind::CredentialRepository => {
+                let consumers: Vec<Type> = declared
+                    .consumer_identity_types
+                    .iter()
+                    .map(|t| t.typ.clone())
+                    .collect();
+                if consumers.is_empty() {
+                    warnings.push(format!(
+                        "{kind} declares no consumer identity types; it is found only by repository config type"
+                    ));
+                }
+                inner
+                    .credential_repositories
+                    .register_external(&plugin, &consumers)
+            }
+            CapabilityKind::InputRepository => inner.inputs.register_external(&plugin),
+            CapabilityKind::DigestProcessorRepository => {
+                inner.digest_processors.register_external(&plugin)
+            }
+            CapabilityKind::ResourceRepository => {
+                inner.resource_repositories.register_external(&plugin)
+            }
+            CapabilityKind::BlobTransformer => inner.blob_transformers.register_external(&plugin),
+            CapabilityKind::Other(_) => {
+                return Err(format!(
+                    "capability {kind} is not supported by this manager"
+                ));
+            }
+        };
+        result.map_err(|e| format!("failed to register plugin {id}: {e}"))
     }
 
     /// A per-manager-instance id, so two managers (or two processes) starting the same plugin do
@@ -329,6 +431,49 @@ impl PluginManager {
     }
 }
 
+/// One capability kind of a plugin, merged over all its entries of that kind (the v0.0.11+
+/// format has one entry per `Register…` call), in declaration order.
+struct Declared<'a> {
+    kind: &'a CapabilityKind,
+    types: Vec<&'a DeclaredType>,
+    consumer_identity_types: Vec<&'a DeclaredType>,
+}
+
+impl Declared<'_> {
+    fn is_known(&self) -> bool {
+        !matches!(self.kind, CapabilityKind::Other(_))
+    }
+}
+
+fn group(capabilities: &PluginCapabilities) -> Vec<Declared<'_>> {
+    let mut out: Vec<Declared<'_>> = Vec::new();
+    for cap in &capabilities.capabilities {
+        let i = match out.iter().position(|d| *d.kind == cap.kind) {
+            Some(i) => i,
+            None => {
+                out.push(Declared {
+                    kind: &cap.kind,
+                    types: Vec::new(),
+                    consumer_identity_types: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let d = &mut out[i];
+        for t in &cap.types {
+            if !d.types.iter().any(|x| x.typ == t.typ) {
+                d.types.push(t);
+            }
+        }
+        for t in &cap.consumer_identity_types {
+            if !d.consumer_identity_types.iter().any(|x| x.typ == t.typ) {
+                d.consumer_identity_types.push(t);
+            }
+        }
+    }
+    out
+}
+
 fn compile(declared: &DeclaredType) -> std::result::Result<Option<SchemaValidator>, String> {
     match &declared.schema {
         None => Ok(None),
@@ -344,3 +489,6 @@ fn type_list(types: &[Type]) -> String {
     let names: Vec<String> = types.iter().map(ToString::to_string).collect();
     format!("[{}]", names.join(" "))
 }
+
+#[cfg(test)]
+mod tests;

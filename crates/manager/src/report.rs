@@ -60,9 +60,20 @@ impl fmt::Display for Outcome {
                     .capabilities
                     .iter()
                     .map(|c| {
-                        let types: Vec<String> =
-                            c.types.iter().map(|t| t.typ.to_string()).collect();
-                        format!("{} [{}]", c.kind, types.join(", "))
+                        let names = |ts: &[ocm_plugin_types::DeclaredType]| {
+                            let v: Vec<String> = ts.iter().map(|t| t.typ.to_string()).collect();
+                            v.join(", ")
+                        };
+                        if c.consumer_identity_types.is_empty() {
+                            format!("{} [{}]", c.kind, names(&c.types))
+                        } else {
+                            format!(
+                                "{} [{}] for consumers [{}]",
+                                c.kind,
+                                names(&c.types),
+                                names(&c.consumer_identity_types)
+                            )
+                        }
                     })
                     .collect();
                 write!(f, "registered: {}", kinds.join("; "))

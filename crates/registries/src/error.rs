@@ -1,3 +1,5 @@
+use std::path::PathBuf;
+
 use ocm_plugin_types::Type;
 
 /// Result alias of the registries.
@@ -16,22 +18,40 @@ pub enum Error {
         spec: String,
     },
     /// Nothing serves this type.
-    #[error("{capability}: no implementation registered for type {typ}")]
+    #[error("{capability}: no implementation registered for {key} {typ}")]
     NotRegistered {
         /// Capability key.
         capability: &'static str,
+        /// What the type is: `type`, or `consumer identity type` for the credential registry's
+        /// second key.
+        key: &'static str,
         /// The requested type.
         typ: Type,
     },
     /// A second registration for the same type.
-    #[error("{capability}: plugin for type {typ} already registered with ID: {existing}")]
+    #[error("{capability}: plugin for {key} {typ} already registered with ID: {existing}")]
     Duplicate {
         /// Capability key.
         capability: &'static str,
+        /// What the type is: `type`, or `consumer identity type`.
+        key: &'static str,
         /// The contested type.
         typ: Type,
         /// Who has it.
         existing: String,
+    },
+    /// A consumer identity whose `type` attribute is missing or malformed: no credential
+    /// repository can be chosen for it.
+    #[error(
+        "{capability}: cannot choose a credential repository for consumer identity {identity}: {reason}"
+    )]
+    InvalidConsumerIdentity {
+        /// Capability key.
+        capability: &'static str,
+        /// The identity as JSON.
+        identity: String,
+        /// What is wrong with its type.
+        reason: String,
     },
     /// The spec does not match the plugin's schema for its type.
     #[error("{capability}: spec for type {typ} is invalid for plugin {plugin_id}: {message}")]
@@ -44,6 +64,36 @@ pub enum Error {
         plugin_id: String,
         /// Every violation, one per line.
         message: String,
+    },
+    /// A plugin answered 200 with something the operation cannot use: a field it needs is
+    /// missing or `null` (the Go manager dereferenced such fields and panicked, W17), or the
+    /// answer has the wrong shape.
+    #[error("{capability}: plugin {plugin_id} {operation}: invalid response: {problem}")]
+    InvalidResponse {
+        /// Capability key.
+        capability: &'static str,
+        /// The plugin that answered.
+        plugin_id: String,
+        /// Operation of the route.
+        operation: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A blob [`Location`](ocm_plugin_types::Location) of a kind this host cannot read.
+    #[error("unsupported location type: {0}")]
+    UnsupportedLocationType(String),
+    /// A blob location names a path that does not exist.
+    #[error("blob {}: path does not exist", .0.display())]
+    PathDoesNotExist(PathBuf),
+    /// Reading, writing or inspecting a blob failed.
+    #[error("blob {}: {context}: {source}", path.display())]
+    BlobIo {
+        /// The blob's file, FIFO or destination.
+        path: PathBuf,
+        /// What was being done.
+        context: &'static str,
+        /// Cause.
+        source: std::io::Error,
     },
     /// The external plugin could not be started or called.
     #[error(transparent)]

@@ -1,9 +1,15 @@
 use std::{collections::HashMap, sync::Arc};
 
+use ocm_plugin_contracts::{
+    Error as ContractError, Result as ContractResult,
+    identity::{GetIdentityRequest, GetIdentityResponse},
+};
+use ocm_plugin_endpoints::Route;
 use ocm_plugin_runtime::{SchemaValidator, Supervisor};
-use ocm_plugin_types::{Raw, Type};
+use ocm_plugin_types::{Credentials, Raw, Type};
+use serde::de::DeserializeOwned;
 
-use crate::{Error, Result};
+use crate::{Error, Result, remote_error::to_contract_error};
 
 /// An external plugin as a registry knows it: the shared supervisor of its process and the
 /// compiled schema it declared for each of its types.
@@ -52,6 +58,7 @@ impl ExternalPlugin {
         let Some(schema) = self.schemas.get(typ) else {
             return Err(Error::NotRegistered {
                 capability,
+                key: "type",
                 typ: typ.clone(),
             });
         };
@@ -66,5 +73,119 @@ impl ExternalPlugin {
                 })?;
         }
         Ok(())
+    }
+}
+
+/// The calls every remote client makes, so each capability's client is only its mapping of
+/// operations to routes.
+impl ExternalPlugin {
+    /// Validates `requested` unless it is the spec the handle was created for (validated then).
+    pub(crate) fn check(
+        &self,
+        capability: &'static str,
+        bound: Option<&Raw>,
+        requested: &Raw,
+    ) -> ContractResult<()> {
+        if bound == Some(requested) {
+            return Ok(());
+        }
+        self.validate(capability, requested)
+            .map_err(to_contract_error)
+    }
+
+    /// [`check`](Self::check) for a spec a request may lack (a resource without `access`): a
+    /// missing spec is refused, since nothing could route or validate it.
+    pub(crate) fn check_present(
+        &self,
+        capability: &'static str,
+        bound: Option<&Raw>,
+        requested: Option<&Raw>,
+        what: &impl serde::Serialize,
+    ) -> ContractResult<()> {
+        match requested {
+            Some(spec) => self.check(capability, bound, spec),
+            None => Err(to_contract_error(Error::MissingType {
+                capability,
+                spec: serde_json::to_string(what).unwrap_or_default(),
+            })),
+        }
+    }
+
+    /// `POST`s `body` as JSON to `route` and decodes the first JSON value of the answer.
+    pub(crate) async fn post<T: DeserializeOwned>(
+        &self,
+        route: &Route,
+        body: &impl serde::Serialize,
+        credentials: Option<&Credentials>,
+    ) -> ContractResult<T> {
+        let body = serde_json::to_vec(body)
+            .map_err(|e| ContractError::internal_with("failed to marshal payload", e))?;
+        self.supervisor
+            .call_json(route, &[], credentials, Some(body))
+            .await
+            .map_err(|e| to_contract_error(e.into()))
+    }
+
+    /// `POST`s `body` as JSON to `route`; the answer's body is ignored.
+    pub(crate) async fn post_no_result(
+        &self,
+        route: &Route,
+        body: &impl serde::Serialize,
+        credentials: Option<&Credentials>,
+    ) -> ContractResult<()> {
+        let body = serde_json::to_vec(body)
+            .map_err(|e| ContractError::internal_with("failed to marshal payload", e))?;
+        self.supervisor
+            .call(route, &[], credentials, Some(body))
+            .await
+            .map(drop)
+            .map_err(|e| to_contract_error(e.into()))
+    }
+
+    /// `POST /identity` with `{"type": <spec>}` after validating the spec. No credentials are
+    /// sent. A Go plugin whose implementation returns nil answers `null`: an empty identity.
+    pub(crate) async fn get_identity(
+        &self,
+        capability: &'static str,
+        route: &Route,
+        bound: Option<&Raw>,
+        request: &GetIdentityRequest,
+    ) -> ContractResult<GetIdentityResponse> {
+        self.check(capability, bound, &request.typ)?;
+        let response: Option<GetIdentityResponse> = self.post(route, request, None).await?;
+        Ok(response.unwrap_or_default())
+    }
+
+    /// A field of a response that must be present: `null` or absent is
+    /// [`Error::InvalidResponse`] (the Go manager panicked, W17).
+    pub(crate) fn required<T>(
+        &self,
+        capability: &'static str,
+        route: &Route,
+        field: &'static str,
+        value: Option<T>,
+    ) -> ContractResult<T> {
+        value.ok_or_else(|| {
+            self.invalid_response(
+                capability,
+                route,
+                format!("it has no {field} (missing or null)"),
+            )
+        })
+    }
+
+    /// [`Error::InvalidResponse`] as a contract error.
+    pub(crate) fn invalid_response(
+        &self,
+        capability: &'static str,
+        route: &Route,
+        problem: String,
+    ) -> ContractError {
+        to_contract_error(Error::InvalidResponse {
+            capability,
+            plugin_id: self.id().to_owned(),
+            operation: route.operation,
+            problem,
+        })
     }
 }

@@ -7,6 +7,32 @@
 //! exact type (not "the first schema", as in Go). The handle returned for an external plugin is a
 //! remote client that implements the same contract trait, so callers cannot tell the difference.
 //!
+//! | module | capability key | keyed by | trait |
+//! |---|---|---|---|
+//! | [`component_version_repository`] | `componentVersionRepository` | repository spec type | `Repository` |
+//! | [`credential_repository`] | `credentialRepository` | repository config type, and consumer identity type | `CredentialRepository` |
+//! | [`input`] | `inputRepository` | input type (`resource.input`, or `access` from v0.0.1) | `InputMethod` |
+//! | [`digest_processor`] | `digestProcessorRepository` | access type | `DigestProcessor` |
+//! | [`resource_repository`] | `resourceRepository` | access type | `ResourceRepository` |
+//! | [`blob_transformer`] | `blobTransformer` | transformer spec type | `BlobTransformer` |
+//!
+//! Remote clients never panic on malformed answers: a `null` or missing resource, source or
+//! location, an empty `200` body or a body of the wrong shape is an error (W17).
+//!
+//! # Blobs and who deletes them
+//!
+//! Blob bytes travel as files named by a [`Location`](ocm_plugin_types::Location). [`Blob`]
+//! reads one (a regular file, or a FIFO streamed without a temporary copy), and
+//! [`RequestFile`] is a file the host puts into a request. The ownership rule (the Go
+//! implementation had none, W12):
+//!
+//! * a **response** location is handed over to the host: a [`Blob`] whose path lies inside the
+//!   manager's temp dir (`owned_within`) deletes it when dropped; anything outside is never
+//!   deleted;
+//! * a **request** location stays the requester's: a [`RequestFile`] created for a request is
+//!   deleted when dropped, after the call; a caller's own file is passed by path and kept;
+//! * the manager removes its temp dir, with anything left in it, at shutdown.
+//!
 //! # Example
 //!
 //! ```
@@ -38,11 +64,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod blob;
+pub mod blob_transformer;
 pub mod component_version_repository;
+pub mod credential_repository;
+pub mod digest_processor;
 mod error;
 mod external;
+pub mod input;
 mod remote_error;
+pub mod resource_repository;
+#[cfg(test)]
+mod test_util;
 mod type_map;
 
+pub use blob::{Blob, BlobReader, RequestFile};
 pub use error::{Error, Result};
 pub use external::ExternalPlugin;

@@ -16,6 +16,8 @@ pub(crate) enum Resolved<T: ?Sized> {
 /// Who serves which type, for one capability.
 pub(crate) struct TypeMap<T: ?Sized> {
     capability: &'static str,
+    /// What the keys are, for messages: `type`, or `consumer identity type`.
+    key: &'static str,
     inner: RwLock<Inner<T>>,
 }
 
@@ -35,8 +37,15 @@ pub enum Provider {
 
 impl<T: ?Sized> TypeMap<T> {
     pub(crate) fn new(capability: &'static str) -> Self {
+        Self::keyed_by(capability, "type")
+    }
+
+    /// A map whose keys are not the spec types of the capability (the credential registry's
+    /// consumer identity types).
+    pub(crate) fn keyed_by(capability: &'static str, key: &'static str) -> Self {
         Self {
             capability,
+            key,
             inner: RwLock::new(Inner {
                 internal: HashMap::new(),
                 external: HashMap::new(),
@@ -53,43 +62,75 @@ impl<T: ?Sized> TypeMap<T> {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn duplicate(&self, typ: &Type, existing: String) -> Error {
+        Error::Duplicate {
+            capability: self.capability,
+            key: self.key,
+            typ: typ.clone(),
+            existing,
+        }
+    }
+
+    pub(crate) fn not_registered(&self, typ: &Type) -> Error {
+        Error::NotRegistered {
+            capability: self.capability,
+            key: self.key,
+            typ: typ.clone(),
+        }
+    }
+
     pub(crate) fn register_internal(&self, typ: Type, implementation: Arc<T>) -> Result<()> {
         let mut inner = self.write();
         if inner.internal.contains_key(&typ) {
-            return Err(Error::Duplicate {
-                capability: self.capability,
-                typ,
-                existing: "an internal implementation".into(),
-            });
+            return Err(self.duplicate(&typ, "an internal implementation".into()));
         }
         inner.internal.insert(typ, implementation);
         Ok(())
     }
 
+    /// Fails if one of `types` already has an internal implementation.
+    pub(crate) fn check_internal(&self, types: &[Type]) -> Result<()> {
+        let inner = self.read();
+        match types.iter().find(|t| inner.internal.contains_key(*t)) {
+            Some(t) => Err(self.duplicate(t, "an internal implementation".into())),
+            None => Ok(()),
+        }
+    }
+
     /// Registers every type of `plugin`, or none of them if one is taken by another plugin.
     pub(crate) fn register_external(&self, plugin: &ExternalPlugin) -> Result<()> {
-        let mut inner = self.write();
-        for typ in plugin.types() {
+        let types: Vec<Type> = plugin.types().cloned().collect();
+        self.check_external(&types)?;
+        self.insert_external(plugin, &types);
+        Ok(())
+    }
+
+    /// Fails if one of `types` is served by another external plugin.
+    pub(crate) fn check_external(&self, types: &[Type]) -> Result<()> {
+        let inner = self.read();
+        for typ in types {
             if let Some(existing) = inner.external.get(typ) {
-                return Err(Error::Duplicate {
-                    capability: self.capability,
-                    typ: typ.clone(),
-                    existing: existing.id().to_owned(),
-                });
+                return Err(self.duplicate(typ, existing.id().to_owned()));
             }
         }
-        for typ in plugin.types() {
+        Ok(())
+    }
+
+    /// Maps `types` to `plugin`, without checking for duplicates.
+    pub(crate) fn insert_external(&self, plugin: &ExternalPlugin, types: &[Type]) {
+        let mut inner = self.write();
+        for typ in types {
             if inner.internal.contains_key(typ) {
                 tracing::info!(
                     plugin_id = plugin.id(),
                     capability = self.capability,
                     %typ,
-                    "an internal implementation serves this type; the plugin is used only if it is removed"
+                    "an internal implementation serves this {}; the plugin is used only if it is removed",
+                    self.key,
                 );
             }
             inner.external.insert(typ.clone(), plugin.clone());
         }
-        Ok(())
     }
 
     /// Internal first, then external. Refuses specs without a type.
@@ -100,17 +141,40 @@ impl<T: ?Sized> TypeMap<T> {
                 spec: spec.to_json(),
             });
         };
+        match self.lookup(typ) {
+            Some(resolved) => Ok((typ.clone(), resolved)),
+            None => Err(self.not_registered(typ)),
+        }
+    }
+
+    /// The handle for `spec`: the internal implementation, or `remote(plugin)` for an external
+    /// plugin, after `spec` passed the plugin's schema for its type and the plugin was started
+    /// (or found running).
+    pub(crate) async fn get(
+        &self,
+        spec: &Raw,
+        remote: impl FnOnce(ExternalPlugin) -> Arc<T>,
+    ) -> Result<Arc<T>> {
+        match self.resolve(spec)? {
+            (_, Resolved::Internal(implementation)) => Ok(implementation),
+            (_, Resolved::External(plugin)) => {
+                plugin.validate(self.capability, spec)?;
+                plugin.supervisor().client().await?;
+                Ok(remote(plugin))
+            }
+        }
+    }
+
+    /// Internal first, then external.
+    pub(crate) fn lookup(&self, typ: &Type) -> Option<Resolved<T>> {
         let inner = self.read();
         if let Some(i) = inner.internal.get(typ) {
-            return Ok((typ.clone(), Resolved::Internal(Arc::clone(i))));
+            return Some(Resolved::Internal(Arc::clone(i)));
         }
-        if let Some(e) = inner.external.get(typ) {
-            return Ok((typ.clone(), Resolved::External(e.clone())));
-        }
-        Err(Error::NotRegistered {
-            capability: self.capability,
-            typ: typ.clone(),
-        })
+        inner
+            .external
+            .get(typ)
+            .map(|e| Resolved::External(e.clone()))
     }
 
     /// Every registered type and who serves it (internal shadowing external), sorted by type.

@@ -1,11 +1,13 @@
 //! Drives the example plugins through the plugin manager, the way a host integrator would.
 //!
 //! Run with `cargo xtask e2e` (which builds the plugins and lays out the plugin directory) or
-//! directly: `ocm-example-host e2e <plugin-dir> <work-dir>` / `ocm-example-host bench <plugin-dir>
+//! directly: `ocm-example-host e2e <plugin-dir> <work-dir>`, `ocm-example-host pipeline
+//! <plugin-dir> <work-dir>` (every capability together) or `ocm-example-host bench <plugin-dir>
 //! <work-dir> [iterations]`.
 
 mod bench;
 mod e2e;
+mod pipeline;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -30,6 +32,9 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         [cmd, plugins, work] if cmd == "e2e" => {
             runtime.block_on(e2e::run(PathBuf::from(plugins), PathBuf::from(work)))
+        }
+        [cmd, plugins, work] if cmd == "pipeline" => {
+            runtime.block_on(pipeline::run(PathBuf::from(plugins), PathBuf::from(work)))
         }
         [cmd, plugins, work, rest @ ..] if cmd == "bench" => {
             let iterations = rest.first().and_then(|n| n.parse().ok()).unwrap_or(200);

@@ -2,21 +2,13 @@
 
 use std::sync::Arc;
 
-use axum::{
-    body::Body,
-    extract::Request,
-    http::request::Parts,
-    response::{IntoResponse, Response},
-};
-use ocm_plugin_contracts::{
-    async_trait,
-    component_version_repository::v1::{self as api, GetIdentityRequest, Repository},
-};
+use axum::{body::Body, extract::Request, http::request::Parts, response::Response};
+use ocm_plugin_contracts::component_version_repository::v1::{self as api, Repository};
 use ocm_plugin_endpoints::{Params, Route, component_version_repository as cvr};
-use ocm_plugin_types::{CapabilityKind, Identity, Raw};
+use ocm_plugin_types::Raw;
 use serde::de::DeserializeOwned;
 
-use super::{Mount, dispatch::TypeDispatch, identity};
+use super::{Mount, dispatch::TypeDispatch, operation};
 use crate::{
     request,
     response::{self, ApiError},
@@ -24,6 +16,11 @@ use crate::{
 
 /// Registered repositories by the repository spec type they serve.
 pub(crate) type Repositories = TypeDispatch<Arc<dyn Repository>>;
+
+/// An empty set of repositories.
+pub(crate) fn dispatch() -> Repositories {
+    TypeDispatch::new("component version repository", "repository spec")
+}
 
 /// What a capability route does; every route of the table except the shared identity route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,45 +49,16 @@ const OPERATIONS: [(&Route, Operation); 8] = [
     (&cvr::CHECK_HEALTH, Operation::CheckHealth),
 ];
 
-fn operation(route: &Route) -> Option<Operation> {
-    OPERATIONS
-        .iter()
-        .find(|(r, _)| r.path == route.path)
-        .map(|(_, op)| *op)
-}
-
-/// Routes for every entry of the capability's route table.
+/// Operation routes for every entry of the capability's route table; the identity route is
+/// mounted separately, shared by all capabilities.
 pub(crate) fn mounts(repositories: Repositories) -> Vec<Mount> {
-    let repositories = Arc::new(repositories);
-    let mut mounts = Vec::new();
-    for route in cvr::ROUTES {
-        if route.path == cvr::GET_IDENTITY.path {
-            for (typ, repository) in repositories.iter() {
-                mounts.push(Mount::Identity(
-                    route,
-                    identity::Entry {
-                        kind: CapabilityKind::ComponentVersionRepository,
-                        typ: typ.clone(),
-                        provider: Arc::new(RepositoryIdentity(Arc::clone(repository))),
-                    },
-                ));
-            }
-        } else if let Some(op) = operation(route) {
-            let repositories = Arc::clone(&repositories);
-            let handler = move |request: Request| {
-                let repositories = Arc::clone(&repositories);
-                async move {
-                    serve(op, route, &repositories, request)
-                        .await
-                        .unwrap_or_else(IntoResponse::into_response)
-                }
-            };
-            mounts.push(Mount::Operation(route, axum::routing::any(handler)));
-        } else {
-            tracing::error!(path = route.path, "route without a handler; it answers 404");
-        }
-    }
-    mounts
+    operation::mounts(
+        cvr::ROUTES,
+        &cvr::GET_IDENTITY,
+        &OPERATIONS,
+        repositories,
+        serve,
+    )
 }
 
 /// Decodes a request the way its route says parameters travel.
@@ -109,7 +77,7 @@ async fn decode<T: DeserializeOwned>(
 async fn serve(
     op: Operation,
     route: &'static Route,
-    repositories: &Repositories,
+    repositories: Arc<Repositories>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
@@ -162,40 +130,13 @@ async fn serve(
     })
 }
 
-/// A repository as the shared identity route sees it.
-struct RepositoryIdentity(Arc<dyn Repository>);
-
-#[async_trait]
-impl identity::IdentityProvider for RepositoryIdentity {
-    async fn identity(&self, spec: Raw) -> ocm_plugin_contracts::Result<Identity> {
-        let response = self
-            .0
-            .get_identity(GetIdentityRequest { typ: spec })
-            .await?;
-        Ok(response.identity)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_route_of_the_table_is_served() {
-        for route in cvr::ROUTES {
-            assert!(
-                route.path == cvr::GET_IDENTITY.path || operation(route).is_some(),
-                "{} has no handler",
-                route.operation
-            );
-        }
-        // And no operation points at a route that left the table.
-        for (route, _) in OPERATIONS {
-            assert!(
-                cvr::ROUTES.iter().any(|r| r.path == route.path),
-                "{}",
-                route.operation
-            );
-        }
+        let unserved = operation::unserved(&cvr::ROUTES, &cvr::GET_IDENTITY, &OPERATIONS);
+        assert!(unserved.is_empty(), "{unserved:?}");
     }
 }

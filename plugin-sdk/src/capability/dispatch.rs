@@ -5,17 +5,23 @@ use ocm_plugin_types::{Raw, Type};
 use crate::response::ApiError;
 
 /// Implementations of one capability, by the type they serve.
+///
+/// Entries are searched in insertion order, so when a type was inserted twice the first entry
+/// wins (the shared identity route relies on this: the capability registered first answers).
 #[derive(Debug)]
 pub(crate) struct TypeDispatch<T> {
     what: &'static str,
+    spec: &'static str,
     entries: Vec<(Type, T)>,
 }
 
 impl<T> TypeDispatch<T> {
-    /// `what` names the capability in error messages, e.g. "component version repository".
-    pub(crate) fn new(what: &'static str) -> Self {
+    /// `what` names the capability in error messages, e.g. "component version repository";
+    /// `spec` names what a request should carry to pick one, e.g. "repository spec".
+    pub(crate) fn new(what: &'static str, spec: &'static str) -> Self {
         Self {
             what,
+            spec,
             entries: Vec::new(),
         }
     }
@@ -26,10 +32,6 @@ impl<T> TypeDispatch<T> {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
-    }
-
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &(Type, T)> {
-        self.entries.iter()
     }
 
     /// The implementation for a spec: by its type when it has one; the only implementation when
@@ -51,20 +53,25 @@ impl<T> TypeDispatch<T> {
             None => match self.entries.as_slice() {
                 [(_, only)] => Ok(only),
                 _ => Err(ApiError::bad_request(format!(
-                    "the request names no {} type, and this plugin serves several ({}): send the repository spec",
+                    "the request names no {} type, and this plugin serves several ({}): send the {}",
                     self.what,
-                    self.types()
+                    self.types(),
+                    self.spec
                 ))),
             },
         }
     }
 
-    fn types(&self) -> String {
-        self.entries
-            .iter()
-            .map(|(t, _)| t.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+    /// The served types, comma separated, each once, in insertion order.
+    pub(crate) fn types(&self) -> String {
+        let mut types: Vec<String> = Vec::new();
+        for (t, _) in &self.entries {
+            let t = t.to_string();
+            if !types.contains(&t) {
+                types.push(t);
+            }
+        }
+        types.join(", ")
     }
 }
 
@@ -78,7 +85,7 @@ mod tests {
 
     #[test]
     fn picks_by_type_or_the_only_one() {
-        let mut one = TypeDispatch::new("thing");
+        let mut one = TypeDispatch::new("thing", "thing spec");
         one.insert("A/v1".parse().unwrap(), 1);
         assert_eq!(*one.pick(None).unwrap(), 1);
         assert_eq!(*one.pick(Some(&raw(r#"{"x":1}"#))).unwrap(), 1);
@@ -94,11 +101,18 @@ mod tests {
         assert_eq!(*two.pick(Some(&raw(r#"{"type":"B/v1"}"#))).unwrap(), 2);
         let e = two.pick(None).unwrap_err();
         assert!(
-            e.message.contains("serves several (A/v1, B/v1)"),
+            e.message
+                .ends_with("serves several (A/v1, B/v1): send the thing spec"),
             "{}",
             e.message
         );
         // Versions must match exactly.
         assert!(two.pick(Some(&raw(r#"{"type":"A"}"#))).is_err());
+
+        // A type inserted twice: the first entry answers, and it is listed once.
+        let mut dup = two;
+        dup.insert("A/v1".parse().unwrap(), 3);
+        assert_eq!(*dup.pick(Some(&raw(r#"{"type":"A/v1"}"#))).unwrap(), 1);
+        assert_eq!(dup.types(), "A/v1, B/v1");
     }
 }

@@ -1,5 +1,9 @@
-//! The shared identity route: several capabilities answer `POST /identity`, so one handler reads
-//! the body `{"type": <spec>}` and dispatches on the spec's declared type.
+//! The shared identity route: every capability answers `POST /identity`, so one handler reads
+//! the body `{"type": <spec>}` and dispatches on the spec's declared type, across all
+//! capabilities of the plugin.
+//!
+//! Entries are kept in registration order and the first entry of a type answers, so when two
+//! capabilities register the same type, the one registered first serves its identity.
 
 use std::sync::Arc;
 
@@ -8,18 +12,50 @@ use axum::{
     response::{IntoResponse, Response},
     routing::MethodRouter,
 };
-use ocm_plugin_contracts::async_trait;
+use ocm_plugin_contracts::{
+    async_trait, blob_transformer::v1::BlobTransformer,
+    component_version_repository::v1::Repository, credential_repository::v1::CredentialRepository,
+    digest_processor::v1::DigestProcessor, identity::GetIdentityRequest, input::v1::InputMethod,
+    resource_repository::v1::ResourceRepository,
+};
 use ocm_plugin_types::{CapabilityKind, Identity, Raw, Type};
 use serde::{Deserialize, Serialize};
 
 use super::dispatch::TypeDispatch;
-use crate::{request, response};
+use crate::{
+    request,
+    response::{self, ApiError},
+};
 
 /// A capability's answer to "which consumer identity do credentials for this spec belong to".
 #[async_trait]
 pub(crate) trait IdentityProvider: Send + Sync {
     async fn identity(&self, spec: Raw) -> ocm_plugin_contracts::Result<Identity>;
 }
+
+/// An implementation as the identity route sees it.
+pub(crate) struct Identified<T: ?Sized>(pub(crate) Arc<T>);
+
+macro_rules! identified {
+    ($($trait_:ident),* $(,)?) => {$(
+        #[async_trait]
+        impl IdentityProvider for Identified<dyn $trait_> {
+            async fn identity(&self, spec: Raw) -> ocm_plugin_contracts::Result<Identity> {
+                let response = self.0.get_identity(GetIdentityRequest { typ: spec }).await?;
+                Ok(response.identity)
+            }
+        }
+    )*};
+}
+
+identified!(
+    Repository,
+    CredentialRepository,
+    InputMethod,
+    DigestProcessor,
+    ResourceRepository,
+    BlobTransformer,
+);
 
 /// One type's identity provider.
 pub(crate) struct Entry {
@@ -28,11 +64,12 @@ pub(crate) struct Entry {
     pub(crate) provider: Arc<dyn IdentityProvider>,
 }
 
-/// The body every capability's identity request has.
+/// The body every capability's identity request has. `type` may be `null` or missing: Go
+/// managers send that to digest processors and resource repositories; it is answered with 400.
 #[derive(Deserialize)]
 struct IdentityRequest {
-    #[serde(rename = "type")]
-    spec: Raw,
+    #[serde(rename = "type", default)]
+    spec: Option<Raw>,
 }
 
 /// The answer every capability's identity request has.
@@ -41,12 +78,15 @@ struct IdentityResponse {
     identity: Identity,
 }
 
-/// One handler for all entries mounted on the same path. When two capabilities declare the same
-/// type, the one registered first answers.
+/// One handler for all entries mounted on the same path, in registration order. When two
+/// capabilities declare the same type, the one registered first answers.
 pub(crate) fn handler(entries: Vec<Entry>) -> MethodRouter {
-    let kinds: Vec<String> = entries.iter().map(|e| e.kind.to_string()).collect();
-    tracing::debug!(capabilities = ?kinds, "serving identity route");
-    let mut dispatch = TypeDispatch::new("capability");
+    let served: Vec<String> = entries
+        .iter()
+        .map(|e| format!("{} {}", e.kind, e.typ))
+        .collect();
+    tracing::debug!(served = ?served, "serving identity route");
+    let mut dispatch = TypeDispatch::new("capability", "spec");
     for e in entries {
         dispatch.insert(e.typ, e.provider);
     }
@@ -64,8 +104,14 @@ pub(crate) fn handler(entries: Vec<Entry>) -> MethodRouter {
 async fn serve(
     dispatch: &TypeDispatch<Arc<dyn IdentityProvider>>,
     body: Body,
-) -> Result<Response, response::ApiError> {
+) -> Result<Response, ApiError> {
     let IdentityRequest { spec } = request::from_body(body).await?;
+    let Some(spec) = spec else {
+        return Err(ApiError::bad_request(format!(
+            "the identity request carries no spec: `type` must be the spec object whose identity is wanted, not null or missing; this plugin serves: {}",
+            dispatch.types()
+        )));
+    };
     let provider = dispatch.pick(Some(&spec))?;
     let identity = provider.identity(spec).await?;
     Ok(response::json(&IdentityResponse { identity }))

@@ -2,12 +2,12 @@
 
 use ocm_plugin_sdk::{Plugin, types::JsonSchema};
 
-const GOLDEN: &str = concat!(
+pub(crate) const GOLDEN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shared/spec/golden/go-v0.0.1/"
 );
 
-fn golden(name: &str) -> Vec<u8> {
+pub(crate) fn golden(name: &str) -> Vec<u8> {
     std::fs::read(format!("{GOLDEN}{name}"))
         .unwrap_or_else(|e| panic!("reading golden {name}: {e}"))
 }

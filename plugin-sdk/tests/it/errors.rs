@@ -123,11 +123,14 @@ async fn undecodable_bodies_are_400_never_an_empty_200() {
                 "{} {body:?}: {answer:?}",
                 route.operation
             );
-            assert!(
-                answer.body.starts_with("failed to decode request body: "),
-                "{}",
-                answer.body
-            );
+            // Objects without `type` decode as identity requests without a spec: a 400 of
+            // their own.
+            let want = if route.path == cvr::GET_IDENTITY.path && body.starts_with('{') {
+                "the identity request carries no spec: "
+            } else {
+                "failed to decode request body: "
+            };
+            assert!(answer.body.starts_with(want), "{}", answer.body);
         }
     }
     // The exact text is serde's.

@@ -1,11 +1,19 @@
 //! In-process tests of the SDK: the router from `Plugin::into_router`, called with
-//! `tower::ServiceExt::oneshot`, against an in-memory repository.
+//! `tower::ServiceExt::oneshot`, against in-memory fakes.
 
 // Test helpers outside `#[test]` functions unwrap too; a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
 mod capabilities;
+mod capabilities_more;
+mod credential_repository;
+mod digest_resource_blob;
 mod dispatch;
 mod errors;
+mod fakes;
+mod golden_replay;
+mod input;
+mod multi;
 mod routes;
+mod statuses;
 mod support;

@@ -13,10 +13,7 @@ use ocm_plugin_types::{CapabilityKind, Raw, Type};
 pub use remote::RemoteRepository;
 
 pub use crate::type_map::Provider;
-use crate::{
-    ExternalPlugin, Result,
-    type_map::{Resolved, TypeMap},
-};
+use crate::{ExternalPlugin, Result, type_map::TypeMap};
 
 const CAPABILITY: &str = "componentVersionRepository";
 
@@ -74,14 +71,11 @@ impl Registry {
     /// The repository for `spec`. For an external plugin this starts it if it is not running and
     /// validates `spec` against the schema the plugin declared for the spec's type.
     pub async fn get(&self, spec: &Raw) -> Result<Arc<dyn Repository>> {
-        match self.types.resolve(spec)? {
-            (_, Resolved::Internal(implementation)) => Ok(implementation),
-            (_, Resolved::External(plugin)) => {
-                plugin.validate(CAPABILITY, spec)?;
-                plugin.supervisor().client().await?;
-                Ok(Arc::new(RemoteRepository::new(plugin, spec.clone())))
-            }
-        }
+        self.types
+            .get(spec, |plugin| {
+                Arc::new(RemoteRepository::new(plugin, spec.clone()))
+            })
+            .await
     }
 
     /// Every registered type and who serves it.

@@ -38,11 +38,7 @@ impl RemoteRepository {
     /// The spec the request names, or the bound one, validated.
     fn spec<'a>(&'a self, requested: Option<&'a Raw>) -> Result<&'a Raw> {
         let spec = requested.unwrap_or(&self.spec);
-        if requested.is_some_and(|r| r != &self.spec) {
-            self.plugin
-                .validate(CAPABILITY, spec)
-                .map_err(to_contract_error)?;
-        }
+        self.plugin.check(CAPABILITY, Some(&self.spec), spec)?;
         Ok(spec)
     }
 
@@ -75,39 +71,6 @@ impl RemoteRepository {
             (routes::REPOSITORY_PARAM, spec.as_str()),
         ];
         self.get(route, &query, credentials).await
-    }
-
-    async fn post<T: serde::de::DeserializeOwned>(
-        &self,
-        route: &ocm_plugin_endpoints::Route,
-        body: &impl serde::Serialize,
-        credentials: Option<&Credentials>,
-    ) -> Result<T> {
-        let body = serde_json::to_vec(body).map_err(|e| {
-            ocm_plugin_contracts::Error::internal_with("failed to marshal payload", e)
-        })?;
-        self.plugin
-            .supervisor()
-            .call_json(route, &[], credentials, Some(body))
-            .await
-            .map_err(|e| to_contract_error(e.into()))
-    }
-
-    async fn post_no_result(
-        &self,
-        route: &ocm_plugin_endpoints::Route,
-        body: &impl serde::Serialize,
-        credentials: Option<&Credentials>,
-    ) -> Result<()> {
-        let body = serde_json::to_vec(body).map_err(|e| {
-            ocm_plugin_contracts::Error::internal_with("failed to marshal payload", e)
-        })?;
-        self.plugin
-            .supervisor()
-            .call(route, &[], credentials, Some(body))
-            .await
-            .map(drop)
-            .map_err(|e| to_contract_error(e.into()))
     }
 }
 
@@ -157,7 +120,8 @@ impl Repository for RemoteRepository {
         credentials: &Credentials,
     ) -> Result<()> {
         self.spec(Some(&request.repository))?;
-        self.post_no_result(&routes::ADD_COMPONENT_VERSION, &request, Some(credentials))
+        self.plugin
+            .post_no_result(&routes::ADD_COMPONENT_VERSION, &request, Some(credentials))
             .await
     }
 
@@ -185,7 +149,8 @@ impl Repository for RemoteRepository {
         credentials: &Credentials,
     ) -> Result<Resource> {
         self.spec(Some(&request.repository))?;
-        self.post(&routes::ADD_LOCAL_RESOURCE, &request, Some(credentials))
+        self.plugin
+            .post(&routes::ADD_LOCAL_RESOURCE, &request, Some(credentials))
             .await
     }
 
@@ -195,16 +160,20 @@ impl Repository for RemoteRepository {
         credentials: &Credentials,
     ) -> Result<Source> {
         self.spec(Some(&request.repository))?;
-        self.post(&routes::ADD_LOCAL_SOURCE, &request, Some(credentials))
+        self.plugin
+            .post(&routes::ADD_LOCAL_SOURCE, &request, Some(credentials))
             .await
     }
 
     async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
-        self.spec(Some(&request.typ))?;
-        // A Go plugin whose implementation returns nil answers `null`.
-        let response: Option<GetIdentityResponse> =
-            self.post(&routes::GET_IDENTITY, &request, None).await?;
-        Ok(response.unwrap_or_default())
+        self.plugin
+            .get_identity(
+                CAPABILITY,
+                &routes::GET_IDENTITY,
+                Some(&self.spec),
+                &request,
+            )
+            .await
     }
 
     async fn check_health(
@@ -213,7 +182,8 @@ impl Repository for RemoteRepository {
         credentials: &Credentials,
     ) -> Result<()> {
         self.spec(Some(&request.repository))?;
-        self.post_no_result(&routes::CHECK_HEALTH, &request, Some(credentials))
+        self.plugin
+            .post_no_result(&routes::CHECK_HEALTH, &request, Some(credentials))
             .await
     }
 }

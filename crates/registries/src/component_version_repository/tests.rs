@@ -1,11 +1,13 @@
-use std::{collections::HashMap, sync::Arc};
+use std::sync::Arc;
 
 use ocm_plugin_contracts::{async_trait, component_version_repository::v1::*};
-use ocm_plugin_runtime::{Supervisor, SupervisorConfig};
-use ocm_plugin_types::{ConnectionType, Credentials, PluginConfig, Raw, Type};
+use ocm_plugin_types::{Credentials, Raw};
 
 use super::{Provider, Registry};
-use crate::Error;
+use crate::{
+    Error,
+    test_util::{plugin, schemas, ty},
+};
 
 struct Fixed(&'static str);
 
@@ -18,26 +20,6 @@ impl Repository for Fixed {
     ) -> ocm_plugin_contracts::Result<Vec<String>> {
         Ok(vec![self.0.to_owned()])
     }
-}
-
-fn ty(s: &str) -> Type {
-    s.parse().unwrap()
-}
-
-/// A supervisor that is never started: registration does not spawn anything.
-fn plugin(id: &str) -> Arc<Supervisor> {
-    let config = PluginConfig {
-        id: id.into(),
-        connection: ConnectionType::Unix,
-        plugin_type: String::new(),
-        idle_timeout: None,
-        config_types: Vec::new(),
-    };
-    Supervisor::new(SupervisorConfig::new(id, "/nonexistent/plugin", config))
-}
-
-fn schemas(types: &[&str]) -> HashMap<Type, Option<ocm_plugin_runtime::SchemaValidator>> {
-    types.iter().map(|t| (ty(t), None)).collect()
 }
 
 #[tokio::test]

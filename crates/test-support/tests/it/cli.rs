@@ -159,3 +159,88 @@ fn call_runs_repository_operations() {
     .failure();
     assert!(String::from_utf8_lossy(&missing.get_output().stderr).contains("not found"));
 }
+
+#[test]
+fn call_reaches_every_capability() {
+    let dir = PluginDir::new().unwrap();
+    dir.add("multi-cli", &test_plugin()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("in.bin");
+    std::fs::write(&input, b"abcdef").unwrap();
+    let input = input.to_str().unwrap();
+    let out = work.path().join("out.bin");
+    let out = out.to_str().unwrap();
+    let call = |capability: &str, op: &str, args: &[&str]| {
+        let assert = Command::new(cli())
+            .arg("call")
+            .arg(dir.path())
+            .args([capability, op, "--json"])
+            .args(args)
+            .assert()
+            .success();
+        serde_json::from_slice::<serde_json::Value>(&assert.get_output().stdout).unwrap()
+    };
+
+    call(
+        "blob-transformer",
+        "transform-blob",
+        &[
+            "--spec",
+            r#"{"type":"TestTransformer/v1"}"#,
+            "--resource-file",
+            input,
+            "--output",
+            out,
+        ],
+    );
+    assert_eq!(std::fs::read(out).unwrap(), b"fedcba");
+
+    let resolved = call(
+        "credential-repository",
+        "resolve",
+        &[
+            "--spec",
+            r#"{"type":"TestCredentials/v1"}"#,
+            "--identity",
+            r#"{"type":"TestIdentity","hostname":"h.example"}"#,
+        ],
+    );
+    assert_eq!(resolved["password"], "pw-for-h.example");
+
+    let access = format!(
+        r#"{{"name":"r","version":"1","type":"blob","relation":"local","access":{{"type":"TestAccess/v1","path":"{input}"}}}}"#
+    );
+    let digested = call(
+        "digest-processor",
+        "process-resource-digest",
+        &["--resource", &access],
+    );
+    assert_eq!(digested["resource"]["digest"]["hashAlgorithm"], "SHA-256");
+
+    std::fs::remove_file(out).unwrap();
+    call(
+        "resource-repository",
+        "get-global-resource",
+        &["--resource", &access, "--output", out],
+    );
+    assert_eq!(std::fs::read(out).unwrap(), b"abcdef");
+
+    std::fs::remove_file(out).unwrap();
+    let constructor = format!(
+        r#"{{"name":"r","version":"1","type":"blob","input":{{"type":"TestInput/v1","path":"{input}"}}}}"#
+    );
+    let processed = call(
+        "input",
+        "process-resource",
+        &["--resource", &constructor, "--output", out],
+    );
+    assert_eq!(processed["resource"]["name"], "r");
+    assert_eq!(std::fs::read(out).unwrap(), b"abcdef");
+
+    let id = call(
+        "blob-transformer",
+        "get-identity",
+        &["--spec", r#"{"type":"TestTransformer/v1"}"#],
+    );
+    assert_eq!(id["identity"]["type"], "TestTransformer");
+}

@@ -3,7 +3,26 @@
 //! ```text
 //! ocm-plugin list <dir> [--json]
 //! ocm-plugin call <dir> component-version-repository <operation> --spec '<json>' [options]
+//! ocm-plugin call <dir> credential-repository consumer-identity-for-config --spec '<config>'
+//! ocm-plugin call <dir> credential-repository resolve --spec '<config>' --identity '<json>' [--credentials '<json>']
+//! ocm-plugin call <dir> input process-resource --resource '<constructor resource>' [--output F]
+//! ocm-plugin call <dir> input process-source --resource '<constructor source>' [--output F]
+//! ocm-plugin call <dir> digest-processor process-resource-digest --resource '<resource>'
+//! ocm-plugin call <dir> resource-repository get-global-resource --resource '<resource>' [--output F]
+//! ocm-plugin call <dir> resource-repository add-global-resource --resource '<resource>' --resource-file F
+//! ocm-plugin call <dir> blob-transformer transform-blob --spec '<spec>' --resource-file F [--output F]
+//! ocm-plugin call <dir> <capability> get-identity --spec '<spec>'
 //! ```
+//!
+//! Every capability has its own module; this file holds the command line and `list`.
+
+mod blob_transformer;
+mod common;
+mod credential_repository;
+mod cvr;
+mod digest_processor;
+mod input;
+mod resource_repository;
 
 use std::{
     path::{Path, PathBuf},
@@ -11,12 +30,13 @@ use std::{
     time::Duration,
 };
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use ocm_plugin_contracts::component_version_repository::v1 as cvr;
 use ocm_plugin_manager::{Outcome, PluginManager, RegistrationOptions, flatten_generic_config};
-use ocm_plugin_types::{Credentials, Descriptor, Identity, Location, Raw, Resource, Source};
+use ocm_plugin_types::Raw;
 use serde_json::{Value, json};
+
+use crate::common::Ctx;
 
 #[derive(Parser)]
 #[command(
@@ -47,7 +67,7 @@ enum Command {
         dir: PathBuf,
         /// The capability.
         capability: Capability,
-        /// Operation, in kebab-case (e.g. get-component-version).
+        /// Operation, in kebab-case (e.g. get-component-version, resolve, process-resource).
         operation: String,
         #[command(flatten)]
         call: Box<CallArgs>,
@@ -72,9 +92,10 @@ struct Common {
 
 #[derive(Args)]
 struct CallArgs {
-    /// The repository spec, as JSON (its `type` selects the plugin).
+    /// The spec, as JSON (its `type` selects the plugin): a repository spec, a credential
+    /// repository config, an input or access spec (get-identity), a transformer spec.
     #[arg(long)]
-    spec: String,
+    spec: Option<String>,
     /// Component name.
     #[arg(long)]
     name: Option<String>,
@@ -87,16 +108,20 @@ struct CallArgs {
     /// Descriptor for add-component-version: a file path or inline JSON.
     #[arg(long)]
     descriptor: Option<String>,
-    /// Resource (add-local-resource) or source (add-local-source) metadata, as JSON.
-    #[arg(long)]
+    /// The resource or source, as JSON: descriptor metadata (add-local-resource,
+    /// add-local-source, digest and resource repository operations) or a constructor resource
+    /// or source with `input` (input operations).
+    #[arg(long, alias = "source")]
     resource: Option<String>,
-    /// The blob to upload with add-local-resource / add-local-source.
+    /// The blob to send: uploaded by add-local-resource / add-local-source /
+    /// add-global-resource, transformed by transform-blob.
     #[arg(long)]
     resource_file: Option<PathBuf>,
-    /// Identity of the resource or source to download, as a JSON string map.
+    /// Identity, as a JSON string map: of the resource or source to download (local
+    /// downloads), or of the consumer to resolve credentials for (resolve).
     #[arg(long)]
     identity: Option<String>,
-    /// Where to write a downloaded blob.
+    /// Where to write a blob the plugin answered with.
     #[arg(long)]
     output: Option<PathBuf>,
 }
@@ -104,6 +129,11 @@ struct CallArgs {
 #[derive(Clone, Copy, ValueEnum)]
 enum Capability {
     ComponentVersionRepository,
+    CredentialRepository,
+    Input,
+    DigestProcessor,
+    ResourceRepository,
+    BlobTransformer,
 }
 
 fn main() -> ExitCode {
@@ -244,16 +274,6 @@ async fn list(dir: &Path, common: &Common) -> Result<()> {
     Ok(())
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
-    serde_json::from_str(text)
-        .with_context(|| format!("--{what} is not valid JSON of the expected shape"))
-}
-
-fn required<'a>(what: &str, v: &'a Option<String>) -> Result<&'a str> {
-    v.as_deref()
-        .with_context(|| format!("this operation needs --{what}"))
-}
-
 async fn call(
     manager: &PluginManager,
     dir: &Path,
@@ -262,190 +282,20 @@ async fn call(
     args: CallArgs,
     common: &Common,
 ) -> Result<Value> {
-    let Capability::ComponentVersionRepository = capability;
-    let spec = Raw::from_json(&args.spec).context("--spec must be a JSON object with a type")?;
-    let credentials: Credentials = match &args.credentials {
-        Some(c) => parse_json::<Option<Credentials>>("credentials", c)?.unwrap_or_default(),
-        None => Credentials::new(),
-    };
     let report = manager.register_plugins(dir, options(common)?).await?;
-    let repo = manager
-        .component_version_repositories()
-        .get(&spec)
-        .await
-        .with_context(|| {
-            let rejected: Vec<String> = report
-                .rejected()
-                .map(|c| format!("{}: {}", c.id, c.outcome))
-                .collect();
-            if rejected.is_empty() {
-                "no plugin serves this spec".to_owned()
-            } else {
-                format!(
-                    "no plugin serves this spec (rejected: {})",
-                    rejected.join("; ")
-                )
-            }
-        })?;
-    let name = || required("name", &args.name).map(str::to_owned);
-    let version = || required("version", &args.version).map(str::to_owned);
-    let identity = || -> Result<Option<Identity>> {
-        args.identity
-            .as_deref()
-            .map(|i| parse_json("identity", i))
-            .transpose()
+    let ctx = Ctx {
+        manager,
+        report: &report,
+        args: &args,
     };
-    let blob = || -> Result<Location> {
-        let file = args
-            .resource_file
-            .as_ref()
-            .context("this operation needs --resource-file")?;
-        let abs = std::fs::canonicalize(file)
-            .with_context(|| format!("--resource-file {}", file.display()))?;
-        Ok(Location::local_file(abs.to_string_lossy()))
-    };
-    Ok(match operation {
-        "get-component-version" => {
-            let d = repo
-                .get_component_version(
-                    cvr::GetComponentVersionRequest {
-                        repository: Some(spec),
-                        name: name()?,
-                        version: version()?,
-                    },
-                    &credentials,
-                )
-                .await?;
-            serde_json::to_value(d)?
-        }
-        "list-component-versions" => {
-            let v = repo
-                .list_component_versions(
-                    cvr::ListComponentVersionsRequest {
-                        repository: Some(spec),
-                        name: name()?,
-                    },
-                    &credentials,
-                )
-                .await?;
-            json!(v)
-        }
-        "add-component-version" => {
-            let text = required("descriptor", &args.descriptor)?;
-            let text = if text.trim_start().starts_with('{') {
-                text.to_owned()
-            } else {
-                std::fs::read_to_string(text)
-                    .with_context(|| format!("reading descriptor {text}"))?
-            };
-            let descriptor: Descriptor = parse_json("descriptor", &text)?;
-            repo.add_component_version(
-                cvr::AddComponentVersionRequest {
-                    repository: spec,
-                    descriptor,
-                },
-                &credentials,
-            )
-            .await?;
-            json!({"stored": true})
-        }
-        "add-local-resource" => {
-            let resource: Resource = parse_json("resource", required("resource", &args.resource)?)?;
-            let r = repo
-                .add_local_resource(
-                    cvr::AddLocalResourceRequest {
-                        repository: spec,
-                        name: name()?,
-                        version: version()?,
-                        resource_location: blob()?,
-                        resource,
-                    },
-                    &credentials,
-                )
-                .await?;
-            serde_json::to_value(r)?
-        }
-        "add-local-source" => {
-            let source: Source = parse_json("resource", required("resource", &args.resource)?)?;
-            let s = repo
-                .add_local_source(
-                    cvr::AddLocalSourceRequest {
-                        repository: spec,
-                        name: name()?,
-                        version: version()?,
-                        source_location: blob()?,
-                        source,
-                    },
-                    &credentials,
-                )
-                .await?;
-            serde_json::to_value(s)?
-        }
-        "get-local-resource" => {
-            let r = repo
-                .get_local_resource(
-                    cvr::GetLocalResourceRequest {
-                        repository: Some(spec),
-                        name: name()?,
-                        version: version()?,
-                        identity: identity()?,
-                    },
-                    &credentials,
-                )
-                .await?;
-            let saved = take_blob(manager, &r.location, args.output.as_deref())?;
-            json!({"resource": r.resource, "location": r.location, "blob": saved})
-        }
-        "get-local-source" => {
-            let r = repo
-                .get_local_source(
-                    cvr::GetLocalSourceRequest {
-                        repository: Some(spec),
-                        name: name()?,
-                        version: version()?,
-                        identity: identity()?,
-                    },
-                    &credentials,
-                )
-                .await?;
-            let saved = take_blob(manager, &r.location, args.output.as_deref())?;
-            json!({"source": r.source, "location": r.location, "blob": saved})
-        }
-        "get-identity" => {
-            let r = repo
-                .get_identity(cvr::GetIdentityRequest { typ: spec })
-                .await?;
-            serde_json::to_value(r)?
-        }
-        "check-health" => {
-            repo.check_health(cvr::CheckHealthRequest { repository: spec }, &credentials)
-                .await?;
-            json!({"healthy": true})
-        }
-        other => bail!(
-            "unknown operation {other:?}; one of: get-component-version, list-component-versions, add-component-version, \
-             get-local-resource, get-local-source, add-local-resource, add-local-source, get-identity, check-health"
-        ),
-    })
-}
-
-/// A downloaded blob is handed over to us: copy it to `--output` (if given) and report its size.
-/// Files inside the manager's temp dir are removed with it at shutdown.
-fn take_blob(manager: &PluginManager, location: &Location, output: Option<&Path>) -> Result<Value> {
-    if location.location_type != ocm_plugin_types::LocationType::LocalFile {
-        bail!("unsupported location type: {}", location.location_type);
+    match capability {
+        Capability::ComponentVersionRepository => cvr::call(&ctx, operation).await,
+        Capability::CredentialRepository => credential_repository::call(&ctx, operation).await,
+        Capability::Input => input::call(&ctx, operation).await,
+        Capability::DigestProcessor => digest_processor::call(&ctx, operation).await,
+        Capability::ResourceRepository => resource_repository::call(&ctx, operation).await,
+        Capability::BlobTransformer => blob_transformer::call(&ctx, operation).await,
     }
-    let src = Path::new(&location.value);
-    let size = std::fs::metadata(src)
-        .with_context(|| format!("blob {}", src.display()))?
-        .len();
-    if let Some(out) = output {
-        std::fs::copy(src, out).with_context(|| format!("writing {}", out.display()))?;
-    }
-    if src.starts_with(manager.temp_dir()) {
-        let _ = std::fs::remove_file(src);
-    }
-    Ok(json!({"size": size, "output": output}))
 }
 
 fn print_value(value: &Value, as_json: bool) -> Result<()> {

@@ -1,6 +1,8 @@
 //! A plugin for tests whose misbehaviour is chosen by its file name (see
 //! `ocm_plugin_test_support::Behaviour`). Normally it is an in-memory component version
-//! repository for `TestRepository/v1`.
+//! repository for `TestRepository/v1`; with `multi` in its name it serves all six capabilities.
+
+mod more;
 
 use std::{collections::BTreeMap, io::Write, process::ExitCode, sync::Mutex};
 
@@ -139,12 +141,40 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    Plugin::new(name)
-        .component_version_repository(typ, JsonSchema::permissive(), move |_ctx| {
+    let multi = name.contains("multi");
+    let mut plugin = Plugin::new(name).component_version_repository(
+        typ,
+        JsonSchema::permissive(),
+        move |_ctx| {
             Ok(Memory {
                 behaviour: Some(behaviour),
                 ..Memory::default()
             })
-        })
-        .run()
+        },
+    );
+    if multi {
+        let ty = |s: &str| s.parse::<ocm_plugin_types::Type>();
+        let types = (|| {
+            Ok::<_, ocm_plugin_types::Error>((
+                ty("TestInput/v1")?,
+                ty("TestAccess/v1")?,
+                ty("TestTransformer/v1")?,
+                ty("TestIdentity")?,
+                ty("TestCredentials/v1")?,
+            ))
+        })();
+        let Ok((input, access, transformer, consumer, credentials)) = types else {
+            return ExitCode::FAILURE;
+        };
+        let schema = JsonSchema::permissive;
+        plugin = plugin
+            .input(input, schema(), |_| Ok(more::Input))
+            .digest_processor(access.clone(), schema(), |_| Ok(more::Digester))
+            .resource_repository(access, schema(), |_| Ok(more::Resources))
+            .blob_transformer(transformer, schema(), |_| Ok(more::Transformer))
+            .credential_repository(consumer, credentials, schema(), |_| {
+                Ok(more::CredentialStore)
+            });
+    }
+    plugin.run()
 }

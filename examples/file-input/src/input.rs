@@ -1,0 +1,153 @@
+//! [`FileInput`]: the [`InputMethod`] implementation.
+
+use std::path::Path;
+
+use ocm_plugin_contracts::{
+    Error, Result, async_trait,
+    input::v1::{
+        GetIdentityRequest, GetIdentityResponse, InputMethod, ProcessResourceRequest,
+        ProcessResourceResponse, ProcessSourceRequest, ProcessSourceResponse,
+    },
+};
+use ocm_plugin_types::{Credentials, Digest, Identity, Location, Raw, Resource, Source};
+
+use crate::{
+    DIGEST_HASH_ALGORITHM, DIGEST_NORMALISATION_ALGORITHM, IDENTITY_TYPE, LOCAL_BLOB_ACCESS_TYPE,
+    blob::{self, Blob},
+    spec::FileSpec,
+};
+
+/// The `file/v1` input method.
+///
+/// Stateless: every request names its file. Credentials are accepted and ignored: a local file
+/// needs none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileInput;
+
+impl FileInput {
+    /// A new input method.
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+/// What both `process_*` operations produce: the blob, its access and its location.
+struct Processed {
+    blob: Blob,
+    access: Raw,
+    location: Location,
+}
+
+/// Checks the spec, writes the blob and describes it.
+async fn process(spec: Option<&Raw>, what: &str) -> Result<Processed> {
+    let spec = spec.ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "the {what} carries no input (neither `input` nor `access`)"
+        ))
+    })?;
+    let spec = FileSpec::from_raw(spec)?;
+    let media_type = spec.blob_media_type();
+    let blob = blocking(move || blob::produce(&spec)).await?;
+    let access = Raw::new(serde_json::json!({
+        "type": LOCAL_BLOB_ACCESS_TYPE,
+        "localReference": format!("sha256:{}", blob.sha256),
+        "mediaType": media_type,
+    }))
+    .map_err(|e| Error::internal_with("building the localBlob access", e))?;
+    let location = Location {
+        media_type: Some(media_type),
+        ..Location::local_file(path_string(&blob.path)?)
+    };
+    tracing::info!(path = %blob.path.display(), sha256 = %blob.sha256, "input processed");
+    Ok(Processed {
+        blob,
+        access,
+        location,
+    })
+}
+
+fn path_string(path: &Path) -> Result<String> {
+    path.to_str().map(str::to_owned).ok_or_else(|| {
+        Error::internal(format!(
+            "temporary file path {} is not UTF-8",
+            path.display()
+        ))
+    })
+}
+
+/// Runs file system work on the blocking pool.
+async fn blocking<T, F>(f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal_with("the file task failed", e))?
+}
+
+#[async_trait]
+impl InputMethod for FileInput {
+    /// Turns the file into a local blob; the resource gets a `localBlob/v1` access and a
+    /// `genericBlobDigest/v1` SHA-256 digest of the blob.
+    async fn process_resource(
+        &self,
+        request: ProcessResourceRequest,
+        _credentials: &Credentials,
+    ) -> Result<ProcessResourceResponse> {
+        let Processed {
+            blob,
+            access,
+            location,
+        } = process(request.resource.spec(), "resource").await?;
+        let r = request.resource;
+        let resource = Resource {
+            name: r.name,
+            version: r.version,
+            labels: r.labels,
+            extra_identity: r.extra_identity,
+            resource_type: r.resource_type,
+            relation: "local".to_owned(),
+            access: Some(access),
+            digest: Some(Digest {
+                hash_algorithm: DIGEST_HASH_ALGORITHM.to_owned(),
+                normalisation_algorithm: DIGEST_NORMALISATION_ALGORITHM.to_owned(),
+                value: blob.sha256,
+            }),
+            ..Resource::default()
+        };
+        Ok(ProcessResourceResponse { resource, location })
+    }
+
+    /// Like [`process_resource`](Self::process_resource); sources carry no digest.
+    async fn process_source(
+        &self,
+        request: ProcessSourceRequest,
+        _credentials: &Credentials,
+    ) -> Result<ProcessSourceResponse> {
+        let Processed {
+            access, location, ..
+        } = process(request.source.spec(), "source").await?;
+        let s = request.source;
+        let source = Source {
+            name: s.name,
+            version: s.version,
+            labels: s.labels,
+            extra_identity: s.extra_identity,
+            source_type: s.source_type,
+            access: Some(access),
+        };
+        Ok(ProcessSourceResponse { source, location })
+    }
+
+    /// `{"type":"file","path":<the spec's path>}`.
+    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        let spec = FileSpec::from_raw(&request.typ)?;
+        let identity: Identity = [
+            ("type".to_owned(), IDENTITY_TYPE.to_owned()),
+            ("path".to_owned(), spec.path.to_string_lossy().into_owned()),
+        ]
+        .into();
+        Ok(GetIdentityResponse { identity })
+    }
+}

@@ -1,0 +1,113 @@
+//! [`GzipTransformer`]: the [`BlobTransformer`] implementation.
+
+use std::path::{Path, PathBuf};
+
+use ocm_plugin_contracts::{
+    Error, Result, async_trait,
+    blob_transformer::v1::{
+        BlobTransformer, GetIdentityRequest, GetIdentityResponse, TransformBlobRequest,
+        TransformBlobResponse,
+    },
+};
+use ocm_plugin_types::{Credentials, Identity, Location, LocationType};
+
+use crate::{
+    GZIP_MEDIA_TYPE, GZIP_MEDIA_TYPE_SUFFIX, IDENTITY_TYPE, gzip,
+    spec::{self, GzipSpec, Mode},
+};
+
+/// The `GzipTransformer/v1` blob transformer.
+///
+/// Stateless: every request carries its blob and spec. Credentials are accepted and ignored.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GzipTransformer;
+
+impl GzipTransformer {
+    /// A new transformer.
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+/// The media type of the output: `application/gzip` when compressing; when decompressing, the
+/// input's media type without its `+gzip` suffix if it has one, else none.
+fn output_media_type(mode: Mode, input: Option<&str>) -> Option<String> {
+    match mode {
+        Mode::Compress => Some(GZIP_MEDIA_TYPE.to_owned()),
+        Mode::Decompress => input
+            .and_then(|m| m.strip_suffix(GZIP_MEDIA_TYPE_SUFFIX))
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned),
+    }
+}
+
+/// The path of a `localFile` location; other location types and relative paths are
+/// `InvalidArgument`.
+fn input_path(location: &Location) -> Result<PathBuf> {
+    if location.location_type != LocationType::LocalFile {
+        return Err(Error::InvalidArgument(format!(
+            "unsupported location type {}: this transformer reads only {} locations",
+            location.location_type,
+            LocationType::LocalFile
+        )));
+    }
+    let path = PathBuf::from(&location.value);
+    if !path.is_absolute() {
+        return Err(Error::InvalidArgument(format!(
+            "the input location {:?} is relative; an absolute path is required",
+            location.value
+        )));
+    }
+    Ok(path)
+}
+
+fn path_string(path: &Path) -> Result<String> {
+    path.to_str().map(str::to_owned).ok_or_else(|| {
+        Error::internal(format!(
+            "temporary file path {} is not UTF-8",
+            path.display()
+        ))
+    })
+}
+
+#[async_trait]
+impl BlobTransformer for GzipTransformer {
+    /// Compresses or decompresses the request's `localFile` blob into a new file, which is
+    /// handed over to the caller. The request's blob is only read.
+    async fn transform_blob(
+        &self,
+        request: TransformBlobRequest,
+        _credentials: &Credentials,
+    ) -> Result<TransformBlobResponse> {
+        let spec = GzipSpec::from_raw(&request.specification)?;
+        let input = input_path(&request.location)?;
+        let media_type = output_media_type(spec.mode, request.location.media_type.as_deref());
+        let output = {
+            let input = input.clone();
+            tokio::task::spawn_blocking(move || gzip::transform(&input, spec))
+                .await
+                .map_err(|e| Error::internal_with("the gzip task failed", e))??
+        };
+        tracing::info!(
+            mode = ?spec.mode,
+            input = %input.display(),
+            output = %output.display(),
+            "blob transformed"
+        );
+        Ok(TransformBlobResponse {
+            location: Location {
+                media_type,
+                ..Location::local_file(path_string(&output)?)
+            },
+        })
+    }
+
+    /// `{"type":"GzipTransformer"}`: the transformer needs no credentials, so one identity
+    /// serves every spec. A spec of another type is `InvalidArgument`; an untyped one (a Go
+    /// manager's empty prototype) is accepted.
+    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        spec::check_type(&request.typ)?;
+        let identity: Identity = [("type".to_owned(), IDENTITY_TYPE.to_owned())].into();
+        Ok(GetIdentityResponse { identity })
+    }
+}

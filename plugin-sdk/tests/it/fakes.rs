@@ -1,0 +1,415 @@
+//! One fake that implements the five newer capability traits, records every call and fails on
+//! request: a resource, source or spec field set to `fail` answers 500, `missing` answers 404,
+//! `invalid` answers 400 and `panic` panics.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use ocm_plugin_sdk::{
+    Plugin,
+    contracts::{
+        Error, Result, async_trait, blob_transformer::v1::*, credential_repository::v1::*,
+        digest_processor::v1::*, input::v1::*, resource_repository::v1::*,
+    },
+    types::{Credentials, Digest, Identity, JsonSchema, Location, Raw, Resource, Source, Type},
+};
+
+use crate::support::config;
+
+/// Types of the five capabilities in [`five`].
+pub(crate) const CONSUMER: &str = "FakeConsumer/v1";
+pub(crate) const VAULT: &str = "FakeVault/v1";
+pub(crate) const INPUT: &str = "FakeInput/v1";
+pub(crate) const DIGEST_ACCESS: &str = "FakeDigestAccess/v1";
+pub(crate) const RESOURCE_ACCESS: &str = "FakeResourceAccess/v1";
+pub(crate) const TRANSFORMER: &str = "FakeTransformer/v1";
+
+/// One call an implementation received.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Call {
+    /// The trait method, e.g. `process_resource`.
+    pub(crate) op: &'static str,
+    /// The tag of the instance that answered.
+    pub(crate) tag: &'static str,
+    pub(crate) credentials: Credentials,
+    /// The type of the spec that selected the implementation, if any.
+    pub(crate) spec_type: Option<String>,
+}
+
+/// The fake. `tag` tells instances apart in answers and in [`Call`]s.
+#[derive(Clone)]
+pub(crate) struct Fake {
+    pub(crate) tag: &'static str,
+    pub(crate) calls: Arc<Mutex<Vec<Call>>>,
+}
+
+impl Fake {
+    pub(crate) fn new(tag: &'static str) -> Self {
+        Self {
+            tag,
+            calls: Arc::default(),
+        }
+    }
+
+    /// The same fake, sharing the call log with `other`.
+    pub(crate) fn sharing(tag: &'static str, other: &Self) -> Self {
+        Self {
+            tag,
+            calls: Arc::clone(&other.calls),
+        }
+    }
+
+    pub(crate) fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn record(
+        &self,
+        op: &'static str,
+        credentials: Option<&Credentials>,
+        spec: Option<&Raw>,
+        trigger: &str,
+    ) -> Result<()> {
+        self.calls.lock().unwrap().push(Call {
+            op,
+            tag: self.tag,
+            credentials: credentials.cloned().unwrap_or_default(),
+            spec_type: spec.and_then(Raw::type_).map(Type::to_string),
+        });
+        match trigger {
+            "fail" => Err(Error::internal(format!("{op} failed on purpose"))),
+            "missing" => Err(Error::NotFound(format!("{op}: nothing there"))),
+            "invalid" => Err(Error::InvalidArgument(format!("{op}: bad request"))),
+            "panic" => panic!("{op} was asked to panic"),
+            _ => Ok(()),
+        }
+    }
+
+    fn location(&self, what: &str) -> Location {
+        Location::local_file(format!("/tmp/{}-{what}", self.tag))
+    }
+
+    /// The identity every capability answers: who answered, for which spec type.
+    fn identity(&self, spec: &Raw) -> Identity {
+        [
+            ("tag".to_owned(), self.tag.to_owned()),
+            (
+                "type".to_owned(),
+                spec.type_().map(Type::to_string).unwrap_or_default(),
+            ),
+        ]
+        .into()
+    }
+}
+
+/// A string field of a spec, for triggers.
+fn field<'a>(spec: &'a Raw, key: &str) -> &'a str {
+    spec.get(key).and_then(|v| v.as_str()).unwrap_or_default()
+}
+
+#[async_trait]
+impl CredentialRepository for Fake {
+    async fn consumer_identity_for_config(
+        &self,
+        r: ConsumerIdentityForConfigRequest,
+    ) -> Result<Identity> {
+        self.record(
+            "consumer_identity_for_config",
+            None,
+            Some(&r.config),
+            field(&r.config, "baseUrl"),
+        )?;
+        Ok([
+            ("type".to_owned(), CONSUMER.to_owned()),
+            ("url".to_owned(), field(&r.config, "baseUrl").to_owned()),
+        ]
+        .into())
+    }
+
+    /// Like the Go harness plugin: `in-<key>` for every credential received, plus a token.
+    async fn resolve(&self, r: ResolveRequest, c: &Credentials) -> Result<Credentials> {
+        self.record(
+            "resolve",
+            Some(c),
+            Some(&r.config),
+            field(&r.config, "baseUrl"),
+        )?;
+        let mut out: Credentials = c
+            .iter()
+            .map(|(k, v)| (format!("in-{k}"), v.clone()))
+            .collect();
+        let url = r.identity.get("url").cloned().unwrap_or_default();
+        out.insert("token".to_owned(), format!("resolved-for-{url}"));
+        Ok(out)
+    }
+
+    async fn get_identity(&self, r: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        self.record(
+            "credential_get_identity",
+            None,
+            Some(&r.typ),
+            field(&r.typ, "baseUrl"),
+        )?;
+        Ok(GetIdentityResponse {
+            identity: self.identity(&r.typ),
+        })
+    }
+}
+
+#[async_trait]
+impl InputMethod for Fake {
+    async fn process_resource(
+        &self,
+        r: ProcessResourceRequest,
+        c: &Credentials,
+    ) -> Result<ProcessResourceResponse> {
+        self.record(
+            "process_resource",
+            Some(c),
+            r.resource.spec(),
+            &r.resource.name,
+        )?;
+        let resource = Resource {
+            name: r.resource.name,
+            version: r.resource.version,
+            resource_type: r.resource.resource_type,
+            relation: "local".to_owned(),
+            ..Resource::default()
+        };
+        Ok(ProcessResourceResponse {
+            resource,
+            location: self.location("resource"),
+        })
+    }
+
+    async fn process_source(
+        &self,
+        r: ProcessSourceRequest,
+        c: &Credentials,
+    ) -> Result<ProcessSourceResponse> {
+        self.record("process_source", Some(c), r.source.spec(), &r.source.name)?;
+        let source = Source {
+            name: r.source.name,
+            version: r.source.version,
+            source_type: r.source.source_type,
+            ..Source::default()
+        };
+        Ok(ProcessSourceResponse {
+            source,
+            location: self.location("source"),
+        })
+    }
+
+    async fn get_identity(&self, r: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        self.record(
+            "input_get_identity",
+            None,
+            Some(&r.typ),
+            field(&r.typ, "baseUrl"),
+        )?;
+        Ok(GetIdentityResponse {
+            identity: self.identity(&r.typ),
+        })
+    }
+}
+
+#[async_trait]
+impl DigestProcessor for Fake {
+    async fn process_resource_digest(
+        &self,
+        r: ProcessResourceDigestRequest,
+        c: &Credentials,
+    ) -> Result<ProcessResourceDigestResponse> {
+        self.record(
+            "process_resource_digest",
+            Some(c),
+            r.resource.access.as_ref(),
+            &r.resource.name,
+        )?;
+        let mut resource = r.resource;
+        resource.digest = Some(Digest {
+            hash_algorithm: "SHA-256".to_owned(),
+            normalisation_algorithm: "genericBlobDigest/v1".to_owned(),
+            value: format!("digest-by-{}", self.tag),
+        });
+        Ok(ProcessResourceDigestResponse { resource })
+    }
+
+    async fn get_identity(&self, r: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        self.record(
+            "digest_get_identity",
+            None,
+            Some(&r.typ),
+            field(&r.typ, "baseUrl"),
+        )?;
+        Ok(GetIdentityResponse {
+            identity: self.identity(&r.typ),
+        })
+    }
+}
+
+#[async_trait]
+impl ResourceRepository for Fake {
+    async fn get_global_resource(
+        &self,
+        r: GetGlobalResourceRequest,
+        c: &Credentials,
+    ) -> Result<GetGlobalResourceResponse> {
+        self.record(
+            "get_global_resource",
+            Some(c),
+            r.resource.access.as_ref(),
+            &r.resource.name,
+        )?;
+        Ok(GetGlobalResourceResponse {
+            location: self.location("get"),
+        })
+    }
+
+    async fn add_global_resource(
+        &self,
+        r: AddGlobalResourceRequest,
+        c: &Credentials,
+    ) -> Result<AddGlobalResourceResponse> {
+        self.record(
+            "add_global_resource",
+            Some(c),
+            r.resource.access.as_ref(),
+            &r.resource.name,
+        )?;
+        let mut resource = r.resource;
+        resource.version = format!(
+            "{}-stored-from-{}",
+            resource.version, r.resource_location.value
+        );
+        Ok(AddGlobalResourceResponse { resource })
+    }
+
+    async fn get_identity(&self, r: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        self.record(
+            "resource_get_identity",
+            None,
+            Some(&r.typ),
+            field(&r.typ, "baseUrl"),
+        )?;
+        Ok(GetIdentityResponse {
+            identity: self.identity(&r.typ),
+        })
+    }
+}
+
+#[async_trait]
+impl BlobTransformer for Fake {
+    async fn transform_blob(
+        &self,
+        r: TransformBlobRequest,
+        c: &Credentials,
+    ) -> Result<TransformBlobResponse> {
+        self.record(
+            "transform_blob",
+            Some(c),
+            Some(&r.specification),
+            field(&r.specification, "baseUrl"),
+        )?;
+        Ok(TransformBlobResponse {
+            location: Location::local_file(format!("{}-by-{}", r.location.value, self.tag)),
+        })
+    }
+
+    async fn get_identity(&self, r: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        self.record(
+            "blob_get_identity",
+            None,
+            Some(&r.typ),
+            field(&r.typ, "baseUrl"),
+        )?;
+        Ok(GetIdentityResponse {
+            identity: self.identity(&r.typ),
+        })
+    }
+}
+
+/// Implements the traits' required methods only: everything optional is "not supported".
+pub(crate) struct Bare;
+
+#[async_trait]
+impl CredentialRepository for Bare {
+    async fn resolve(&self, _: ResolveRequest, _: &Credentials) -> Result<Credentials> {
+        Ok(Credentials::new())
+    }
+}
+
+#[async_trait]
+impl InputMethod for Bare {}
+
+#[async_trait]
+impl DigestProcessor for Bare {
+    async fn process_resource_digest(
+        &self,
+        r: ProcessResourceDigestRequest,
+        _: &Credentials,
+    ) -> Result<ProcessResourceDigestResponse> {
+        Ok(ProcessResourceDigestResponse {
+            resource: r.resource,
+        })
+    }
+}
+
+#[async_trait]
+impl ResourceRepository for Bare {
+    async fn get_global_resource(
+        &self,
+        _: GetGlobalResourceRequest,
+        _: &Credentials,
+    ) -> Result<GetGlobalResourceResponse> {
+        Ok(GetGlobalResourceResponse {
+            location: Location::local_file("/tmp/bare"),
+        })
+    }
+}
+
+#[async_trait]
+impl BlobTransformer for Bare {
+    async fn transform_blob(
+        &self,
+        r: TransformBlobRequest,
+        _: &Credentials,
+    ) -> Result<TransformBlobResponse> {
+        Ok(TransformBlobResponse {
+            location: r.location,
+        })
+    }
+}
+
+pub(crate) fn typ(s: &str) -> Type {
+    s.parse().unwrap()
+}
+
+/// A plugin serving all five capabilities, each for its own type, every one backed by a fake
+/// tagged with the capability's name and sharing the call log of `log`.
+pub(crate) fn five_plugin(log: &Fake) -> Plugin {
+    let f = |tag| {
+        let fake = Fake::sharing(tag, log);
+        move |_: &ocm_plugin_sdk::PluginContext| Ok(fake)
+    };
+    Plugin::new("five")
+        .credential_repository(
+            typ(CONSUMER),
+            typ(VAULT),
+            JsonSchema::permissive(),
+            f("credential"),
+        )
+        .input(typ(INPUT), JsonSchema::permissive(), f("input"))
+        .digest_processor(typ(DIGEST_ACCESS), JsonSchema::permissive(), f("digest"))
+        .resource_repository(
+            typ(RESOURCE_ACCESS),
+            JsonSchema::permissive(),
+            f("resource"),
+        )
+        .blob_transformer(typ(TRANSFORMER), JsonSchema::permissive(), f("blob"))
+}
+
+/// The router of [`five_plugin`].
+pub(crate) fn five(log: &Fake) -> Router {
+    five_plugin(log).into_router(config()).unwrap()
+}
