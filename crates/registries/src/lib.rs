@@ -72,6 +72,7 @@ pub mod digest_processor;
 mod error;
 mod external;
 pub mod input;
+pub mod registry;
 mod remote_error;
 pub mod resource_repository;
 #[cfg(test)]
@@ -81,3 +82,4 @@ mod type_map;
 pub use blob::{Blob, BlobReader, RequestFile};
 pub use error::{Error, Result};
 pub use external::ExternalPlugin;
+pub use registry::{Capability, Registry};
