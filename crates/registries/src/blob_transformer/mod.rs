@@ -30,6 +30,6 @@ impl Capability for BlobTransformers {
     }
 }
 
-/// Spec type -> [`BlobTransformer`](ocm_plugin_contracts::blob_transformer::v1::BlobTransformer): in-process implementations first, then
+/// Spec type -> [`BlobTransformer`]: in-process implementations first, then
 /// external plugins.
 pub type Registry = crate::registry::Registry<BlobTransformers>;

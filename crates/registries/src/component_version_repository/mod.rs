@@ -29,6 +29,6 @@ impl Capability for ComponentVersionRepositories {
     }
 }
 
-/// Spec type -> [`Repository`](ocm_plugin_contracts::component_version_repository::v1::Repository): in-process implementations first, then
+/// Spec type -> [`Repository`]: in-process implementations first, then
 /// external plugins.
 pub type Registry = crate::registry::Registry<ComponentVersionRepositories>;

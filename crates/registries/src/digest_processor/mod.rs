@@ -32,6 +32,6 @@ impl Capability for DigestProcessors {
     }
 }
 
-/// Spec type -> [`DigestProcessor`](ocm_plugin_contracts::digest_processor::v1::DigestProcessor): in-process implementations first, then
+/// Spec type -> [`DigestProcessor`]: in-process implementations first, then
 /// external plugins.
 pub type Registry = crate::registry::Registry<DigestProcessors>;

@@ -36,6 +36,6 @@ impl Capability for Inputs {
     }
 }
 
-/// Spec type -> [`InputMethod`](ocm_plugin_contracts::input::v1::InputMethod): in-process implementations first, then
+/// Spec type -> [`InputMethod`]: in-process implementations first, then
 /// external plugins.
 pub type Registry = crate::registry::Registry<Inputs>;

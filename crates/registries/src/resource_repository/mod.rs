@@ -32,6 +32,6 @@ impl Capability for ResourceRepositories {
     }
 }
 
-/// Spec type -> [`ResourceRepository`](ocm_plugin_contracts::resource_repository::v1::ResourceRepository): in-process implementations first, then
+/// Spec type -> [`ResourceRepository`]: in-process implementations first, then
 /// external plugins.
 pub type Registry = crate::registry::Registry<ResourceRepositories>;
