@@ -70,14 +70,8 @@ fn cargo_build(profile: &str) -> Result<PathBuf> {
     let status = Command::new(cargo)
         .current_dir(root())
         .args(["build", "--locked", "--profile", profile])
-        .args([
-            "-p",
-            "ocm-example-directory-repository",
-            "-p",
-            "ocm-example-host",
-            "-p",
-            "ocm-plugin-manager",
-        ])
+        .args(PLUGINS.iter().flat_map(|(package, _)| ["-p", package]))
+        .args(["-p", "ocm-example-host", "-p", "ocm-plugin-manager"])
         .status()
         .context("running cargo build")?;
     if !status.success() {
