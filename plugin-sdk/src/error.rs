@@ -84,6 +84,16 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// An in-process test request ([`TestClient::call`](crate::testing::TestClient::call))
+    /// could not be built, or its answer could not be read.
+    #[error("test request failed: {context}: {source}")]
+    TestRequest {
+        /// What was being done.
+        context: &'static str,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
 }
 
 impl Error {

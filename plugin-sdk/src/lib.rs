@@ -106,8 +106,8 @@
 //!
 //! # Testing a plugin without a process
 //!
-//! [`Plugin::into_router`] returns the `axum::Router` the plugin would serve, so tests can call
-//! it with `tower::ServiceExt::oneshot`, with no socket and no process.
+//! [`testing::TestClient`] calls a plugin's routes in process, as a manager would, with no socket
+//! and no process; [`Plugin::into_router`] returns the bare `axum::Router` for other harnesses.
 
 #![warn(missing_docs)]
 
@@ -123,6 +123,7 @@ mod response;
 mod router;
 mod serve;
 mod shutdown;
+pub mod testing;
 
 use std::{
     collections::HashSet, fmt, io::Write as _, panic::AssertUnwindSafe, process::ExitCode,

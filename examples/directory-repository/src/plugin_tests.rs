@@ -2,19 +2,14 @@
 
 use std::{fs, path::Path};
 
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, StatusCode},
-};
-use http_body_util::BodyExt as _;
-use ocm_plugin_endpoints::{
-    AUTHORIZATION, Route, component_version_repository as cvr, encode_json_param,
-};
-use ocm_plugin_types::{Capabilities, Descriptor, PluginConfig, Resource, Type};
-use tower::ServiceExt as _;
+use ocm_plugin_endpoints::{Route, component_version_repository as cvr, encode_json_param};
+use ocm_plugin_sdk::testing::{TestClient, TestResponse, block_on};
+use ocm_plugin_types::{Capabilities, Descriptor, Raw, Resource, Type};
 
 use crate::{CONFIG_TYPE, REPOSITORY_TYPE, plugin, repository_schema};
+
+/// The credentials a Go manager sends; the plugin ignores them.
+const CREDENTIALS: &str = r#"{"username":"ignored","password":"ignored"}"#;
 
 fn types() -> (Type, Type) {
     (
@@ -23,52 +18,34 @@ fn types() -> (Type, Type) {
     )
 }
 
-fn config(entries: serde_json::Value) -> PluginConfig {
-    serde_json::from_value(serde_json::json!({
-        "id": "directory-test",
-        "type": "unix",
-        "configTypes": entries,
-    }))
+fn entries(entries: serde_json::Value) -> Vec<Raw> {
+    serde_json::from_value(entries).unwrap()
+}
+
+fn client_with(entries_json: serde_json::Value) -> ocm_plugin_sdk::Result<TestClient> {
+    let (r, c) = types();
+    TestClient::new(plugin(r, c), entries(entries_json))
+}
+
+fn client(root: &Path) -> TestClient {
+    client_with(serde_json::json!([
+        {"type": "other.config/v1", "root": "/elsewhere"},
+        {"type": CONFIG_TYPE, "root": root},
+    ]))
     .unwrap()
 }
 
-fn router(root: &Path) -> Router {
-    let (r, c) = types();
-    plugin(r, c)
-        .into_router(config(serde_json::json!([
-            {"type": "other.config/v1", "root": "/elsewhere"},
-            {"type": CONFIG_TYPE, "root": root},
-        ])))
-        .unwrap()
-}
-
 /// A request as a Go manager sends it: `Authorization` with credentials, JSON body.
-fn request(route: &Route, query: &[(&str, &str)], body: &str) -> Request<Body> {
-    Request::builder()
-        .method(route.method.clone())
-        .uri(route.uri(query))
-        .header(
-            AUTHORIZATION,
-            r#"{"username":"ignored","password":"ignored"}"#,
-        )
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_owned()))
+async fn send(
+    client: &TestClient,
+    route: &Route,
+    query: &[(&str, &str)],
+    body: Option<&serde_json::Value>,
+) -> TestResponse {
+    client
+        .call(route, query, Some(CREDENTIALS), body)
+        .await
         .unwrap()
-}
-
-async fn send(router: &Router, request: Request<Body>) -> (StatusCode, String) {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
 }
 
 #[test]
@@ -94,35 +71,21 @@ fn capabilities_declare_type_schema_and_config() {
 
 #[test]
 fn factory_validates_the_config() {
-    let (r, c) = types();
-    let err = plugin(r, c)
-        .into_router(config(
-            serde_json::json!([{"type": CONFIG_TYPE, "root": "relative"}]),
-        ))
-        .unwrap_err();
+    let err =
+        client_with(serde_json::json!([{"type": CONFIG_TYPE, "root": "relative"}])).unwrap_err();
     assert!(err.to_string().contains("relative"), "{err}");
 
-    let (r, c) = types();
-    assert!(
-        plugin(r, c)
-            .into_router(config(
-                serde_json::json!([{"type": CONFIG_TYPE, "root": 7}])
-            ))
-            .is_err()
-    );
+    assert!(client_with(serde_json::json!([{"type": CONFIG_TYPE, "root": 7}])).is_err());
 
     // No configuration at all is fine: every request then needs a spec with a path.
-    let (r, c) = types();
-    let _router = plugin(r, c)
-        .into_router(config(serde_json::json!([])))
-        .unwrap();
+    let _client = client_with(serde_json::json!([])).unwrap();
 }
 
 #[test]
 fn serves_the_protocol_like_a_go_manager_calls_it() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("repo");
-    let router = router(&root);
+    let client = client(&root);
     let spec = serde_json::json!({"type": REPOSITORY_TYPE, "path": root});
     block_on(async {
         // POST requests carry the spec.
@@ -130,12 +93,8 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
             "repository": spec,
             "descriptor": {"meta":{"schemaVersion":"v2"},"component":{"name":"acme.org/app","version":"1.0.0","repositoryContexts":null,"provider":"acme.org","resources":null,"sources":null,"componentReferences":null}},
         });
-        let (status, text) = send(
-            &router,
-            request(&cvr::ADD_COMPONENT_VERSION, &[], &body.to_string()),
-        )
-        .await;
-        assert_eq!((status, text.as_str()), (StatusCode::OK, ""));
+        let response = send(&client, &cvr::ADD_COMPONENT_VERSION, &[], Some(&body)).await;
+        assert_eq!((response.status, response.body.as_str()), (200, ""));
 
         let input = dir.path().join("input.bin");
         fs::write(&input, b"over the wire").unwrap();
@@ -146,13 +105,9 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
             "resourceLocation": {"type": "localFile", "value": input},
             "resource": {"name":"data","version":"1.0.0","type":"blob","relation":"local","access":null},
         });
-        let (status, text) = send(
-            &router,
-            request(&cvr::ADD_LOCAL_RESOURCE, &[], &body.to_string()),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        let stored: Resource = serde_json::from_str(&text).unwrap();
+        let response = send(&client, &cvr::ADD_LOCAL_RESOURCE, &[], Some(&body)).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let stored: Resource = response.json().unwrap();
         assert_eq!(
             stored.access.unwrap().type_().unwrap().to_string(),
             "localBlob/v1"
@@ -160,21 +115,17 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
 
         // GET requests from a Go manager carry no spec: the configured root is used.
         let query = [("name", "acme.org/app"), ("version", "1.0.0")];
-        let (status, text) = send(&router, request(&cvr::GET_COMPONENT_VERSION, &query, "")).await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        let d: Descriptor = serde_json::from_str(&text).unwrap();
+        let response = send(&client, &cvr::GET_COMPONENT_VERSION, &query, None).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let d: Descriptor = response.json().unwrap();
         assert_eq!(d.component.resources.unwrap()[0].name, "data");
 
-        let (status, text) = send(
-            &router,
-            request(
-                &cvr::LIST_COMPONENT_VERSIONS,
-                &[("name", "acme.org/app")],
-                "",
-            ),
-        )
-        .await;
-        assert_eq!((status, text.trim_end()), (StatusCode::OK, r#"["1.0.0"]"#));
+        let query = [("name", "acme.org/app")];
+        let response = send(&client, &cvr::LIST_COMPONENT_VERSIONS, &query, None).await;
+        assert_eq!(
+            (response.status, response.body.trim_end()),
+            (200, r#"["1.0.0"]"#)
+        );
 
         let identity = encode_json_param(r#"{"name":"data","version":"1.0.0"}"#);
         let query = [
@@ -182,35 +133,36 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
             ("version", "1.0.0"),
             ("identity", identity.as_str()),
         ];
-        let (status, text) = send(&router, request(&cvr::GET_LOCAL_RESOURCE, &query, "")).await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let response = send(&client, &cvr::GET_LOCAL_RESOURCE, &query, None).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let answer: serde_json::Value = response.json().unwrap();
         assert_eq!(answer["location"]["type"], "localFile");
         let path = answer["location"]["value"].as_str().unwrap();
         assert_eq!(fs::read(path).unwrap(), b"over the wire");
         fs::remove_file(path).unwrap();
 
         let query = [("name", "acme.org/app"), ("version", "9.9.9")];
-        let (status, text) = send(&router, request(&cvr::GET_COMPONENT_VERSION, &query, "")).await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
+        let response = send(&client, &cvr::GET_COMPONENT_VERSION, &query, None).await;
+        assert_eq!(response.status, 404);
         assert!(
-            text.contains("component version acme.org/app:9.9.9 not found in"),
-            "{text}"
+            response
+                .body
+                .contains("component version acme.org/app:9.9.9 not found in"),
+            "{}",
+            response.body
         );
 
         // The Go manager's /identity sends the empty prototype.
-        let (status, text) = send(
-            &router,
-            request(&cvr::GET_IDENTITY, &[], r#"{"type":{"type":"","path":""}}"#),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        let id: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let body = serde_json::json!({"type": {"type": "", "path": ""}});
+        let response = send(&client, &cvr::GET_IDENTITY, &[], Some(&body)).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let id: serde_json::Value = response.json().unwrap();
         assert_eq!(id["identity"]["type"], "DirectoryRepository");
         assert_eq!(id["identity"]["path"], root.to_str().unwrap());
 
-        let body = serde_json::json!({"repository": spec}).to_string();
-        let (status, text) = send(&router, request(&cvr::CHECK_HEALTH, &[], &body)).await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-    });
+        let body = serde_json::json!({"repository": spec});
+        let response = send(&client, &cvr::CHECK_HEALTH, &[], Some(&body)).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+    })
+    .unwrap();
 }

@@ -1,15 +1,9 @@
 //! The plugin as the SDK serves it: capabilities and HTTP routes, in process.
 
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, StatusCode},
-};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use http_body_util::BodyExt as _;
-use ocm_plugin_endpoints::{AUTHORIZATION, Route, credential_repository as routes};
-use ocm_plugin_types::{Capabilities, PluginConfig, Type};
-use tower::ServiceExt as _;
+use ocm_plugin_endpoints::{Route, credential_repository as routes};
+use ocm_plugin_sdk::testing::{TestClient, TestResponse, block_on};
+use ocm_plugin_types::{Capabilities, Type};
 
 use crate::{CONFIG_TYPE, CONSUMER_IDENTITY_TYPE, config_schema, plugin};
 
@@ -20,40 +14,17 @@ fn types() -> (Type, Type) {
     )
 }
 
-fn router() -> Router {
+fn client() -> TestClient {
     let (i, c) = types();
-    let config: PluginConfig = serde_json::from_value(serde_json::json!({
-        "id": "docker-credentials-test",
-        "type": "unix",
-    }))
-    .unwrap();
-    plugin(i, c).into_router(config).unwrap()
+    TestClient::new(plugin(i, c), Vec::new()).unwrap()
 }
 
 /// A request as a Go manager sends it: `Authorization` (on `/resolve`), JSON body.
-fn request(route: &Route, body: &serde_json::Value) -> Request<Body> {
-    Request::builder()
-        .method(route.method.clone())
-        .uri(route.uri(&[]))
-        .header(AUTHORIZATION, "{}")
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
+async fn send(client: &TestClient, route: &Route, body: &serde_json::Value) -> TestResponse {
+    client
+        .call(route, &[], Some("{}"), Some(body))
+        .await
         .unwrap()
-}
-
-async fn send(router: &Router, request: Request<Body>) -> (StatusCode, String) {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
 }
 
 #[test]
@@ -83,18 +54,12 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
     )
     .unwrap();
     let config = serde_json::json!({"type": CONFIG_TYPE, "dockerConfigFile": file});
-    let router = router();
+    let client = client();
     block_on(async {
-        let (status, text) = send(
-            &router,
-            request(
-                &routes::CONSUMER_IDENTITY,
-                &serde_json::json!({"config": config}),
-            ),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        let identity: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let body = serde_json::json!({"config": config});
+        let response = send(&client, &routes::CONSUMER_IDENTITY, &body).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let identity: serde_json::Value = response.json().unwrap();
         assert_eq!(
             identity,
             serde_json::json!({"type": "DockerConfig", "dockerConfigFile": file})
@@ -104,9 +69,9 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
             "config": config,
             "identity": {"type": "OCIRegistry", "hostname": "localhost", "port": "5000"},
         });
-        let (status, text) = send(&router, request(&routes::RESOLVE, &body)).await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        let credentials: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let response = send(&client, &routes::RESOLVE, &body).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let credentials: serde_json::Value = response.json().unwrap();
         assert_eq!(
             credentials,
             serde_json::json!({"username": "wire", "password": "secret"})
@@ -116,9 +81,10 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
             "config": config,
             "identity": {"type": "OCIRegistry", "hostname": "ghcr.io"},
         });
-        let (status, text) = send(&router, request(&routes::RESOLVE, &body)).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
-        assert!(text.contains("ghcr.io"), "{text}");
-        assert!(!text.contains("secret"), "{text}");
-    });
+        let response = send(&client, &routes::RESOLVE, &body).await;
+        assert_eq!(response.status, 404, "{}", response.body);
+        assert!(response.body.contains("ghcr.io"), "{}", response.body);
+        assert!(!response.body.contains("secret"), "{}", response.body);
+    })
+    .unwrap();
 }

@@ -2,17 +2,11 @@
 
 use std::{fs, io::Read as _};
 
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, StatusCode},
-};
 use flate2::read::GzDecoder;
-use http_body_util::BodyExt as _;
-use ocm_plugin_endpoints::{AUTHORIZATION, Route, input as routes};
-use ocm_plugin_types::{Capabilities, PluginConfig, Type};
+use ocm_plugin_endpoints::{Route, input as routes};
+use ocm_plugin_sdk::testing::{TestClient, TestResponse, block_on};
+use ocm_plugin_types::{Capabilities, Type};
 use sha2::{Digest as _, Sha256};
-use tower::ServiceExt as _;
 
 use crate::{INPUT_TYPE, input_schema, plugin};
 
@@ -20,39 +14,16 @@ fn input_type() -> Type {
     INPUT_TYPE.parse().unwrap()
 }
 
-fn router() -> Router {
-    let config: PluginConfig = serde_json::from_value(serde_json::json!({
-        "id": "file-input-test",
-        "type": "unix",
-    }))
-    .unwrap();
-    plugin(input_type()).into_router(config).unwrap()
+fn client() -> TestClient {
+    TestClient::new(plugin(input_type()), Vec::new()).unwrap()
 }
 
 /// A request as a Go manager sends it: `Authorization` with credentials, JSON body.
-fn request(route: &Route, body: &serde_json::Value) -> Request<Body> {
-    Request::builder()
-        .method(route.method.clone())
-        .uri(route.uri(&[]))
-        .header(AUTHORIZATION, r#"{"username":"ignored"}"#)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
+async fn send(client: &TestClient, route: &Route, body: &serde_json::Value) -> TestResponse {
+    client
+        .call(route, &[], Some(r#"{"username":"ignored"}"#), Some(body))
+        .await
         .unwrap()
-}
-
-async fn send(router: &Router, request: Request<Body>) -> (StatusCode, String) {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -85,16 +56,16 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("readme.txt");
     fs::write(&file, b"over the wire").unwrap();
-    let router = router();
+    let client = client();
     block_on(async {
         // v0.0.2+: a constructor resource with `input`.
         let body = serde_json::json!({"resource": {
             "name": "readme", "version": "1.0.0", "type": "plainText",
             "input": {"type": "file/v1", "path": file, "mediaType": "text/plain", "compress": true},
         }});
-        let (status, text) = send(&router, request(&routes::PROCESS_RESOURCE, &body)).await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let response = send(&client, &routes::PROCESS_RESOURCE, &body).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let answer: serde_json::Value = response.json().unwrap();
         assert_eq!(answer["location"]["type"], "localFile");
         assert_eq!(answer["location"]["mediaType"], "text/plain+gzip");
         let blob = take(&answer["location"]["value"]);
@@ -127,18 +98,18 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
             "name": "readme", "version": "1.0.0", "type": "plainText", "relation": "local",
             "access": {"type": "file/v1", "path": file},
         }});
-        let (status, text) = send(&router, request(&routes::PROCESS_RESOURCE, &body)).await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let response = send(&client, &routes::PROCESS_RESOURCE, &body).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let answer: serde_json::Value = response.json().unwrap();
         assert_eq!(take(&answer["location"]["value"]), b"over the wire");
 
         let body = serde_json::json!({"source": {
             "name": "src", "version": "1.0.0", "type": "filesystem",
             "input": {"type": "file/v1", "path": file},
         }});
-        let (status, text) = send(&router, request(&routes::PROCESS_SOURCE, &body)).await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let response = send(&client, &routes::PROCESS_SOURCE, &body).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let answer: serde_json::Value = response.json().unwrap();
         assert_eq!(take(&answer["location"]["value"]), b"over the wire");
         assert_eq!(answer["source"]["access"]["type"], "localBlob/v1");
 
@@ -148,23 +119,24 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
             "name": "x", "version": "1", "type": "blob",
             "input": {"type": "file/v1", "path": missing},
         }});
-        let (status, text) = send(&router, request(&routes::PROCESS_RESOURCE, &body)).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
+        let response = send(&client, &routes::PROCESS_RESOURCE, &body).await;
+        assert_eq!(response.status, 404, "{}", response.body);
         let body = serde_json::json!({"resource": {
             "name": "x", "version": "1", "type": "blob",
             "input": {"type": "file/v1", "path": "relative"},
         }});
-        let (status, text) = send(&router, request(&routes::PROCESS_RESOURCE, &body)).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
-        assert!(text.contains("relative"), "{text}");
+        let response = send(&client, &routes::PROCESS_RESOURCE, &body).await;
+        assert_eq!(response.status, 400, "{}", response.body);
+        assert!(response.body.contains("relative"), "{}", response.body);
 
         let body = serde_json::json!({"type": {"type": "file/v1", "path": "/data/f"}});
-        let (status, text) = send(&router, request(&routes::GET_IDENTITY, &body)).await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        let id: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let response = send(&client, &routes::GET_IDENTITY, &body).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let id: serde_json::Value = response.json().unwrap();
         assert_eq!(
             id["identity"],
             serde_json::json!({"type": "file", "path": "/data/f"})
         );
-    });
+    })
+    .unwrap();
 }

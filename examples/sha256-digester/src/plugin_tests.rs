@@ -2,16 +2,10 @@
 
 use std::fs;
 
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, StatusCode},
-};
-use http_body_util::BodyExt as _;
-use ocm_plugin_endpoints::{AUTHORIZATION, Route, digest_processor as routes};
-use ocm_plugin_types::{Capabilities, PluginConfig, Type};
+use ocm_plugin_endpoints::{Route, digest_processor as routes};
+use ocm_plugin_sdk::testing::{TestClient, TestResponse, block_on};
+use ocm_plugin_types::{Capabilities, Type};
 use sha2::{Digest as _, Sha256};
-use tower::ServiceExt as _;
 
 use crate::{ACCESS_TYPE, access_schema, plugin};
 
@@ -19,39 +13,16 @@ fn access_type() -> Type {
     ACCESS_TYPE.parse().unwrap()
 }
 
-fn router() -> Router {
-    let config: PluginConfig = serde_json::from_value(serde_json::json!({
-        "id": "sha256-digester-test",
-        "type": "unix",
-    }))
-    .unwrap();
-    plugin(access_type()).into_router(config).unwrap()
+fn client() -> TestClient {
+    TestClient::new(plugin(access_type()), Vec::new()).unwrap()
 }
 
 /// A request as a Go manager sends it: `Authorization` with credentials, JSON body.
-fn request(route: &Route, body: &serde_json::Value) -> Request<Body> {
-    Request::builder()
-        .method(route.method.clone())
-        .uri(route.uri(&[]))
-        .header(AUTHORIZATION, r#"{"username":"ignored"}"#)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
+async fn send(client: &TestClient, route: &Route, body: &serde_json::Value) -> TestResponse {
+    client
+        .call(route, &[], Some(r#"{"username":"ignored"}"#), Some(body))
+        .await
         .unwrap()
-}
-
-async fn send(router: &Router, request: Request<Body>) -> (StatusCode, String) {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
 }
 
 #[test]
@@ -76,16 +47,16 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let router = router();
+    let client = client();
     block_on(async {
         let access = serde_json::json!({"type": "localFile/v1", "path": file});
         let body = serde_json::json!({"resource": {
             "name": "data", "version": "1.0.0", "type": "blob", "relation": "local",
             "access": access,
         }});
-        let (status, text) = send(&router, request(&routes::PROCESS_RESOURCE_DIGEST, &body)).await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let response = send(&client, &routes::PROCESS_RESOURCE_DIGEST, &body).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let answer: serde_json::Value = response.json().unwrap();
         assert_eq!(
             answer,
             serde_json::json!({"resource": {
@@ -106,12 +77,9 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
             "access": access,
             "digest": {"hashAlgorithm": "SHA-256", "normalisationAlgorithm": "genericBlobDigest/v1", "value": "00"},
         }});
-        let (status, text) = send(&router, request(&routes::PROCESS_RESOURCE_DIGEST, &body)).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
-        assert!(
-            text.contains(&format!("digest mismatch: declared 00, computed {hex}")),
-            "{text}"
-        );
+        let response = send(&client, &routes::PROCESS_RESOURCE_DIGEST, &body).await;
+        assert_eq!(response.status, 400, "{}", response.body);
+        assert!(response.body.contains(&format!("digest mismatch: declared 00, computed {hex}")), "{}", response.body);
 
         let missing =
             serde_json::json!({"type": "localFile/v1", "path": dir.path().join("missing")});
@@ -119,16 +87,17 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
             "name": "data", "version": "1.0.0", "type": "blob", "relation": "local",
             "access": missing,
         }});
-        let (status, text) = send(&router, request(&routes::PROCESS_RESOURCE_DIGEST, &body)).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
+        let response = send(&client, &routes::PROCESS_RESOURCE_DIGEST, &body).await;
+        assert_eq!(response.status, 404, "{}", response.body);
 
         let body = serde_json::json!({"type": access});
-        let (status, text) = send(&router, request(&routes::GET_IDENTITY, &body)).await;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        let id: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let response = send(&client, &routes::GET_IDENTITY, &body).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let id: serde_json::Value = response.json().unwrap();
         assert_eq!(
             id["identity"],
             serde_json::json!({"type": "localFile", "path": file})
         );
-    });
+    })
+    .unwrap();
 }
