@@ -5,6 +5,8 @@
 //! `capabilities` receives no configuration: link it into a plugin directory under a name that
 //! contains one of the keywords of [`Behaviour`].
 
+pub mod golden;
+
 use std::{
     os::unix::fs::symlink,
     path::{Path, PathBuf},

@@ -9,6 +9,7 @@ mod directory_repository;
 mod discovery;
 mod golden;
 mod lifecycle;
+mod wire;
 
 use std::{path::PathBuf, time::Duration};
 

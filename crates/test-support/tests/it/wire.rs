@@ -6,15 +6,7 @@
 //! The "plugin" is a shell script that prints the location of a small HTTP server run by the
 //! test, which answers with the recorded Go plugin responses.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-use std::{
-    collections::HashMap,
-    os::unix::fs::PermissionsExt,
-    path::{Path, PathBuf},
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 use ocm_plugin_contracts::{
     Error as ContractError, blob_transformer::v1 as bt, credential_repository::v1 as cred,
@@ -22,206 +14,29 @@ use ocm_plugin_contracts::{
     resource_repository::v1 as rr,
 };
 use ocm_plugin_manager::{PluginManager, RegistrationOptions};
-use ocm_plugin_types::{Credentials, LocationType, Raw, Resource};
-use tokio::{
-    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
-    net::{UnixListener, UnixStream},
+use ocm_plugin_test_support::golden::{
+    Message, RecordingServer, golden_path, script_plugin, transcript,
 };
-
-fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/spec/golden/go-v0.0.1")
-        .join(name)
-}
-
-/// One HTTP message of a transcript, or one request the test server received.
-#[derive(Debug, Clone, Default)]
-struct Message {
-    /// `POST /resolve` for a request, `200` for a response.
-    start: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Message {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn path(&self) -> &str {
-        self.start.split(' ').nth(1).unwrap_or_default()
-    }
-}
-
-/// The (request, response) pairs of a transcript, `/healthz` left out.
-fn transcript(name: &str) -> Vec<(Message, Message)> {
-    let text = std::fs::read_to_string(golden(name)).unwrap();
-    let mut blocks: Vec<(bool, String)> = Vec::new();
-    let mut current: Option<(bool, String)> = None;
-    for line in text.split_inclusive('\n') {
-        if line.starts_with("----- ") || line.starts_with("===== ") || line.starts_with("##### ") {
-            blocks.extend(current.take());
-            if line.contains("manager -> plugin") {
-                current = Some((true, String::new()));
-            } else if line.contains("plugin -> manager") {
-                current = Some((false, String::new()));
-            }
-        } else if let Some((_, raw)) = current.as_mut() {
-            raw.push_str(line);
-        }
-    }
-    blocks.extend(current);
-    let parse = |raw: &str| {
-        let (head, rest) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
-        let mut lines = head.lines();
-        let first = lines.next().unwrap();
-        let parts: Vec<&str> = first.split(' ').collect();
-        let start = if first.starts_with("HTTP/") {
-            parts[1].to_owned()
-        } else {
-            format!("{} {}", parts[0], parts[1])
-        };
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(": "))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        let len: usize = headers
-            .iter()
-            .find(|(k, _)| k == "Content-Length")
-            .map_or(0, |(_, v)| v.parse().unwrap());
-        Message {
-            start,
-            headers,
-            body: rest.as_bytes()[..len].to_vec(),
-        }
-    };
-    let mut pairs = Vec::new();
-    let mut it = blocks.into_iter();
-    while let Some((true, req)) = it.next() {
-        let (false, resp) = it.next().unwrap() else {
-            panic!("unpaired request in {name}")
-        };
-        let pair = (parse(&req), parse(&resp));
-        if pair.0.path() != "/healthz" {
-            pairs.push(pair);
-        }
-    }
-    assert!(!pairs.is_empty(), "{name} has no requests");
-    pairs
-}
-
-type Log = Arc<Mutex<Vec<Message>>>;
-
-/// A keep-alive HTTP/1.1 server on a Unix socket: `/healthz` answers 200, every other path the
-/// recorded response for it; every other request is logged.
-async fn serve(socket: &Path, pairs: &[(Message, Message)]) -> Log {
-    let listener = UnixListener::bind(socket).unwrap();
-    let answers: Arc<HashMap<String, Message>> = Arc::new(
-        pairs
-            .iter()
-            .map(|(req, resp)| (req.path().to_owned(), resp.clone()))
-            .collect(),
-    );
-    let log: Log = Arc::default();
-    let server_log = Arc::clone(&log);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(connection(
-                stream,
-                Arc::clone(&answers),
-                Arc::clone(&server_log),
-            ));
-        }
-    });
-    log
-}
-
-async fn connection(stream: UnixStream, answers: Arc<HashMap<String, Message>>, log: Log) {
-    let mut stream = BufReader::new(stream);
-    loop {
-        let mut first = String::new();
-        if stream.read_line(&mut first).await.unwrap_or(0) == 0 {
-            return;
-        }
-        let parts: Vec<&str> = first.trim_end().split(' ').collect();
-        let mut request = Message {
-            start: format!("{} {}", parts[0], parts[1]),
-            ..Message::default()
-        };
-        loop {
-            let mut line = String::new();
-            stream.read_line(&mut line).await.unwrap();
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            let (k, v) = line.split_once(": ").unwrap();
-            request.headers.push((k.to_owned(), v.to_owned()));
-        }
-        let len: usize = request
-            .header("content-length")
-            .map_or(0, |v| v.parse().unwrap());
-        request.body = vec![0; len];
-        stream.read_exact(&mut request.body).await.unwrap();
-        let (status, body) = if request.path() == "/healthz" {
-            ("200".to_owned(), Vec::new())
-        } else {
-            let answer = answers.get(request.path()).cloned().unwrap_or(Message {
-                start: "404".into(),
-                ..Message::default()
-            });
-            log.lock().unwrap().push(request);
-            (answer.start, answer.body)
-        };
-        let head = format!(
-            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        let out = stream.get_mut();
-        out.write_all(head.as_bytes()).await.unwrap();
-        out.write_all(&body).await.unwrap();
-    }
-}
-
-/// A plugin directory with one script: `capabilities` prints `caps`, a start prints the
-/// server's location and waits to be stopped.
-fn script_plugin(dir: &Path, id: &str, caps: &str, socket: &Path) -> PathBuf {
-    let plugins = dir.join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    let caps_file = dir.join(format!("{id}.capabilities.json"));
-    std::fs::write(&caps_file, caps).unwrap();
-    let script = plugins.join(id);
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = capabilities ]; then exec cat '{}'; fi\necho 'http+unix://{}'\nexec tail -f /dev/null\n",
-            caps_file.display(),
-            socket.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    plugins
-}
+use ocm_plugin_types::{Credentials, LocationType, Raw, Resource};
 
 /// A manager with the script plugin registered, the transcript's requests, and the log of
 /// what the manager sent.
 struct Setup {
     manager: PluginManager,
     golden: Vec<(Message, Message)>,
-    log: Log,
+    server: RecordingServer,
     _dir: tempfile::TempDir,
 }
 
 async fn setup(transcript_name: &str, caps: &str) -> Setup {
-    let golden = transcript(transcript_name);
+    let golden = transcript(&format!("go-v0.0.1/{transcript_name}"))
+        .unwrap()
+        .pairs;
+    assert!(!golden.is_empty(), "{transcript_name} has no requests");
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("plugin.sock");
-    let log = serve(&socket, &golden).await;
-    let plugins = script_plugin(dir.path(), "recorder", caps, &socket);
+    let server = RecordingServer::start(&socket, &golden).unwrap();
+    let plugins = script_plugin(dir.path(), "recorder", caps, &socket).unwrap();
     let manager = PluginManager::new().unwrap();
     let options = RegistrationOptions {
         capabilities_timeout: Duration::from_secs(5),
@@ -234,7 +49,7 @@ async fn setup(transcript_name: &str, caps: &str) -> Setup {
     Setup {
         manager,
         golden,
-        log,
+        server,
         _dir: dir,
     }
 }
@@ -242,7 +57,7 @@ async fn setup(transcript_name: &str, caps: &str) -> Setup {
 impl Setup {
     /// Every request the manager sent equals the Go manager's, in order.
     fn assert_requests_match(&self, normalise: impl Fn(&str, &[u8]) -> Vec<u8>) {
-        let sent = self.log.lock().unwrap().clone();
+        let sent = self.server.requests();
         let expected: Vec<&Message> = self.golden.iter().map(|(req, _)| req).collect();
         assert_eq!(
             sent.iter().map(|m| m.start.as_str()).collect::<Vec<_>>(),
@@ -279,7 +94,7 @@ fn same(_: &str, body: &[u8]) -> Vec<u8> {
 }
 
 fn caps_file(name: &str) -> String {
-    std::fs::read_to_string(golden(name)).unwrap()
+    std::fs::read_to_string(golden_path(&format!("go-v0.0.1/{name}"))).unwrap()
 }
 
 fn raw(json: &str) -> Raw {
@@ -549,13 +364,14 @@ async fn null_fields_in_answers_are_errors_not_panics() {
             ..Message::default()
         },
     )];
-    serve(&socket, &answers).await;
+    let _server = RecordingServer::start(&socket, &answers).unwrap();
     let plugins = script_plugin(
         dir.path(),
         "nulls",
         &caps.replace("DummyRepository", "Nulls"),
         &socket,
-    );
+    )
+    .unwrap();
     s.manager
         .register_plugins(&plugins, RegistrationOptions::default())
         .await
