@@ -1,7 +1,7 @@
-//! Replaying recordings of the real Go plugin system (`shared/spec/golden/`) against our
-//! manager.
+//! Replaying recordings of the real Go plugin system (the golden corpus, located and parsed by
+//! [`ocm_plugin_golden`]) against our manager.
 //!
-//! A [`transcript`] is parsed into (request, response) [`Message`] pairs; a
+//! A [`Transcript`] holds (request, response) [`Message`] pairs; a
 //! [`RecordingServer`] answers each path with the recorded Go plugin response and logs what it
 //! received; a [`script_plugin`] is a shell script that the manager discovers, starts and
 //! follows to that server, so the whole host stack talks to it exactly as to a plugin.
@@ -19,130 +19,10 @@ use tokio::{
     net::{UnixListener, UnixStream},
 };
 
-/// A file of `shared/spec/golden/` (the `shared/` folder beside the workspace), e.g.
-/// `go-v0.0.1/transcript-manager-wire.txt`.
-pub fn golden_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/spec/golden")
-        .join(name)
-}
-
-/// One HTTP message of a transcript, or one request a [`RecordingServer`] received.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Message {
-    /// `POST /resolve` (method and request target) for a request, `200` for a response.
-    pub start: String,
-    /// Headers in order.
-    pub headers: Vec<(String, String)>,
-    /// The body, exactly `Content-Length` bytes.
-    pub body: Vec<u8>,
-}
-
-impl Message {
-    /// A header value, by case-insensitive name.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The request target (path and query) of a request.
-    pub fn target(&self) -> &str {
-        self.start.split(' ').nth(1).unwrap_or_default()
-    }
-
-    /// The path of a request, without the query.
-    pub fn path(&self) -> &str {
-        self.target().split('?').next().unwrap_or_default()
-    }
-
-    /// The query of a request, if any.
-    pub fn query(&self) -> &str {
-        self.target().split_once('?').map_or("", |(_, q)| q)
-    }
-}
-
-/// A parsed `transcript-manager-wire*.txt`.
-#[derive(Debug, Clone, Default)]
-pub struct Transcript {
-    /// The `--config` argument the Go manager started the plugin with.
-    pub config: Option<String>,
-    /// (request, response) pairs in order, `/healthz` left out.
-    pub pairs: Vec<(Message, Message)>,
-}
+pub use ocm_plugin_golden::{Corpus, Message, Transcript, corpus};
 
 fn invalid(what: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.into())
-}
-
-/// Parses a transcript file (CRLF HTTP messages between `-----` marker lines).
-pub fn transcript(name: &str) -> io::Result<Transcript> {
-    let text = std::fs::read_to_string(golden_path(name))?;
-    let config = text
-        .lines()
-        .find_map(|l| l.strip_prefix("===== manager started plugin with: --config "))
-        .map(str::to_owned);
-    let mut blocks: Vec<(bool, String)> = Vec::new();
-    let mut current: Option<(bool, String)> = None;
-    for line in text.split_inclusive('\n') {
-        if line.starts_with("----- ") || line.starts_with("===== ") || line.starts_with("##### ") {
-            blocks.extend(current.take());
-            if line.contains("manager -> plugin") {
-                current = Some((true, String::new()));
-            } else if line.contains("plugin -> manager") {
-                current = Some((false, String::new()));
-            }
-        } else if let Some((_, raw)) = current.as_mut() {
-            raw.push_str(line);
-        }
-    }
-    blocks.extend(current);
-    let mut pairs = Vec::new();
-    let mut it = blocks.into_iter();
-    while let Some((is_request, request)) = it.next() {
-        let Some((false, response)) = it.next().filter(|_| is_request) else {
-            return Err(invalid(format!("{name}: unpaired message")));
-        };
-        let pair = (parse_message(&request)?, parse_message(&response)?);
-        if pair.0.path() != "/healthz" {
-            pairs.push(pair);
-        }
-    }
-    Ok(Transcript { config, pairs })
-}
-
-fn parse_message(raw: &str) -> io::Result<Message> {
-    let (head, rest) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
-    let mut lines = head.lines();
-    let first = lines.next().ok_or_else(|| invalid("empty message"))?;
-    let parts: Vec<&str> = first.split(' ').collect();
-    let start = match parts.as_slice() {
-        [version, status, ..] if version.starts_with("HTTP/") => (*status).to_owned(),
-        [method, target, ..] => format!("{method} {target}"),
-        _ => return Err(invalid(format!("bad start line {first:?}"))),
-    };
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(": "))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    let message = Message {
-        start,
-        headers,
-        body: Vec::new(),
-    };
-    let len: usize = match message.header("Content-Length") {
-        Some(v) => v.parse().map_err(|_| invalid("bad Content-Length"))?,
-        None => 0,
-    };
-    let body = rest
-        .as_bytes()
-        .get(..len)
-        .ok_or_else(|| invalid("body shorter than Content-Length"))?;
-    Ok(Message {
-        body: body.to_vec(),
-        ..message
-    })
 }
 
 /// A keep-alive HTTP/1.1 server on a Unix socket: `/healthz` answers 200, every other path the
@@ -272,31 +152,4 @@ pub fn script_plugin(
 /// Where a [`script_plugin`] records the `--config` argument it was started with.
 pub fn script_config_path(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.config"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_the_go_manager_transcript() {
-        let t = transcript("go-v0.0.1/transcript-manager-wire.txt").unwrap();
-        assert!(
-            t.config
-                .unwrap()
-                .starts_with(r#"{"id":"testplugin-component-version""#)
-        );
-        assert_eq!(t.pairs.len(), 5);
-        let (req, resp) = &t.pairs[1];
-        assert_eq!(req.start, "GET /component-versions?name=test-component");
-        assert_eq!(req.path(), "/component-versions");
-        assert_eq!(
-            req.header("authorization"),
-            Some(r#"{"password":"p","username":"u"}"#)
-        );
-        assert_eq!(
-            (resp.start.as_str(), resp.body.as_slice()),
-            ("200", &b"[\"v0.0.1\",\"v0.0.2\"]\n"[..])
-        );
-    }
 }

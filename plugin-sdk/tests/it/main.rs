@@ -11,7 +11,7 @@ mod digest_resource_blob;
 mod dispatch;
 mod errors;
 mod fakes;
-mod golden_replay;
+mod golden;
 mod input;
 mod multi;
 mod routes;

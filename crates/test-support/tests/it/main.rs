@@ -7,9 +7,9 @@ mod capabilities;
 mod cli;
 mod directory_repository;
 mod discovery;
+mod faults;
 mod golden;
 mod lifecycle;
-mod wire;
 
 use std::{path::PathBuf, time::Duration};
 

@@ -7,9 +7,7 @@
 
 use ocm_plugin_contracts::component_version_repository::v1 as cvr;
 use ocm_plugin_manager::{PluginManager, RegistrationOptions};
-use ocm_plugin_test_support::golden::{
-    RecordingServer, golden_path, script_config_path, script_plugin, transcript,
-};
+use ocm_plugin_test_support::golden::{RecordingServer, corpus, script_config_path, script_plugin};
 use ocm_plugin_types::{Credentials, Descriptor, PluginConfig};
 
 use crate::{options, spec};
@@ -23,22 +21,26 @@ fn query_without_repository(q: &str) -> String {
 
 #[tokio::test]
 async fn requests_match_the_go_manager_byte_for_byte() {
-    let config_line = transcript("go-v0.0.1/transcript-manager-wire-with-config.txt")
+    let Some(g) = corpus!("component version repository requests of the Go v0.0.1 manager") else {
+        return;
+    };
+    let config_line = g
+        .transcript("go-v0.0.1/transcript-manager-wire-with-config.txt")
         .unwrap()
         .config
         .unwrap();
-    let all_pairs = transcript("go-v0.0.1/transcript-manager-wire.txt")
+    let all_pairs = g
+        .transcript("go-v0.0.1/transcript-manager-wire.txt")
         .unwrap()
-        .pairs;
+        .calls();
     assert_eq!(all_pairs.len(), 5, "transcript parsed");
 
     let tmp = tempfile::tempdir().unwrap();
     let socket = tmp.path().join("golden.sock");
     let server = RecordingServer::start(&socket, &all_pairs).unwrap();
-    let caps = std::fs::read_to_string(golden_path(
-        "go-v0.0.1/testplugin-component-version.capabilities.json",
-    ))
-    .unwrap();
+    let caps = g
+        .read_string("go-v0.0.1/testplugin-component-version.capabilities.json")
+        .unwrap();
     let plugins = script_plugin(tmp.path(), "go-recorder", &caps, &socket).unwrap();
 
     let manager = PluginManager::new().unwrap();
@@ -191,15 +193,16 @@ async fn requests_match_the_go_manager_byte_for_byte() {
 
 #[test]
 fn go_manager_config_lines_parse_and_reencode_byte_for_byte() {
+    let Some(g) = corpus!("--config lines of every Go manager generation") else {
+        return;
+    };
     let mut seen = 0;
-    for version in ["go-v0.0.1", "go-v0.0.17"] {
-        for entry in std::fs::read_dir(golden_path(version)).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    for version in ["go-v0.0.1", "go-v0.0.17", "go-head"] {
+        for name in g.files(version).unwrap() {
             if !name.starts_with("transcript-manager-wire") {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).unwrap();
+            let text = g.read_string(&format!("{version}/{name}")).unwrap();
             for line in text
                 .lines()
                 .filter_map(|l| l.strip_prefix("===== manager started plugin with: --config "))

@@ -14,65 +14,15 @@ use ocm_plugin_sdk::{
 };
 use serde_json::Value;
 
-use crate::{capabilities::GOLDEN, fakes::*, support::*};
+use ocm_plugin_golden::{Corpus, Message, corpus};
 
-/// One HTTP message of a recording.
-#[derive(Debug)]
-struct Message {
-    start_line: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
+use crate::{fakes::*, support::*};
 
-impl Message {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Parses the message at the start of `text`: CRLF head, then `Content-Length` bytes of body.
-fn message(text: &str) -> Message {
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .expect("a head ends with CRLF CRLF");
-    let mut lines = head.split("\r\n");
-    let start_line = lines.next().unwrap().to_owned();
-    let headers: Vec<(String, String)> = lines
-        .map(|l| {
-            let (k, v) = l.split_once(": ").unwrap();
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .map_or(0, |(_, v)| v.parse().unwrap());
-    Message {
-        start_line,
-        headers,
-        body: rest[..length].to_owned(),
-    }
-}
-
-/// The request/response pairs of a recording, in order.
-fn exchanges(name: &str) -> Vec<(Message, Message)> {
-    let text = std::fs::read_to_string(format!("{GOLDEN}{name}")).unwrap();
-    let marker = "----- conn#";
-    let mut requests = Vec::new();
-    let mut responses = Vec::new();
-    for section in text.split(marker).skip(1) {
-        let (title, content) = section.split_once('\n').unwrap();
-        if title.contains("manager -> plugin") {
-            requests.push(message(content));
-        } else if title.contains("plugin -> manager") {
-            responses.push(message(content));
-        }
-    }
-    assert_eq!(requests.len(), responses.len(), "{name}");
-    requests.into_iter().zip(responses).collect()
+/// The request/response pairs of a recording, in order, `/healthz` included.
+fn exchanges(g: &Corpus, name: &str) -> Vec<(Message, Message)> {
+    g.transcript(&format!("go-v0.0.1/{name}"))
+        .unwrap()
+        .exchanges
 }
 
 fn object_keys(json: &str) -> Option<Vec<String>> {
@@ -83,12 +33,11 @@ fn object_keys(json: &str) -> Option<Vec<String>> {
 }
 
 /// Sends every recorded request to `router`; returns how many were replayed.
-async fn replay(name: &str, plugin: Plugin, log: &Fake) -> usize {
+async fn replay(g: &Corpus, name: &str, plugin: Plugin, log: &Fake) -> usize {
     let router = plugin.into_router(config()).unwrap();
-    let pairs = exchanges(name);
+    let pairs = exchanges(g, name);
     for (go_request, go_response) in &pairs {
-        let mut parts = go_request.start_line.split(' ');
-        let (method, path) = (parts.next().unwrap(), parts.next().unwrap());
+        let (method, path) = (go_request.method(), go_request.target());
         let mut req = Request::builder().method(method).uri(path);
         if let Some(auth) = go_request.header(AUTHORIZATION) {
             req = req.header(AUTHORIZATION, auth);
@@ -105,7 +54,7 @@ async fn replay(name: &str, plugin: Plugin, log: &Fake) -> usize {
         let what = format!("{name}: {method} {path}");
         assert_eq!(answer.status.as_u16(), 200, "{what}: {answer:?}");
 
-        let go_ok = go_response.start_line.starts_with("HTTP/1.1 200");
+        let go_ok = go_response.start == "200";
         if go_response.body.is_empty() {
             assert!(go_ok, "{what}");
             assert_eq!(answer.body, "", "{what}");
@@ -113,11 +62,15 @@ async fn replay(name: &str, plugin: Plugin, log: &Fake) -> usize {
         }
         let ours =
             object_keys(answer.assert_json()).unwrap_or_else(|| panic!("{what}: {answer:?}"));
-        match object_keys(&go_response.body).filter(|_| go_ok) {
+        match object_keys(&go_response.text()).filter(|_| go_ok) {
             Some(go_keys) => assert_eq!(ours, go_keys, "{what}: {}", answer.body),
             None => {
                 // Go failed or answered `null`: only ever on /identity.
-                assert!(path.ends_with("/identity"), "{what}: {}", go_response.body);
+                assert!(
+                    path.ends_with("/identity"),
+                    "{what}: {}",
+                    go_response.text()
+                );
                 assert_eq!(ours, ["identity"], "{what}");
             }
         }
@@ -133,17 +86,15 @@ async fn replay(name: &str, plugin: Plugin, log: &Fake) -> usize {
     pairs.len()
 }
 
-fn dummy() -> (ocm_plugin_sdk::types::Type, JsonSchema) {
-    (
-        typ("DummyRepository/v1"),
-        JsonSchema(crate::capabilities::golden(
-            "DummyRepository-v1.schema.json",
-        )),
-    )
+fn dummy(g: &Corpus) -> (ocm_plugin_sdk::types::Type, JsonSchema) {
+    (typ("DummyRepository/v1"), super::dummy_schema(g))
 }
 
 #[tokio::test]
 async fn credential_repository() {
+    let Some(g) = corpus!("the Go v0.0.1 manager's credential repository requests replayed") else {
+        return;
+    };
     let log = Fake::new("harness");
     let fake = log.clone();
     let plugin = Plugin::new("harnessplugin-credential-repository").credential_repository(
@@ -153,6 +104,7 @@ async fn credential_repository() {
         move |_| Ok(fake),
     );
     let n = replay(
+        &g,
         "transcript-manager-wire-credential-repository.txt",
         plugin,
         &log,
@@ -172,6 +124,9 @@ async fn credential_repository() {
 
 #[tokio::test]
 async fn input() {
+    let Some(g) = corpus!("the Go v0.0.1 manager's input requests replayed") else {
+        return;
+    };
     for (name, exchanges, ops) in [
         (
             "transcript-manager-wire-input.txt",
@@ -186,9 +141,9 @@ async fn input() {
     ] {
         let log = Fake::new("input");
         let fake = log.clone();
-        let (t, schema) = dummy();
+        let (t, schema) = dummy(&g);
         let plugin = Plugin::new("testplugin-input").input(t, schema, move |_| Ok(fake));
-        assert_eq!(replay(name, plugin, &log).await, exchanges, "{name}");
+        assert_eq!(replay(&g, name, plugin, &log).await, exchanges, "{name}");
         let seen: Vec<_> = log.calls().into_iter().map(|c| c.op).collect();
         assert_eq!(seen, ops, "{name}");
     }
@@ -196,38 +151,53 @@ async fn input() {
 
 #[tokio::test]
 async fn digest_processor() {
+    let Some(g) = corpus!("the Go v0.0.1 manager's digest processor requests replayed") else {
+        return;
+    };
     let log = Fake::new("digester");
     let fake = log.clone();
-    let (t, schema) = dummy();
+    let (t, schema) = dummy(&g);
     let plugin = Plugin::new("testplugin-digester").digest_processor(t, schema, move |_| Ok(fake));
     assert_eq!(
-        replay("transcript-manager-wire-digester.txt", plugin, &log).await,
+        replay(&g, "transcript-manager-wire-digester.txt", plugin, &log).await,
         3
     );
 }
 
 #[tokio::test]
 async fn resource_repository() {
+    let Some(g) = corpus!("the Go v0.0.1 manager's resource repository requests replayed") else {
+        return;
+    };
     let log = Fake::new("resource");
     let fake = log.clone();
-    let (t, schema) = dummy();
+    let (t, schema) = dummy(&g);
     let plugin =
         Plugin::new("testplugin-resource").resource_repository(t, schema, move |_| Ok(fake));
     assert_eq!(
-        replay("transcript-manager-wire-resource.txt", plugin, &log).await,
+        replay(&g, "transcript-manager-wire-resource.txt", plugin, &log).await,
         3
     );
 }
 
 #[tokio::test]
 async fn blob_transformer() {
+    let Some(g) = corpus!("the Go v0.0.1 manager's blob transformer requests replayed") else {
+        return;
+    };
     let log = Fake::new("blob");
     let fake = log.clone();
-    let (t, schema) = dummy();
+    let (t, schema) = dummy(&g);
     let plugin =
         Plugin::new("testplugin-blobtransformer").blob_transformer(t, schema, move |_| Ok(fake));
     assert_eq!(
-        replay("transcript-manager-wire-blobtransformer.txt", plugin, &log).await,
+        replay(
+            &g,
+            "transcript-manager-wire-blobtransformer.txt",
+            plugin,
+            &log
+        )
+        .await,
         3
     );
     let ops: Vec<_> = log

@@ -1,0 +1,6 @@
+//! The golden conformance suite of the cross-crate tests: what our manager sends and reads,
+//! compared byte for byte with recordings of the real Go manager and Go plugins. Every test
+//! here finds the corpus through `ocm_plugin_golden` and says so when it is absent.
+
+mod manager_wire;
+mod wire;
