@@ -140,7 +140,9 @@ use ocm_plugin_contracts::{
     resource_repository,
 };
 use ocm_plugin_endpoints::CapabilitiesBuilder;
-use ocm_plugin_types::{CapabilityKind, JsonSchema, PluginConfig, Type};
+use ocm_plugin_types::{
+    CapabilitiesFormat, CapabilityKind, DeclaredType, JsonSchema, PluginConfig, Type,
+};
 use serde::de::DeserializeOwned;
 
 use crate::{
@@ -182,6 +184,8 @@ pub struct Plugin {
     name: String,
     config_types: Vec<Type>,
     registrations: Vec<Registration>,
+    custom_credential_types: Vec<(Type, Option<JsonSchema>)>,
+    format: CapabilitiesFormat,
 }
 
 impl fmt::Debug for Plugin {
@@ -190,6 +194,7 @@ impl fmt::Debug for Plugin {
             .field("name", &self.name)
             .field("config_types", &self.config_types)
             .field("registrations", &self.registrations)
+            .field("format", &self.format)
             .finish()
     }
 }
@@ -208,7 +213,51 @@ impl Plugin {
             name: name.into(),
             config_types: Vec::new(),
             registrations: Vec::new(),
+            custom_credential_types: Vec::new(),
+            format: CapabilitiesFormat::Dual,
         }
+    }
+
+    /// Other names for the type registered last: managers that read aliases (ours, and the
+    /// v0.0.11+ document) find the implementation under each of them, and requests whose spec
+    /// carries an alias are dispatched to it. In the v0.0.1 half of the document each alias is
+    /// an entry of its own after the type, so v0.0.1 managers find component version
+    /// repositories by alias too.
+    ///
+    /// ```
+    /// use ocm_plugin_sdk::{Plugin, types::JsonSchema};
+    /// # struct Repo;
+    /// # impl ocm_plugin_sdk::contracts::component_version_repository::v1::Repository for Repo {}
+    /// let plugin = Plugin::new("oci")
+    ///     .component_version_repository("OCIRepository/v1".parse()?, JsonSchema::permissive(), |_| Ok(Repo))
+    ///     .aliases(["OCIRepository".parse()?, "OCI/v1".parse()?]);
+    /// assert!(plugin.capabilities_json().contains(r#""aliases":["OCIRepository","OCI/v1"]"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn aliases(mut self, aliases: impl IntoIterator<Item = Type>) -> Self {
+        if let Some(last) = self.registrations.last_mut() {
+            last.aliases.extend(aliases);
+        }
+        self
+    }
+
+    /// Which `capabilities` format to print. The default, [`CapabilitiesFormat::Dual`], writes
+    /// both side by side so the plugin registers under every Go manager generation and ours;
+    /// choose one format only for a manager that rejects unknown keys.
+    #[must_use]
+    pub fn capabilities_format(mut self, format: CapabilitiesFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Declares a credential type this plugin's credential repository defines
+    /// (`customCredentialTypes`, read by v0.0.17+ managers, which register it in their
+    /// credential-type scheme). `schema` may be `None`, which the document writes as `null`.
+    #[must_use]
+    pub fn custom_credential_type(mut self, typ: Type, schema: Option<JsonSchema>) -> Self {
+        self.custom_credential_types.push((typ, schema));
+        self
     }
 
     /// Declares a configuration type the plugin wants; managers pass matching configuration
@@ -269,14 +318,11 @@ impl Plugin {
         R: credential_repository::v1::CredentialRepository,
         F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
     {
-        let declared = vec![
-            (consumer_identity_type, schema.clone()),
-            (config_type.clone(), schema),
-        ];
         self.register_declared(
             CapabilityKind::CredentialRepository,
             config_type,
-            declared,
+            schema,
+            Some(consumer_identity_type),
             Box::new(move |ctx| {
                 let repository = factory(ctx)?;
                 Ok(Built::CredentialRepository(Arc::new(repository)))
@@ -375,39 +421,63 @@ impl Plugin {
         schema: JsonSchema,
         factory: capability::Factory,
     ) -> Self {
-        let declared = vec![(typ.clone(), schema)];
-        self.register_declared(kind, typ, declared, factory)
+        self.register_declared(kind, typ, schema, None, factory)
     }
 
     fn register_declared(
         mut self,
         kind: CapabilityKind,
         typ: Type,
-        declared: Vec<(Type, JsonSchema)>,
+        schema: JsonSchema,
+        consumer_identity_type: Option<Type>,
         factory: capability::Factory,
     ) -> Self {
         self.registrations.push(Registration {
             kind,
             typ,
-            declared,
+            aliases: Vec::new(),
+            schema,
+            consumer_identity_type,
             factory,
         });
         self
     }
 
-    /// The capabilities document (v0.0.1 format, read by every Go manager up to v0.0.10 and by
-    /// ours), without a trailing newline.
+    /// The capabilities document in the chosen format (by default both formats in one object,
+    /// see [`capabilities_format`](Self::capabilities_format)), without a trailing newline.
     pub fn capabilities_json(&self) -> String {
+        self.capabilities_builder().to_json_in(self.format)
+    }
+
+    fn capabilities_builder(&self) -> CapabilitiesBuilder {
         let mut builder = CapabilitiesBuilder::new();
         for r in &self.registrations {
-            for (typ, schema) in &r.declared {
-                builder.add(r.kind.clone(), typ.clone(), schema.clone());
+            if let Some(consumer) = &r.consumer_identity_type {
+                builder.consumer_identity_type(DeclaredType {
+                    typ: consumer.clone(),
+                    aliases: Vec::new(),
+                    schema: None,
+                });
             }
+            builder.declare(
+                r.kind.clone(),
+                DeclaredType {
+                    typ: r.typ.clone(),
+                    aliases: r.aliases.clone(),
+                    schema: Some(r.schema.clone()),
+                },
+            );
+        }
+        for (typ, schema) in &self.custom_credential_types {
+            builder.custom_credential_type(DeclaredType {
+                typ: typ.clone(),
+                aliases: Vec::new(),
+                schema: schema.clone(),
+            });
         }
         self.config_types
             .iter()
             .fold(builder, |b, typ| b.config_type(typ.clone()))
-            .to_json()
     }
 
     /// Builds the HTTP router the plugin serves for `config`, running the factories. Meant for
@@ -459,11 +529,13 @@ impl Plugin {
                 }
                 credential_repository = Some(&r.typ);
             }
-            if !seen.insert((&r.kind, &r.typ)) {
-                return Err(Error::DuplicateType {
-                    kind: r.kind.clone(),
-                    typ: r.typ.clone(),
-                });
+            for typ in std::iter::once(&r.typ).chain(&r.aliases) {
+                if !seen.insert((&r.kind, typ)) {
+                    return Err(Error::DuplicateType {
+                        kind: r.kind.clone(),
+                        typ: typ.clone(),
+                    });
+                }
             }
         }
         Ok(())
@@ -483,7 +555,7 @@ impl Plugin {
                     typ: r.typ.clone(),
                     source,
                 })?;
-            served.add(r.typ, built);
+            served.add(r.typ, &r.aliases, built);
         }
         let mounts = served.into_mounts();
         let shutdown = Shutdown::new();

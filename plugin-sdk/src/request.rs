@@ -21,8 +21,10 @@ const EMPTY_JSON: &str = "unexpected end of JSON input";
 /// The credentials of a request, as its route demands.
 pub(crate) fn credentials(auth: Auth, headers: &HeaderMap) -> Result<Credentials, ApiError> {
     let value = headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+    let absent = value.is_none_or(|v| v.trim_ascii().is_empty());
     match (auth, value) {
-        (Auth::None, _) | (Auth::Optional, None) => Ok(Credentials::new()),
+        (Auth::None, _) => Ok(Credentials::new()),
+        (Auth::Optional, _) if absent => Ok(Credentials::new()),
         (Auth::Optional | Auth::Required, value) => parse_authorization(value.unwrap_or_default())
             .map_err(|reason| {
                 ApiError::new(
@@ -33,39 +35,15 @@ pub(crate) fn credentials(auth: Auth, headers: &HeaderMap) -> Result<Credentials
     }
 }
 
-/// Parses an `Authorization` value: JSON of a string map (v0.0.1), `null` for none, or typed
-/// credentials (v0.0.16+ managers) `{"type":"Credentials/v1","properties":{...}}`, whose
-/// `properties` are flattened into the map.
-///
-/// Typed credentials are read tolerantly: any `type` (or none) and unknown extra keys are
-/// accepted; what matters is a `properties` object of strings (or `null`). A value that is
-/// neither shape is rejected with the flat-map decode error, which is what Go plugins report.
+/// Parses an `Authorization` value: JSON of a string map (v0.0.1), `null` or `{}` for none, or
+/// typed credentials (v0.0.16+ managers) `{"type":"Credentials/v1","properties":{...}}`, with
+/// any type and unknown extra keys (see [`Credentials`]). A value that is neither shape is
+/// rejected with the flat-map decode error, which is what Go plugins report.
 pub(crate) fn parse_authorization(value: &[u8]) -> Result<Credentials, String> {
     if value.trim_ascii().is_empty() {
         return Err(EMPTY_JSON.to_owned());
     }
-    serde_json::from_slice::<Option<Credentials>>(value)
-        .map(Option::unwrap_or_default)
-        .or_else(|flat| {
-            serde_json::from_slice::<TypedCredentials>(value)
-                .map(|typed| typed.properties.unwrap_or_default())
-                .map_err(|_| flat.to_string())
-        })
-}
-
-/// Typed credentials as v0.0.16+ managers send them. `properties` must be present (possibly
-/// `null`), so that an arbitrary object is not mistaken for empty credentials.
-#[derive(serde::Deserialize)]
-struct TypedCredentials {
-    #[serde(rename = "type", default)]
-    _typ: Option<String>,
-    #[serde(deserialize_with = "present")]
-    properties: Option<Credentials>,
-}
-
-/// Deserialises a required field that may be `null`.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Credentials>, D::Error> {
-    serde::Deserialize::deserialize(d)
+    Credentials::from_json(value).map_err(|e| e.to_string())
 }
 
 /// Decodes a request from the query string of a [`Params::Query`] route. Plain parameters
@@ -163,11 +141,8 @@ mod tests {
         ];
         for (value, want) in ok {
             let got = parse_authorization(value.as_bytes()).unwrap();
-            let want: Credentials = want
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect();
-            assert_eq!(got, want, "{value}");
+            let want: Credentials = want.iter().copied().collect();
+            assert_eq!(got.properties(), want.properties(), "{value}");
         }
         let bad: &[(&str, &str)] = &[
             ("", EMPTY_JSON),
@@ -210,6 +185,23 @@ mod tests {
                 .is_empty()
         );
         assert!(credentials(Auth::Optional, &headers(Some("x"))).is_err());
+        // v0.0.17+: a missing or empty header on a non-repository route is no credentials.
+        assert!(
+            credentials(Auth::Optional, &headers(Some("  ")))
+                .unwrap()
+                .is_none()
+        );
+        let e = credentials(Auth::Required, &headers(Some(""))).unwrap_err();
+        assert_eq!(e.status, StatusCode::UNAUTHORIZED);
+        let typed = credentials(
+            Auth::Required,
+            &headers(Some(r#"{"properties":{"u":"v"},"type":"Credentials/v1"}"#)),
+        )
+        .unwrap();
+        assert_eq!(
+            (typed.credential_type(), typed["u"].as_str()),
+            (Some("Credentials/v1"), "v")
+        );
         assert!(
             credentials(Auth::None, &headers(Some("x")))
                 .unwrap()

@@ -189,7 +189,7 @@ pub mod credential_repository {
         Auth::None,
     );
     /// Resolve credentials for a consumer identity.
-    pub const RESOLVE: Route = post("resolve", "/resolve", Auth::Required);
+    pub const RESOLVE: Route = post("resolve", "/resolve", Auth::Optional);
     /// Consumer identity of a config (our SDK only).
     pub const GET_IDENTITY: Route = identity("get-identity");
     /// Every route, in the Go SDK's order, then `/identity`.
@@ -202,9 +202,9 @@ pub mod input {
 
     /// Process a resource input.
     pub const PROCESS_RESOURCE: Route =
-        post("process-resource", "/resource/process", Auth::Required);
+        post("process-resource", "/resource/process", Auth::Optional);
     /// Process a source input.
-    pub const PROCESS_SOURCE: Route = post("process-source", "/source/process", Auth::Required);
+    pub const PROCESS_SOURCE: Route = post("process-source", "/source/process", Auth::Optional);
     /// Consumer identity of an input spec (Go SDK plugins answer 404).
     pub const GET_IDENTITY: Route = identity("get-identity");
     /// Every route, in the Go SDK's order, then `/identity`.
@@ -219,7 +219,7 @@ pub mod digest_processor {
     pub const PROCESS_RESOURCE_DIGEST: Route = post(
         "process-resource-digest",
         "/resource/digest/process",
-        Auth::Required,
+        Auth::Optional,
     );
     /// Consumer identity of an access (Go SDK plugins fail on any non-null spec).
     pub const GET_IDENTITY: Route = identity("get-identity");
@@ -233,10 +233,10 @@ pub mod resource_repository {
 
     /// Consumer identity of an access (Go SDK plugins fail on any non-null spec).
     pub const GET_IDENTITY: Route = identity("get-identity");
-    /// Download a resource. Go SDK plugins ignore the credentials.
+    /// Download a resource. v0.0.1 Go SDK plugins ignore the credentials.
     pub const GET_GLOBAL_RESOURCE: Route =
         post("get-global-resource", "/resource/get", Auth::Optional);
-    /// Upload a resource. Go SDK plugins ignore the credentials.
+    /// Upload a resource. v0.0.1 Go SDK plugins ignore the credentials.
     pub const ADD_GLOBAL_RESOURCE: Route =
         post("add-global-resource", "/resource/add", Auth::Optional);
     /// Every route, in the Go SDK's order.
@@ -248,7 +248,7 @@ pub mod blob_transformer {
     use super::{Auth, Route, identity, post};
 
     /// Transform a blob.
-    pub const TRANSFORM_BLOB: Route = post("transform-blob", "/blob/transform", Auth::Required);
+    pub const TRANSFORM_BLOB: Route = post("transform-blob", "/blob/transform", Auth::Optional);
     /// Consumer identity of a transformer spec.
     pub const GET_IDENTITY: Route = identity("get-identity");
     /// Every route, in the Go SDK's order.

@@ -2,12 +2,19 @@ use http::Method;
 
 use crate::encode_query;
 
-/// Whether a route carries the `Authorization` header.
+/// Whether a route carries the `Authorization` header (spec §4.8, §10.4).
+///
+/// Managers send the header on every route that is not [`Auth::None`], `{}` when there are no
+/// credentials, as every Go manager does. The two credentialed variants differ in what a plugin
+/// does when the header is missing or empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
-    /// Always sent (`{}` when there are no credentials); Go plugins answer 401 without it.
+    /// A missing header is a 401: the component version repository routes, at every Go
+    /// generation.
     Required,
-    /// Sent by managers but optional for plugins.
+    /// A missing or empty header means no credentials: every other credentialed route, as Go
+    /// plugins from v0.0.17 on read it (v0.0.1 managers always send the header, so nothing
+    /// changes for them).
     Optional,
     /// Never sent.
     None,

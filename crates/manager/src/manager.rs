@@ -12,7 +12,9 @@ use ocm_plugin_registries::{
     Blob, ExternalPlugin, RequestFile, blob_transformer, component_version_repository,
     credential_repository, digest_processor, input, resource_repository,
 };
-use ocm_plugin_runtime::{SchemaValidator, Supervisor, SupervisorConfig, probe_capabilities};
+use ocm_plugin_runtime::{
+    CredentialsForm, SchemaValidator, Supervisor, SupervisorConfig, probe_capabilities,
+};
 use ocm_plugin_types::{
     CapabilityKind, ConnectionType, DeclaredType, Location, PluginCapabilities, PluginConfig, Raw,
     Type,
@@ -290,6 +292,12 @@ impl PluginManager {
         ));
         sup_config.start_timeout = options.start_timeout;
         sup_config.stop_grace = options.stop_grace;
+        // Flat credentials to plugins of the v0.0.1 format, typed to the others (spec §10.6).
+        sup_config.credentials_form = if capabilities.format.has_current() {
+            CredentialsForm::Typed
+        } else {
+            CredentialsForm::Flat
+        };
         let supervisor = Supervisor::new(sup_config);
 
         let mut registered = 0;
@@ -330,6 +338,10 @@ impl PluginManager {
                     t.typ
                 ));
             }
+            // Aliases (v0.0.11+ documents) find the plugin too, validated by the same schema.
+            for alias in &t.aliases {
+                schemas.insert(alias.clone(), validator.clone());
+            }
             schemas.insert(t.typ.clone(), validator);
         }
         if schemas.is_empty() {
@@ -364,7 +376,10 @@ impl PluginManager {
                 inner.resource_repositories.register_external(&plugin)
             }
             CapabilityKind::BlobTransformer => inner.blob_transformers.register_external(&plugin),
-            CapabilityKind::Other(_) => {
+            CapabilityKind::ComponentLister
+            | CapabilityKind::SigningHandler
+            | CapabilityKind::CredentialPlugin
+            | CapabilityKind::Other(_) => {
                 return Err(format!(
                     "capability {kind} is not supported by this manager"
                 ));
@@ -441,7 +456,13 @@ struct Declared<'a> {
 
 impl Declared<'_> {
     fn is_known(&self) -> bool {
-        !matches!(self.kind, CapabilityKind::Other(_))
+        !matches!(
+            self.kind,
+            CapabilityKind::ComponentLister
+                | CapabilityKind::SigningHandler
+                | CapabilityKind::CredentialPlugin
+                | CapabilityKind::Other(_)
+        )
     }
 }
 

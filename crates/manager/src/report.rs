@@ -61,7 +61,18 @@ impl fmt::Display for Outcome {
                     .iter()
                     .map(|c| {
                         let names = |ts: &[ocm_plugin_types::DeclaredType]| {
-                            let v: Vec<String> = ts.iter().map(|t| t.typ.to_string()).collect();
+                            let v: Vec<String> = ts
+                                .iter()
+                                .map(|t| {
+                                    if t.aliases.is_empty() {
+                                        t.typ.to_string()
+                                    } else {
+                                        let a: Vec<String> =
+                                            t.aliases.iter().map(ToString::to_string).collect();
+                                        format!("{} (aliases {})", t.typ, a.join(", "))
+                                    }
+                                })
+                                .collect();
                             v.join(", ")
                         };
                         if c.consumer_identity_types.is_empty() {

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -35,6 +36,9 @@ pub struct PluginClient {
 
 struct ClientInner {
     plugin_id: String,
+    /// Send typed credentials (v0.0.11+ plugins) rather than the flat map; cleared for good
+    /// when a plugin refused typed credentials and accepted the flat map (v0.0.11 to v0.0.15).
+    typed_credentials: AtomicBool,
     endpoint: Endpoint,
     /// `http://unix` for sockets (so `Host: unix`, as Go sends), `http://host:port` for TCP.
     base: String,
@@ -52,10 +56,40 @@ impl std::fmt::Debug for PluginClient {
     }
 }
 
+/// How credentials travel in the `Authorization` header to one plugin (spec §10.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CredentialsForm {
+    /// A flat string map: what plugins of the v0.0.1 capabilities format read.
+    #[default]
+    Flat,
+    /// Typed credentials (`{"type":"Credentials/v1","properties":{…}}`): what plugins of the
+    /// v0.0.11+ format read from v0.0.16 on. A plugin that answers 401 with one of the Go
+    /// messages for an unreadable header (`incorrect authentication header format`, `failed to
+    /// marshal credentials`) gets the same request once more with the flat map (v0.0.11 to
+    /// v0.0.15 plugins), and the flat map from then on.
+    Typed,
+}
+
+/// Bodies of the 401 answers with which Go plugins refuse an `Authorization` value they cannot
+/// decode.
+const UNREADABLE_CREDENTIALS: [&str; 2] = [
+    "incorrect authentication header format",
+    "failed to marshal credentials",
+];
+
 impl PluginClient {
-    /// A client for the plugin listening at `endpoint`. No connection is made until the first
-    /// call.
+    /// A client for the plugin listening at `endpoint`, sending flat credentials. No
+    /// connection is made until the first call.
     pub fn new(plugin_id: impl Into<String>, endpoint: Endpoint) -> Self {
+        Self::with_credentials_form(plugin_id, endpoint, CredentialsForm::Flat)
+    }
+
+    /// [`new`](Self::new), sending credentials in `form`.
+    pub fn with_credentials_form(
+        plugin_id: impl Into<String>,
+        endpoint: Endpoint,
+        form: CredentialsForm,
+    ) -> Self {
         let authority = match &endpoint {
             Endpoint::Unix(_) => "unix",
             Endpoint::Tcp(addr) => addr.as_str(),
@@ -74,6 +108,7 @@ impl PluginClient {
         Self {
             inner: Arc::new(ClientInner {
                 plugin_id: plugin_id.into(),
+                typed_credentials: AtomicBool::new(form == CredentialsForm::Typed),
                 endpoint,
                 base,
                 host,
@@ -85,6 +120,15 @@ impl PluginClient {
     /// Where the plugin listens.
     pub fn endpoint(&self) -> &Endpoint {
         &self.inner.endpoint
+    }
+
+    /// How credentials are sent now (a typed client may have fallen back to flat).
+    pub fn credentials_form(&self) -> CredentialsForm {
+        if self.inner.typed_credentials.load(Ordering::Relaxed) {
+            CredentialsForm::Typed
+        } else {
+            CredentialsForm::Flat
+        }
     }
 
     /// The display id used in errors and logs.
@@ -101,7 +145,7 @@ impl PluginClient {
     ///
     /// The URI is `route.uri(query)` (keys sorted, Go encoding); `Content-Type` and `Accept` are
     /// `application/json` on every request, even a GET, as Go sends them; `Authorization`
-    /// carries the credentials as compact JSON with sorted keys (`{}` when there are none) on
+    /// carries the credentials in the client's [`CredentialsForm`] (`{}` when there are none) on
     /// every route whose [`Auth`] is not `None`. Any status but 200 is an [`Error::Status`]
     /// carrying the text body.
     pub async fn call(
@@ -161,6 +205,50 @@ impl PluginClient {
         credentials: Option<&Credentials>,
         body: Option<Bytes>,
     ) -> Result<Bytes> {
+        let payload = body.unwrap_or_default();
+        let credentials = credentials.filter(|c| !c.is_none());
+        let typed = self.inner.typed_credentials.load(Ordering::Relaxed);
+        let header = |typed: bool| match credentials {
+            _ if route.auth == Auth::None => None,
+            None => Some("{}".to_owned()),
+            Some(c) if typed => Some(c.to_typed_json()),
+            Some(c) => Some(c.to_flat_json()),
+        };
+        let first = self
+            .send(route, query, header(typed), payload.clone())
+            .await;
+        match first {
+            Err(Error::Status {
+                status: 401,
+                ref body,
+                ..
+            }) if typed
+                && credentials.is_some()
+                && UNREADABLE_CREDENTIALS.iter().any(|m| body.contains(m)) =>
+            {
+                tracing::debug!(
+                    plugin_id = %self.inner.plugin_id,
+                    operation = route.operation,
+                    "the plugin cannot read typed credentials; retrying with the flat map"
+                );
+                let retried = self.send(route, query, header(false), payload).await;
+                if !matches!(retried, Err(Error::Status { status: 401, .. })) {
+                    self.inner.typed_credentials.store(false, Ordering::Relaxed);
+                }
+                retried
+            }
+            other => other,
+        }
+    }
+
+    /// One request; `authorization` is the header value, if the route sends one.
+    async fn send(
+        &self,
+        route: &Route,
+        query: &[(&str, &str)],
+        authorization: Option<String>,
+        body: Bytes,
+    ) -> Result<Bytes> {
         let inner = &*self.inner;
         let transport = |message: String| Error::Transport {
             plugin_id: inner.plugin_id.clone(),
@@ -173,20 +261,17 @@ impl PluginClient {
             .uri(&uri)
             .header(HOST, inner.host.clone())
             .header(ACCEPT, APPLICATION_JSON);
-        if route.auth != Auth::None {
-            let json = match credentials {
-                Some(c) => serde_json::to_vec(c).map_err(|e| transport(e.to_string()))?,
-                None => b"{}".to_vec(),
-            };
+        if let Some(json) = authorization {
             // from_bytes, not from_str: credentials may hold non-ASCII UTF-8, which Go sends raw.
-            // serde_json escapes every control character, so this cannot fail in practice.
-            let value = HeaderValue::from_bytes(&json)
-                .map_err(|e| transport(format!("invalid Authorization header: {e}")))?;
+            // serde_json escapes every control character, so this cannot fail in practice. The
+            // error names no value: credentials never reach an error.
+            let value = HeaderValue::from_bytes(json.as_bytes())
+                .map_err(|_| transport("credentials cannot travel in a header".to_owned()))?;
             builder = builder.header(AUTHORIZATION, value);
         }
         let request = builder
             .header(CONTENT_TYPE, APPLICATION_JSON)
-            .body(Full::new(body.unwrap_or_default()))
+            .body(Full::new(body))
             .map_err(|e| transport(format!("invalid request {uri}: {e}")))?;
 
         let response = inner.http.request(request).await.map_err(|e| {

@@ -38,7 +38,7 @@
 //!     config_types: Vec::new(),
 //! };
 //! let plugin = Supervisor::new(SupervisorConfig::new("my-plugin", path, config));
-//! let credentials = Credentials::from([("username".into(), "u".into())]);
+//! let credentials = Credentials::from([("username", "u")]);
 //! // Starts the plugin (once, however many callers), then calls it.
 //! let versions: Option<Vec<String>> = plugin
 //!     .call_json(&cvr::LIST_COMPONENT_VERSIONS, &[("name", "acme.org/app")], Some(&credentials), None)
@@ -59,7 +59,7 @@ mod schema;
 mod supervisor;
 
 pub use capabilities::probe_capabilities;
-pub use client::PluginClient;
+pub use client::{CredentialsForm, PluginClient};
 pub use error::{Error, Result};
 pub use location::{Endpoint, parse_location_line};
 pub use logs::{PLUGIN_LOG_TARGET, forward_log_line, map_level};

@@ -24,19 +24,28 @@ pub enum CapabilityKind {
     ResourceRepository,
     /// `blobTransformer`
     BlobTransformer,
-    /// A key this crate does not know (newer plugin types such as `signingHandler`).
+    /// `componentLister` (v0.0.8+)
+    ComponentLister,
+    /// `signingHandler` (v0.0.7+)
+    SigningHandler,
+    /// `credentialPlugin` (the `bindings/go` generation)
+    CredentialPlugin,
+    /// A key this crate does not know.
     Other(String),
 }
 
 impl CapabilityKind {
-    /// The six capabilities of the v0.0.1 protocol.
-    pub const ALL: [Self; 6] = [
+    /// Every capability kind of every protocol generation.
+    pub const ALL: [Self; 9] = [
         Self::ComponentVersionRepository,
         Self::CredentialRepository,
         Self::InputRepository,
         Self::DigestProcessorRepository,
         Self::ResourceRepository,
         Self::BlobTransformer,
+        Self::ComponentLister,
+        Self::SigningHandler,
+        Self::CredentialPlugin,
     ];
 
     /// The wire key, e.g. `componentVersionRepository`.
@@ -48,19 +57,65 @@ impl CapabilityKind {
             Self::DigestProcessorRepository => "digestProcessorRepository",
             Self::ResourceRepository => "resourceRepository",
             Self::BlobTransformer => "blobTransformer",
+            Self::ComponentLister => "componentLister",
+            Self::SigningHandler => "signingHandler",
+            Self::CredentialPlugin => "credentialPlugin",
             Self::Other(k) => k,
         }
     }
 
-    /// Field of a v0.0.11+ capability entry that lists the supported types.
-    fn new_format_field(&self) -> Option<&'static str> {
+    /// The field of a v0.0.11+ capability entry that lists the served types (spec §10.2). For
+    /// a credential repository: its repository config types.
+    pub fn current_format_field(&self) -> Option<&'static str> {
         Some(match self {
-            Self::ComponentVersionRepository => "supportedRepositorySpecTypes",
+            Self::ComponentVersionRepository | Self::ComponentLister => {
+                "supportedRepositorySpecTypes"
+            }
             Self::CredentialRepository => "supportedCredentialRepositorySpecTypes",
             Self::InputRepository => "supportedInputTypes",
             Self::DigestProcessorRepository | Self::ResourceRepository => "supportedAccessTypes",
             Self::BlobTransformer => "supportedTransformerSpecTypes",
+            Self::SigningHandler => "supportedSigningSpecTypes",
+            Self::CredentialPlugin => "supportedCredentialPluginTypes",
             Self::Other(_) => return None,
+        })
+    }
+}
+
+/// Which `capabilities` format a document is in (spec §10.2, §10.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CapabilitiesFormat {
+    /// The v0.0.1 format (`types`, `configTypes`), read by Go managers up to v0.0.10. Its
+    /// plugins read credentials as a flat string map.
+    V1,
+    /// The v0.0.11+ format (`capabilities`, `supportedConfigTypes`), read by Go managers from
+    /// v0.0.11 on. Its plugins read typed credentials (v0.0.16+) or a flat map (v0.0.11 to
+    /// v0.0.15).
+    Current,
+    /// Both formats side by side in one document, which every Go manager reads (what our SDK
+    /// writes by default).
+    #[default]
+    Dual,
+}
+
+impl CapabilitiesFormat {
+    /// Whether the document has the v0.0.1 keys.
+    pub fn has_v1(self) -> bool {
+        self != Self::Current
+    }
+
+    /// Whether the document has the v0.0.11+ keys.
+    pub fn has_current(self) -> bool {
+        self != Self::V1
+    }
+}
+
+impl fmt::Display for CapabilitiesFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::V1 => "v0.0.1",
+            Self::Current => "v0.0.11+",
+            Self::Dual => "dual (v0.0.1 + v0.0.11+)",
         })
     }
 }
@@ -170,6 +225,9 @@ pub struct PluginCapability {
     pub types: Vec<DeclaredType>,
     /// Credential repositories only: the consumer identity types it resolves credentials for.
     pub consumer_identity_types: Vec<DeclaredType>,
+    /// Credential repositories only (v0.0.17+): credential types the plugin defines, which a
+    /// host may register in its credential-type scheme.
+    pub custom_credential_types: Vec<DeclaredType>,
 }
 
 /// What a plugin declared, read from either `capabilities` format (spec §10.6).
@@ -179,8 +237,9 @@ pub struct PluginCapabilities {
     pub capabilities: Vec<PluginCapability>,
     /// Configuration types the plugin wants (`configTypes` or `supportedConfigTypes`).
     pub config_types: Vec<Type>,
-    /// `true` for the v0.0.11+ `capabilities` array format.
-    pub new_format: bool,
+    /// The format the document was in. A dual document is read from its v0.0.11+ half, which
+    /// carries more (aliases).
+    pub format: CapabilitiesFormat,
 }
 
 impl PluginCapabilities {
@@ -192,7 +251,11 @@ impl PluginCapabilities {
             return Err(Error::Capabilities("not a JSON object".into()));
         };
         if let Some(caps) = obj.get("capabilities") {
-            return Self::parse_new(caps, &obj);
+            let mut parsed = Self::parse_new(caps, &obj)?;
+            if obj.contains_key("types") {
+                parsed.format = CapabilitiesFormat::Dual;
+            }
+            return Ok(parsed);
         }
         if obj.contains_key("types") {
             let doc: Capabilities = serde_json::from_value(Value::Object(obj))
@@ -227,12 +290,13 @@ impl PluginCapabilities {
                 kind,
                 types,
                 consumer_identity_types,
+                custom_credential_types: Vec::new(),
             });
         }
         Self {
             capabilities,
             config_types: doc.config_types,
-            new_format: false,
+            format: CapabilitiesFormat::V1,
         }
     }
 
@@ -249,24 +313,34 @@ impl PluginCapabilities {
             let kind: CapabilityKind = kind_str
                 .parse()
                 .unwrap_or_else(|_| CapabilityKind::Other(kind_str.to_owned()));
-            let field = kind.new_format_field();
+            let field = kind.current_format_field();
+            let list = |f: &str| {
+                declared_list(item.get(f))
+                    .map_err(|e| Error::Capabilities(format!("{kind_str}.{f}: {e}")))
+            };
             let types = match field {
-                Some(f) => declared_list(item.get(f))?,
+                Some(f) => list(f)?,
                 None => Vec::new(),
             };
-            let consumer_identity_types = if kind == CapabilityKind::CredentialRepository {
-                declared_list(item.get("supportedConsumerIdentityTypes"))?
-            } else {
-                Vec::new()
-            };
+            let (consumer_identity_types, custom_credential_types) =
+                if kind == CapabilityKind::CredentialRepository {
+                    (
+                        list("supportedConsumerIdentityTypes")?,
+                        list("customCredentialTypes")?,
+                    )
+                } else {
+                    (Vec::new(), Vec::new())
+                };
             capabilities.push(PluginCapability {
                 kind,
                 types,
                 consumer_identity_types,
+                custom_credential_types,
             });
         }
         let config_types = match obj
             .get("supportedConfigTypes")
+            .filter(|v| !v.is_null())
             .or_else(|| obj.get("configTypes"))
         {
             None | Some(Value::Null) => Vec::new(),
@@ -276,12 +350,142 @@ impl PluginCapabilities {
         Ok(Self {
             capabilities,
             config_types,
-            new_format: true,
+            format: CapabilitiesFormat::Current,
         })
     }
 }
 
-fn declared_list(v: Option<&Value>) -> Result<Vec<DeclaredType>, Error> {
+impl PluginCapabilities {
+    /// The document in `format`, compact, without a trailing newline.
+    ///
+    /// * v0.0.1 half: `{"types":{<key>:[{"type","jsonSchema"}...]},"configTypes":[...]}`, keys of
+    ///   `types` sorted, `configTypes` omitted when empty, `types` `null` when nothing is
+    ///   declared. Aliases follow their type as entries of their own (a v0.0.1 manager knows no
+    ///   aliases). A credential repository is written as the two entries `[0]` consumer identity
+    ///   type and `[1]` config type, both with the config's schema, since Go managers validate
+    ///   the config against `[0]`'s.
+    /// * v0.0.11+ half: `{"capabilities":[...],"supportedConfigTypes":[...]}`, one entry per
+    ///   capability kind listing all its types, keys sorted inside each entry, `aliases` `null`
+    ///   when empty, `supportedConfigTypes` omitted when empty.
+    /// * dual: both halves in one object, the v0.0.1 keys first.
+    ///
+    /// Each half is byte-equal to a Go SDK plugin's document for the same declarations.
+    pub fn to_json(&self, format: CapabilitiesFormat) -> String {
+        match format {
+            CapabilitiesFormat::V1 => self.v1_json(),
+            CapabilitiesFormat::Current => self.current_json(),
+            CapabilitiesFormat::Dual => {
+                let v1 = self.v1_json();
+                let current = self.current_json();
+                format!("{},{}", &v1[..v1.len() - 1], &current[1..])
+            }
+        }
+    }
+
+    fn v1_json(&self) -> String {
+        let mut types: BTreeMap<String, Vec<TypeEntry>> = BTreeMap::new();
+        for cap in &self.capabilities {
+            let entries = types.entry(cap.kind.key().to_owned()).or_default();
+            if cap.kind == CapabilityKind::CredentialRepository {
+                // [0] consumer identity type, [1] config type; one pair is all v0.0.1 reads.
+                if let (Some(consumer), Some(config)) =
+                    (cap.consumer_identity_types.first(), cap.types.first())
+                {
+                    for typ in [&consumer.typ, &config.typ] {
+                        entries.push(TypeEntry {
+                            typ: typ.clone(),
+                            json_schema: config.schema.clone(),
+                        });
+                    }
+                }
+                continue;
+            }
+            for t in &cap.types {
+                for typ in std::iter::once(&t.typ).chain(&t.aliases) {
+                    entries.push(TypeEntry {
+                        typ: typ.clone(),
+                        json_schema: t.schema.clone(),
+                    });
+                }
+            }
+        }
+        let doc = Capabilities {
+            types: (!types.is_empty()).then_some(types),
+            config_types: self.config_types.clone(),
+        };
+        // Plain data always serialises.
+        serde_json::to_string(&doc).unwrap_or_default()
+    }
+
+    fn current_json(&self) -> String {
+        fn entries(list: &[DeclaredType]) -> Value {
+            if list.is_empty() {
+                return Value::Null;
+            }
+            Value::Array(
+                list.iter()
+                    .map(|t| {
+                        // serde_json's map keeps keys sorted: the JCS order Go writes.
+                        let mut entry = serde_json::Map::new();
+                        entry.insert(
+                            "aliases".into(),
+                            if t.aliases.is_empty() {
+                                Value::Null
+                            } else {
+                                t.aliases
+                                    .iter()
+                                    .map(|a| Value::from(a.to_string()))
+                                    .collect()
+                            },
+                        );
+                        entry.insert(
+                            "jsonSchema".into(),
+                            t.schema
+                                .as_ref()
+                                .map_or(Value::Null, |s| Value::from(s.to_base64())),
+                        );
+                        entry.insert("type".into(), Value::from(t.typ.to_string()));
+                        Value::Object(entry)
+                    })
+                    .collect(),
+            )
+        }
+        let mut capabilities = Vec::new();
+        for cap in &self.capabilities {
+            let Some(field) = cap.kind.current_format_field() else {
+                continue;
+            };
+            let mut entry = serde_json::Map::new();
+            entry.insert("type".into(), Value::from(cap.kind.key()));
+            entry.insert(field.into(), entries(&cap.types));
+            if cap.kind == CapabilityKind::CredentialRepository {
+                entry.insert(
+                    "supportedConsumerIdentityTypes".into(),
+                    entries(&cap.consumer_identity_types),
+                );
+                if !cap.custom_credential_types.is_empty() {
+                    entry.insert(
+                        "customCredentialTypes".into(),
+                        entries(&cap.custom_credential_types),
+                    );
+                }
+            }
+            capabilities.push(Value::Object(entry));
+        }
+        let mut out = format!(r#"{{"capabilities":{}"#, Value::Array(capabilities));
+        if !self.config_types.is_empty() {
+            let names: Vec<String> = self.config_types.iter().map(ToString::to_string).collect();
+            out.push_str(&format!(
+                r#","supportedConfigTypes":{}"#,
+                serde_json::to_string(&names).unwrap_or_default()
+            ));
+        }
+        out.push('}');
+        out
+    }
+}
+
+fn declared_list(v: Option<&Value>) -> Result<Vec<DeclaredType>, String> {
     #[derive(Deserialize)]
     struct Wire {
         #[serde(rename = "type")]
@@ -294,8 +498,7 @@ fn declared_list(v: Option<&Value>) -> Result<Vec<DeclaredType>, Error> {
     let Some(v) = v.filter(|v| !v.is_null()) else {
         return Ok(Vec::new());
     };
-    let wire: Vec<Wire> =
-        serde_json::from_value(v.clone()).map_err(|e| Error::Capabilities(e.to_string()))?;
+    let wire: Vec<Wire> = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
     Ok(wire
         .into_iter()
         .map(|w| DeclaredType {
@@ -340,7 +543,7 @@ mod tests {
     fn new_format() {
         let doc = br#"{"capabilities":[{"supportedRepositorySpecTypes":[{"aliases":null,"jsonSchema":"e30=","type":"DummyRepository/v1"}],"type":"componentVersionRepository"},{"type":"signingHandler","supportedSigningSpecTypes":[]}],"supportedConfigTypes":["custom.config/v1"]}"#;
         let caps = PluginCapabilities::parse(doc).unwrap();
-        assert!(caps.new_format);
+        assert_eq!(caps.format, CapabilitiesFormat::Current);
         assert_eq!(
             caps.capabilities[0].kind,
             CapabilityKind::ComponentVersionRepository
@@ -349,10 +552,7 @@ mod tests {
             caps.capabilities[0].types[0].schema,
             Some(JsonSchema::permissive())
         );
-        assert_eq!(
-            caps.capabilities[1].kind,
-            CapabilityKind::Other("signingHandler".into())
-        );
+        assert_eq!(caps.capabilities[1].kind, CapabilityKind::SigningHandler);
         assert_eq!(caps.config_types[0].to_string(), "custom.config/v1");
     }
 

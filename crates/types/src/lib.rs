@@ -24,6 +24,7 @@
 
 mod capabilities;
 mod config;
+mod credentials;
 mod descriptor;
 mod error;
 mod location;
@@ -31,10 +32,11 @@ mod raw;
 mod typ;
 
 pub use capabilities::{
-    Capabilities, CapabilityKind, DeclaredType, JsonSchema, PluginCapabilities, PluginCapability,
-    TypeEntry,
+    Capabilities, CapabilitiesFormat, CapabilityKind, DeclaredType, JsonSchema, PluginCapabilities,
+    PluginCapability, TypeEntry,
 };
 pub use config::{ConnectionType, PluginConfig};
+pub use credentials::{Credentials, DIRECT_CREDENTIALS, DIRECT_CREDENTIALS_ALIASES};
 pub use descriptor::{Component, Descriptor, Digest, Label, Meta, Reference, Resource, Source};
 pub use error::Error;
 pub use location::{Location, LocationType};
@@ -47,10 +49,6 @@ use std::collections::BTreeMap;
 ///
 /// A `BTreeMap` so that it serialises with sorted keys, like Go's `map[string]string`.
 pub type Identity = BTreeMap<String, String>;
-
-/// Credentials as the v0.0.1 protocol carries them: a flat string map, sent as JSON in the
-/// `Authorization` header.
-pub type Credentials = BTreeMap<String, String>;
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -58,7 +58,7 @@ fn resolve(file: &Path, identity: Identity) -> Result<Credentials, Error> {
 }
 
 fn user_password(user: &str, password: &str) -> Credentials {
-    identity(&[("username", user), ("password", password)])
+    identity(&[("username", user), ("password", password)]).into()
 }
 
 #[test]

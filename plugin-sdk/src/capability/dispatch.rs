@@ -13,6 +13,8 @@ pub(crate) struct TypeDispatch<T> {
     what: &'static str,
     spec: &'static str,
     entries: Vec<(Type, T)>,
+    /// Other names of entries' types: alias -> type.
+    aliases: Vec<(Type, Type)>,
 }
 
 impl<T> TypeDispatch<T> {
@@ -23,7 +25,13 @@ impl<T> TypeDispatch<T> {
             what,
             spec,
             entries: Vec::new(),
+            aliases: Vec::new(),
         }
+    }
+
+    /// Makes `alias` another name of `typ`.
+    pub(crate) fn alias(&mut self, alias: Type, typ: Type) {
+        self.aliases.push((alias, typ));
     }
 
     pub(crate) fn insert(&mut self, typ: Type, value: T) {
@@ -38,18 +46,24 @@ impl<T> TypeDispatch<T> {
     /// the spec or its type is absent (Go managers send no spec on GET requests); else 400.
     pub(crate) fn pick(&self, spec: Option<&Raw>) -> Result<&T, ApiError> {
         match spec.and_then(Raw::type_) {
-            Some(typ) => self
-                .entries
-                .iter()
-                .find(|(t, _)| t == typ)
-                .map(|(_, v)| v)
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "this plugin serves no {} of type {typ}; it serves: {}",
-                        self.what,
-                        self.types()
-                    ))
-                }),
+            Some(typ) => {
+                let typ = self
+                    .aliases
+                    .iter()
+                    .find(|(alias, _)| alias == typ)
+                    .map_or(typ, |(_, t)| t);
+                self.entries
+                    .iter()
+                    .find(|(t, _)| t == typ)
+                    .map(|(_, v)| v)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "this plugin serves no {} of type {typ}; it serves: {}",
+                            self.what,
+                            self.types()
+                        ))
+                    })
+            }
             None => match self.entries.as_slice() {
                 [(_, only)] => Ok(only),
                 _ => Err(ApiError::bad_request(format!(
@@ -114,5 +128,12 @@ mod tests {
         dup.insert("A/v1".parse().unwrap(), 3);
         assert_eq!(*dup.pick(Some(&raw(r#"{"type":"A/v1"}"#))).unwrap(), 1);
         assert_eq!(dup.types(), "A/v1, B/v1");
+
+        // An alias picks its type's entry, and still counts as one implementation.
+        let mut aliased = TypeDispatch::new("thing", "thing spec");
+        aliased.insert("A/v1".parse().unwrap(), 1);
+        aliased.alias("A".parse().unwrap(), "A/v1".parse().unwrap());
+        assert_eq!(*aliased.pick(Some(&raw(r#"{"type":"A"}"#))).unwrap(), 1);
+        assert_eq!(*aliased.pick(None).unwrap(), 1);
     }
 }

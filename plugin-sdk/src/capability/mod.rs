@@ -55,8 +55,12 @@ pub(crate) struct Registration {
     pub(crate) kind: CapabilityKind,
     /// The type requests are dispatched by (for a credential repository: the config type).
     pub(crate) typ: Type,
-    /// The entries of the capabilities document, in order.
-    pub(crate) declared: Vec<(Type, JsonSchema)>,
+    /// Other names of `typ`, dispatched to the same implementation.
+    pub(crate) aliases: Vec<Type>,
+    /// The schema of `typ` in the capabilities document.
+    pub(crate) schema: JsonSchema,
+    /// Credential repositories only: the consumer identity type.
+    pub(crate) consumer_identity_type: Option<Type>,
     pub(crate) factory: Factory,
 }
 
@@ -65,7 +69,8 @@ impl fmt::Debug for Registration {
         f.debug_struct("Registration")
             .field("kind", &self.kind)
             .field("typ", &self.typ)
-            .field("declared", &self.declared)
+            .field("aliases", &self.aliases)
+            .field("consumer_identity_type", &self.consumer_identity_type)
             .finish_non_exhaustive()
     }
 }
@@ -119,12 +124,16 @@ impl Served {
         }
     }
 
-    /// Adds what a registration's factory built for `typ`.
-    pub(crate) fn add(&mut self, typ: Type, built: Built) {
+    /// Adds what a registration's factory built for `typ` and its `aliases`.
+    pub(crate) fn add(&mut self, typ: Type, aliases: &[Type], built: Built) {
         let (kind, route, provider): (_, _, Arc<dyn identity::IdentityProvider>) = match built {
             Built::ComponentVersionRepository(r) => {
                 self.component_version_repositories
                     .insert(typ.clone(), Arc::clone(&r));
+                for alias in aliases {
+                    self.component_version_repositories
+                        .alias(alias.clone(), typ.clone());
+                }
                 (
                     CapabilityKind::ComponentVersionRepository,
                     identity_route::COMPONENT_VERSION_REPOSITORY,
@@ -134,6 +143,10 @@ impl Served {
             Built::CredentialRepository(r) => {
                 self.credential_repositories
                     .insert(typ.clone(), Arc::clone(&r));
+                for alias in aliases {
+                    self.credential_repositories
+                        .alias(alias.clone(), typ.clone());
+                }
                 (
                     CapabilityKind::CredentialRepository,
                     identity_route::CREDENTIAL_REPOSITORY,
@@ -142,6 +155,9 @@ impl Served {
             }
             Built::Input(r) => {
                 self.input_methods.insert(typ.clone(), Arc::clone(&r));
+                for alias in aliases {
+                    self.input_methods.alias(alias.clone(), typ.clone());
+                }
                 (
                     CapabilityKind::InputRepository,
                     identity_route::INPUT,
@@ -150,6 +166,9 @@ impl Served {
             }
             Built::DigestProcessor(r) => {
                 self.digest_processors.insert(typ.clone(), Arc::clone(&r));
+                for alias in aliases {
+                    self.digest_processors.alias(alias.clone(), typ.clone());
+                }
                 (
                     CapabilityKind::DigestProcessorRepository,
                     identity_route::DIGEST_PROCESSOR,
@@ -159,6 +178,9 @@ impl Served {
             Built::ResourceRepository(r) => {
                 self.resource_repositories
                     .insert(typ.clone(), Arc::clone(&r));
+                for alias in aliases {
+                    self.resource_repositories.alias(alias.clone(), typ.clone());
+                }
                 (
                     CapabilityKind::ResourceRepository,
                     identity_route::RESOURCE_REPOSITORY,
@@ -167,6 +189,9 @@ impl Served {
             }
             Built::BlobTransformer(r) => {
                 self.blob_transformers.insert(typ.clone(), Arc::clone(&r));
+                for alias in aliases {
+                    self.blob_transformers.alias(alias.clone(), typ.clone());
+                }
                 (
                     CapabilityKind::BlobTransformer,
                     identity_route::BLOB_TRANSFORMER,
@@ -174,14 +199,16 @@ impl Served {
                 )
             }
         };
-        self.identities.push(Mount::Identity(
-            route,
-            Entry {
-                kind,
-                typ,
-                provider,
-            },
-        ));
+        for typ in aliases.iter().cloned().chain([typ]) {
+            self.identities.push(Mount::Identity(
+                route,
+                Entry {
+                    kind: kind.clone(),
+                    typ,
+                    provider: Arc::clone(&provider),
+                },
+            ));
+        }
     }
 
     /// The mounts of every capability that has an implementation: operation routes first, then

@@ -27,10 +27,20 @@ fn shaped_like_the_go_test_plugins() {
         ("resource", "resourceRepository"),
         ("blobtransformer", "blobTransformer"),
     ] {
+        let field = match key {
+            "inputRepository" => "supportedInputTypes",
+            "blobTransformer" => "supportedTransformerSpecTypes",
+            _ => "supportedAccessTypes",
+        };
         assert_eq!(
             dummy(kind).capabilities_json(),
-            format!(
-                r#"{{"types":{{"{key}":[{{"type":"DummyRepository/v1","jsonSchema":"e30="}}]}}}}"#
+            crate::support::dual(
+                &format!(
+                    r#"{{"types":{{"{key}":[{{"type":"DummyRepository/v1","jsonSchema":"e30="}}]}}}}"#
+                ),
+                &format!(
+                    r#"{{"capabilities":[{{"{field}":[{{"aliases":null,"jsonSchema":"e30=","type":"DummyRepository/v1"}}],"type":"{key}"}}]}}"#
+                ),
             ),
             "{kind}"
         );
@@ -44,6 +54,9 @@ fn several_types_of_one_capability_are_listed_in_registration_order() {
         .blob_transformer(typ("A/v1"), JsonSchema::permissive(), |_| Ok(Bare));
     assert_eq!(
         plugin.capabilities_json(),
-        r#"{"types":{"blobTransformer":[{"type":"B/v1","jsonSchema":"e30="},{"type":"A/v1","jsonSchema":"e30="}]}}"#
+        crate::support::dual(
+            r#"{"types":{"blobTransformer":[{"type":"B/v1","jsonSchema":"e30="},{"type":"A/v1","jsonSchema":"e30="}]}}"#,
+            r#"{"capabilities":[{"supportedTransformerSpecTypes":[{"aliases":null,"jsonSchema":"e30=","type":"B/v1"},{"aliases":null,"jsonSchema":"e30=","type":"A/v1"}],"type":"blobTransformer"}]}"#,
+        )
     );
 }

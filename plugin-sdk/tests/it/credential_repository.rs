@@ -92,14 +92,17 @@ async fn resolve_answers_a_bare_credentials_map() {
 
 #[tokio::test]
 async fn resolve_statuses_like_go() {
-    // Go: `TestResolve`: no auth → 401, auth without body → 400.
-    let router = vault(&Fake::new("vault"));
+    // Go v0.0.17 (`CredentialsFromHeader`): no auth → no credentials; a malformed header →
+    // 401; no body → 400. (v0.0.1 plugins answered 401 without a header, but v0.0.1 managers
+    // always send one.)
+    let log = Fake::new("vault");
+    let router = vault(&log);
     let body = r#"{"config":{"type":"FakeVault/v1"},"identity":{}}"#;
     let req = with_auth(request(&routes::RESOLVE, &[], body), None);
-    send(&router, req).await.assert_text_error(
-        401,
-        "incorrect authentication header format: unexpected end of JSON input\n",
-    );
+    send(&router, req).await.assert_json();
+    assert!(log.calls()[0].credentials.is_none());
+    let req = with_auth(request(&routes::RESOLVE, &[], body), Some("{"));
+    assert_eq!(send(&router, req).await.status.as_u16(), 401);
     let req = request(&routes::RESOLVE, &[], "");
     assert_eq!(send(&router, req).await.status.as_u16(), 400);
     // A config of another type is not ours.
@@ -145,8 +148,15 @@ fn capabilities_have_the_consumer_identity_type_first_and_the_config_schema_twic
     let b64 = schema.to_base64();
     assert_eq!(
         plugin.capabilities_json(),
-        format!(
-            r#"{{"types":{{"credentialRepository":[{{"type":"FakeConsumer/v1","jsonSchema":"{b64}"}},{{"type":"FakeVault/v1","jsonSchema":"{b64}"}}]}}}}"#
+        crate::support::dual(
+            &format!(
+                r#"{{"types":{{"credentialRepository":[{{"type":"FakeConsumer/v1","jsonSchema":"{b64}"}},{{"type":"FakeVault/v1","jsonSchema":"{b64}"}}]}}}}"#
+            ),
+            // v0.0.11+: the consumer identity type in its own list, without a schema (the
+            // schema describes configs, not identities).
+            &format!(
+                r#"{{"capabilities":[{{"supportedConsumerIdentityTypes":[{{"aliases":null,"jsonSchema":null,"type":"FakeConsumer/v1"}}],"supportedCredentialRepositorySpecTypes":[{{"aliases":null,"jsonSchema":"{b64}","type":"FakeVault/v1"}}],"type":"credentialRepository"}}]}}"#
+            ),
         )
     );
 }

@@ -208,6 +208,10 @@ fn the_multi_capability_document_lists_every_key_sorted() {
     let plugin = fakes_plus_cv(&Fake::new("log"), Memory::tagged("cv"));
     assert_eq!(
         plugin.capabilities_json(),
-        r#"{"types":{"blobTransformer":[{"type":"FakeTransformer/v1","jsonSchema":"e30="}],"componentVersionRepository":[{"type":"Memory/v1","jsonSchema":"e30="}],"credentialRepository":[{"type":"FakeConsumer/v1","jsonSchema":"e30="},{"type":"FakeVault/v1","jsonSchema":"e30="}],"digestProcessorRepository":[{"type":"FakeDigestAccess/v1","jsonSchema":"e30="}],"inputRepository":[{"type":"FakeInput/v1","jsonSchema":"e30="}],"resourceRepository":[{"type":"FakeResourceAccess/v1","jsonSchema":"e30="}]}}"#
+        crate::support::dual(
+            r#"{"types":{"blobTransformer":[{"type":"FakeTransformer/v1","jsonSchema":"e30="}],"componentVersionRepository":[{"type":"Memory/v1","jsonSchema":"e30="}],"credentialRepository":[{"type":"FakeConsumer/v1","jsonSchema":"e30="},{"type":"FakeVault/v1","jsonSchema":"e30="}],"digestProcessorRepository":[{"type":"FakeDigestAccess/v1","jsonSchema":"e30="}],"inputRepository":[{"type":"FakeInput/v1","jsonSchema":"e30="}],"resourceRepository":[{"type":"FakeResourceAccess/v1","jsonSchema":"e30="}]}}"#,
+            // One entry per kind, in registration order, keys sorted inside each.
+            r#"{"capabilities":[{"supportedConsumerIdentityTypes":[{"aliases":null,"jsonSchema":null,"type":"FakeConsumer/v1"}],"supportedCredentialRepositorySpecTypes":[{"aliases":null,"jsonSchema":"e30=","type":"FakeVault/v1"}],"type":"credentialRepository"},{"supportedInputTypes":[{"aliases":null,"jsonSchema":"e30=","type":"FakeInput/v1"}],"type":"inputRepository"},{"supportedAccessTypes":[{"aliases":null,"jsonSchema":"e30=","type":"FakeDigestAccess/v1"}],"type":"digestProcessorRepository"},{"supportedAccessTypes":[{"aliases":null,"jsonSchema":"e30=","type":"FakeResourceAccess/v1"}],"type":"resourceRepository"},{"supportedTransformerSpecTypes":[{"aliases":null,"jsonSchema":"e30=","type":"FakeTransformer/v1"}],"type":"blobTransformer"},{"supportedRepositorySpecTypes":[{"aliases":null,"jsonSchema":"e30=","type":"Memory/v1"}],"type":"componentVersionRepository"}]}"#,
+        )
     );
 }

@@ -289,3 +289,12 @@ pub(crate) fn with_auth(mut request: Request<Body>, value: Option<&str>) -> Requ
 pub(crate) fn b64(json: &str) -> String {
     ocm_plugin_endpoints::encode_json_param(json)
 }
+
+/// The dual capabilities document (spec §10.2): the v0.0.1 half's keys, then the v0.0.11+
+/// half's, in one object. Each half must be a whole JSON object of its own.
+pub(crate) fn dual(v1: &str, current: &str) -> String {
+    for half in [v1, current] {
+        serde_json::from_str::<serde_json::Value>(half).unwrap_or_else(|e| panic!("{half}: {e}"));
+    }
+    format!("{},{}", &v1[..v1.len() - 1], &current[1..])
+}

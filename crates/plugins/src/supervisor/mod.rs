@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
 use self::process::{Exited, Process};
-use crate::{Error, PluginClient, Result};
+use crate::{CredentialsForm, Error, PluginClient, Result};
 
 /// How to run one plugin binary.
 #[derive(Debug, Clone)]
@@ -36,6 +36,9 @@ pub struct SupervisorConfig {
     pub start_timeout: Duration,
     /// How long a plugin may take to exit after SIGTERM before it is killed.
     pub stop_grace: Duration,
+    /// How credentials travel to this plugin: flat for plugins of the v0.0.1 capabilities
+    /// format, typed (with a flat retry) for the v0.0.11+ format.
+    pub credentials_form: CredentialsForm,
 }
 
 impl SupervisorConfig {
@@ -57,6 +60,7 @@ impl SupervisorConfig {
             env: Vec::new(),
             start_timeout: Self::DEFAULT_START_TIMEOUT,
             stop_grace: Self::DEFAULT_STOP_GRACE,
+            credentials_form: CredentialsForm::Flat,
         }
     }
 }
@@ -370,7 +374,14 @@ impl Supervisor {
             view.pid = Some(process.pid);
             view.exit = Some(process.exit.clone());
         }
-        match process.handshake(startup, self.config.start_timeout).await {
+        match process
+            .handshake(
+                startup,
+                self.config.start_timeout,
+                self.config.credentials_form,
+            )
+            .await
+        {
             Ok(client) => {
                 tracing::info!(
                     plugin_id = &*self.plugin_id,

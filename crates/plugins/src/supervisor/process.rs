@@ -12,7 +12,7 @@ use super::SupervisorConfig;
 use crate::capabilities::STDERR_EOF_GRACE;
 use crate::logs::{LineReader, PLUGIN_LOG_TARGET, StderrTail, drain_stderr};
 use crate::process_group::{KILL, TERM, signal_group};
-use crate::{Endpoint, Error, PluginClient, Result, parse_location_line};
+use crate::{CredentialsForm, Endpoint, Error, PluginClient, Result, parse_location_line};
 
 /// How long to wait for the exit after SIGKILL before reporting an error (a process stuck in
 /// uninterruptible sleep). The reaper task still reaps it whenever it exits.
@@ -144,6 +144,7 @@ impl Process {
         &self,
         startup: Startup,
         start_timeout: Duration,
+        credentials_form: CredentialsForm,
     ) -> Result<PluginClient> {
         let deadline = Instant::now() + start_timeout;
         let Startup {
@@ -172,7 +173,11 @@ impl Process {
         };
         tracing::debug!(plugin_id = &*self.plugin_id, pid = self.pid, %endpoint, "plugin printed its location");
 
-        let client = PluginClient::new(self.plugin_id.to_string(), endpoint);
+        let client = PluginClient::with_credentials_form(
+            self.plugin_id.to_string(),
+            endpoint,
+            credentials_form,
+        );
         tokio::select! {
             biased;
             r = client.health() => match r {

@@ -222,6 +222,7 @@ async fn list(dir: &Path, common: &Common) -> Result<()> {
                 match &c.outcome {
                     Outcome::Registered { capabilities, warnings } => {
                         v["status"] = "registered".into();
+                        v["format"] = capabilities.format.to_string().into();
                         v["capabilities"] = capabilities
                             .capabilities
                             .iter()
@@ -229,7 +230,9 @@ async fn list(dir: &Path, common: &Common) -> Result<()> {
                                 json!({
                                     "capability": cap.kind.key(),
                                     "types": cap.types.iter().map(|t| t.typ.to_string()).collect::<Vec<_>>(),
+                                    "aliases": cap.types.iter().flat_map(|t| &t.aliases).map(ToString::to_string).collect::<Vec<_>>(),
                                     "consumerIdentityTypes": cap.consumer_identity_types.iter().map(|t| t.typ.to_string()).collect::<Vec<_>>(),
+                                    "customCredentialTypes": cap.custom_credential_types.iter().map(|t| t.typ.to_string()).collect::<Vec<_>>(),
                                 })
                             })
                             .collect();
@@ -257,6 +260,7 @@ async fn list(dir: &Path, common: &Common) -> Result<()> {
                 capabilities,
             } = &c.outcome
             {
+                println!("\tcapabilities format: {}", capabilities.format);
                 if !capabilities.config_types.is_empty() {
                     let t: Vec<String> = capabilities
                         .config_types
