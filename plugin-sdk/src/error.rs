@@ -41,6 +41,13 @@ pub enum Error {
         /// The type registered twice.
         typ: Type,
     },
+    /// [`Plugin::aliases`](crate::Plugin::aliases) was called before any capability was
+    /// registered, so the aliases name nothing.
+    #[error("aliases {aliases} were declared before any capability type was registered")]
+    AliasesWithoutType {
+        /// The aliases, comma separated.
+        aliases: String,
+    },
     /// A capability that a plugin can serve once was registered twice. Only the credential
     /// repository is such a capability: the capabilities document pairs exactly one consumer
     /// identity type (entry `[0]`) with one config type (entry `[1]`).

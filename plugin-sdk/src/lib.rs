@@ -100,9 +100,21 @@
 //! (`{"type":null}` or `{}`, the only bodies Go-SDK digest processors and resource repositories
 //! accept, so some callers send them) is a 400: there is no spec to hand to an implementation.
 //!
-//! Credentials arrive in the `Authorization` header as a flat JSON string map (v0.0.1) or as
-//! typed credentials `{"type":"Credentials/v1","properties":{...}}` (v0.0.16+), whose
-//! `properties` are flattened; implementations always see a flat map.
+//! Credentials arrive in the `Authorization` header as a flat JSON string map (v0.0.1 managers)
+//! or as typed credentials `{"type":"Credentials/v1","properties":{...}}` (v0.0.16+ managers);
+//! implementations get one [`types::Credentials`] either way, which reads like a map of the
+//! properties and tells the type where there was one. On the component version repository's
+//! routes a missing header is a 401 (as in every Go SDK); elsewhere it means no credentials (as
+//! from v0.0.17 on), which changes nothing for v0.0.1 managers, since they always send one.
+//!
+//! # Every manager generation
+//!
+//! `capabilities` prints one document with both formats side by side (spec §10.2): the v0.0.1
+//! keys `types`/`configTypes`, read by Go managers up to v0.0.10, and the v0.0.11+ keys
+//! `capabilities`/`supportedConfigTypes`, read by later Go managers (plugin module v0.0.11 to
+//! v0.0.17 and the single `bindings/go` module). Every manager ignores the keys it does not
+//! know, so the same binary registers everywhere; [`Plugin::capabilities_format`] can restrict
+//! it to one. [`Plugin::aliases`] declares other names of a type.
 //!
 //! # Testing a plugin without a process
 //!
@@ -186,6 +198,8 @@ pub struct Plugin {
     registrations: Vec<Registration>,
     custom_credential_types: Vec<(Type, Option<JsonSchema>)>,
     format: CapabilitiesFormat,
+    /// Aliases given before any registration: an error at `run`.
+    stray_aliases: Vec<Type>,
 }
 
 impl fmt::Debug for Plugin {
@@ -215,6 +229,7 @@ impl Plugin {
             registrations: Vec::new(),
             custom_credential_types: Vec::new(),
             format: CapabilitiesFormat::Dual,
+            stray_aliases: Vec::new(),
         }
     }
 
@@ -236,8 +251,9 @@ impl Plugin {
     /// ```
     #[must_use]
     pub fn aliases(mut self, aliases: impl IntoIterator<Item = Type>) -> Self {
-        if let Some(last) = self.registrations.last_mut() {
-            last.aliases.extend(aliases);
+        match self.registrations.last_mut() {
+            Some(last) => last.aliases.extend(aliases),
+            None => self.stray_aliases.extend(aliases),
         }
         self
     }
@@ -516,6 +532,12 @@ impl Plugin {
     /// Rejects registrations that would make dispatch ambiguous or that the capabilities
     /// document cannot express.
     fn check(&self) -> Result<()> {
+        if !self.stray_aliases.is_empty() {
+            let aliases: Vec<String> = self.stray_aliases.iter().map(ToString::to_string).collect();
+            return Err(Error::AliasesWithoutType {
+                aliases: aliases.join(", "),
+            });
+        }
         let mut seen = HashSet::new();
         let mut credential_repository: Option<&Type> = None;
         for r in &self.registrations {

@@ -4,9 +4,10 @@ use crate::encode_query;
 
 /// Whether a route carries the `Authorization` header (spec §4.8, §10.4).
 ///
-/// Managers send the header on every route that is not [`Auth::None`], `{}` when there are no
-/// credentials, as every Go manager does. The two credentialed variants differ in what a plugin
-/// does when the header is missing or empty.
+/// The two credentialed variants differ in what a plugin does when the header is missing or
+/// empty, and in what a manager sends when there are no credentials: v0.0.1 managers send `{}`
+/// on every credentialed route; v0.0.11+ managers send `{}` on [`Auth::Required`] routes and
+/// leave the header out on [`Auth::Optional`] ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
     /// A missing header is a 401: the component version repository routes, at every Go

@@ -208,11 +208,14 @@ impl PluginClient {
         let payload = body.unwrap_or_default();
         let credentials = credentials.filter(|c| !c.is_none());
         let typed = self.inner.typed_credentials.load(Ordering::Relaxed);
-        let header = |typed: bool| match credentials {
-            _ if route.auth == Auth::None => None,
-            None => Some("{}".to_owned()),
-            Some(c) if typed => Some(c.to_typed_json()),
-            Some(c) => Some(c.to_flat_json()),
+        // What each Go generation sends (spec §4.8, §10.4): `{}` for no credentials, except
+        // that v0.0.11+ managers leave the header out on routes where it is optional.
+        let header = |typed: bool| match (route.auth, credentials) {
+            (Auth::None, _) => None,
+            (_, Some(c)) if typed => Some(c.to_typed_json()),
+            (_, Some(c)) => Some(c.to_flat_json()),
+            (Auth::Optional, None) if typed => None,
+            (Auth::Required | Auth::Optional, None) => Some("{}".to_owned()),
         };
         let first = self
             .send(route, query, header(typed), payload.clone())

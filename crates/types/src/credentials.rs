@@ -277,7 +277,13 @@ mod tests {
 
     #[test]
     fn decoding_is_tolerant() {
-        let ok: &[(&str, Option<&str>, &[(&str, &str)])] = &[
+        /// (wire value, type read, properties read)
+        type Case = (
+            &'static str,
+            Option<&'static str>,
+            &'static [(&'static str, &'static str)],
+        );
+        let ok: &[Case] = &[
             (
                 r#"{"password":"p","username":"u"}"#,
                 None,

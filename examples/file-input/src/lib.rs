@@ -143,10 +143,14 @@ pub fn main() -> ExitCode {
 }
 
 fn plugin(input_type: Type) -> Plugin {
-    Plugin::new(PLUGIN_NAME).input(input_type, input_schema(), |_ctx| {
-        tracing::info!("file input ready");
-        Ok(FileInput::new())
-    })
+    // The unversioned name is accepted too, over HTTP as in process.
+    let alias = Type::new(input_type.name(), None).ok();
+    Plugin::new(PLUGIN_NAME)
+        .input(input_type, input_schema(), |_ctx| {
+            tracing::info!("file input ready");
+            Ok(FileInput::new())
+        })
+        .aliases(alias)
 }
 
 /// The JSON schema (draft 2020-12) of an [`INPUT_TYPE`] spec.

@@ -42,13 +42,21 @@ fn take(value: &serde_json::Value) -> Vec<u8> {
 }
 
 #[test]
-fn capabilities_declare_type_and_schema() {
-    let caps: Capabilities =
-        serde_json::from_str(&plugin(input_type()).capabilities_json()).unwrap();
-    let entries = &caps.types.unwrap()["inputRepository"];
-    assert_eq!(entries.len(), 1);
+fn capabilities_declare_type_alias_and_schema_in_both_formats() {
+    let json = plugin(input_type()).capabilities_json();
+    let caps = ocm_plugin_sdk::types::PluginCapabilities::parse(json.as_bytes()).unwrap();
+    assert_eq!(caps.format, ocm_plugin_sdk::types::CapabilitiesFormat::Dual);
+    let declared = &caps.capabilities[0].types;
+    assert_eq!(declared.len(), 1);
+    assert_eq!(declared[0].typ.to_string(), INPUT_TYPE);
+    assert_eq!(declared[0].aliases[0].to_string(), crate::INPUT_TYPE_NAME);
+    assert_eq!(declared[0].schema.as_ref().unwrap().0, input_schema().0);
+    // The v0.0.1 half: the type first (the entry v0.0.1 managers use), then its alias.
+    let v1: Capabilities = serde_json::from_str(&json).unwrap();
+    let entries = &v1.types.unwrap()["inputRepository"];
+    assert_eq!(entries.len(), 2);
     assert_eq!(entries[0].typ.to_string(), INPUT_TYPE);
-    assert_eq!(entries[0].json_schema.as_ref().unwrap().0, input_schema().0);
+    assert_eq!(entries[1].typ.to_string(), crate::INPUT_TYPE_NAME);
 }
 
 #[test]

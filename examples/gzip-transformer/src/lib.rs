@@ -123,10 +123,14 @@ pub fn main() -> ExitCode {
 }
 
 fn plugin(transformer_type: Type) -> Plugin {
-    Plugin::new(PLUGIN_NAME).blob_transformer(transformer_type, transformer_schema(), |_ctx| {
-        tracing::info!("gzip transformer ready");
-        Ok(GzipTransformer::new())
-    })
+    // The unversioned name is accepted too, over HTTP as in process.
+    let alias = Type::new(transformer_type.name(), None).ok();
+    Plugin::new(PLUGIN_NAME)
+        .blob_transformer(transformer_type, transformer_schema(), |_ctx| {
+            tracing::info!("gzip transformer ready");
+            Ok(GzipTransformer::new())
+        })
+        .aliases(alias)
 }
 
 /// The JSON schema (draft 2020-12) of a [`TRANSFORMER_TYPE`] spec.

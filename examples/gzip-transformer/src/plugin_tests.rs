@@ -25,16 +25,27 @@ async fn send(client: &TestClient, route: &Route, body: &serde_json::Value) -> T
 }
 
 #[test]
-fn capabilities_declare_type_and_schema() {
-    let caps: Capabilities =
-        serde_json::from_str(&plugin(transformer_type()).capabilities_json()).unwrap();
-    let entries = &caps.types.unwrap()["blobTransformer"];
-    assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0].typ.to_string(), TRANSFORMER_TYPE);
+fn capabilities_declare_type_alias_and_schema_in_both_formats() {
+    let json = plugin(transformer_type()).capabilities_json();
+    let caps = ocm_plugin_sdk::types::PluginCapabilities::parse(json.as_bytes()).unwrap();
+    assert_eq!(caps.format, ocm_plugin_sdk::types::CapabilitiesFormat::Dual);
+    let declared = &caps.capabilities[0].types;
+    assert_eq!(declared.len(), 1);
+    assert_eq!(declared[0].typ.to_string(), TRANSFORMER_TYPE);
     assert_eq!(
-        entries[0].json_schema.as_ref().unwrap().0,
+        declared[0].aliases[0].to_string(),
+        crate::TRANSFORMER_TYPE_NAME
+    );
+    assert_eq!(
+        declared[0].schema.as_ref().unwrap().0,
         transformer_schema().0
     );
+    // The v0.0.1 half: the type first (the entry v0.0.1 managers use), then its alias.
+    let v1: Capabilities = serde_json::from_str(&json).unwrap();
+    let entries = &v1.types.unwrap()["blobTransformer"];
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].typ.to_string(), TRANSFORMER_TYPE);
+    assert_eq!(entries[1].typ.to_string(), crate::TRANSFORMER_TYPE_NAME);
 }
 
 #[test]

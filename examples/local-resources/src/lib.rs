@@ -128,14 +128,18 @@ pub fn main() -> ExitCode {
 }
 
 fn plugin(access_type: Type) -> Plugin {
-    Plugin::new(PLUGIN_NAME).resource_repository(access_type, access_schema(), |_ctx| {
-        let repository = LocalResources::new();
-        tracing::info!(
-            temp_dir = %repository.temp_dir().display(),
-            "local resources ready"
-        );
-        Ok(repository)
-    })
+    // The unversioned name is accepted too, over HTTP as in process.
+    let alias = Type::new(access_type.name(), None).ok();
+    Plugin::new(PLUGIN_NAME)
+        .resource_repository(access_type, access_schema(), |_ctx| {
+            let repository = LocalResources::new();
+            tracing::info!(
+                temp_dir = %repository.temp_dir().display(),
+                "local resources ready"
+            );
+            Ok(repository)
+        })
+        .aliases(alias)
 }
 
 /// The JSON schema (draft 2020-12) of a [`ACCESS_TYPE`] access.

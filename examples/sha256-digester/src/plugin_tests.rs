@@ -26,16 +26,21 @@ async fn send(client: &TestClient, route: &Route, body: &serde_json::Value) -> T
 }
 
 #[test]
-fn capabilities_declare_type_and_schema() {
-    let caps: Capabilities =
-        serde_json::from_str(&plugin(access_type()).capabilities_json()).unwrap();
-    let entries = &caps.types.unwrap()["digestProcessorRepository"];
-    assert_eq!(entries.len(), 1);
+fn capabilities_declare_type_alias_and_schema_in_both_formats() {
+    let json = plugin(access_type()).capabilities_json();
+    let caps = ocm_plugin_sdk::types::PluginCapabilities::parse(json.as_bytes()).unwrap();
+    assert_eq!(caps.format, ocm_plugin_sdk::types::CapabilitiesFormat::Dual);
+    let declared = &caps.capabilities[0].types;
+    assert_eq!(declared.len(), 1);
+    assert_eq!(declared[0].typ.to_string(), ACCESS_TYPE);
+    assert_eq!(declared[0].aliases[0].to_string(), crate::ACCESS_TYPE_NAME);
+    assert_eq!(declared[0].schema.as_ref().unwrap().0, access_schema().0);
+    // The v0.0.1 half: the type first (the entry v0.0.1 managers use), then its alias.
+    let v1: Capabilities = serde_json::from_str(&json).unwrap();
+    let entries = &v1.types.unwrap()["digestProcessorRepository"];
+    assert_eq!(entries.len(), 2);
     assert_eq!(entries[0].typ.to_string(), ACCESS_TYPE);
-    assert_eq!(
-        entries[0].json_schema.as_ref().unwrap().0,
-        access_schema().0
-    );
+    assert_eq!(entries[1].typ.to_string(), crate::ACCESS_TYPE_NAME);
 }
 
 #[test]

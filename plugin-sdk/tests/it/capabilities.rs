@@ -100,3 +100,57 @@ fn aliases_are_listed_in_both_halves() {
         )
     );
 }
+
+/// A request whose spec carries an alias goes to the type's implementation; two types stay
+/// apart; the identity route answers for aliases too.
+#[tokio::test]
+async fn an_alias_dispatches_to_its_type() {
+    use crate::{fakes::Fake, support::*};
+    use ocm_plugin_endpoints::component_version_repository as routes;
+    let (a, b) = (Fake::new("a"), Fake::new("b"));
+    let (fa, fb) = (a.clone(), b.clone());
+    let router = Plugin::new("p")
+        .component_version_repository("A/v1".parse().unwrap(), JsonSchema::permissive(), |_| {
+            Ok(fa)
+        })
+        .aliases(["A".parse().unwrap()])
+        .component_version_repository("B/v1".parse().unwrap(), JsonSchema::permissive(), |_| {
+            Ok(fb)
+        })
+        .into_router(config())
+        .unwrap();
+    for (spec, tag) in [("A", "a"), ("A/v1", "a"), ("B/v1", "b")] {
+        let body = format!(r#"{{"type":{{"type":"{spec}"}}}}"#);
+        let answer = send(&router, request(&routes::GET_IDENTITY, &[], &body)).await;
+        assert!(
+            answer.assert_json().contains(&format!(r#""tag":"{tag}""#)),
+            "{spec}: {}",
+            answer.body
+        );
+    }
+    let body = r#"{"repository":{"type":"A"},"descriptor":{"meta":{"schemaVersion":"v2"},"component":{"name":"c","version":"1","provider":"p"}}}"#;
+    send(&router, request(&routes::ADD_COMPONENT_VERSION, &[], body))
+        .await
+        .assert_empty_ok();
+    assert_eq!(a.calls().last().unwrap().op, "add_component_version");
+    assert!(b.calls().iter().all(|c| c.op != "add_component_version"));
+    // An unknown name is still a 400 naming what is served.
+    let answer = send(
+        &router,
+        request(&routes::GET_IDENTITY, &[], r#"{"type":{"type":"C"}}"#),
+    )
+    .await;
+    assert_eq!(answer.status.as_u16(), 400, "{}", answer.body);
+}
+
+#[test]
+fn aliases_before_any_registration_are_an_error() {
+    let err = Plugin::new("p")
+        .aliases(["X".parse().unwrap()])
+        .into_router(crate::support::config())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "aliases X were declared before any capability type was registered"
+    );
+}

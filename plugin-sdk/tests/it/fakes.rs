@@ -413,3 +413,99 @@ pub(crate) fn five_plugin(log: &Fake) -> Plugin {
 pub(crate) fn five(log: &Fake) -> Router {
     five_plugin(log).into_router(config()).unwrap()
 }
+
+/// The component version repository side of the fake, answering like the Go test plugin: the
+/// descriptor and local blobs of spec §5.0, two versions.
+#[async_trait]
+impl ocm_plugin_sdk::contracts::component_version_repository::v1::Repository for Fake {
+    async fn get_component_version(
+        &self,
+        r: ocm_plugin_sdk::contracts::component_version_repository::v1::GetComponentVersionRequest,
+        c: &Credentials,
+    ) -> Result<ocm_plugin_sdk::types::Descriptor> {
+        self.record(
+            "get_component_version",
+            Some(c),
+            r.repository.as_ref(),
+            &r.name,
+        )?;
+        Ok(serde_json::from_str(crate::support::DESCRIPTOR).unwrap())
+    }
+
+    async fn list_component_versions(
+        &self,
+        r: ocm_plugin_sdk::contracts::component_version_repository::v1::ListComponentVersionsRequest,
+        c: &Credentials,
+    ) -> Result<Vec<String>> {
+        self.record(
+            "list_component_versions",
+            Some(c),
+            r.repository.as_ref(),
+            &r.name,
+        )?;
+        Ok(vec!["v0.0.1".into(), "v0.0.2".into()])
+    }
+
+    async fn add_component_version(
+        &self,
+        r: ocm_plugin_sdk::contracts::component_version_repository::v1::AddComponentVersionRequest,
+        c: &Credentials,
+    ) -> Result<()> {
+        self.record("add_component_version", Some(c), Some(&r.repository), "")
+    }
+
+    async fn get_local_resource(
+        &self,
+        r: ocm_plugin_sdk::contracts::component_version_repository::v1::GetLocalResourceRequest,
+        c: &Credentials,
+    ) -> Result<ocm_plugin_sdk::contracts::component_version_repository::v1::GetLocalResourceResponse>
+    {
+        self.record(
+            "get_local_resource",
+            Some(c),
+            r.repository.as_ref(),
+            &r.name,
+        )?;
+        Ok(serde_json::from_str(crate::support::LOCAL_RESOURCE).unwrap())
+    }
+
+    async fn get_local_source(
+        &self,
+        r: ocm_plugin_sdk::contracts::component_version_repository::v1::GetLocalSourceRequest,
+        c: &Credentials,
+    ) -> Result<ocm_plugin_sdk::contracts::component_version_repository::v1::GetLocalSourceResponse>
+    {
+        self.record("get_local_source", Some(c), r.repository.as_ref(), &r.name)?;
+        Ok(
+            ocm_plugin_sdk::contracts::component_version_repository::v1::GetLocalSourceResponse {
+                location: self.location("source"),
+                source: serde_json::from_str(crate::support::SOURCE).unwrap(),
+            },
+        )
+    }
+
+    async fn add_local_resource(
+        &self,
+        r: ocm_plugin_sdk::contracts::component_version_repository::v1::AddLocalResourceRequest,
+        c: &Credentials,
+    ) -> Result<Resource> {
+        self.record("add_local_resource", Some(c), Some(&r.repository), &r.name)?;
+        Ok(r.resource)
+    }
+
+    async fn add_local_source(
+        &self,
+        r: ocm_plugin_sdk::contracts::component_version_repository::v1::AddLocalSourceRequest,
+        c: &Credentials,
+    ) -> Result<Source> {
+        self.record("add_local_source", Some(c), Some(&r.repository), &r.name)?;
+        Ok(r.source)
+    }
+
+    async fn get_identity(&self, r: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        self.record("cv_get_identity", None, Some(&r.typ), "")?;
+        Ok(GetIdentityResponse {
+            identity: self.identity(&r.typ),
+        })
+    }
+}

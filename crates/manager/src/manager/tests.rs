@@ -306,3 +306,52 @@ async fn blobs_in_the_temp_dir_are_handed_over_and_the_rest_is_left_alone() {
         "shutdown removes the temp dir with what is left in it"
     );
 }
+
+/// Spec §10.6: the document's format picks the credentials form; aliases of the v0.0.11+
+/// format find the plugin and share the type's schema; unknown kinds of a newer generation are
+/// named in the report.
+#[tokio::test]
+async fn the_document_format_picks_the_credentials_form_and_aliases_resolve() {
+    use ocm_plugin_runtime::CredentialsForm;
+    let manager = PluginManager::new().unwrap();
+    let old = r#"{"types":{"componentVersionRepository":[{"type":"Old/v1","jsonSchema":"e30="}]}}"#;
+    let schema = ocm_plugin_types::JsonSchema(br#"{"required":["baseUrl"]}"#.to_vec()).to_base64();
+    let new = format!(
+        r#"{{"capabilities":[{{"supportedRepositorySpecTypes":[{{"aliases":["New","NewRepo/v1"],"jsonSchema":"{schema}","type":"New/v1"}}],"type":"componentVersionRepository"}},{{"supportedSigningSpecTypes":[{{"aliases":null,"jsonSchema":"e30=","type":"S/v1"}}],"type":"someFutureKind"}}]}}"#
+    );
+    let dual = r#"{"types":{"blobTransformer":[{"type":"Up/v1","jsonSchema":"e30="}]},"capabilities":[{"supportedTransformerSpecTypes":[{"aliases":null,"jsonSchema":"e30=","type":"Up/v1"}],"type":"blobTransformer"}]}"#;
+    add(&manager, "old", "/bin/true", old);
+    let outcome = add(&manager, "new", "/bin/true", &new);
+    assert_eq!(
+        warnings(&outcome),
+        ["capability someFutureKind is not supported by this manager"]
+    );
+    add(&manager, "dual", "/bin/true", dual);
+    let form = |id: &str| manager.plugin(id).unwrap().config().credentials_form;
+    assert_eq!(
+        (form("old"), form("new"), form("dual")),
+        (
+            CredentialsForm::Flat,
+            CredentialsForm::Typed,
+            CredentialsForm::Typed
+        )
+    );
+
+    let types: Vec<String> = manager
+        .component_version_repositories()
+        .list()
+        .into_iter()
+        .map(|(t, _)| t.to_string())
+        .collect();
+    for t in ["Old/v1", "New/v1", "New", "NewRepo/v1"] {
+        assert!(types.contains(&t.to_owned()), "{t} in {types:?}");
+    }
+    // An alias is validated by its type's schema: no `baseUrl`, no call.
+    let err = manager
+        .component_version_repositories()
+        .get(&Raw::from_json(r#"{"type":"New"}"#).unwrap())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, RegistryError::Validation { .. }), "{err}");
+}

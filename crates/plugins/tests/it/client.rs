@@ -363,3 +363,128 @@ async fn clones_share_the_pool() {
     assert_eq!(server.connections(), 1);
     assert!(!a.same_as(&PluginClient::new("p", server.endpoint.clone())));
 }
+
+/// What a v0.0.11+ plugin gets (spec §10.4, §10.6): typed credentials (type first for ones a
+/// host gave flat, canonical for typed ones), `{}` for none on repository routes, and no header
+/// for none on the other credentialed routes.
+#[tokio::test]
+async fn typed_credentials_for_current_plugins() {
+    use ocm_plugin_endpoints::input;
+    use ocm_plugin_runtime::CredentialsForm;
+    let server = TestServer::unix(|_| (200, b"{}".to_vec())).await;
+    let client =
+        PluginClient::with_credentials_form("p", server.endpoint.clone(), CredentialsForm::Typed);
+    let typed = Credentials::typed("Credentials/v1", [("username", "u"), ("password", "p")]);
+    let none = Credentials::new();
+    for (route, credentials) in [
+        (&cvr::GET_COMPONENT_VERSION, &creds()),
+        (&cvr::GET_COMPONENT_VERSION, &typed),
+        (&cvr::GET_COMPONENT_VERSION, &none),
+        (&input::PROCESS_RESOURCE, &none),
+        (&cvr::GET_IDENTITY, &typed),
+    ] {
+        client
+            .call(route, &[], Some(credentials), None)
+            .await
+            .unwrap();
+    }
+    let seen: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|s| {
+            s.headers
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            Some(
+                r#"{"type":"Credentials/v1","properties":{"password":"p","username":"u"}}"#.into()
+            ),
+            Some(
+                r#"{"properties":{"password":"p","username":"u"},"type":"Credentials/v1"}"#.into()
+            ),
+            Some("{}".into()),
+            None,
+            None,
+        ]
+    );
+    assert_eq!(client.credentials_form(), CredentialsForm::Typed);
+}
+
+/// A v0.0.11 to v0.0.15 plugin refuses typed credentials with one of Go's 401 texts: the
+/// request is sent once more with the flat map, and the flat map is used from then on. Other
+/// 401s are answers, not retried.
+#[tokio::test]
+async fn a_plugin_that_cannot_read_typed_credentials_gets_the_flat_map_once_asked() {
+    use ocm_plugin_runtime::CredentialsForm;
+    for refusal in [
+        "incorrect authentication header format: json: cannot unmarshal object into Go value of type string\n",
+        "failed to marshal credentials: json: cannot unmarshal object\n",
+    ] {
+        let server = TestServer::unix(move |seen| {
+            let auth = seen
+                .headers
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            if auth.contains("properties") {
+                (401, refusal.as_bytes().to_vec())
+            } else {
+                (200, b"[\"v1\"]".to_vec())
+            }
+        })
+        .await;
+        let client = PluginClient::with_credentials_form(
+            "p",
+            server.endpoint.clone(),
+            CredentialsForm::Typed,
+        );
+        for _ in 0..2 {
+            let body = client
+                .call(
+                    &cvr::LIST_COMPONENT_VERSIONS,
+                    &[("name", "c")],
+                    Some(&creds()),
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(&body[..], b"[\"v1\"]");
+        }
+        let auths: Vec<String> = server
+            .requests()
+            .iter()
+            .map(|s| s.headers["authorization"].to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            auths,
+            [
+                r#"{"type":"Credentials/v1","properties":{"password":"p","username":"u"}}"#,
+                r#"{"password":"p","username":"u"}"#,
+                r#"{"password":"p","username":"u"}"#,
+            ],
+            "{refusal}"
+        );
+        assert_eq!(client.credentials_form(), CredentialsForm::Flat);
+    }
+
+    // A 401 for another reason is the plugin's answer: no retry, still typed.
+    let server = TestServer::unix(|_| (401, b"wrong password\n".to_vec())).await;
+    let client =
+        PluginClient::with_credentials_form("p", server.endpoint.clone(), CredentialsForm::Typed);
+    let err = client
+        .call(
+            &cvr::LIST_COMPONENT_VERSIONS,
+            &[("name", "c")],
+            Some(&creds()),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Status { status: 401, .. }), "{err}");
+    assert_eq!(server.requests().len(), 1);
+    assert_eq!(client.credentials_form(), CredentialsForm::Typed);
+}

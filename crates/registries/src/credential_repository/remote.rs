@@ -35,30 +35,37 @@ impl RemoteCredentialRepository {
     }
 }
 
-/// The `/resolve` answer as a flat map. v0.0.1–v0.0.15 plugins answer a flat string map;
-/// v0.0.16+ a typed object `{"type": …, "properties": {…}}`, whose properties are taken
-/// (spec §10.4, §10.6). Non-string values become their JSON text; `null` is no credentials.
-fn flatten_credentials(answer: Value) -> std::result::Result<Credentials, String> {
+/// The `/resolve` answer. v0.0.1–v0.0.15 plugins answer a flat string map; v0.0.16+ a typed
+/// object `{"type": …, "properties": {…}}`, kept typed (spec §10.4, §10.6). Non-string values
+/// become their JSON text; `null` is no credentials.
+fn read_credentials(answer: Value) -> std::result::Result<Credentials, String> {
     let mut object = match answer {
         Value::Null => return Ok(Credentials::new()),
         Value::Object(object) => object,
         other => return Err(format!("expected a credentials object, got {other}")),
     };
-    let entries = match object.remove("properties") {
-        Some(Value::Object(properties)) => properties,
+    let (typ, entries) = match object.remove("properties") {
+        Some(Value::Object(properties)) => {
+            let typ = object
+                .get("type")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            (typ, properties)
+        }
         Some(other) => {
             object.insert("properties".into(), other);
-            object
+            (None, object)
         }
-        None => object,
+        None => (None, object),
     };
-    Ok(entries
-        .into_iter()
-        .map(|(k, v)| match v {
-            Value::String(s) => (k, s),
-            other => (k, other.to_string()),
-        })
-        .collect())
+    let properties = entries.into_iter().map(|(k, v)| match v {
+        Value::String(s) => (k, s),
+        other => (k, other.to_string()),
+    });
+    Ok(match typ {
+        Some(typ) => Credentials::typed(typ, properties),
+        None => properties.collect(),
+    })
 }
 
 #[async_trait]
@@ -86,7 +93,7 @@ impl CredentialRepository for RemoteCredentialRepository {
         self.plugin
             .check(CAPABILITY, self.config.as_ref(), &request.config)?;
         let answer: Value = self.plugin.post(route, &request, Some(credentials)).await?;
-        flatten_credentials(answer)
+        read_credentials(answer)
             .map_err(|problem| self.plugin.invalid_response(CAPABILITY, route, problem))
     }
 
@@ -107,24 +114,27 @@ impl CredentialRepository for RemoteCredentialRepository {
 mod tests {
     use serde_json::json;
 
-    use super::flatten_credentials;
+    use super::read_credentials;
 
     #[test]
-    fn flat_and_typed_answers_flatten() {
-        let flat = flatten_credentials(json!({"username": "u", "password": "p"})).unwrap();
+    fn flat_and_typed_answers_are_read() {
+        let flat = read_credentials(json!({"username": "u", "password": "p"})).unwrap();
         assert_eq!(flat["username"], "u");
         assert_eq!(flat["password"], "p");
-        let typed = flatten_credentials(
+        let typed = read_credentials(
             json!({"type": "Credentials/v1", "properties": {"username": "u", "port": 5}}),
         )
         .unwrap();
         assert_eq!(typed.len(), 2);
         assert_eq!(typed["username"], "u");
         assert_eq!(typed["port"], "5");
+        // The type is kept: hosts see which kind of credentials a plugin resolved.
+        assert_eq!(typed.credential_type(), Some("Credentials/v1"));
+        assert_eq!(flat.credential_type(), None);
         // `properties` that is not an object is just a credential.
-        let odd = flatten_credentials(json!({"properties": "x"})).unwrap();
+        let odd = read_credentials(json!({"properties": "x"})).unwrap();
         assert_eq!(odd["properties"], "x");
-        assert!(flatten_credentials(json!(null)).unwrap().is_empty());
-        assert!(flatten_credentials(json!(["u"])).is_err());
+        assert!(read_credentials(json!(null)).unwrap().is_empty());
+        assert!(read_credentials(json!(["u"])).is_err());
     }
 }

@@ -8,6 +8,7 @@ mod cli;
 mod directory_repository;
 mod discovery;
 mod faults;
+mod generations;
 mod golden;
 mod lifecycle;
 

@@ -1,6 +1,8 @@
 //! A plugin for tests whose misbehaviour is chosen by its file name (see
 //! `ocm_plugin_test_support::Behaviour`). Normally it is an in-memory component version
-//! repository for `TestRepository/v1`; with `multi` in its name it serves all six capabilities.
+//! repository for `TestRepository/v1`; with `multi` in its name it serves all six capabilities;
+//! with `format-v1` or `format-current` it prints that capabilities format only (and serves
+//! `V1Repository/v1`, or `CurrentRepository/v1` with the alias `Current`).
 
 mod more;
 
@@ -15,7 +17,7 @@ use ocm_plugin_contracts::{
 };
 use ocm_plugin_sdk::Plugin;
 use ocm_plugin_test_support::Behaviour;
-use ocm_plugin_types::{Credentials, Descriptor, JsonSchema};
+use ocm_plugin_types::{CapabilitiesFormat, Credentials, Descriptor, JsonSchema, Type};
 
 #[derive(Default)]
 struct Memory {
@@ -56,6 +58,13 @@ impl Repository for Memory {
                 out.write_all(b"\n")
                     .map_err(|e| Error::internal_with("flood", e))?;
             }
+        }
+        // Tells the test which form the credentials arrived in.
+        if credentials.contains_key("echo") {
+            return Ok(vec![format!(
+                "credentials:{}",
+                credentials.credential_type().unwrap_or("flat")
+            )]);
         }
         if credentials.get("username").map(String::as_str) == Some("forbidden") {
             return Err(Error::Unauthorized("user forbidden may not list".into()));
@@ -134,24 +143,40 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    let typ = match "TestRepository/v1".parse() {
-        Ok(t) => t,
+    // The capabilities format, and a type of its own so that one directory can hold all
+    // three: `format-v1`, `format-current` (with the alias `Current`), dual otherwise.
+    let (format, typ, aliases) = if name.contains("format-v1") {
+        (CapabilitiesFormat::V1, "V1Repository/v1", &[][..])
+    } else if name.contains("format-current") {
+        (
+            CapabilitiesFormat::Current,
+            "CurrentRepository/v1",
+            &["Current"][..],
+        )
+    } else {
+        (CapabilitiesFormat::Dual, "TestRepository/v1", &[][..])
+    };
+    let parsed: Result<Vec<Type>, _> = std::iter::once(typ)
+        .chain(aliases.iter().copied())
+        .map(str::parse)
+        .collect();
+    let (typ, aliases) = match parsed {
+        Ok(mut types) => (types.remove(0), types),
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::FAILURE;
         }
     };
     let multi = name.contains("multi");
-    let mut plugin = Plugin::new(name).component_version_repository(
-        typ,
-        JsonSchema::permissive(),
-        move |_ctx| {
+    let mut plugin = Plugin::new(name)
+        .capabilities_format(format)
+        .component_version_repository(typ, JsonSchema::permissive(), move |_ctx| {
             Ok(Memory {
                 behaviour: Some(behaviour),
                 ..Memory::default()
             })
-        },
-    );
+        })
+        .aliases(aliases);
     if multi {
         let ty = |s: &str| s.parse::<ocm_plugin_types::Type>();
         let types = (|| {

@@ -2,5 +2,6 @@
 //! compared byte for byte with recordings of the real Go manager and Go plugins. Every test
 //! here finds the corpus through `ocm_plugin_golden` and says so when it is absent.
 
+mod generations;
 mod manager_wire;
 mod wire;
