@@ -48,6 +48,19 @@ pub enum Error {
         /// The aliases, comma separated.
         aliases: String,
     },
+    /// Two capabilities that share paths with different bodies were registered; one server
+    /// cannot answer both (the credential repository and the credential plugin).
+    #[error(
+        "{first} and {second} cannot be served by one plugin: both use {paths} with different request bodies; build two plugin binaries"
+    )]
+    ConflictingCapabilities {
+        /// The capability registered first.
+        first: CapabilityKind,
+        /// The one registered later.
+        second: CapabilityKind,
+        /// The shared paths, comma separated.
+        paths: String,
+    },
     /// A capability that a plugin can serve once was registered twice. Only the credential
     /// repository is such a capability: the capabilities document pairs exactly one consumer
     /// identity type (entry `[0]`) with one config type (entry `[1]`).

@@ -148,17 +148,17 @@ pub use ocm_plugin_contracts::BoxError;
 pub use ocm_plugin_types as types;
 
 use ocm_plugin_contracts::{
-    blob_transformer, component_version_repository, credential_repository, digest_processor, input,
-    resource_repository,
+    blob_transformer, component_lister, component_version_repository, credential_plugin,
+    credential_repository, digest_processor, input, resource_repository, signing_handler,
 };
-use ocm_plugin_endpoints::CapabilitiesBuilder;
+use ocm_plugin_endpoints::{self as endpoints, CapabilitiesBuilder, Capability};
 use ocm_plugin_types::{
     CapabilitiesFormat, CapabilityKind, DeclaredType, JsonSchema, PluginConfig, Type,
 };
 use serde::de::DeserializeOwned;
 
 use crate::{
-    capability::{Built, Registration, Served},
+    capability::{Registration, Served},
     idle::IdleTracker,
     shutdown::Shutdown,
 };
@@ -301,14 +301,14 @@ impl Plugin {
         R: component_version_repository::v1::Repository,
         F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
     {
-        self.register(
-            CapabilityKind::ComponentVersionRepository,
+        self.register::<endpoints::component_version_repository::ComponentVersionRepository>(
             typ,
             schema,
-            Box::new(move |ctx| {
-                let repository = factory(ctx)?;
-                Ok(Built::ComponentVersionRepository(Arc::new(repository)))
-            }),
+            None,
+            move |ctx| {
+                Ok(Arc::new(factory(ctx)?)
+                    as Arc<dyn component_version_repository::v1::Repository>)
+            },
         )
     }
 
@@ -334,15 +334,14 @@ impl Plugin {
         R: credential_repository::v1::CredentialRepository,
         F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
     {
-        self.register_declared(
-            CapabilityKind::CredentialRepository,
+        self.register::<endpoints::credential_repository::CredentialRepository>(
             config_type,
             schema,
             Some(consumer_identity_type),
-            Box::new(move |ctx| {
-                let repository = factory(ctx)?;
-                Ok(Built::CredentialRepository(Arc::new(repository)))
-            }),
+            move |ctx| {
+                Ok(Arc::new(factory(ctx)?)
+                    as Arc<dyn credential_repository::v1::CredentialRepository>)
+            },
         )
     }
 
@@ -358,15 +357,9 @@ impl Plugin {
         R: input::v1::InputMethod,
         F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
     {
-        self.register(
-            CapabilityKind::InputRepository,
-            typ,
-            schema,
-            Box::new(move |ctx| {
-                let method = factory(ctx)?;
-                Ok(Built::Input(Arc::new(method)))
-            }),
-        )
+        self.register::<endpoints::input::Input>(typ, schema, None, move |ctx| {
+            Ok(Arc::new(factory(ctx)?) as Arc<dyn input::v1::InputMethod>)
+        })
     }
 
     /// Registers a digest processor for resources whose access is of type `typ`.
@@ -378,15 +371,9 @@ impl Plugin {
         R: digest_processor::v1::DigestProcessor,
         F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
     {
-        self.register(
-            CapabilityKind::DigestProcessorRepository,
-            typ,
-            schema,
-            Box::new(move |ctx| {
-                let processor = factory(ctx)?;
-                Ok(Built::DigestProcessor(Arc::new(processor)))
-            }),
-        )
+        self.register::<endpoints::digest_processor::DigestProcessor>(typ, schema, None, move |ctx| {
+            Ok(Arc::new(factory(ctx)?) as Arc<dyn digest_processor::v1::DigestProcessor>)
+        })
     }
 
     /// Registers a resource repository for resources whose access is of type `typ`.
@@ -399,14 +386,13 @@ impl Plugin {
         R: resource_repository::v1::ResourceRepository,
         F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
     {
-        self.register(
-            CapabilityKind::ResourceRepository,
+        self.register::<endpoints::resource_repository::ResourceRepository>(
             typ,
             schema,
-            Box::new(move |ctx| {
-                let repository = factory(ctx)?;
-                Ok(Built::ResourceRepository(Arc::new(repository)))
-            }),
+            None,
+            move |ctx| {
+                Ok(Arc::new(factory(ctx)?) as Arc<dyn resource_repository::v1::ResourceRepository>)
+            },
         )
     }
 
@@ -419,42 +405,80 @@ impl Plugin {
         R: blob_transformer::v1::BlobTransformer,
         F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
     {
-        self.register(
-            CapabilityKind::BlobTransformer,
+        self.register::<endpoints::blob_transformer::BlobTransformer>(typ, schema, None, move |ctx| {
+            Ok(Arc::new(factory(ctx)?) as Arc<dyn blob_transformer::v1::BlobTransformer>)
+        })
+    }
+
+    /// Registers a component lister (plugin module v0.0.8+) for repository specs of type `typ`:
+    /// it lists a repository's component names, a page at a time.
+    ///
+    /// Requests are dispatched by `repository.type`. Several types may be registered.
+    #[must_use]
+    pub fn component_lister<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
+    where
+        R: component_lister::v1::ComponentLister,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        self.register::<endpoints::component_lister::ComponentLister>(typ, schema, None, move |ctx| {
+            Ok(Arc::new(factory(ctx)?) as Arc<dyn component_lister::v1::ComponentLister>)
+        })
+    }
+
+    /// Registers a signing handler (plugin module v0.0.7+) for signing configs of type `typ`:
+    /// it signs digests and verifies signatures.
+    ///
+    /// Requests are dispatched by `config.type`. Several types may be registered.
+    #[must_use]
+    pub fn signing_handler<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
+    where
+        R: signing_handler::v1::SigningHandler,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        self.register::<endpoints::signing_handler::SigningHandler>(typ, schema, None, move |ctx| {
+            Ok(Arc::new(factory(ctx)?) as Arc<dyn signing_handler::v1::SigningHandler>)
+        })
+    }
+
+    /// Registers a credential plugin (the `bindings/go` generation) for credential specs of type
+    /// `typ`: it names the consumer identity of a spec and resolves that identity's credentials.
+    ///
+    /// `/consumer-identity` is dispatched by `credential.type`; `/resolve` carries only the
+    /// identity, so it goes to the type the identity's `type` names (the spec type's name, as a
+    /// consumer identity usually carries it), or to the only credential plugin. The paths are the
+    /// credential repository's: a plugin cannot register both, and [`run`](Self::run) fails with
+    /// [`Error::ConflictingCapabilities`] if it tries.
+    #[must_use]
+    pub fn credential_plugin<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
+    where
+        R: credential_plugin::v1::CredentialPlugin,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        self.register::<endpoints::credential_plugin::CredentialPlugin>(
             typ,
             schema,
-            Box::new(move |ctx| {
-                let transformer = factory(ctx)?;
-                Ok(Built::BlobTransformer(Arc::new(transformer)))
-            }),
+            None,
+            move |ctx| {
+                Ok(Arc::new(factory(ctx)?) as Arc<dyn credential_plugin::v1::CredentialPlugin>)
+            },
         )
     }
 
-    fn register(
-        self,
-        kind: CapabilityKind,
-        typ: Type,
-        schema: JsonSchema,
-        factory: capability::Factory,
-    ) -> Self {
-        self.register_declared(kind, typ, schema, None, factory)
-    }
-
-    fn register_declared(
+    /// Registers capability `C` for `typ`: the one place every builder method above ends up.
+    fn register<C: Capability>(
         mut self,
-        kind: CapabilityKind,
         typ: Type,
         schema: JsonSchema,
         consumer_identity_type: Option<Type>,
-        factory: capability::Factory,
+        build: impl FnOnce(&PluginContext) -> Result<Arc<C::Handle>, BoxError> + Send + 'static,
     ) -> Self {
         self.registrations.push(Registration {
-            kind,
+            kind: C::KIND,
             typ,
             aliases: Vec::new(),
             schema,
             consumer_identity_type,
-            factory,
+            factory: capability::factory::<C>(build),
         });
         self
     }
@@ -540,6 +564,18 @@ impl Plugin {
         }
         let mut seen = HashSet::new();
         let mut credential_repository: Option<&Type> = None;
+        for (i, a) in self.registrations.iter().enumerate() {
+            for b in &self.registrations[..i] {
+                let paths = endpoints::conflicting_paths(&a.kind, &b.kind);
+                if !paths.is_empty() {
+                    return Err(Error::ConflictingCapabilities {
+                        first: b.kind.clone(),
+                        second: a.kind.clone(),
+                        paths: paths.join(", "),
+                    });
+                }
+            }
+        }
         for r in &self.registrations {
             if r.kind == CapabilityKind::CredentialRepository {
                 if let Some(first) = credential_repository {
@@ -570,14 +606,14 @@ impl Plugin {
         let mut served = Served::new();
         for r in self.registrations {
             // A panicking factory fails like an erroring one: logged, exit code 1.
-            let built = std::panic::catch_unwind(AssertUnwindSafe(|| (r.factory)(&ctx)))
+            let install = std::panic::catch_unwind(AssertUnwindSafe(|| (r.factory)(&ctx)))
                 .unwrap_or_else(|_| Err("the factory panicked".into()))
                 .map_err(|source| Error::Factory {
                     kind: r.kind.clone(),
                     typ: r.typ.clone(),
                     source,
                 })?;
-            served.add(r.typ, &r.aliases, built);
+            install(&mut served, r.typ, &r.aliases);
         }
         let mounts = served.into_mounts();
         let shutdown = Shutdown::new();

@@ -2,12 +2,9 @@
 //! JSON body. Parameter names come from the route table only.
 
 use axum::{body::Body, extract::Query, http::HeaderMap, http::StatusCode, http::Uri};
-use ocm_plugin_endpoints::{
-    AUTHORIZATION, Auth, Params, Route, component_version_repository as cvr, decode_json_param,
-};
-use ocm_plugin_types::{Credentials, Identity, Raw};
+use ocm_plugin_endpoints::{AUTHORIZATION, Auth};
+use ocm_plugin_types::Credentials;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
 
 use crate::response::ApiError;
 
@@ -24,14 +21,15 @@ pub(crate) fn credentials(auth: Auth, headers: &HeaderMap) -> Result<Credentials
     let absent = value.is_none_or(|v| v.trim_ascii().is_empty());
     match (auth, value) {
         (Auth::None, _) => Ok(Credentials::new()),
-        (Auth::Optional, _) if absent => Ok(Credentials::new()),
-        (Auth::Optional | Auth::Required, value) => parse_authorization(value.unwrap_or_default())
-            .map_err(|reason| {
+        (Auth::Optional | Auth::OptionalAlwaysSent, _) if absent => Ok(Credentials::new()),
+        (Auth::Optional | Auth::OptionalAlwaysSent | Auth::Required, value) => {
+            parse_authorization(value.unwrap_or_default()).map_err(|reason| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     format!("incorrect authentication header format: {reason}"),
                 )
-            }),
+            })
+        }
     }
 }
 
@@ -46,44 +44,11 @@ pub(crate) fn parse_authorization(value: &[u8]) -> Result<Credentials, String> {
     Credentials::from_json(value).map_err(|e| e.to_string())
 }
 
-/// Decodes a request from the query string of a [`Params::Query`] route. Plain parameters
-/// become strings (empty when absent, as Go reads them); the JSON-valued ones are base64 decoded
-/// and left out when absent.
-pub(crate) fn from_query<T: DeserializeOwned>(route: &Route, uri: &Uri) -> Result<T, ApiError> {
-    let Params::Query(names) = route.params else {
-        return Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("route {} takes no query parameters", route.operation),
-        ));
-    };
-    let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri)
-        .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))?;
-    let first = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let bad = |e: ocm_plugin_endpoints::QueryError| ApiError::bad_request(e.to_string());
-    let mut object = Map::new();
-    for &name in names {
-        let value = match name {
-            cvr::IDENTITY_PARAM => decode_json_param::<Identity>(cvr::IDENTITY_PARAM, first(name))
-                .map_err(bad)?
-                .map(|identity| {
-                    Value::from_iter(identity.into_iter().map(|(k, v)| (k, Value::from(v))))
-                }),
-            cvr::REPOSITORY_PARAM => decode_json_param::<Raw>(cvr::REPOSITORY_PARAM, first(name))
-                .map_err(bad)?
-                .map(|spec| spec.to_value()),
-            _ => Some(Value::from(first(name).unwrap_or_default())),
-        };
-        if let Some(value) = value {
-            object.insert(name.to_owned(), value);
-        }
-    }
-    serde_json::from_value(Value::Object(object))
-        .map_err(|e| ApiError::bad_request(format!("invalid query parameters: {e}")))
+/// The pairs of a request's query string, percent-decoded.
+pub(crate) fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
+    Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map(|Query(pairs)| pairs)
+        .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))
 }
 
 /// Reads and decodes a JSON request body.

@@ -9,6 +9,9 @@
 //! | [`digest_processor::v1`] | `digestProcessorRepository` | `DigestProcessor`: compute a resource's digest |
 //! | [`resource_repository::v1`] | `resourceRepository` | `ResourceRepository`: download and upload resources by access |
 //! | [`blob_transformer::v1`] | `blobTransformer` | `BlobTransformer`: transform one blob into another |
+//! | [`component_lister::v1`] | `componentLister` | `ComponentLister`: list the components of a repository, a page at a time |
+//! | [`signing_handler::v1`] | `signingHandler` | `SigningHandler`: sign a digest and verify signatures |
+//! | [`credential_plugin::v1`] | `credentialPlugin` | `CredentialPlugin`: consumer identity of a credential spec, and its credentials |
 //!
 //! Each trait has three implementations: the plugin author's type inside a plugin binary (served
 //! by the SDK), the remote client in `ocm-plugin-registries` (which calls a plugin over HTTP), and
@@ -61,13 +64,16 @@
 //! ```
 
 pub mod blob_transformer;
+pub mod component_lister;
 pub mod component_version_repository;
+pub mod credential_plugin;
 pub mod credential_repository;
 pub mod digest_processor;
 mod error;
 pub mod identity;
 pub mod input;
 pub mod resource_repository;
+pub mod signing_handler;
 
 pub use async_trait::async_trait;
 pub use error::{BoxError, Error, Result};

@@ -1,5 +1,9 @@
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+
+use crate::{Param, Params, Route};
 
 /// Go's `url.QueryEscape` leaves exactly these unescaped besides alphanumerics.
 const QUERY: &AsciiSet = &NON_ALPHANUMERIC
@@ -48,6 +52,93 @@ pub enum QueryError {
         /// Cause.
         source: serde_json::Error,
     },
+    /// The parameters do not make the operation's request.
+    #[error("invalid query parameters: {0}")]
+    Shape(#[source] serde_json::Error),
+    /// The request could not be encoded.
+    #[error("the request cannot be encoded as query parameters: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// The route takes no query parameters, or the request is not an object.
+    #[error("operation {0} takes no query parameters")]
+    NotQuery(&'static str),
+}
+
+/// The query pairs of a request to a [`Params::Query`] route, taken from the request's fields of
+/// the same names as the route's [`Param`]s.
+pub fn request_to_query(
+    route: &Route,
+    request: &impl Serialize,
+) -> Result<Vec<(&'static str, String)>, QueryError> {
+    let Params::Query(params) = route.params else {
+        return Err(QueryError::NotQuery(route.operation));
+    };
+    let fields = match serde_json::to_value(request) {
+        Ok(Value::Object(fields)) => fields,
+        Ok(_) => return Err(QueryError::NotQuery(route.operation)),
+        Err(source) => return Err(QueryError::Encode(source)),
+    };
+    let mut pairs = Vec::new();
+    for &param in params {
+        let value = fields.get(param.name()).filter(|v| !v.is_null());
+        let encoded = match (param, value) {
+            (Param::Text(_), Some(Value::String(s))) => s.clone(),
+            (Param::Text(_), Some(other)) => other.to_string(),
+            (Param::Text(_) | Param::Json(_), None) => continue,
+            (Param::Json(_) | Param::JsonOrNull(_), Some(v)) => encode_json_param(&v.to_string()),
+            (Param::JsonOrNull(_), None) => encode_json_param("null"),
+        };
+        pairs.push((param.name(), encoded));
+    }
+    Ok(pairs)
+}
+
+/// Decodes a request from the query pairs of a [`Params::Query`] route: text parameters become
+/// strings (empty when absent, as Go reads them), JSON parameters are base64 decoded and left out
+/// when absent or `null`. The first of repeated keys counts.
+pub fn request_from_query<T: DeserializeOwned>(
+    route: &Route,
+    pairs: &[(String, String)],
+) -> Result<T, QueryError> {
+    let Params::Query(params) = route.params else {
+        return Err(QueryError::NotQuery(route.operation));
+    };
+    let first = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let mut text = Map::new();
+    let mut json = Vec::new();
+    for &param in params {
+        let name = param.name();
+        match param {
+            Param::Text(_) => {
+                text.insert(
+                    name.to_owned(),
+                    Value::from(first(name).unwrap_or_default()),
+                );
+            }
+            Param::Json(_) | Param::JsonOrNull(_) => {
+                if let Some(value) = decode_json_param::<Value>(name, first(name))? {
+                    json.push((name, value));
+                }
+            }
+        }
+    }
+    let mut object = text.clone();
+    object.extend(json.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    serde_json::from_value(Value::Object(object)).map_err(|shape| {
+        // Name the JSON parameter that does not fit, if one alone is the cause.
+        for (param, value) in &json {
+            let mut alone = text.clone();
+            alone.insert((*param).to_owned(), value.clone());
+            if let Err(source) = serde_json::from_value::<T>(Value::Object(alone)) {
+                return QueryError::Json { param, source };
+            }
+        }
+        QueryError::Shape(shape)
+    })
 }
 
 /// Decodes a base64-JSON query parameter. An absent or empty value, and JSON `null`, give `None`.

@@ -17,6 +17,9 @@ pub enum Auth {
     /// plugins from v0.0.17 on read it (v0.0.1 managers always send the header, so nothing
     /// changes for them).
     Optional,
+    /// Like [`Auth::Optional`] for plugins, but managers of every generation send `{}` when
+    /// there are no credentials (the signing handler's `/sign` and `/verify`).
+    OptionalAlwaysSent,
     /// Never sent.
     None,
 }
@@ -26,10 +29,31 @@ pub enum Auth {
 pub enum Params {
     /// No parameters.
     None,
-    /// Query parameters with these names; JSON-valued ones are base64 encoded.
-    Query(&'static [&'static str]),
+    /// Query parameters, each named after the request field it carries.
+    Query(&'static [Param]),
     /// A JSON request body.
     JsonBody,
+}
+
+/// One query parameter of a [`Params::Query`] route, named after the request field it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    /// A string, as it is (an absent field reads as the empty string, as Go reads it).
+    Text(&'static str),
+    /// A JSON value as standard padded base64 of its compact JSON; left out when absent.
+    Json(&'static str),
+    /// Like [`Param::Json`], but an absent value is sent as base64 of `null`, as the Go manager
+    /// sends a nil identity.
+    JsonOrNull(&'static str),
+}
+
+impl Param {
+    /// The parameter's (and the request field's) name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Text(n) | Self::Json(n) | Self::JsonOrNull(n) => n,
+        }
+    }
 }
 
 /// One endpoint of the protocol.

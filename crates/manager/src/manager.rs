@@ -9,8 +9,9 @@ use std::{
 
 use futures_util::future::join_all;
 use ocm_plugin_registries::{
-    Blob, ExternalPlugin, RequestFile, blob_transformer, component_version_repository,
-    credential_repository, digest_processor, input, resource_repository,
+    Blob, ExternalPlugin, RequestFile, blob_transformer, component_lister,
+    component_version_repository, credential_plugin, credential_repository, digest_processor,
+    input, resource_repository, signing_handler,
 };
 use ocm_plugin_runtime::{
     CredentialsForm, SchemaValidator, Supervisor, SupervisorConfig, probe_capabilities,
@@ -48,6 +49,9 @@ struct Inner {
     digest_processors: digest_processor::Registry,
     resource_repositories: resource_repository::Registry,
     blob_transformers: blob_transformer::Registry,
+    component_listers: component_lister::Registry,
+    signing_handlers: signing_handler::Registry,
+    credential_plugins: credential_plugin::Registry,
     registering: tokio::sync::Mutex<()>,
     shut_down: AtomicBool,
 }
@@ -76,6 +80,9 @@ impl PluginManager {
                 digest_processors: digest_processor::Registry::new(),
                 resource_repositories: resource_repository::Registry::new(),
                 blob_transformers: blob_transformer::Registry::new(),
+                component_listers: component_lister::Registry::new(),
+                signing_handlers: signing_handler::Registry::new(),
+                credential_plugins: credential_plugin::Registry::new(),
                 registering: tokio::sync::Mutex::new(()),
                 shut_down: AtomicBool::new(false),
             }),
@@ -111,6 +118,21 @@ impl PluginManager {
     /// The registry of blob transformers (by transformer spec type).
     pub fn blob_transformers(&self) -> &blob_transformer::Registry {
         &self.inner.blob_transformers
+    }
+
+    /// The registry of component listers (by repository spec type).
+    pub fn component_listers(&self) -> &component_lister::Registry {
+        &self.inner.component_listers
+    }
+
+    /// The registry of signing handlers (by signing config type).
+    pub fn signing_handlers(&self) -> &signing_handler::Registry {
+        &self.inner.signing_handlers
+    }
+
+    /// The registry of credential plugins (by credential spec type).
+    pub fn credential_plugins(&self) -> &credential_plugin::Registry {
+        &self.inner.credential_plugins
     }
 
     /// The blob a plugin answered with. A file or FIFO inside the manager's temp dir (where
@@ -277,6 +299,21 @@ impl PluginManager {
             ));
         };
 
+        // Kinds that share paths with different bodies cannot come from one server.
+        for (i, a) in known.iter().enumerate() {
+            for b in &known[..i] {
+                let paths = ocm_plugin_endpoints::conflicting_paths(a.kind, b.kind);
+                if !paths.is_empty() {
+                    return Outcome::Rejected(format!(
+                        "declares both {} and {}, which use the same paths ({}) with different request bodies: one plugin binary cannot be both",
+                        b.kind,
+                        a.kind,
+                        paths.join(", ")
+                    ));
+                }
+            }
+        }
+
         // One supervisor per binary, shared by every registry that names it (W5).
         let config = PluginConfig {
             id: self.instance_id(&c.id),
@@ -376,10 +413,10 @@ impl PluginManager {
                 inner.resource_repositories.register_external(&plugin)
             }
             CapabilityKind::BlobTransformer => inner.blob_transformers.register_external(&plugin),
-            CapabilityKind::ComponentLister
-            | CapabilityKind::SigningHandler
-            | CapabilityKind::CredentialPlugin
-            | CapabilityKind::Other(_) => {
+            CapabilityKind::ComponentLister => inner.component_listers.register_external(&plugin),
+            CapabilityKind::SigningHandler => inner.signing_handlers.register_external(&plugin),
+            CapabilityKind::CredentialPlugin => inner.credential_plugins.register_external(&plugin),
+            CapabilityKind::Other(_) => {
                 return Err(format!(
                     "capability {kind} is not supported by this manager"
                 ));
@@ -456,13 +493,7 @@ struct Declared<'a> {
 
 impl Declared<'_> {
     fn is_known(&self) -> bool {
-        !matches!(
-            self.kind,
-            CapabilityKind::ComponentLister
-                | CapabilityKind::SigningHandler
-                | CapabilityKind::CredentialPlugin
-                | CapabilityKind::Other(_)
-        )
+        !matches!(self.kind, CapabilityKind::Other(_))
     }
 }
 

@@ -215,7 +215,9 @@ impl PluginClient {
             (_, Some(c)) if typed => Some(c.to_typed_json()),
             (_, Some(c)) => Some(c.to_flat_json()),
             (Auth::Optional, None) if typed => None,
-            (Auth::Required | Auth::Optional, None) => Some("{}".to_owned()),
+            (Auth::Required | Auth::Optional | Auth::OptionalAlwaysSent, None) => {
+                Some("{}".to_owned())
+            }
         };
         let first = self
             .send(route, query, header(typed), payload.clone())

@@ -1,13 +1,9 @@
 use std::{collections::HashMap, sync::Arc};
 
-use ocm_plugin_contracts::{
-    Error as ContractError, Result as ContractResult,
-    identity::{GetIdentityRequest, GetIdentityResponse},
-};
-use ocm_plugin_endpoints::Route;
-use ocm_plugin_runtime::{SchemaValidator, Supervisor};
+use ocm_plugin_contracts::{Error as ContractError, Result as ContractResult};
+use ocm_plugin_endpoints::{Answer, AnswerError, Operation, Params, request_to_query};
+use ocm_plugin_runtime::{Error as RuntimeError, SchemaValidator, Supervisor};
 use ocm_plugin_types::{Credentials, Raw, Type};
-use serde::de::DeserializeOwned;
 
 use crate::{Error, Result, remote_error::to_contract_error};
 
@@ -76,116 +72,79 @@ impl ExternalPlugin {
     }
 }
 
-/// The calls every remote client makes, so each capability's client is only its mapping of
-/// operations to routes.
+/// The one call every remote client makes, for any operation.
 impl ExternalPlugin {
-    /// Validates `requested` unless it is the spec the handle was created for (validated then).
-    pub(crate) fn check(
+    /// Sends `request` for operation `Op` and reads the answer as `Op` says, after validating
+    /// the request's spec against the schema the plugin declared for its type (a request
+    /// without a spec gets `bound`, the spec the handle was looked up with, where the operation
+    /// allows it; one that still has none is refused, since nothing could route or validate
+    /// it). The bound spec itself was validated when the handle was made.
+    pub(crate) async fn call<Op: Operation>(
         &self,
         capability: &'static str,
         bound: Option<&Raw>,
-        requested: &Raw,
-    ) -> ContractResult<()> {
-        if bound == Some(requested) {
-            return Ok(());
+        mut request: Op::Request,
+        credentials: &Credentials,
+    ) -> ContractResult<Op::Response> {
+        if Op::spec(&request).is_none()
+            && let Some(bound) = bound
+        {
+            Op::bind(&mut request, bound);
         }
-        self.validate(capability, requested)
-            .map_err(to_contract_error)
-    }
-
-    /// [`check`](Self::check) for a spec a request may lack (a resource without `access`): a
-    /// missing spec is refused, since nothing could route or validate it.
-    pub(crate) fn check_present(
-        &self,
-        capability: &'static str,
-        bound: Option<&Raw>,
-        requested: Option<&Raw>,
-        what: &impl serde::Serialize,
-    ) -> ContractResult<()> {
-        match requested {
-            Some(spec) => self.check(capability, bound, spec),
-            None => Err(to_contract_error(Error::MissingType {
-                capability,
-                spec: serde_json::to_string(what).unwrap_or_default(),
-            })),
+        match Op::spec(&request) {
+            Some(spec) if bound != Some(spec) => {
+                self.validate(capability, spec).map_err(to_contract_error)?
+            }
+            Some(_) => {}
+            None if Op::SPEC_REQUIRED => {
+                return Err(to_contract_error(Error::MissingType {
+                    capability,
+                    spec: serde_json::to_string(&request).unwrap_or_default(),
+                }));
+            }
+            None => {}
         }
-    }
-
-    /// `POST`s `body` as JSON to `route` and decodes the first JSON value of the answer.
-    pub(crate) async fn post<T: DeserializeOwned>(
-        &self,
-        route: &Route,
-        body: &impl serde::Serialize,
-        credentials: Option<&Credentials>,
-    ) -> ContractResult<T> {
-        let body = serde_json::to_vec(body)
-            .map_err(|e| ContractError::internal_with("failed to marshal payload", e))?;
-        self.supervisor
-            .call_json(route, &[], credentials, Some(body))
-            .await
-            .map_err(|e| to_contract_error(e.into()))
-    }
-
-    /// `POST`s `body` as JSON to `route`; the answer's body is ignored.
-    pub(crate) async fn post_no_result(
-        &self,
-        route: &Route,
-        body: &impl serde::Serialize,
-        credentials: Option<&Credentials>,
-    ) -> ContractResult<()> {
-        let body = serde_json::to_vec(body)
-            .map_err(|e| ContractError::internal_with("failed to marshal payload", e))?;
-        self.supervisor
-            .call(route, &[], credentials, Some(body))
-            .await
-            .map(drop)
-            .map_err(|e| to_contract_error(e.into()))
-    }
-
-    /// `POST /identity` with `{"type": <spec>}` after validating the spec. No credentials are
-    /// sent. A Go plugin whose implementation returns nil answers `null`: an empty identity.
-    pub(crate) async fn get_identity(
-        &self,
-        capability: &'static str,
-        route: &Route,
-        bound: Option<&Raw>,
-        request: &GetIdentityRequest,
-    ) -> ContractResult<GetIdentityResponse> {
-        self.check(capability, bound, &request.typ)?;
-        let response: Option<GetIdentityResponse> = self.post(route, request, None).await?;
-        Ok(response.unwrap_or_default())
-    }
-
-    /// A field of a response that must be present: `null` or absent is
-    /// [`Error::InvalidResponse`] (the Go manager panicked, W17).
-    pub(crate) fn required<T>(
-        &self,
-        capability: &'static str,
-        route: &Route,
-        field: &'static str,
-        value: Option<T>,
-    ) -> ContractResult<T> {
-        value.ok_or_else(|| {
-            self.invalid_response(
-                capability,
-                route,
-                format!("it has no {field} (missing or null)"),
-            )
-        })
-    }
-
-    /// [`Error::InvalidResponse`] as a contract error.
-    pub(crate) fn invalid_response(
-        &self,
-        capability: &'static str,
-        route: &Route,
-        problem: String,
-    ) -> ContractError {
-        to_contract_error(Error::InvalidResponse {
-            capability,
-            plugin_id: self.id().to_owned(),
-            operation: route.operation,
-            problem,
+        let route = Op::ROUTE;
+        let sent = match route.params {
+            Params::Query(_) => {
+                let pairs = request_to_query(route, &request)
+                    .map_err(|e| ContractError::internal_with("failed to encode the request", e))?;
+                let query: Vec<(&str, &str)> =
+                    pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                self.supervisor
+                    .call(route, &query, Some(credentials), None)
+                    .await
+            }
+            Params::JsonBody | Params::None => {
+                let body = serde_json::to_vec(&request)
+                    .map_err(|e| ContractError::internal_with("failed to marshal payload", e))?;
+                self.supervisor
+                    .call(route, &[], Some(credentials), Some(body))
+                    .await
+            }
+        };
+        let body = sent.map_err(|e| to_contract_error(e.into()))?;
+        Op::Response::from_body(&body).map_err(|e| {
+            let (plugin_id, operation) = (self.id().to_owned(), route.operation);
+            to_contract_error(match e {
+                AnswerError::Empty => RuntimeError::EmptyBody {
+                    plugin_id,
+                    operation: operation.to_owned(),
+                }
+                .into(),
+                AnswerError::Decode(cause) => RuntimeError::Decode {
+                    plugin_id,
+                    operation: operation.to_owned(),
+                    cause,
+                }
+                .into(),
+                other => Error::InvalidResponse {
+                    capability,
+                    plugin_id,
+                    operation,
+                    problem: other.to_string(),
+                },
+            })
         })
     }
 }

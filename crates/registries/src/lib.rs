@@ -15,6 +15,9 @@
 //! | [`digest_processor`] | `digestProcessorRepository` | access type | `DigestProcessor` |
 //! | [`resource_repository`] | `resourceRepository` | access type | `ResourceRepository` |
 //! | [`blob_transformer`] | `blobTransformer` | transformer spec type | `BlobTransformer` |
+//! | [`component_lister`] | `componentLister` | repository spec type | `ComponentLister` |
+//! | [`signing_handler`] | `signingHandler` | signing config type | `SigningHandler` |
+//! | [`credential_plugin`] | `credentialPlugin` | credential spec type | `CredentialPlugin` |
 //!
 //! Remote clients never panic on malformed answers: a `null` or missing resource, source or
 //! location, an empty `200` body or a body of the wrong shape is an error (W17).
@@ -66,15 +69,19 @@
 
 pub mod blob;
 pub mod blob_transformer;
+pub mod component_lister;
 pub mod component_version_repository;
+pub mod credential_plugin;
 pub mod credential_repository;
 pub mod digest_processor;
 mod error;
 mod external;
 pub mod input;
 pub mod registry;
+mod remote;
 mod remote_error;
 pub mod resource_repository;
+pub mod signing_handler;
 #[cfg(test)]
 mod test_util;
 mod type_map;
@@ -83,3 +90,4 @@ pub use blob::{Blob, BlobReader, RequestFile};
 pub use error::{Error, Result};
 pub use external::ExternalPlugin;
 pub use registry::{Capability, Registry};
+pub use remote::Remote;

@@ -195,6 +195,38 @@ pub struct Digest {
     pub value: String,
 }
 
+/// A signature of a component version (descriptor v2 `signatures[]`): what was signed and the
+/// signature itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Signature {
+    /// The signature's name (several signatures may sign one component version).
+    #[serde(default)]
+    pub name: String,
+    /// The digest that was signed.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub digest: Digest,
+    /// The signature.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub signature: SignatureInfo,
+}
+
+/// The signature value and how to read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SignatureInfo {
+    /// e.g. `RSASSA-PSS`.
+    #[serde(default)]
+    pub algorithm: String,
+    /// The signature, encoded as `media_type` says (hex, or a PEM block).
+    #[serde(default)]
+    pub value: String,
+    /// e.g. `application/vnd.ocm.signature.rsa` or `application/x-pem-file`.
+    #[serde(rename = "mediaType", default)]
+    pub media_type: String,
+    /// Who signed, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
 /// A label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Label {

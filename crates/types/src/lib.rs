@@ -37,7 +37,10 @@ pub use capabilities::{
 };
 pub use config::{ConnectionType, PluginConfig};
 pub use credentials::{Credentials, DIRECT_CREDENTIALS, DIRECT_CREDENTIALS_ALIASES};
-pub use descriptor::{Component, Descriptor, Digest, Label, Meta, Reference, Resource, Source};
+pub use descriptor::{
+    Component, Descriptor, Digest, Label, Meta, Reference, Resource, Signature, SignatureInfo,
+    Source,
+};
 pub use error::Error;
 pub use location::{Location, LocationType};
 pub use raw::Raw;

@@ -38,10 +38,6 @@ impl<T> TypeDispatch<T> {
         self.entries.push((typ, value));
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// The implementation for a spec: by its type when it has one; the only implementation when
     /// the spec or its type is absent (Go managers send no spec on GET requests); else 400.
     pub(crate) fn pick(&self, spec: Option<&Raw>) -> Result<&T, ApiError> {
@@ -73,6 +69,42 @@ impl<T> TypeDispatch<T> {
                     self.spec
                 ))),
             },
+        }
+    }
+
+    /// The implementation for a request that carries no spec, only a type name (the credential
+    /// plugin's `/resolve` names an identity whose `type` is the spec type's name): the entry of
+    /// that type or alias, else the one whose name it is, else the only implementation; else 400.
+    pub(crate) fn pick_by_name(&self, name: Option<&str>) -> Result<&T, ApiError> {
+        if let Some(name) = name {
+            let exact = |t: &Type| t.to_string() == name;
+            let by_type = self
+                .entries
+                .iter()
+                .find(|(t, _)| exact(t))
+                .or_else(|| {
+                    let (_, typ) = self.aliases.iter().find(|(a, _)| exact(a))?;
+                    self.entries.iter().find(|(t, _)| t == typ)
+                })
+                .or_else(|| {
+                    let mut named = self.entries.iter().filter(|(t, _)| t.name() == name);
+                    match (named.next(), named.next()) {
+                        (Some(one), None) => Some(one),
+                        _ => None,
+                    }
+                });
+            if let Some((_, value)) = by_type {
+                return Ok(value);
+            }
+        }
+        match self.entries.as_slice() {
+            [(_, only)] => Ok(only),
+            _ => Err(ApiError::bad_request(format!(
+                "the request names no {} this plugin can tell apart ({}), and this plugin serves several: {}",
+                self.what,
+                name.map_or_else(|| "no type".to_owned(), |n| format!("type {n}")),
+                self.types()
+            ))),
         }
     }
 
@@ -135,5 +167,26 @@ mod tests {
         aliased.alias("A".parse().unwrap(), "A/v1".parse().unwrap());
         assert_eq!(*aliased.pick(Some(&raw(r#"{"type":"A"}"#))).unwrap(), 1);
         assert_eq!(*aliased.pick(None).unwrap(), 1);
+    }
+
+    #[test]
+    fn picks_by_name_for_specless_requests() {
+        let mut two = TypeDispatch::new("thing", "thing spec");
+        two.insert("A/v1".parse().unwrap(), 1);
+        two.insert("B/v1".parse().unwrap(), 2);
+        two.alias("Bee".parse().unwrap(), "B/v1".parse().unwrap());
+        assert_eq!(*two.pick_by_name(Some("A/v1")).unwrap(), 1);
+        assert_eq!(*two.pick_by_name(Some("A")).unwrap(), 1, "the type's name");
+        assert_eq!(*two.pick_by_name(Some("Bee")).unwrap(), 2, "an alias");
+        let e = two.pick_by_name(Some("C")).unwrap_err();
+        assert_eq!(
+            e.message,
+            "the request names no thing this plugin can tell apart (type C), and this plugin serves several: A/v1, B/v1"
+        );
+        assert!(two.pick_by_name(None).is_err());
+        let mut one = TypeDispatch::new("thing", "thing spec");
+        one.insert("A/v1".parse().unwrap(), 1);
+        assert_eq!(*one.pick_by_name(Some("Z")).unwrap(), 1, "the only one");
+        assert_eq!(*one.pick_by_name(None).unwrap(), 1);
     }
 }

@@ -13,12 +13,11 @@ use axum::{
     routing::MethodRouter,
 };
 use ocm_plugin_contracts::{
-    async_trait, blob_transformer::v1::BlobTransformer,
-    component_version_repository::v1::Repository, credential_repository::v1::CredentialRepository,
-    digest_processor::v1::DigestProcessor, identity::GetIdentityRequest, input::v1::InputMethod,
-    resource_repository::v1::ResourceRepository,
+    async_trait,
+    identity::{GetIdentityRequest, GetIdentityResponse},
 };
-use ocm_plugin_types::{CapabilityKind, Identity, Raw, Type};
+use ocm_plugin_endpoints::Operation;
+use ocm_plugin_types::{CapabilityKind, Credentials, Identity, Raw, Type};
 use serde::{Deserialize, Serialize};
 
 use super::dispatch::TypeDispatch;
@@ -33,29 +32,29 @@ pub(crate) trait IdentityProvider: Send + Sync {
     async fn identity(&self, spec: Raw) -> ocm_plugin_contracts::Result<Identity>;
 }
 
-/// An implementation as the identity route sees it.
-pub(crate) struct Identified<T: ?Sized>(pub(crate) Arc<T>);
-
-macro_rules! identified {
-    ($($trait_:ident),* $(,)?) => {$(
-        #[async_trait]
-        impl IdentityProvider for Identified<dyn $trait_> {
-            async fn identity(&self, spec: Raw) -> ocm_plugin_contracts::Result<Identity> {
-                let response = self.0.get_identity(GetIdentityRequest { typ: spec }).await?;
-                Ok(response.identity)
-            }
-        }
-    )*};
+/// An implementation as the identity route sees it: through its capability's identity
+/// operation.
+pub(crate) struct ViaOperation<Op: Operation> {
+    handle: Arc<Op::Handle>,
 }
 
-identified!(
-    Repository,
-    CredentialRepository,
-    InputMethod,
-    DigestProcessor,
-    ResourceRepository,
-    BlobTransformer,
-);
+impl<Op: Operation> ViaOperation<Op> {
+    pub(crate) fn new(handle: Arc<Op::Handle>) -> Self {
+        Self { handle }
+    }
+}
+
+#[async_trait]
+impl<Op> IdentityProvider for ViaOperation<Op>
+where
+    Op: Operation<Request = GetIdentityRequest, Response = GetIdentityResponse>,
+{
+    async fn identity(&self, spec: Raw) -> ocm_plugin_contracts::Result<Identity> {
+        let none = Credentials::new();
+        let response = Op::call(&self.handle, GetIdentityRequest { typ: spec }, &none).await?;
+        Ok(response.identity)
+    }
+}
 
 /// One type's identity provider.
 pub(crate) struct Entry {

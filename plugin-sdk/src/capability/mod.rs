@@ -1,54 +1,39 @@
 //! The registry of capability implementations: what a plugin registered (kind, types, schema,
 //! factory), what the factories built, and how both turn into routes.
 //!
-//! Each capability module turns its built implementations into operation [`Mount`]s. The
-//! `/identity` route is shared by every capability: [`Served`] collects one identity entry per
-//! registration, in registration order, and the router merges them into one handler that
-//! dispatches on the declared type of the body.
+//! Nothing here is written per capability: a capability is its [`Capability`] description in
+//! `ocm-plugin-endpoints` (trait object, route table, operations), and every operation is served
+//! by the one generic handler of [`operation`]. The `/identity` route is shared by every
+//! capability that has one: [`Served`] collects one identity entry per registered type, in
+//! registration order, and the router merges them into one handler that dispatches on the
+//! declared type of the body.
 
-pub(crate) mod blob_transformer;
-pub(crate) mod component_version_repository;
-pub(crate) mod credential_repository;
-pub(crate) mod digest_processor;
 pub(crate) mod dispatch;
 pub(crate) mod identity;
-pub(crate) mod input;
 pub(crate) mod operation;
-pub(crate) mod resource_repository;
 
-use std::{fmt, sync::Arc};
+use std::{any::Any, fmt, sync::Arc};
 
 use axum::routing::MethodRouter;
 use ocm_plugin_contracts::{
-    BoxError, blob_transformer::v1::BlobTransformer, component_version_repository::v1::Repository,
-    credential_repository::v1::CredentialRepository, digest_processor::v1::DigestProcessor,
-    input::v1::InputMethod, resource_repository::v1::ResourceRepository,
+    BoxError,
+    identity::{GetIdentityRequest, GetIdentityResponse},
 };
-use ocm_plugin_endpoints::{self as endpoints, Route};
+use ocm_plugin_endpoints::{Capability, Operation, Route, Visit};
 use ocm_plugin_types::{CapabilityKind, JsonSchema, Type};
 
 use crate::PluginContext;
 
-use self::identity::{Entry, Identified};
+use self::{
+    dispatch::TypeDispatch,
+    identity::{Entry, IdentityProvider, ViaOperation},
+};
 
-/// An implementation a factory produced, by capability.
-pub(crate) enum Built {
-    /// A component version repository.
-    ComponentVersionRepository(Arc<dyn Repository>),
-    /// A credential repository.
-    CredentialRepository(Arc<dyn CredentialRepository>),
-    /// An input method.
-    Input(Arc<dyn InputMethod>),
-    /// A digest processor.
-    DigestProcessor(Arc<dyn DigestProcessor>),
-    /// A resource repository.
-    ResourceRepository(Arc<dyn ResourceRepository>),
-    /// A blob transformer.
-    BlobTransformer(Arc<dyn BlobTransformer>),
-}
+/// Puts what a factory built into [`Served`], under its type and aliases.
+pub(crate) type Installer = Box<dyn FnOnce(&mut Served, Type, &[Type]) + Send>;
 
 /// Builds an implementation once the configuration is known.
-pub(crate) type Factory = Box<dyn FnOnce(&PluginContext) -> Result<Built, BoxError> + Send>;
+pub(crate) type Factory = Box<dyn FnOnce(&PluginContext) -> Result<Installer, BoxError> + Send>;
 
 /// One registration of one capability.
 pub(crate) struct Registration {
@@ -75,6 +60,20 @@ impl fmt::Debug for Registration {
     }
 }
 
+/// A factory for capability `C` from one that builds its trait object.
+pub(crate) fn factory<C: Capability>(
+    build: impl FnOnce(&PluginContext) -> Result<Arc<C::Handle>, BoxError> + Send + 'static,
+) -> Factory {
+    Box::new(move |ctx| {
+        let handle = build(ctx)?;
+        Ok(
+            Box::new(move |served: &mut Served, typ: Type, aliases: &[Type]| {
+                served.add::<C>(typ, aliases, handle);
+            }) as Installer,
+        )
+    })
+}
+
 /// Something to put into the router.
 pub(crate) enum Mount {
     /// A route served by exactly one capability.
@@ -84,158 +83,132 @@ pub(crate) enum Mount {
     Identity(&'static Route, Entry),
 }
 
-/// Each capability's identity route, as `'static` references (the route table's constants are
-/// built by a `const fn`, so a plain `&CONST` would be a temporary).
-mod identity_route {
-    use super::{Route, endpoints};
+/// The implementations of one capability, whatever it is.
+trait Implementations: Send {
+    fn as_any(&mut self) -> &mut dyn Any;
+    fn into_mounts(self: Box<Self>) -> Vec<Mount>;
+}
 
-    pub(super) const COMPONENT_VERSION_REPOSITORY: &Route =
-        &endpoints::component_version_repository::GET_IDENTITY;
-    pub(super) const CREDENTIAL_REPOSITORY: &Route =
-        &endpoints::credential_repository::GET_IDENTITY;
-    pub(super) const INPUT: &Route = &endpoints::input::GET_IDENTITY;
-    pub(super) const DIGEST_PROCESSOR: &Route = &endpoints::digest_processor::GET_IDENTITY;
-    pub(super) const RESOURCE_REPOSITORY: &Route = &endpoints::resource_repository::GET_IDENTITY;
-    pub(super) const BLOB_TRANSFORMER: &Route = &endpoints::blob_transformer::GET_IDENTITY;
+/// The implementations of capability `C`, by the type they serve.
+struct Impls<C: Capability>(TypeDispatch<Arc<C::Handle>>);
+
+impl<C: Capability> Implementations for Impls<C> {
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn into_mounts(self: Box<Self>) -> Vec<Mount> {
+        /// Mounts every ordinary operation; identities are collected per type instead.
+        struct Mounter<H: ?Sized + Send + Sync + 'static> {
+            dispatch: Arc<TypeDispatch<Arc<H>>>,
+            mounts: Vec<Mount>,
+        }
+        impl<H: ?Sized + Send + Sync + 'static> Visit<H> for Mounter<H> {
+            fn operation<Op: Operation<Handle = H>>(&mut self) {
+                self.mounts
+                    .push(operation::mount::<Op>(Arc::clone(&self.dispatch)));
+            }
+            fn identity<Op>(&mut self)
+            where
+                Op: Operation<
+                        Handle = H,
+                        Request = GetIdentityRequest,
+                        Response = GetIdentityResponse,
+                    >,
+            {
+            }
+        }
+        let mut mounter = Mounter {
+            dispatch: Arc::new(self.0),
+            mounts: Vec::new(),
+        };
+        C::operations(&mut mounter);
+        mounter.mounts
+    }
 }
 
 /// Everything the factories built, by capability, and the identity entries in registration
 /// order.
 pub(crate) struct Served {
-    component_version_repositories: component_version_repository::Repositories,
-    credential_repositories: credential_repository::CredentialRepositories,
-    input_methods: input::InputMethods,
-    digest_processors: digest_processor::DigestProcessors,
-    resource_repositories: resource_repository::ResourceRepositories,
-    blob_transformers: blob_transformer::BlobTransformers,
+    capabilities: Vec<Box<dyn Implementations>>,
     identities: Vec<Mount>,
 }
 
 impl Served {
     pub(crate) fn new() -> Self {
         Self {
-            component_version_repositories: component_version_repository::dispatch(),
-            credential_repositories: credential_repository::dispatch(),
-            input_methods: input::dispatch(),
-            digest_processors: digest_processor::dispatch(),
-            resource_repositories: resource_repository::dispatch(),
-            blob_transformers: blob_transformer::dispatch(),
+            capabilities: Vec::new(),
             identities: Vec::new(),
         }
     }
 
-    /// Adds what a registration's factory built for `typ` and its `aliases`.
-    pub(crate) fn add(&mut self, typ: Type, aliases: &[Type], built: Built) {
-        let (kind, route, provider): (_, _, Arc<dyn identity::IdentityProvider>) = match built {
-            Built::ComponentVersionRepository(r) => {
-                self.component_version_repositories
-                    .insert(typ.clone(), Arc::clone(&r));
-                for alias in aliases {
-                    self.component_version_repositories
-                        .alias(alias.clone(), typ.clone());
-                }
-                (
-                    CapabilityKind::ComponentVersionRepository,
-                    identity_route::COMPONENT_VERSION_REPOSITORY,
-                    Arc::new(Identified(r)),
-                )
+    /// Adds an implementation of `C` for `typ` and its `aliases`.
+    fn add<C: Capability>(&mut self, typ: Type, aliases: &[Type], handle: Arc<C::Handle>) {
+        let existing = self
+            .capabilities
+            .iter_mut()
+            .position(|c| c.as_any().is::<Impls<C>>());
+        let at = existing.unwrap_or_else(|| {
+            self.capabilities
+                .push(Box::new(Impls::<C>(TypeDispatch::new(C::WHAT, C::SPEC))));
+            self.capabilities.len() - 1
+        });
+        if let Some(impls) = self.capabilities[at].as_any().downcast_mut::<Impls<C>>() {
+            impls.0.insert(typ.clone(), Arc::clone(&handle));
+            for alias in aliases {
+                impls.0.alias(alias.clone(), typ.clone());
             }
-            Built::CredentialRepository(r) => {
-                self.credential_repositories
-                    .insert(typ.clone(), Arc::clone(&r));
-                for alias in aliases {
-                    self.credential_repositories
-                        .alias(alias.clone(), typ.clone());
-                }
-                (
-                    CapabilityKind::CredentialRepository,
-                    identity_route::CREDENTIAL_REPOSITORY,
-                    Arc::new(Identified(r)),
-                )
+        }
+        if let Some((route, provider)) = identity_of::<C>(handle) {
+            for typ in aliases.iter().cloned().chain([typ]) {
+                self.identities.push(Mount::Identity(
+                    route,
+                    Entry {
+                        kind: C::KIND,
+                        typ,
+                        provider: Arc::clone(&provider),
+                    },
+                ));
             }
-            Built::Input(r) => {
-                self.input_methods.insert(typ.clone(), Arc::clone(&r));
-                for alias in aliases {
-                    self.input_methods.alias(alias.clone(), typ.clone());
-                }
-                (
-                    CapabilityKind::InputRepository,
-                    identity_route::INPUT,
-                    Arc::new(Identified(r)),
-                )
-            }
-            Built::DigestProcessor(r) => {
-                self.digest_processors.insert(typ.clone(), Arc::clone(&r));
-                for alias in aliases {
-                    self.digest_processors.alias(alias.clone(), typ.clone());
-                }
-                (
-                    CapabilityKind::DigestProcessorRepository,
-                    identity_route::DIGEST_PROCESSOR,
-                    Arc::new(Identified(r)),
-                )
-            }
-            Built::ResourceRepository(r) => {
-                self.resource_repositories
-                    .insert(typ.clone(), Arc::clone(&r));
-                for alias in aliases {
-                    self.resource_repositories.alias(alias.clone(), typ.clone());
-                }
-                (
-                    CapabilityKind::ResourceRepository,
-                    identity_route::RESOURCE_REPOSITORY,
-                    Arc::new(Identified(r)),
-                )
-            }
-            Built::BlobTransformer(r) => {
-                self.blob_transformers.insert(typ.clone(), Arc::clone(&r));
-                for alias in aliases {
-                    self.blob_transformers.alias(alias.clone(), typ.clone());
-                }
-                (
-                    CapabilityKind::BlobTransformer,
-                    identity_route::BLOB_TRANSFORMER,
-                    Arc::new(Identified(r)),
-                )
-            }
-        };
-        for typ in aliases.iter().cloned().chain([typ]) {
-            self.identities.push(Mount::Identity(
-                route,
-                Entry {
-                    kind: kind.clone(),
-                    typ,
-                    provider: Arc::clone(&provider),
-                },
-            ));
         }
     }
 
     /// The mounts of every capability that has an implementation: operation routes first, then
     /// the identity entries in registration order.
     pub(crate) fn into_mounts(self) -> Vec<Mount> {
-        let mut mounts = Vec::new();
-        if !self.component_version_repositories.is_empty() {
-            mounts.extend(component_version_repository::mounts(
-                self.component_version_repositories,
-            ));
-        }
-        if !self.credential_repositories.is_empty() {
-            mounts.extend(credential_repository::mounts(self.credential_repositories));
-        }
-        if !self.input_methods.is_empty() {
-            mounts.extend(input::mounts(self.input_methods));
-        }
-        if !self.digest_processors.is_empty() {
-            mounts.extend(digest_processor::mounts(self.digest_processors));
-        }
-        if !self.resource_repositories.is_empty() {
-            mounts.extend(resource_repository::mounts(self.resource_repositories));
-        }
-        if !self.blob_transformers.is_empty() {
-            mounts.extend(blob_transformer::mounts(self.blob_transformers));
-        }
+        let mut mounts: Vec<Mount> = self
+            .capabilities
+            .into_iter()
+            .flat_map(Implementations::into_mounts)
+            .collect();
         mounts.extend(self.identities);
         mounts
     }
+}
+
+/// The identity route of capability `C` and the provider answering it for `handle`, if `C` has
+/// one.
+fn identity_of<C: Capability>(
+    handle: Arc<C::Handle>,
+) -> Option<(&'static Route, Arc<dyn IdentityProvider>)> {
+    struct Finder<H: ?Sized + Send + Sync + 'static> {
+        handle: Arc<H>,
+        found: Option<(&'static Route, Arc<dyn IdentityProvider>)>,
+    }
+    impl<H: ?Sized + Send + Sync + 'static> Visit<H> for Finder<H> {
+        fn operation<Op: Operation<Handle = H>>(&mut self) {}
+        fn identity<Op>(&mut self)
+        where
+            Op: Operation<Handle = H, Request = GetIdentityRequest, Response = GetIdentityResponse>,
+        {
+            let provider = ViaOperation::<Op>::new(Arc::clone(&self.handle));
+            self.found = Some((Op::ROUTE, Arc::new(provider)));
+        }
+    }
+    let mut finder = Finder {
+        handle,
+        found: None,
+    };
+    C::operations(&mut finder);
+    finder.found
 }

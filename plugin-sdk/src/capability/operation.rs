@@ -1,102 +1,69 @@
-//! Shared plumbing of the operation routes: reading a request the way its route says, and
-//! turning a capability's route table into [`Mount`]s.
+//! The one generic handler behind every operation route: read the credentials as the route
+//! demands (401 first, like Go), decode the request the way its parameters travel (400), pick
+//! the implementation by the request's spec, call it, and answer as the operation's response
+//! type says. Everything operation-specific comes from its [`Operation`] description.
 
-use std::{future::Future, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
+    body::Body,
     extract::Request,
+    http::request::Parts,
     response::{IntoResponse, Response},
 };
-use ocm_plugin_endpoints::Route;
-use ocm_plugin_types::Credentials;
+use ocm_plugin_endpoints::{Answer, Operation, Params, Route, request_from_query};
 use serde::de::DeserializeOwned;
 
-use super::Mount;
-use crate::{request, response::ApiError};
+use super::{Mount, dispatch::TypeDispatch};
+use crate::{
+    request,
+    response::{self, ApiError},
+};
 
-/// Reads the credentials as the route demands (401 first, like Go), then the JSON body (400).
-pub(crate) async fn read<T: DeserializeOwned>(
-    route: &Route,
+/// The mount of one operation, served by the implementations in `dispatch`.
+pub(crate) fn mount<Op: Operation>(dispatch: Arc<TypeDispatch<Arc<Op::Handle>>>) -> Mount {
+    let handler = move |request: Request| {
+        let dispatch = Arc::clone(&dispatch);
+        async move {
+            serve::<Op>(&dispatch, request)
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
+        }
+    };
+    Mount::Operation(Op::ROUTE, axum::routing::any(handler))
+}
+
+async fn serve<Op: Operation>(
+    dispatch: &TypeDispatch<Arc<Op::Handle>>,
     request: Request,
-) -> Result<(Credentials, T), ApiError> {
+) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let credentials = request::credentials(route.auth, &parts.headers)?;
-    let body = request::from_body(body).await?;
-    Ok((credentials, body))
+    let credentials = request::credentials(Op::ROUTE.auth, &parts.headers)?;
+    let request: Op::Request = decode(Op::ROUTE, &parts, body).await?;
+    let handle = match (Op::spec(&request), Op::type_hint(&request)) {
+        (None, Some(name)) => dispatch.pick_by_name(Some(name))?,
+        (spec, _) => dispatch.pick(spec)?,
+    };
+    let answer = Op::call(handle, request, &credentials).await?;
+    Ok(if <Op::Response as Answer>::EMPTY {
+        response::empty_ok()
+    } else {
+        response::json(&answer)
+    })
 }
 
-/// The operation serving `route`, matched by path.
-pub(crate) fn find<Op: Copy>(operations: &[(&Route, Op)], route: &Route) -> Option<Op> {
-    operations
-        .iter()
-        .find(|(r, _)| r.path == route.path)
-        .map(|(_, op)| *op)
-}
-
-/// One mount per route of `table` except the shared identity route (mounted separately), each
-/// answered by `serve` with its operation and the shared `state`. Errors become Go-style text
-/// answers.
-pub(crate) fn mounts<S, Op, F, Fut>(
-    table: impl IntoIterator<Item = &'static Route>,
-    identity: &Route,
-    operations: &[(&Route, Op)],
-    state: S,
-    serve: F,
-) -> Vec<Mount>
-where
-    S: Send + Sync + 'static,
-    Op: Copy + Send + Sync + 'static,
-    F: Fn(Op, &'static Route, Arc<S>, Request) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<Response, ApiError>> + Send + 'static,
-{
-    let state = Arc::new(state);
-    let mut mounts = Vec::new();
-    for route in table {
-        if route.path == identity.path {
-            continue;
+/// Decodes a request the way its route says parameters travel.
+async fn decode<T: DeserializeOwned>(
+    route: &Route,
+    parts: &Parts,
+    body: Body,
+) -> Result<T, ApiError> {
+    match route.params {
+        Params::Query(_) => {
+            let pairs = request::query_pairs(&parts.uri)?;
+            request_from_query(route, &pairs).map_err(|e| ApiError::bad_request(e.to_string()))
         }
-        let Some(op) = find(operations, route) else {
-            // Unit tests of each capability module make sure this never happens.
-            tracing::error!(
-                path = route.path,
-                operation = route.operation,
-                "route without a handler; it answers 404"
-            );
-            continue;
-        };
-        let state = Arc::clone(&state);
-        let serve = serve.clone();
-        let handler = move |request: Request| {
-            let state = Arc::clone(&state);
-            let serve = serve.clone();
-            async move {
-                serve(op, route, state, request)
-                    .await
-                    .unwrap_or_else(IntoResponse::into_response)
-            }
-        };
-        mounts.push(Mount::Operation(route, axum::routing::any(handler)));
+        Params::JsonBody => request::from_body(body).await,
+        Params::None => request::from_body(Body::from("{}")).await,
     }
-    mounts
-}
-
-/// Routes of `table` that no operation serves, and operations whose route left the table.
-#[cfg(test)]
-pub(crate) fn unserved<Op: Copy>(
-    table: &[&Route],
-    identity: &Route,
-    operations: &[(&Route, Op)],
-) -> Vec<&'static str> {
-    let mut problems = Vec::new();
-    for route in table {
-        if route.path != identity.path && find(operations, route).is_none() {
-            problems.push(route.operation);
-        }
-    }
-    for (route, _) in operations {
-        if !table.iter().any(|r| r.path == route.path) {
-            problems.push(route.operation);
-        }
-    }
-    problems
 }

@@ -188,7 +188,7 @@ async fn authorization_follows_the_route_table() {
                     .await
                     .assert_text_error(401, &malformed_text);
             }
-            Auth::Optional => {
+            Auth::Optional | Auth::OptionalAlwaysSent => {
                 // v0.0.17+: a missing or empty header is no credentials.
                 for value in [None, Some(""), Some(" ")] {
                     send(&router, with_auth(ok(), value)).await.assert_json();

@@ -48,7 +48,7 @@ const MULTI: &str = r#"{"types":{
     "digestProcessorRepository":[{"type":"Access/v1","jsonSchema":"e30="}],
     "resourceRepository":[{"type":"Access/v1","jsonSchema":"e30="}],
     "blobTransformer":[{"type":"Upper/v1","jsonSchema":"e30="}],
-    "signingHandler":[{"type":"Sign/v1","jsonSchema":"e30="}]
+    "someFutureKind":[{"type":"Sign/v1","jsonSchema":"e30="}]
 }}"#;
 
 #[tokio::test]
@@ -57,7 +57,7 @@ async fn a_multi_capability_plugin_is_one_supervisor_in_every_registry() {
     let outcome = add(&manager, "multi", "/bin/true", MULTI);
     assert_eq!(
         warnings(&outcome),
-        ["capability signingHandler is not supported by this manager"]
+        ["capability someFutureKind is not supported by this manager"]
     );
     assert_eq!(manager.plugins().len(), 1);
     let external = |t: &str| vec![(ty(t), Provider::External("multi".into()))];
@@ -127,16 +127,35 @@ async fn plugins_that_declare_nothing_we_understand_are_rejected() {
     let manager = PluginManager::new().unwrap();
     let outcome = add(
         &manager,
-        "signer",
+        "future",
         "/bin/true",
-        r#"{"types":{"signingHandler":[{"type":"Sign/v1","jsonSchema":"e30="}]}}"#,
+        r#"{"capabilities":[{"type":"someFutureKind","supportedThingTypes":[]}]}"#,
     );
     assert_eq!(
         outcome.to_string(),
-        "rejected: declares no capability this manager understands (declared: [signingHandler])"
+        "rejected: declares no capability this manager understands (declared: [someFutureKind])"
     );
     let outcome = add(&manager, "empty", "/bin/true", r#"{"types":null}"#);
     assert!(matches!(outcome, Outcome::Rejected(_)), "{outcome}");
+    assert!(manager.plugins().is_empty());
+    manager.shutdown().await.unwrap();
+}
+
+/// The credential repository and the credential plugin use the same paths with other bodies:
+/// a plugin declaring both cannot be served, and says so.
+#[tokio::test]
+async fn a_plugin_declaring_both_credential_kinds_is_rejected() {
+    let manager = PluginManager::new().unwrap();
+    let outcome = add(
+        &manager,
+        "both",
+        "/bin/true",
+        r#"{"capabilities":[{"type":"credentialRepository","supportedConsumerIdentityTypes":[{"aliases":null,"jsonSchema":null,"type":"C"}],"supportedCredentialRepositorySpecTypes":[{"aliases":null,"jsonSchema":"e30=","type":"R/v1"}]},{"type":"credentialPlugin","supportedCredentialPluginTypes":[{"aliases":null,"jsonSchema":"e30=","type":"P/v1"}]}]}"#,
+    );
+    assert_eq!(
+        outcome.to_string(),
+        "rejected: declares both credentialRepository and credentialPlugin, which use the same paths (/consumer-identity, /resolve) with different request bodies: one plugin binary cannot be both"
+    );
     assert!(manager.plugins().is_empty());
     manager.shutdown().await.unwrap();
 }

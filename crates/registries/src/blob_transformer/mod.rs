@@ -26,7 +26,7 @@ impl Capability for BlobTransformers {
     const KEY: &'static str = CAPABILITY;
     const KIND: CapabilityKind = CapabilityKind::BlobTransformer;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteBlobTransformer::new(plugin, spec))
+        Arc::new(RemoteBlobTransformer::new(plugin, Some(spec)))
     }
 }
 

@@ -84,7 +84,7 @@ async fn duplicates_missing_and_unknown_types() {
 #[tokio::test]
 async fn the_specification_is_checked_before_anything_is_sent() {
     let bound = raw(r#"{"type":"A/v1","baseUrl":"a"}"#);
-    let remote = RemoteBlobTransformer::new(strict_plugin("strict", "A/v1"), bound.clone());
+    let remote = RemoteBlobTransformer::new(strict_plugin("strict", "A/v1"), Some(bound.clone()));
     let call = |specification| {
         let remote = remote.clone();
         async move {

@@ -25,7 +25,7 @@ impl Capability for ComponentVersionRepositories {
     const KEY: &'static str = CAPABILITY;
     const KIND: CapabilityKind = CapabilityKind::ComponentVersionRepository;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteRepository::new(plugin, spec))
+        Arc::new(RemoteRepository::new(plugin, Some(spec)))
     }
 }
 

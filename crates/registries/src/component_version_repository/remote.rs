@@ -1,4 +1,4 @@
-//! The remote client: the contract trait implemented by HTTP calls to an external plugin.
+//! [`Repository`] over HTTP: each method is its operation.
 
 use ocm_plugin_contracts::{
     Result, async_trait,
@@ -9,91 +9,26 @@ use ocm_plugin_contracts::{
         GetLocalSourceResponse, ListComponentVersionsRequest, Repository,
     },
 };
-use ocm_plugin_endpoints::{component_version_repository as routes, encode_json_param};
-use ocm_plugin_types::{Credentials, Descriptor, Identity, Raw, Resource, Source};
+use ocm_plugin_endpoints::component_version_repository as ops;
+use ocm_plugin_types::{Credentials, Descriptor, Resource, Source};
 
-use super::CAPABILITY;
-use crate::{ExternalPlugin, remote_error::to_contract_error};
+use super::ComponentVersionRepositories;
+use crate::Remote;
 
 /// A component version repository served by an external plugin, bound to one repository spec.
 ///
 /// GET requests also carry the spec as the base64-JSON query parameter `repository`, so our
 /// plugins know which repository a read targets; Go plugins ignore it.
-#[derive(Debug, Clone)]
-pub struct RemoteRepository {
-    plugin: ExternalPlugin,
-    spec: Raw,
-}
-
-impl RemoteRepository {
-    pub(crate) fn new(plugin: ExternalPlugin, spec: Raw) -> Self {
-        Self { plugin, spec }
-    }
-
-    /// The plugin behind this handle.
-    pub fn plugin(&self) -> &ExternalPlugin {
-        &self.plugin
-    }
-
-    /// The spec the request names, or the bound one, validated.
-    fn spec<'a>(&'a self, requested: Option<&'a Raw>) -> Result<&'a Raw> {
-        let spec = requested.unwrap_or(&self.spec);
-        self.plugin.check(CAPABILITY, Some(&self.spec), spec)?;
-        Ok(spec)
-    }
-
-    async fn get<T: serde::de::DeserializeOwned>(
-        &self,
-        route: &ocm_plugin_endpoints::Route,
-        query: &[(&str, &str)],
-        credentials: &Credentials,
-    ) -> Result<T> {
-        self.plugin
-            .supervisor()
-            .call_json(route, query, Some(credentials), None)
-            .await
-            .map_err(|e| to_contract_error(e.into()))
-    }
-
-    /// The local resource and local source downloads share their parameters.
-    async fn get_local<T: serde::de::DeserializeOwned>(
-        &self,
-        route: &ocm_plugin_endpoints::Route,
-        request: GetLocalResourceRequest,
-        credentials: &Credentials,
-    ) -> Result<T> {
-        let spec = encode_json_param(&self.spec(request.repository.as_ref())?.to_json());
-        let identity = identity_param(request.identity.as_ref());
-        let query = [
-            (routes::IDENTITY_PARAM, identity.as_str()),
-            (routes::NAME_PARAM, request.name.as_str()),
-            (routes::VERSION_PARAM, request.version.as_str()),
-            (routes::REPOSITORY_PARAM, spec.as_str()),
-        ];
-        self.get(route, &query, credentials).await
-    }
-}
-
-fn identity_param(identity: Option<&Identity>) -> String {
-    // Go sends a nil identity as base64 of `null`.
-    let json = serde_json::to_string(&identity).unwrap_or_else(|_| "null".to_owned());
-    encode_json_param(&json)
-}
+pub type RemoteRepository = Remote<ComponentVersionRepositories>;
 
 #[async_trait]
-impl Repository for RemoteRepository {
+impl Repository for Remote<ComponentVersionRepositories> {
     async fn get_component_version(
         &self,
         request: GetComponentVersionRequest,
         credentials: &Credentials,
     ) -> Result<Descriptor> {
-        let spec = encode_json_param(&self.spec(request.repository.as_ref())?.to_json());
-        let query = [
-            (routes::NAME_PARAM, request.name.as_str()),
-            (routes::VERSION_PARAM, request.version.as_str()),
-            (routes::REPOSITORY_PARAM, spec.as_str()),
-        ];
-        self.get(&routes::GET_COMPONENT_VERSION, &query, credentials)
+        self.call::<ops::GetComponentVersion>(request, credentials)
             .await
     }
 
@@ -102,16 +37,8 @@ impl Repository for RemoteRepository {
         request: ListComponentVersionsRequest,
         credentials: &Credentials,
     ) -> Result<Vec<String>> {
-        let spec = encode_json_param(&self.spec(request.repository.as_ref())?.to_json());
-        let query = [
-            (routes::NAME_PARAM, request.name.as_str()),
-            (routes::REPOSITORY_PARAM, spec.as_str()),
-        ];
-        // Go encodes a nil list as `null`.
-        let list: Option<Vec<String>> = self
-            .get(&routes::LIST_COMPONENT_VERSIONS, &query, credentials)
-            .await?;
-        Ok(list.unwrap_or_default())
+        self.call::<ops::ListComponentVersions>(request, credentials)
+            .await
     }
 
     async fn add_component_version(
@@ -119,9 +46,7 @@ impl Repository for RemoteRepository {
         request: AddComponentVersionRequest,
         credentials: &Credentials,
     ) -> Result<()> {
-        self.spec(Some(&request.repository))?;
-        self.plugin
-            .post_no_result(&routes::ADD_COMPONENT_VERSION, &request, Some(credentials))
+        self.call::<ops::AddComponentVersion>(request, credentials)
             .await
     }
 
@@ -130,7 +55,7 @@ impl Repository for RemoteRepository {
         request: GetLocalResourceRequest,
         credentials: &Credentials,
     ) -> Result<GetLocalResourceResponse> {
-        self.get_local(&routes::GET_LOCAL_RESOURCE, request, credentials)
+        self.call::<ops::GetLocalResource>(request, credentials)
             .await
     }
 
@@ -139,8 +64,7 @@ impl Repository for RemoteRepository {
         request: GetLocalSourceRequest,
         credentials: &Credentials,
     ) -> Result<GetLocalSourceResponse> {
-        self.get_local(&routes::GET_LOCAL_SOURCE, request, credentials)
-            .await
+        self.call::<ops::GetLocalSource>(request, credentials).await
     }
 
     async fn add_local_resource(
@@ -148,9 +72,7 @@ impl Repository for RemoteRepository {
         request: AddLocalResourceRequest,
         credentials: &Credentials,
     ) -> Result<Resource> {
-        self.spec(Some(&request.repository))?;
-        self.plugin
-            .post(&routes::ADD_LOCAL_RESOURCE, &request, Some(credentials))
+        self.call::<ops::AddLocalResource>(request, credentials)
             .await
     }
 
@@ -159,21 +81,11 @@ impl Repository for RemoteRepository {
         request: AddLocalSourceRequest,
         credentials: &Credentials,
     ) -> Result<Source> {
-        self.spec(Some(&request.repository))?;
-        self.plugin
-            .post(&routes::ADD_LOCAL_SOURCE, &request, Some(credentials))
-            .await
+        self.call::<ops::AddLocalSource>(request, credentials).await
     }
 
     async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
-        self.plugin
-            .get_identity(
-                CAPABILITY,
-                &routes::GET_IDENTITY,
-                Some(&self.spec),
-                &request,
-            )
-            .await
+        self.call_anonymous::<ops::GetIdentity>(request).await
     }
 
     async fn check_health(
@@ -181,9 +93,6 @@ impl Repository for RemoteRepository {
         request: CheckHealthRequest,
         credentials: &Credentials,
     ) -> Result<()> {
-        self.spec(Some(&request.repository))?;
-        self.plugin
-            .post_no_result(&routes::CHECK_HEALTH, &request, Some(credentials))
-            .await
+        self.call::<ops::CheckHealth>(request, credentials).await
     }
 }

@@ -34,6 +34,19 @@ use crate::{
 
 const CAPABILITY: &str = "credentialRepository";
 
+/// The `credentialRepository` capability, as its remote client needs it.
+#[derive(Debug)]
+pub struct CredentialRepositories;
+
+impl crate::registry::Capability for CredentialRepositories {
+    type Handle = dyn CredentialRepository;
+    const KEY: &'static str = CAPABILITY;
+    const KIND: CapabilityKind = CapabilityKind::CredentialRepository;
+    fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
+        Arc::new(RemoteCredentialRepository::new(plugin, Some(spec)))
+    }
+}
+
 /// Repository config type -> credential repository, and consumer identity type -> credential
 /// repository.
 pub struct Registry {

@@ -28,7 +28,7 @@ impl Capability for DigestProcessors {
     const KEY: &'static str = CAPABILITY;
     const KIND: CapabilityKind = CapabilityKind::DigestProcessorRepository;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteDigestProcessor::new(plugin, spec))
+        Arc::new(RemoteDigestProcessor::new(plugin, Some(spec)))
     }
 }
 

@@ -95,7 +95,7 @@ async fn duplicates_missing_and_unknown_types() {
 #[tokio::test]
 async fn the_access_is_checked_before_anything_is_sent() {
     let bound = raw(r#"{"type":"A/v1","baseUrl":"a"}"#);
-    let remote = RemoteDigestProcessor::new(strict_plugin("strict", "A/v1"), bound);
+    let remote = RemoteDigestProcessor::new(strict_plugin("strict", "A/v1"), Some(bound));
     let call = |resource| {
         let remote = remote.clone();
         async move {

@@ -32,7 +32,7 @@ impl Capability for Inputs {
     const KEY: &'static str = CAPABILITY;
     const KIND: CapabilityKind = CapabilityKind::InputRepository;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteInputMethod::new(plugin, spec))
+        Arc::new(RemoteInputMethod::new(plugin, Some(spec)))
     }
 }
 

@@ -131,7 +131,7 @@ async fn specs_without_type_unknown_types_and_invalid_specs_are_refused() {
 #[tokio::test]
 async fn requests_are_checked_before_anything_is_sent() {
     let bound = raw(r#"{"type":"file/v1","baseUrl":"a"}"#);
-    let remote = RemoteInputMethod::new(strict_plugin("strict", "file/v1"), bound);
+    let remote = RemoteInputMethod::new(strict_plugin("strict", "file/v1"), Some(bound));
     let call = |resource| {
         let remote = remote.clone();
         async move {

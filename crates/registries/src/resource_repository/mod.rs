@@ -28,7 +28,7 @@ impl Capability for ResourceRepositories {
     const KEY: &'static str = CAPABILITY;
     const KIND: CapabilityKind = CapabilityKind::ResourceRepository;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteResourceRepository::new(plugin, spec))
+        Arc::new(RemoteResourceRepository::new(plugin, Some(spec)))
     }
 }
 

@@ -93,7 +93,7 @@ async fn duplicates_missing_and_unknown_types() {
 #[tokio::test]
 async fn the_access_is_checked_before_anything_is_sent() {
     let bound = raw(r#"{"type":"A/v1","baseUrl":"a"}"#);
-    let remote = RemoteResourceRepository::new(strict_plugin("strict", "A/v1"), bound);
+    let remote = RemoteResourceRepository::new(strict_plugin("strict", "A/v1"), Some(bound));
     let creds = Credentials::new();
     let err = remote
         .get_global_resource(
