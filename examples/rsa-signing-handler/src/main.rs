@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    ocm_example_rsa_signing_handler::main()
+}

@@ -1,0 +1,1063 @@
+//! Tests of the handler: round trips over every algorithm, encoding, hash and key form, the
+//! error paths, the consumer identities, and interoperability with OpenSSL.
+
+use std::{
+    io::Write as _,
+    path::{Path, PathBuf},
+    process::Command,
+    sync::OnceLock,
+};
+
+use ocm_plugin_contracts::{
+    Error,
+    signing_handler::v1::{
+        SignIdentityRequest, SignRequest, SigningHandler, VerifyRequest, VerifyResponse,
+    },
+};
+use ocm_plugin_types::{Credentials, Digest, Raw, Signature, SignatureInfo};
+use rsa::{
+    PrivateKey, Pss,
+    pkcs1::{EncodeRsaPrivateKey as _, EncodeRsaPublicKey as _},
+    pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, EncodePublicKey as _, LineEnding},
+    sha2::{Digest as _, Sha256, Sha384, Sha512},
+};
+use serde_json::json;
+
+use crate::*;
+
+const KEY_A: &str = include_str!("../testdata/signer-a.pem");
+const KEY_B: &str = include_str!("../testdata/signer-b.pem");
+const CERT_A: &str = include_str!("../testdata/signer-a.crt");
+const MESSAGE: &[u8] = b"the normalised component descriptor";
+const HASHES: [&str; 3] = ["SHA-256", "SHA-384", "SHA-512"];
+const ALGORITHMS: [&str; 2] = [ALGORITHM_RSASSA_PSS, ALGORITHM_RSASSA_PKCS1_V15];
+const ENCODINGS: [&str; 2] = ["Plain", "PEM"];
+
+// ---- fixtures ----
+
+fn key_a() -> &'static PrivateKey {
+    static KEY: OnceLock<PrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| PrivateKey::from_pkcs8_pem(KEY_A).unwrap())
+}
+
+/// The forms a key can take in credentials.
+struct KeyForms {
+    pkcs1_private: String,
+    pkcs8_private: String,
+    spki_public: String,
+    pkcs1_public: String,
+}
+
+fn forms_a() -> &'static KeyForms {
+    static FORMS: OnceLock<KeyForms> = OnceLock::new();
+    FORMS.get_or_init(|| {
+        let key = key_a();
+        KeyForms {
+            pkcs1_private: key.to_pkcs1_pem(LineEnding::LF).unwrap().to_string(),
+            pkcs8_private: key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
+            spki_public: key
+                .to_public_key()
+                .to_public_key_pem(LineEnding::LF)
+                .unwrap(),
+            pkcs1_public: key.to_public_key().to_pkcs1_pem(LineEnding::LF).unwrap(),
+        }
+    })
+}
+
+fn public_b() -> String {
+    PrivateKey::from_pkcs8_pem(KEY_B)
+        .unwrap()
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap()
+}
+
+fn hash_of(algorithm: &str, message: &[u8]) -> Vec<u8> {
+    match algorithm {
+        "SHA-256" => Sha256::digest(message).to_vec(),
+        "SHA-384" => Sha384::digest(message).to_vec(),
+        "SHA-512" => Sha512::digest(message).to_vec(),
+        other => panic!("no hash {other}"),
+    }
+}
+
+fn digest(hash_algorithm: &str) -> Digest {
+    Digest {
+        hash_algorithm: hash_algorithm.to_owned(),
+        normalisation_algorithm: "jsonNormalisation/v4alpha1".to_owned(),
+        value: hex::encode(hash_of(hash_algorithm, MESSAGE)),
+    }
+}
+
+fn config(algorithm: &str, encoding: &str) -> Raw {
+    Raw::new(json!({
+        "type": CONFIG_TYPE,
+        "signatureAlgorithm": algorithm,
+        "signatureEncodingPolicy": encoding,
+    }))
+    .unwrap()
+}
+
+fn raw(value: serde_json::Value) -> Raw {
+    Raw::new(value).unwrap()
+}
+
+fn rsa_credentials(pairs: &[(&str, &str)]) -> Credentials {
+    Credentials::typed(CREDENTIAL_TYPE, pairs.iter().copied())
+}
+
+fn signing_credentials() -> Credentials {
+    rsa_credentials(&[(PRIVATE_KEY_PEM, KEY_A)])
+}
+
+fn verifying_credentials() -> Credentials {
+    rsa_credentials(&[(PUBLIC_KEY_PEM, &forms_a().spki_public)])
+}
+
+fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+async fn sign(
+    algorithm: &str,
+    encoding: &str,
+    hash: &str,
+    credentials: &Credentials,
+) -> Result<Signature, Error> {
+    let digest = digest(hash);
+    let answer = RsaSigningHandler::new()
+        .sign(
+            SignRequest {
+                digest: digest.clone(),
+                config: config(algorithm, encoding),
+            },
+            credentials,
+        )
+        .await?;
+    Ok(Signature {
+        name: "acme-signature".to_owned(),
+        digest,
+        signature: answer.signature,
+    })
+}
+
+async fn verify(signature: &Signature, credentials: &Credentials) -> Result<VerifyResponse, Error> {
+    RsaSigningHandler::new()
+        .verify(
+            VerifyRequest {
+                signature: signature.clone(),
+                config: raw(json!({"type": CONFIG_TYPE})),
+            },
+            credentials,
+        )
+        .await
+}
+
+/// The message of an `InvalidArgument` error; fails on any other result.
+fn invalid_argument<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
+    match result {
+        Err(Error::InvalidArgument(message)) => message,
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+}
+
+/// The message of an `Unauthorized` error; fails on any other result.
+fn unauthorized<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
+    match result {
+        Err(Error::Unauthorized(message)) => message,
+        other => panic!("expected Unauthorized, got {other:?}"),
+    }
+}
+
+/// The base64 lines of a PEM text: what must never show up in an error.
+fn key_lines(pem: &str) -> Vec<&str> {
+    pem.lines()
+        .filter(|l| !l.starts_with("-----") && l.len() > 16)
+        .collect()
+}
+
+fn assert_no_key_material(message: &str) {
+    for pem in [
+        KEY_A,
+        forms_a().pkcs1_private.as_str(),
+        forms_a().spki_public.as_str(),
+    ] {
+        for line in key_lines(pem) {
+            assert!(!message.contains(line), "key material in error: {message}");
+        }
+    }
+}
+
+// ---- round trips ----
+
+#[tokio::test]
+async fn round_trips_every_algorithm_encoding_and_hash() {
+    let derive = signing_credentials();
+    let spki = verifying_credentials();
+    let pkcs1_public = rsa_credentials(&[(PUBLIC_KEY_PEM, &forms_a().pkcs1_public)]);
+    for algorithm in ALGORITHMS {
+        for encoding in ENCODINGS {
+            for hash in HASHES {
+                let case = format!("{algorithm} {encoding} {hash}");
+                let signature = sign(algorithm, encoding, hash, &derive).await.unwrap();
+                let info = &signature.signature;
+                assert_eq!(info.algorithm, algorithm, "{case}");
+                assert_eq!(info.issuer, None, "{case}");
+                if encoding == "Plain" {
+                    let media_type = if algorithm == ALGORITHM_RSASSA_PSS {
+                        "application/vnd.ocm.signature.rsa.pss"
+                    } else {
+                        "application/vnd.ocm.signature.rsa"
+                    };
+                    assert_eq!(info.media_type, media_type, "{case}");
+                    assert_eq!(info.value.len(), 512, "{case}: 2048-bit signature in hex");
+                    assert_eq!(info.value, info.value.to_lowercase(), "{case}");
+                } else {
+                    assert_eq!(info.media_type, "application/x-pem-file", "{case}");
+                    let head =
+                        format!("-----BEGIN SIGNATURE-----\nSignature Algorithm: {algorithm}\n\n");
+                    assert!(info.value.starts_with(&head), "{case}: {}", info.value);
+                    assert!(info.value.ends_with("-----END SIGNATURE-----\n"), "{case}");
+                }
+                for credentials in [&derive, &spki, &pkcs1_public] {
+                    verify(&signature, credentials).await.unwrap();
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn keys_in_every_format_inline_and_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let forms = forms_a();
+    let pkcs1_file = write(dir.path(), "pkcs1.pem", &forms.pkcs1_private);
+    let pkcs8_file = write(dir.path(), "pkcs8.pem", &forms.pkcs8_private);
+    let spki_file = write(dir.path(), "spki.pem", &forms.spki_public);
+    let pkcs1_public_file = write(dir.path(), "pkcs1-public.pem", &forms.pkcs1_public);
+    let path = |p: &PathBuf| p.to_str().unwrap().to_owned();
+
+    assert!(
+        forms
+            .pkcs1_private
+            .starts_with("-----BEGIN RSA PRIVATE KEY-----")
+    );
+    assert!(
+        forms
+            .pkcs8_private
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
+    assert!(forms.spki_public.starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert!(
+        forms
+            .pkcs1_public
+            .starts_with("-----BEGIN RSA PUBLIC KEY-----")
+    );
+
+    let signers = [
+        rsa_credentials(&[(PRIVATE_KEY_PEM, &forms.pkcs1_private)]),
+        rsa_credentials(&[(PRIVATE_KEY_PEM, &forms.pkcs8_private)]),
+        rsa_credentials(&[(PRIVATE_KEY_PEM_FILE, &path(&pkcs1_file))]),
+        // Untyped (direct) credentials work too.
+        [(PRIVATE_KEY_PEM_FILE, path(&pkcs8_file))].into(),
+    ];
+    let verifiers = [
+        rsa_credentials(&[(PUBLIC_KEY_PEM, &forms.spki_public)]),
+        rsa_credentials(&[(PUBLIC_KEY_PEM, &forms.pkcs1_public)]),
+        rsa_credentials(&[(PUBLIC_KEY_PEM_FILE, &path(&spki_file))]),
+        rsa_credentials(&[(PUBLIC_KEY_PEM_FILE, &path(&pkcs1_public_file))]),
+        rsa_credentials(&[(PRIVATE_KEY_PEM_FILE, &path(&pkcs1_file))]),
+        rsa_credentials(&[(PRIVATE_KEY_PEM, &forms.pkcs8_private)]),
+    ];
+    for (i, signer) in signers.iter().enumerate() {
+        let algorithm = ALGORITHMS[i % 2];
+        let signature = sign(algorithm, "Plain", "SHA-256", signer).await.unwrap();
+        for (j, verifier) in verifiers.iter().enumerate() {
+            verify(&signature, verifier)
+                .await
+                .unwrap_or_else(|e| panic!("signer {i}, verifier {j}: {e}"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn credential_property_rules() {
+    // The inline property wins over the file property.
+    let both = rsa_credentials(&[
+        (PRIVATE_KEY_PEM, KEY_A),
+        (PRIVATE_KEY_PEM_FILE, "/nonexistent/key.pem"),
+    ]);
+    let signature = sign(ALGORITHM_RSASSA_PSS, "Plain", "SHA-256", &both)
+        .await
+        .unwrap();
+    // The snake_case names of older OCM configurations are fallbacks.
+    let legacy: Credentials = [("public_key_pem", forms_a().spki_public.as_str())].into();
+    verify(&signature, &legacy).await.unwrap();
+    let legacy_private: Credentials = [("private_key_pem", KEY_A)].into();
+    sign(ALGORITHM_RSASSA_PSS, "Plain", "SHA-256", &legacy_private)
+        .await
+        .unwrap();
+    // The unversioned credential type and the direct type are accepted, others are not.
+    for typ in ["RSACredentials", "Credentials/v1", "DirectCredentials"] {
+        let credentials = Credentials::typed(typ, [(PUBLIC_KEY_PEM, &forms_a().spki_public)]);
+        verify(&signature, &credentials).await.unwrap();
+    }
+    let wrong = Credentials::typed("OCIRegistry/v1", [(PRIVATE_KEY_PEM, KEY_A)]);
+    let message = unauthorized(sign(ALGORITHM_RSASSA_PSS, "Plain", "SHA-256", &wrong).await);
+    assert!(message.contains("OCIRegistry/v1"), "{message}");
+    assert!(message.contains("RSACredentials/v1"), "{message}");
+    // A configured public key is used even if a private key is present: a wrong one fails.
+    let mismatched = rsa_credentials(&[(PUBLIC_KEY_PEM, &public_b()), (PRIVATE_KEY_PEM, KEY_A)]);
+    let message = invalid_argument(verify(&signature, &mismatched).await);
+    assert!(
+        message.contains("signature verification failed"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn pss_uses_the_maximum_salt_and_pkcs1_is_deterministic() {
+    let credentials = signing_credentials();
+    let pss1 = sign(ALGORITHM_RSASSA_PSS, "Plain", "SHA-256", &credentials)
+        .await
+        .unwrap();
+    let pss2 = sign(ALGORITHM_RSASSA_PSS, "Plain", "SHA-256", &credentials)
+        .await
+        .unwrap();
+    assert_ne!(
+        pss1.signature.value, pss2.signature.value,
+        "PSS is randomised"
+    );
+    let pkcs1 = sign(ALGORITHM_RSASSA_PKCS1_V15, "Plain", "SHA-256", &credentials)
+        .await
+        .unwrap();
+    let again = sign(ALGORITHM_RSASSA_PKCS1_V15, "Plain", "SHA-256", &credentials)
+        .await
+        .unwrap();
+    assert_eq!(pkcs1.signature.value, again.signature.value);
+
+    // 2048-bit key, SHA-256: emLen 256 - hLen 32 - 2 = 222 salt bytes, as Go's default.
+    let public = key_a().to_public_key();
+    let hash = hash_of("SHA-256", MESSAGE);
+    let bytes = hex::decode(&pss1.signature.value).unwrap();
+    public
+        .verify(Pss::<Sha256>::new_with_salt(222), &hash, &bytes)
+        .unwrap();
+    assert!(public.verify(Pss::<Sha256>::new(), &hash, &bytes).is_err());
+    // A signature with a hash-length salt (what OpenSSL and others default to) verifies too.
+    let short_salt = key_a().sign(Pss::<Sha256>::new(), &hash).unwrap();
+    let mut other = pss1.clone();
+    other.signature.value = hex::encode(short_salt);
+    verify(&other, &verifying_credentials()).await.unwrap();
+}
+
+#[tokio::test]
+async fn pem_signatures_carry_the_certificates_of_the_public_key_material() {
+    // Public key and certificate in one PEM text: the key verifies, the certificate is embedded.
+    let material = format!("{}{CERT_A}", forms_a().spki_public);
+    let credentials = rsa_credentials(&[(PRIVATE_KEY_PEM, KEY_A), (PUBLIC_KEY_PEM, &material)]);
+    let signature = sign(ALGORITHM_RSASSA_PSS, "PEM", "SHA-256", &credentials)
+        .await
+        .unwrap();
+    let value = &signature.signature.value;
+    let blocks = pem::blocks(value);
+    assert_eq!(blocks.len(), 2, "{value}");
+    assert_eq!(blocks[0].label, "SIGNATURE");
+    assert_eq!(blocks[1].label, "CERTIFICATE");
+    let embedded = pem::certificates(value).unwrap();
+    assert_eq!(embedded, pem::certificates(CERT_A).unwrap());
+    // Every base64 line is 64 characters but the last of a block, as Go and OpenSSL write.
+    for block in &blocks {
+        let lines: Vec<&str> = block
+            .text
+            .lines()
+            .filter(|l| !l.starts_with("-----") && !l.contains(':') && !l.is_empty())
+            .collect();
+        let (last, full) = lines.split_last().unwrap();
+        assert!(full.iter().all(|l| l.len() == 64) && last.len() <= 64);
+    }
+    verify(&signature, &credentials).await.unwrap();
+
+    // A certificate alone is not read as a key: the error says so.
+    let cert_only = rsa_credentials(&[(PUBLIC_KEY_PEM, CERT_A)]);
+    let message = unauthorized(verify(&signature, &cert_only).await);
+    assert!(message.contains("X.509 certificates"), "{message}");
+}
+
+// ---- verification failures ----
+
+#[tokio::test]
+async fn tampering_fails_verification() {
+    let credentials = verifying_credentials();
+    for algorithm in ALGORITHMS {
+        for encoding in ENCODINGS {
+            let case = format!("{algorithm} {encoding}");
+            let signature = sign(algorithm, encoding, "SHA-256", &signing_credentials())
+                .await
+                .unwrap();
+
+            let mut other_digest = signature.clone();
+            other_digest.digest.value = hex::encode(hash_of("SHA-256", b"something else"));
+            let message = invalid_argument(verify(&other_digest, &credentials).await);
+            assert!(
+                message.contains("signature verification failed"),
+                "{case}: {message}"
+            );
+
+            // The same hash bytes declared as another algorithm's digest must not pass either.
+            let mut other_hash = signature.clone();
+            other_hash.digest.hash_algorithm = "SHA-512".to_owned();
+            other_hash.digest.value = hex::encode(hash_of("SHA-512", MESSAGE));
+            invalid_argument(verify(&other_hash, &credentials).await);
+
+            let mut flipped = signature.clone();
+            flipped.signature.value = flip_signature_bit(&signature.signature);
+            let message = invalid_argument(verify(&flipped, &credentials).await);
+            assert!(
+                message.contains("signature verification failed"),
+                "{case}: {message}"
+            );
+
+            let other_key = rsa_credentials(&[(PUBLIC_KEY_PEM, &public_b())]);
+            let message = invalid_argument(verify(&signature, &other_key).await);
+            assert!(
+                message.contains("signature verification failed"),
+                "{case}: {message}"
+            );
+        }
+    }
+}
+
+/// The signature value with one bit of the signature changed, in the same encoding.
+fn flip_signature_bit(info: &SignatureInfo) -> String {
+    let (mut bytes, certificates) = if info.media_type == MEDIA_TYPE_PEM {
+        (
+            pem::decode_signature(&info.value).unwrap().signature,
+            Vec::new(),
+        )
+    } else {
+        (hex::decode(&info.value).unwrap(), Vec::new())
+    };
+    bytes[100] ^= 0x01;
+    if info.media_type == MEDIA_TYPE_PEM {
+        pem::encode_signature(&info.algorithm, &bytes, &certificates)
+    } else {
+        hex::encode(bytes)
+    }
+}
+
+#[tokio::test]
+async fn algorithm_and_media_type_are_checked() {
+    let credentials = verifying_credentials();
+    let plain = sign(
+        ALGORITHM_RSASSA_PSS,
+        "Plain",
+        "SHA-256",
+        &signing_credentials(),
+    )
+    .await
+    .unwrap();
+    let pem = sign(
+        ALGORITHM_RSASSA_PSS,
+        "PEM",
+        "SHA-256",
+        &signing_credentials(),
+    )
+    .await
+    .unwrap();
+
+    // Declared algorithm contradicts the plain media type.
+    let mut s = plain.clone();
+    s.signature.algorithm = ALGORITHM_RSASSA_PKCS1_V15.to_owned();
+    let message = invalid_argument(verify(&s, &credentials).await);
+    assert!(message.contains("algorithm mismatch"), "{message}");
+
+    // A PSS signature presented as PKCS#1 v1.5 (algorithm and media type agreeing) fails.
+    s.signature.media_type = MEDIA_TYPE_PLAIN_RSASSA_PKCS1_V15.to_owned();
+    let message = invalid_argument(verify(&s, &credentials).await);
+    assert!(
+        message.contains("signature verification failed"),
+        "{message}"
+    );
+
+    // An unknown algorithm.
+    let mut s = plain.clone();
+    s.signature.algorithm = "ED25519".to_owned();
+    let message = invalid_argument(verify(&s, &credentials).await);
+    assert!(
+        message.contains("invalid algorithm \"ED25519\""),
+        "{message}"
+    );
+
+    // An empty algorithm is read from the media type.
+    let mut s = plain.clone();
+    s.signature.algorithm = String::new();
+    verify(&s, &credentials).await.unwrap();
+
+    // An unknown media type.
+    let mut s = plain.clone();
+    s.signature.media_type = "application/unknown".to_owned();
+    let message = invalid_argument(verify(&s, &credentials).await);
+    assert!(message.contains("unsupported media type"), "{message}");
+    assert!(message.contains("application/x-pem-file"), "{message}");
+
+    // A hex signature declared as PEM, and a PEM signature declared as hex.
+    let mut s = plain.clone();
+    s.signature.media_type = MEDIA_TYPE_PEM.to_owned();
+    let message = invalid_argument(verify(&s, &credentials).await);
+    assert!(message.contains("no PEM block"), "{message}");
+    let mut s = pem.clone();
+    s.signature.media_type = MEDIA_TYPE_PLAIN_RSASSA_PSS.to_owned();
+    let message = invalid_argument(verify(&s, &credentials).await);
+    assert!(message.contains("not hex"), "{message}");
+
+    // The PEM header disagrees with the declared algorithm, or names an unknown one.
+    let mut s = pem.clone();
+    s.signature.value = s.signature.value.replace(
+        "Signature Algorithm: RSASSA-PSS",
+        "Signature Algorithm: RSASSA-PKCS1-V1_5",
+    );
+    let message = invalid_argument(verify(&s, &credentials).await);
+    assert!(message.contains("algorithm mismatch"), "{message}");
+    s.signature.value = s.signature.value.replace("RSASSA-PKCS1-V1_5", "ED25519");
+    let message = invalid_argument(verify(&s, &credentials).await);
+    assert!(message.contains("invalid algorithm"), "{message}");
+
+    // Without a header the declared algorithm counts; without both it is an error.
+    let mut s = pem.clone();
+    s.signature.value = s
+        .signature
+        .value
+        .replace("Signature Algorithm: RSASSA-PSS\n\n", "");
+    verify(&s, &credentials).await.unwrap();
+    s.signature.algorithm = String::new();
+    let message = invalid_argument(verify(&s, &credentials).await);
+    assert!(message.contains("invalid algorithm"), "{message}");
+
+    // A PEM value whose first block is not the signature.
+    let mut s = pem.clone();
+    s.signature.value = CERT_A.to_owned();
+    let message = invalid_argument(verify(&s, &credentials).await);
+    assert!(message.contains("expected \"SIGNATURE\""), "{message}");
+}
+
+#[tokio::test]
+async fn digest_is_checked() {
+    let credentials = signing_credentials();
+    let cases = [
+        ("", "abcd", "missing hash algorithm"),
+        ("SHA-256", "", "missing digest value"),
+        ("SHA-1", "abcd", "unsupported hash algorithm \"SHA-1\""),
+        ("SHA-256", "xyz", "not hex"),
+        (
+            "SHA-256",
+            "abcd",
+            "a SHA-256 digest has 32 bytes, the value has 2",
+        ),
+    ];
+    for (hash_algorithm, value, expected) in cases {
+        let request = SignRequest {
+            digest: Digest {
+                hash_algorithm: hash_algorithm.to_owned(),
+                normalisation_algorithm: String::new(),
+                value: value.to_owned(),
+            },
+            config: config(ALGORITHM_RSASSA_PSS, "Plain"),
+        };
+        let message = invalid_argument(RsaSigningHandler::new().sign(request, &credentials).await);
+        assert!(message.contains(expected), "{message}");
+    }
+    // Older spellings of the hash names are accepted, as older OCM handlers did.
+    for spelling in ["sha256", "SHA256", "sha-256"] {
+        let mut signature = sign(ALGORITHM_RSASSA_PSS, "Plain", "SHA-256", &credentials)
+            .await
+            .unwrap();
+        signature.digest.hash_algorithm = spelling.to_owned();
+        verify(&signature, &credentials).await.unwrap();
+    }
+}
+
+// ---- credential errors ----
+
+#[tokio::test]
+async fn missing_credentials_name_the_expected_properties() {
+    let secret = "TOPSECRET-password-value";
+    let unrelated: Credentials = [("password", secret)].into();
+    for credentials in [Credentials::new(), unrelated] {
+        let message =
+            unauthorized(sign(ALGORITHM_RSASSA_PSS, "Plain", "SHA-256", &credentials).await);
+        assert!(message.contains("privateKeyPEM"), "{message}");
+        assert!(message.contains("privateKeyPEMFile"), "{message}");
+        assert!(!message.contains(secret), "{message}");
+
+        let signature = sign(
+            ALGORITHM_RSASSA_PSS,
+            "Plain",
+            "SHA-256",
+            &signing_credentials(),
+        )
+        .await
+        .unwrap();
+        let message = unauthorized(verify(&signature, &credentials).await);
+        for property in [PUBLIC_KEY_PEM, PUBLIC_KEY_PEM_FILE, PRIVATE_KEY_PEM] {
+            assert!(message.contains(property), "{message}");
+        }
+        assert!(!message.contains(secret), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_keys_are_reported_without_key_material() {
+    let dir = tempfile::tempdir().unwrap();
+    // A PKCS#1 key with its middle cut out: valid armour, invalid DER.
+    let lines: Vec<&str> = forms_a().pkcs1_private.lines().collect();
+    let broken = [&lines[..3], &lines[lines.len() - 3..]].concat().join("\n");
+    // A public key where a private key belongs, and the other way round.
+    let swapped = forms_a().spki_public.clone();
+    let cases: Vec<(Credentials, &str)> = vec![
+        (
+            rsa_credentials(&[(PRIVATE_KEY_PEM, &broken)]),
+            "is not a valid RSA private key",
+        ),
+        (
+            rsa_credentials(&[(PRIVATE_KEY_PEM, &swapped)]),
+            "holds no RSA private key",
+        ),
+        (
+            rsa_credentials(&[(PRIVATE_KEY_PEM, "not PEM at all")]),
+            "holds no RSA private key",
+        ),
+        (
+            rsa_credentials(&[(
+                PRIVATE_KEY_PEM,
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+            )]),
+            "encrypted",
+        ),
+        (
+            rsa_credentials(&[(PRIVATE_KEY_PEM_FILE, "/nonexistent/dir/key.pem")]),
+            "cannot read file \"/nonexistent/dir/key.pem\" (credential property privateKeyPEMFile)",
+        ),
+        (
+            rsa_credentials(&[(
+                PRIVATE_KEY_PEM_FILE,
+                write(dir.path(), "binary.pem", [0xff, 0xfe, 0x00])
+                    .to_str()
+                    .unwrap(),
+            )]),
+            "not UTF-8",
+        ),
+        (
+            rsa_credentials(&[(PRIVATE_KEY_PEM_FILE, dir.path().to_str().unwrap())]),
+            "cannot read file",
+        ),
+    ];
+    for (credentials, expected) in cases {
+        let message =
+            unauthorized(sign(ALGORITHM_RSASSA_PSS, "Plain", "SHA-256", &credentials).await);
+        assert!(message.contains(expected), "{message}");
+        assert_no_key_material(&message);
+    }
+
+    let signature = sign(
+        ALGORITHM_RSASSA_PSS,
+        "Plain",
+        "SHA-256",
+        &signing_credentials(),
+    )
+    .await
+    .unwrap();
+    let not_a_public_key = rsa_credentials(&[(PUBLIC_KEY_PEM, &forms_a().pkcs1_private)]);
+    let message = unauthorized(verify(&signature, &not_a_public_key).await);
+    assert!(message.contains("holds no RSA public key"), "{message}");
+    assert_no_key_material(&message);
+}
+
+// ---- configuration ----
+
+#[tokio::test]
+async fn config_is_decoded_with_defaults() {
+    let credentials = signing_credentials();
+    let handler = RsaSigningHandler::new();
+    let defaults = [
+        json!({"type": "RSASigningConfiguration/v1alpha1"}),
+        json!({"type": "RSASigningConfiguration"}),
+        json!({}),
+        json!({"type": CONFIG_TYPE, "signatureAlgorithm": "", "signatureEncodingPolicy": null}),
+    ];
+    for value in defaults {
+        let answer = handler
+            .sign(
+                SignRequest {
+                    digest: digest("SHA-256"),
+                    config: raw(value.clone()),
+                },
+                &credentials,
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.signature.algorithm, "RSASSA-PSS", "{value}");
+        assert_eq!(
+            answer.signature.media_type, "application/vnd.ocm.signature.rsa.pss",
+            "{value}"
+        );
+    }
+    let decoded = RsaSigningConfig::from_raw(&config(ALGORITHM_RSASSA_PKCS1_V15, "PEM")).unwrap();
+    assert_eq!(
+        decoded,
+        RsaSigningConfig::new(
+            SignatureAlgorithm::RsassaPkcs1V15,
+            SignatureEncodingPolicy::Pem
+        )
+    );
+}
+
+#[tokio::test]
+async fn invalid_config_names_the_field() {
+    let cases = [
+        (json!({"type": "OtherSigning/v1"}), "OtherSigning/v1"),
+        (
+            json!({"type": "RSASigningConfiguration/v1"}),
+            "RSASigningConfiguration/v1",
+        ),
+        (
+            json!({"type": CONFIG_TYPE, "signatureAlgorithm": "RSA"}),
+            "signatureAlgorithm",
+        ),
+        (
+            json!({"type": CONFIG_TYPE, "signatureAlgorithm": "rsassa-pss"}),
+            "signatureAlgorithm",
+        ),
+        (
+            json!({"type": CONFIG_TYPE, "signatureEncodingPolicy": 5}),
+            "signatureEncodingPolicy",
+        ),
+        (
+            json!({"type": CONFIG_TYPE, "signatureEncodingPolicy": "Hex"}),
+            "signatureEncodingPolicy",
+        ),
+        (
+            json!({"type": CONFIG_TYPE, "hashAlgorithm": "SHA-256"}),
+            "hashAlgorithm",
+        ),
+    ];
+    let handler = RsaSigningHandler::new();
+    for (value, field) in cases {
+        let message = invalid_argument(
+            handler
+                .sign(
+                    SignRequest {
+                        digest: digest("SHA-256"),
+                        config: raw(value.clone()),
+                    },
+                    &signing_credentials(),
+                )
+                .await,
+        );
+        assert!(message.contains(field), "{value}: {message}");
+        // The identity operations check the configuration the same way.
+        let message = invalid_argument(
+            handler
+                .get_signing_identity(SignIdentityRequest {
+                    digest: digest("SHA-256"),
+                    config: raw(value.clone()),
+                    name: "n".to_owned(),
+                })
+                .await,
+        );
+        assert!(message.contains(field), "{value}: {message}");
+    }
+}
+
+#[test]
+fn schema_matches_the_decoder() {
+    let schema: serde_json::Value = serde_json::from_slice(&config_schema().0).unwrap();
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(schema["additionalProperties"], false);
+    assert_eq!(
+        schema["properties"]["type"]["enum"],
+        json!([CONFIG_TYPE, CONFIG_TYPE_NAME])
+    );
+    assert_eq!(
+        schema["properties"]["signatureAlgorithm"]["enum"],
+        json!(ALGORITHMS)
+    );
+    assert_eq!(
+        schema["properties"]["signatureEncodingPolicy"]["enum"],
+        json!(ENCODINGS)
+    );
+    for algorithm in ALGORITHMS {
+        for encoding in ENCODINGS {
+            RsaSigningConfig::from_raw(&config(algorithm, encoding)).unwrap();
+        }
+    }
+}
+
+// ---- consumer identities ----
+
+#[tokio::test]
+async fn consumer_identities_are_ocms() {
+    let handler = RsaSigningHandler::new();
+    for algorithm in ALGORITHMS {
+        let answer = handler
+            .get_signing_identity(SignIdentityRequest {
+                digest: digest("SHA-256"),
+                config: config(algorithm, "Plain"),
+                name: "release-signature".to_owned(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&answer.identity).unwrap(),
+            json!({"type": "RSA/v1alpha1", "algorithm": algorithm, "signature": "release-signature"})
+        );
+    }
+
+    let plain = sign(
+        ALGORITHM_RSASSA_PKCS1_V15,
+        "Plain",
+        "SHA-256",
+        &signing_credentials(),
+    )
+    .await
+    .unwrap();
+    let pem = sign(
+        ALGORITHM_RSASSA_PKCS1_V15,
+        "PEM",
+        "SHA-256",
+        &signing_credentials(),
+    )
+    .await
+    .unwrap();
+    let identity = |signature: Signature| async move {
+        handler
+            .get_verifying_identity(VerifyRequest {
+                signature,
+                config: raw(json!({"type": CONFIG_TYPE})),
+            })
+            .await
+            .map(|answer| serde_json::to_value(&answer.identity).unwrap())
+    };
+    let expected = json!({"type": "RSA/v1alpha1", "algorithm": "RSASSA-PKCS1-V1_5", "signature": "acme-signature"});
+    assert_eq!(identity(plain.clone()).await.unwrap(), expected);
+    assert_eq!(identity(pem.clone()).await.unwrap(), expected);
+
+    // An empty algorithm is read from the media type or the PEM header.
+    let mut s = plain.clone();
+    s.signature.algorithm = String::new();
+    assert_eq!(identity(s).await.unwrap(), expected);
+    let mut s = pem.clone();
+    s.signature.algorithm = String::new();
+    assert_eq!(identity(s).await.unwrap(), expected);
+
+    // An unknown plain media type leaves it empty, as in OCM.
+    let mut s = plain.clone();
+    s.signature.algorithm = String::new();
+    s.signature.media_type = "application/unknown".to_owned();
+    assert_eq!(
+        identity(s).await.unwrap(),
+        json!({"type": "RSA/v1alpha1", "algorithm": "", "signature": "acme-signature"})
+    );
+
+    // A PEM header contradicting the declared algorithm is an error.
+    let mut s = pem.clone();
+    s.signature.algorithm = ALGORITHM_RSASSA_PSS.to_owned();
+    let message = invalid_argument(identity(s).await);
+    assert!(message.contains("algorithm mismatch"), "{message}");
+}
+
+// ---- PEM armour ----
+
+#[test]
+fn pem_parsing_is_lenient_and_never_panics() {
+    let signature = pem::encode_signature("RSASSA-PSS", &[7u8; 256], &[vec![1, 2, 3]]);
+    let decoded = pem::decode_signature(&signature).unwrap();
+    assert_eq!(decoded.signature, vec![7u8; 256]);
+    assert_eq!(decoded.algorithm.as_deref(), Some("RSASSA-PSS"));
+    assert_eq!(decoded.certificates, 1);
+
+    // CRLF line ends, text around the blocks and odd header spacing are read as Go reads them.
+    let crlf = format!(
+        "preamble\r\n{}trailer",
+        signature.replace('\n', "\r\n").replace(": ", " :  ")
+    );
+    let decoded = pem::decode_signature(&crlf).unwrap();
+    assert_eq!(decoded.signature, vec![7u8; 256]);
+    assert_eq!(decoded.algorithm.as_deref(), Some("RSASSA-PSS"));
+
+    // Every prefix and every byte-dropped variant either decodes or is an error.
+    for end in 0..=signature.len() {
+        let _ = pem::decode_signature(&signature[..end]);
+    }
+    for skip in 0..signature.len() {
+        let mut text = signature.clone();
+        text.remove(skip);
+        let _ = pem::decode_signature(&text);
+        let _ = pem::blocks(&text);
+    }
+    for odd in [
+        "",
+        "-----BEGIN ",
+        "-----BEGIN -----",
+        "-----BEGIN SIGNATURE-----",
+        "-----BEGIN SIGNATURE-----\n-----END SIGNATURE-----",
+        "-----BEGIN SIGNATURE-----\nä: ö\n\n====\n-----END SIGNATURE-----\n",
+        "-----BEGIN SIG\nNATURE-----\n",
+        "ü-----BEGIN X-----ü\n-----END X-----",
+    ] {
+        assert!(pem::decode_signature(odd).is_err(), "{odd:?}");
+    }
+}
+
+// ---- OpenSSL interoperability ----
+
+/// `openssl` with `args`; `None` if the binary is not there, else whether it succeeded.
+fn openssl(args: &[&str]) -> Option<bool> {
+    match Command::new("openssl").args(args).output() {
+        Ok(output) => Some(output.status.success()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => panic!("cannot run openssl: {e}"),
+    }
+}
+
+fn openssl_missing(test: &str) {
+    let line = format!("{test}: openssl not found, OpenSSL interoperability NOT checked\n");
+    std::io::stderr().write_all(line.as_bytes()).unwrap();
+}
+
+/// The `-pkeyopt` arguments of an algorithm, hash and PSS salt length.
+fn pkeyopts(algorithm: &str, hash: &str, salt: &str) -> Vec<String> {
+    let digest = format!("digest:{}", hash.replace('-', "").to_lowercase());
+    let mut opts = vec!["-pkeyopt".to_owned(), digest];
+    if algorithm == ALGORITHM_RSASSA_PSS {
+        for opt in [
+            "rsa_padding_mode:pss".to_owned(),
+            format!("rsa_pss_saltlen:{salt}"),
+        ] {
+            opts.push("-pkeyopt".to_owned());
+            opts.push(opt);
+        }
+    } else {
+        opts.extend(["-pkeyopt".to_owned(), "rsa_padding_mode:pkcs1".to_owned()]);
+    }
+    opts
+}
+
+#[tokio::test]
+async fn openssl_signatures_verify_in_the_handler() {
+    if openssl(&["version"]).is_none() {
+        openssl_missing("openssl_signatures_verify_in_the_handler");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = write(dir.path(), "key.pem", KEY_A);
+    let credentials = verifying_credentials();
+    for algorithm in ALGORITHMS {
+        for hash in HASHES {
+            // `max` is what OCM's Go handler signs with; `digest` is OpenSSL's usual choice.
+            for salt in ["max", "digest"] {
+                let case = format!("{algorithm} {hash} salt {salt}");
+                let hash_file = write(dir.path(), "hash.bin", hash_of(hash, MESSAGE));
+                let sig_file = dir.path().join("sig.bin");
+                let mut args: Vec<String> = [
+                    "pkeyutl",
+                    "-sign",
+                    "-inkey",
+                    key.to_str().unwrap(),
+                    "-in",
+                    hash_file.to_str().unwrap(),
+                    "-out",
+                    sig_file.to_str().unwrap(),
+                ]
+                .map(str::to_owned)
+                .to_vec();
+                args.extend(pkeyopts(algorithm, hash, salt));
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                assert_eq!(openssl(&args), Some(true), "{case}: openssl {args:?}");
+                let signature = Signature {
+                    name: "openssl".to_owned(),
+                    digest: digest(hash),
+                    signature: SignatureInfo {
+                        algorithm: algorithm.to_owned(),
+                        value: hex::encode(std::fs::read(&sig_file).unwrap()),
+                        media_type: SignatureAlgorithm::from_name(algorithm)
+                            .unwrap()
+                            .plain_media_type()
+                            .to_owned(),
+                        issuer: None,
+                    },
+                };
+                verify(&signature, &credentials)
+                    .await
+                    .unwrap_or_else(|e| panic!("{case}: {e}"));
+                // And as a PEM signature.
+                let mut as_pem = signature.clone();
+                as_pem.signature.media_type = MEDIA_TYPE_PEM.to_owned();
+                as_pem.signature.value =
+                    pem::encode_signature(algorithm, &std::fs::read(&sig_file).unwrap(), &[]);
+                verify(&as_pem, &credentials)
+                    .await
+                    .unwrap_or_else(|e| panic!("{case} as PEM: {e}"));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn handler_signatures_verify_in_openssl() {
+    if openssl(&["version"]).is_none() {
+        openssl_missing("handler_signatures_verify_in_openssl");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let public = write(dir.path(), "pub.pem", &forms_a().spki_public);
+    for algorithm in ALGORITHMS {
+        for encoding in ENCODINGS {
+            for hash in HASHES {
+                let case = format!("{algorithm} {encoding} {hash}");
+                let signature = sign(algorithm, encoding, hash, &signing_credentials())
+                    .await
+                    .unwrap();
+                let bytes = if encoding == "PEM" {
+                    pem::decode_signature(&signature.signature.value)
+                        .unwrap()
+                        .signature
+                } else {
+                    hex::decode(&signature.signature.value).unwrap()
+                };
+                let hash_file = write(dir.path(), "hash.bin", hash_of(hash, MESSAGE));
+                let sig_file = write(dir.path(), "sig.bin", &bytes);
+                let verify_with = |salt: &str| {
+                    let mut args: Vec<String> = [
+                        "pkeyutl",
+                        "-verify",
+                        "-pubin",
+                        "-inkey",
+                        public.to_str().unwrap(),
+                        "-in",
+                        hash_file.to_str().unwrap(),
+                        "-sigfile",
+                        sig_file.to_str().unwrap(),
+                    ]
+                    .map(str::to_owned)
+                    .to_vec();
+                    args.extend(pkeyopts(algorithm, hash, salt));
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    openssl(&args)
+                };
+                // `max` checks the exact salt length OCM uses.
+                assert_eq!(verify_with("max"), Some(true), "{case}");
+                if algorithm == ALGORITHM_RSASSA_PSS {
+                    assert_eq!(verify_with("auto"), Some(true), "{case}");
+                    // Not a hash-length salt: OpenSSL insisting on one must reject it.
+                    assert_eq!(verify_with("digest"), Some(false), "{case}");
+                }
+            }
+        }
+    }
+}
