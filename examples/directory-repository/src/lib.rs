@@ -162,7 +162,13 @@ pub struct DirectoryConfig {
     /// Directory used by requests that carry no repository spec. Must be absolute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root: Option<PathBuf>,
+    /// Component names per page of the component lister (default [`DEFAULT_PAGE_SIZE`]).
+    #[serde(rename = "pageSize", default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<usize>,
 }
+
+/// Component names per page of the component lister when the configuration sets none.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
 
 /// The plugin's `main`: declares the capability and the config type, then runs the plugin
 /// (prints the capabilities, or serves per `--config`).
@@ -181,11 +187,14 @@ pub fn main() -> ExitCode {
 }
 
 fn plugin(repository_type: Type, config_type: Type) -> Plugin {
-    let entry_type = config_type.clone();
+    let (entry_type, lister_entry_type) = (config_type.clone(), config_type.clone());
     Plugin::new(PLUGIN_NAME)
         .config_type(config_type)
-        .component_version_repository(repository_type, repository_schema(), move |ctx| {
+        .component_version_repository(repository_type.clone(), repository_schema(), move |ctx| {
             factory(ctx, &entry_type)
+        })
+        .component_lister(repository_type, repository_schema(), move |ctx| {
+            factory(ctx, &lister_entry_type)
         })
 }
 
@@ -196,13 +205,18 @@ fn plugin(repository_type: Type, config_type: Type) -> Plugin {
 pub const ROOT_ENV: &str = "OCM_DIRECTORY_REPOSITORY_ROOT";
 
 fn factory(ctx: &PluginContext, config_type: &Type) -> Result<DirectoryRepository, BoxError> {
-    let config = ctx.config_entry::<DirectoryConfig>(config_type)?;
-    let root = config.and_then(|c| c.root).or_else(|| {
+    let config = ctx
+        .config_entry::<DirectoryConfig>(config_type)?
+        .unwrap_or_default();
+    let root = config.root.or_else(|| {
         std::env::var_os(ROOT_ENV)
             .filter(|v| !v.is_empty())
             .map(Into::into)
     });
-    let repository = DirectoryRepository::new(root)?;
+    let mut repository = DirectoryRepository::new(root)?;
+    if let Some(size) = config.page_size {
+        repository = repository.with_page_size(size)?;
+    }
     match repository.config_root() {
         Some(root) => tracing::info!(root = %root.display(), "directory repository ready"),
         None => tracing::info!(

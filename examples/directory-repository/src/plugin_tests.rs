@@ -166,3 +166,42 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
     })
     .unwrap();
 }
+
+/// The component lister over HTTP, paged by the configured page size, next to the repository
+/// in one process; both capabilities are in both halves of the capabilities document.
+#[test]
+fn lists_components_over_the_protocol() {
+    use ocm_plugin_endpoints::component_lister as lister;
+    let dir = tempfile::tempdir().unwrap();
+    let (r, c) = types();
+    let caps =
+        ocm_plugin_types::PluginCapabilities::parse(plugin(r, c).capabilities_json().as_bytes())
+            .unwrap();
+    let kinds: Vec<String> = caps
+        .capabilities
+        .iter()
+        .map(|c| c.kind.to_string())
+        .collect();
+    assert_eq!(kinds, ["componentVersionRepository", "componentLister"]);
+
+    let client = client_with(serde_json::json!([{"type": CONFIG_TYPE, "pageSize": 1}])).unwrap();
+    let repository = serde_json::json!({"type": REPOSITORY_TYPE, "path": dir.path()});
+    block_on(async {
+        for name in ["acme.org/one", "acme.org/two"] {
+            let descriptor = serde_json::json!({"meta": {"schemaVersion": "v2"}, "component": {"name": name, "version": "1.0.0", "provider": "acme"}});
+            let body = serde_json::json!({"repository": repository, "descriptor": descriptor});
+            let answer = send(&client, &cvr::ADD_COMPONENT_VERSION, &[], Some(&body)).await;
+            assert_eq!(answer.status, 200, "{}", answer.body);
+        }
+        let first = serde_json::json!({"repository": repository, "last": ""});
+        let answer = send(&client, &lister::LIST_COMPONENTS, &[], Some(&first)).await;
+        assert_eq!(
+            answer.body,
+            "{\"list\":[\"acme.org/one\"],\"header\":{\"last\":\"acme.org/one\"}}\n"
+        );
+        let next = serde_json::json!({"repository": repository, "last": "acme.org/one"});
+        let answer = send(&client, &lister::LIST_COMPONENTS, &[], Some(&next)).await;
+        assert_eq!(answer.body, "{\"list\":[\"acme.org/two\"]}\n");
+    })
+    .unwrap();
+}

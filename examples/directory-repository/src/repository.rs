@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 
 use ocm_plugin_contracts::{
     Error, Result, async_trait,
+    component_lister::v1::{
+        ComponentLister, ListComponentsHeader, ListComponentsRequest, ListComponentsResponse,
+    },
     component_version_repository::v1::{
         AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest,
         CheckHealthRequest, GetComponentVersionRequest, GetIdentityRequest, GetIdentityResponse,
@@ -14,16 +17,28 @@ use ocm_plugin_contracts::{
 use ocm_plugin_types::{Credentials, Descriptor, Identity, Location, Raw, Resource, Source};
 use serde_json::Value;
 
-use crate::{DirectoryConfig, IDENTITY_TYPE, REPOSITORY_TYPE_NAME, store::Store};
+use crate::{
+    DEFAULT_PAGE_SIZE, DirectoryConfig, IDENTITY_TYPE, REPOSITORY_TYPE_NAME, store::Store,
+};
 
 /// A component version repository in a directory.
 ///
 /// The directory comes from each request's repository spec (`path`), or, when a request carries
 /// no spec, from the configured root (see [`DirectoryConfig`]). Credentials are accepted and
 /// ignored: a local directory needs none.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DirectoryRepository {
     config_root: Option<PathBuf>,
+    page_size: usize,
+}
+
+impl Default for DirectoryRepository {
+    fn default() -> Self {
+        Self {
+            config_root: None,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
+    }
 }
 
 impl DirectoryRepository {
@@ -34,12 +49,30 @@ impl DirectoryRepository {
         if let Some(root) = &config_root {
             check_absolute(root, "the configured root")?;
         }
-        Ok(Self { config_root })
+        Ok(Self {
+            config_root,
+            page_size: DEFAULT_PAGE_SIZE,
+        })
+    }
+
+    /// The same repository, listing `page_size` component names per page (at least 1).
+    pub fn with_page_size(self, page_size: usize) -> Result<Self> {
+        if page_size == 0 {
+            return Err(Error::InvalidArgument(
+                "the component lister's page size must be at least 1".into(),
+            ));
+        }
+        Ok(Self { page_size, ..self })
     }
 
     /// A repository from the plugin's configuration entry, if there is one.
     pub fn from_config(config: Option<DirectoryConfig>) -> Result<Self> {
-        Self::new(config.and_then(|c| c.root))
+        let config = config.unwrap_or_default();
+        let repository = Self::new(config.root)?;
+        match config.page_size {
+            Some(size) => repository.with_page_size(size),
+            None => Ok(repository),
+        }
     }
 
     /// The configured fallback root.
@@ -241,5 +274,31 @@ impl Repository for DirectoryRepository {
     ) -> Result<()> {
         let store = self.store(Some(&request.repository))?;
         blocking(move || store.check_health()).await
+    }
+}
+
+/// The component lister over the same store: the names of the components that have a stored
+/// version, sorted, a page of [`DirectoryRepository::with_page_size`] names at a time. A page
+/// holds the names after `last`; `header.last` is set only when more follow.
+#[async_trait]
+impl ComponentLister for DirectoryRepository {
+    async fn list_components(
+        &self,
+        request: ListComponentsRequest,
+        _credentials: &Credentials,
+    ) -> Result<ListComponentsResponse> {
+        let names = self.store(Some(&request.repository))?.list_components()?;
+        let start = names.partition_point(|n| n.as_str() <= request.last.as_str());
+        let rest = &names[start..];
+        let page: Vec<String> = rest.iter().take(self.page_size).cloned().collect();
+        let header = (rest.len() > page.len())
+            .then(|| page.last().cloned())
+            .flatten()
+            .map(|last| ListComponentsHeader { last });
+        Ok(ListComponentsResponse { list: page, header })
+    }
+
+    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        Repository::get_identity(self, request).await
     }
 }

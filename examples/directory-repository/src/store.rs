@@ -338,6 +338,33 @@ impl Store {
         Ok(versions)
     }
 
+    /// The names of the components that have at least one stored version, sorted.
+    pub(crate) fn list_components(&self) -> Result<Vec<String>> {
+        let dir = self.root.join(layout::COMPONENTS_DIR);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_error("listing", &dir, e)),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error("listing", &dir, e))?;
+            let file_name = entry.file_name();
+            let Some(name) = file_name
+                .to_str()
+                .filter(|s| !s.starts_with('.'))
+                .and_then(layout::unescape_segment)
+            else {
+                continue;
+            };
+            if !self.list_versions(&name)?.is_empty() {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
     /// Stores a local blob and its artifact, and updates the descriptor if it exists.
     pub(crate) fn add_local<A: Artifact>(
         &self,

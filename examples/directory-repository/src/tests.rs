@@ -963,3 +963,98 @@ fn schema_and_types() {
     let c: ocm_plugin_types::Type = crate::CONFIG_TYPE.parse().unwrap();
     assert_eq!(c.version(), Some("v1"));
 }
+
+/// The component lister pages through the stored component names, sorted, `header.last` set
+/// only while more follow; a component with no stored version (only blobs) is not listed.
+#[test]
+fn components_are_listed_a_page_at_a_time() {
+    use ocm_plugin_contracts::component_lister::v1::{ComponentLister, ListComponentsRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let repo = DirectoryRepository::new(None)
+        .unwrap()
+        .with_page_size(2)
+        .unwrap();
+    block_on(async {
+        for name in [
+            "acme.org/e",
+            "acme.org/a",
+            "acme.org/c",
+            "acme.org/b",
+            "acme.org/d",
+        ] {
+            repo.add_component_version(
+                AddComponentVersionRequest {
+                    repository: spec(dir.path()),
+                    descriptor: descriptor(name, "1.0.0"),
+                },
+                &creds(),
+            )
+            .await
+            .unwrap();
+        }
+        // Blobs only, no descriptor: not a component version yet.
+        fs::create_dir_all(layout::version_dir(dir.path(), "acme.org/f", "1.0.0")).unwrap();
+
+        let mut pages = Vec::new();
+        let mut last = String::new();
+        loop {
+            let page = repo
+                .list_components(
+                    ListComponentsRequest {
+                        repository: spec(dir.path()),
+                        last: last.clone(),
+                    },
+                    &creds(),
+                )
+                .await
+                .unwrap();
+            let more = page.header.as_ref().map(|h| h.last.clone());
+            pages.push(page.list);
+            match more {
+                Some(l) => last = l,
+                None => break,
+            }
+        }
+        assert_eq!(
+            pages,
+            [
+                vec!["acme.org/a", "acme.org/b"],
+                vec!["acme.org/c", "acme.org/d"],
+                vec!["acme.org/e"],
+            ]
+        );
+        // After the last name: an empty page without a header.
+        let tail = repo
+            .list_components(
+                ListComponentsRequest {
+                    repository: spec(dir.path()),
+                    last: "acme.org/z".into(),
+                },
+                &creds(),
+            )
+            .await
+            .unwrap();
+        assert!(tail.list.is_empty() && tail.header.is_none());
+        // An empty repository has no components.
+        let empty = tempfile::tempdir().unwrap();
+        let none = repo
+            .list_components(
+                ListComponentsRequest {
+                    repository: spec(empty.path()),
+                    last: String::new(),
+                },
+                &creds(),
+            )
+            .await
+            .unwrap();
+        assert!(none.list.is_empty());
+    });
+    assert!(
+        DirectoryRepository::new(None)
+            .unwrap()
+            .with_page_size(0)
+            .is_err()
+    );
+    let config: DirectoryConfig = serde_json::from_str(r#"{"pageSize":3}"#).unwrap();
+    assert_eq!(config.page_size, Some(3));
+}

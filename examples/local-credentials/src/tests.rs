@@ -47,11 +47,7 @@ fn property_names_are_lower_camel_case() {
         ("__X", "x"),
         ("", ""),
     ] {
-        assert_eq!(
-            super::sources::property_name(rest),
-            want,
-            "{rest}"
-        );
+        assert_eq!(super::sources::property_name(rest), want, "{rest}");
     }
 }
 

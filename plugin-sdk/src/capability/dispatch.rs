@@ -60,9 +60,9 @@ impl<T> TypeDispatch<T> {
                         ))
                     })
             }
-            None => match self.entries.as_slice() {
-                [(_, only)] => Ok(only),
-                _ => Err(ApiError::bad_request(format!(
+            None => match self.only() {
+                Some(only) => Ok(only),
+                None => Err(ApiError::bad_request(format!(
                     "the request names no {} type, and this plugin serves several ({}): send the {}",
                     self.what,
                     self.types(),
@@ -97,15 +97,25 @@ impl<T> TypeDispatch<T> {
                 return Ok(value);
             }
         }
-        match self.entries.as_slice() {
-            [(_, only)] => Ok(only),
-            _ => Err(ApiError::bad_request(format!(
+        match self.only() {
+            Some(only) => Ok(only),
+            None => Err(ApiError::bad_request(format!(
                 "the request names no {} this plugin can tell apart ({}), and this plugin serves several: {}",
                 self.what,
                 name.map_or_else(|| "no type".to_owned(), |n| format!("type {n}")),
                 self.types()
             ))),
         }
+    }
+
+    /// The entry that answers when a request names no type: the first, if every entry serves
+    /// one and the same type (as when two capabilities share the identity route for it).
+    fn only(&self) -> Option<&T> {
+        let (first_type, first) = self.entries.first()?;
+        self.entries
+            .iter()
+            .all(|(t, _)| t == first_type)
+            .then_some(first)
     }
 
     /// The served types, comma separated, each once, in insertion order.

@@ -509,3 +509,129 @@ impl ocm_plugin_sdk::contracts::component_version_repository::v1::Repository for
         })
     }
 }
+
+/// The component lister side of the fake: like the Go test plugin, two pages of one name each.
+#[async_trait]
+impl ocm_plugin_sdk::contracts::component_lister::v1::ComponentLister for Fake {
+    async fn list_components(
+        &self,
+        r: ocm_plugin_sdk::contracts::component_lister::v1::ListComponentsRequest,
+        c: &Credentials,
+    ) -> Result<ocm_plugin_sdk::contracts::component_lister::v1::ListComponentsResponse> {
+        use ocm_plugin_sdk::contracts::component_lister::v1::{
+            ListComponentsHeader, ListComponentsResponse,
+        };
+        self.record("list_components", Some(c), Some(&r.repository), &r.last)?;
+        Ok(if r.last.is_empty() {
+            ListComponentsResponse {
+                list: vec!["test-component-1".into()],
+                header: Some(ListComponentsHeader {
+                    last: "test-component-1".into(),
+                }),
+            }
+        } else {
+            ListComponentsResponse {
+                list: vec!["test-component-2".into()],
+                header: None,
+            }
+        })
+    }
+
+    async fn get_identity(&self, r: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        self.record("lister_get_identity", None, Some(&r.typ), "")?;
+        Ok(GetIdentityResponse {
+            identity: self.identity(&r.typ),
+        })
+    }
+}
+
+/// The signing handler side of the fake: a fixed signature, and identities naming the side.
+#[async_trait]
+impl ocm_plugin_sdk::contracts::signing_handler::v1::SigningHandler for Fake {
+    async fn sign(
+        &self,
+        r: ocm_plugin_sdk::contracts::signing_handler::v1::SignRequest,
+        c: &Credentials,
+    ) -> Result<ocm_plugin_sdk::contracts::signing_handler::v1::SignResponse> {
+        self.record("sign", Some(c), Some(&r.config), &r.digest.value)?;
+        Ok(
+            ocm_plugin_sdk::contracts::signing_handler::v1::SignResponse {
+                signature: ocm_plugin_sdk::types::SignatureInfo {
+                    algorithm: "fake".into(),
+                    value: format!("signed-{}", r.digest.value),
+                    media_type: "text/plain".into(),
+                    issuer: None,
+                },
+            },
+        )
+    }
+
+    async fn verify(
+        &self,
+        r: ocm_plugin_sdk::contracts::signing_handler::v1::VerifyRequest,
+        c: &Credentials,
+    ) -> Result<ocm_plugin_sdk::contracts::signing_handler::v1::VerifyResponse> {
+        self.record("verify", Some(c), Some(&r.config), &r.signature.name)?;
+        Ok(ocm_plugin_sdk::contracts::signing_handler::v1::VerifyResponse {})
+    }
+
+    async fn get_signing_identity(
+        &self,
+        r: ocm_plugin_sdk::contracts::signing_handler::v1::SignIdentityRequest,
+    ) -> Result<GetIdentityResponse> {
+        self.record("get_signing_identity", None, Some(&r.config), &r.name)?;
+        Ok(GetIdentityResponse {
+            identity: [("id".to_owned(), "signer".to_owned())].into(),
+        })
+    }
+
+    async fn get_verifying_identity(
+        &self,
+        r: ocm_plugin_sdk::contracts::signing_handler::v1::VerifyIdentityRequest,
+    ) -> Result<GetIdentityResponse> {
+        self.record("get_verifying_identity", None, Some(&r.config), "")?;
+        Ok(GetIdentityResponse {
+            identity: [("id".to_owned(), "verifier".to_owned())].into(),
+        })
+    }
+}
+
+/// The credential plugin side of the fake: an identity from the spec, typed credentials that
+/// say whether the request carried any.
+#[async_trait]
+impl ocm_plugin_sdk::contracts::credential_plugin::v1::CredentialPlugin for Fake {
+    async fn consumer_identity(
+        &self,
+        r: ocm_plugin_sdk::contracts::credential_plugin::v1::ConsumerIdentityRequest,
+    ) -> Result<Identity> {
+        self.record("consumer_identity", None, Some(&r.credential), "")?;
+        // Like the Go recording's plugin: the spec's name, `url` and `secretName`.
+        let spec_type = r.credential.type_().map(|t| t.name().to_owned());
+        Ok([
+            ("type".to_owned(), spec_type.unwrap_or_default()),
+            ("url".to_owned(), field(&r.credential, "baseUrl").to_owned()),
+            (
+                "secretName".to_owned(),
+                field(&r.credential, "secretName").to_owned(),
+            ),
+        ]
+        .into())
+    }
+
+    async fn resolve(
+        &self,
+        r: ocm_plugin_sdk::contracts::credential_plugin::v1::ResolveRequest,
+        c: &Credentials,
+    ) -> Result<Credentials> {
+        self.record("credential_plugin_resolve", Some(c), None, "")?;
+        let authenticated = if c.is_none() { "false" } else { "true" };
+        let secret = r.identity.get("secretName").cloned().unwrap_or_default();
+        Ok(Credentials::typed(
+            "Credentials/v1",
+            [
+                ("authenticated", authenticated.to_owned()),
+                ("token", format!("token-for-{secret}")),
+            ],
+        ))
+    }
+}

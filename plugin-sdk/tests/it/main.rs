@@ -14,6 +14,7 @@ mod fakes;
 mod golden;
 mod input;
 mod multi;
+mod newer_kinds;
 mod routes;
 mod statuses;
 mod support;

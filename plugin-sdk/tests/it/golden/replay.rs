@@ -234,11 +234,11 @@ async fn blob_transformer() {
     );
 }
 
-/// The recordings of v0.0.17 and the newest generation for the six v0.0.1 kinds, each replayed
-/// against a plugin of ours like the Go test plugin that was recorded.
+/// The recordings of v0.0.17 and the newest generation of every kind, each replayed against a
+/// plugin of ours like the Go test plugin that was recorded.
 #[tokio::test]
 async fn every_newer_generation() {
-    let Some(g) = corpus!("the Go v0.0.17 and newest managers' requests replayed, six kinds")
+    let Some(g) = corpus!("the Go v0.0.17 and newest managers' requests replayed, every kind")
     else {
         return;
     };
@@ -264,13 +264,25 @@ async fn every_newer_generation() {
                 "digester" => plugin.digest_processor(t, schema, move |_| Ok(fake)),
                 "resource" => plugin.resource_repository(t, schema, move |_| Ok(fake)),
                 "blobtransformer" => plugin.blob_transformer(t, schema, move |_| Ok(fake)),
-                // The component lister, signing handler and credential plugin kinds.
-                _ => continue,
+                "component" if rest.starts_with("component-lister") => {
+                    plugin.component_lister(t, schema, move |_| Ok(fake))
+                }
+                "signinghandler" => plugin.signing_handler(t, schema, move |_| Ok(fake)),
+                "credential" if rest.starts_with("credential-plugin") => {
+                    let schema = ocm_plugin_sdk::types::JsonSchema(
+                        g.read("go-head/DummyCredentialPlugin-v1.schema.json")
+                            .unwrap(),
+                    );
+                    plugin.credential_plugin(typ("DummyCredentialPlugin/v1"), schema, move |_| {
+                        Ok(fake)
+                    })
+                }
+                other => panic!("{folder}/{name}: no plugin for {other}"),
             };
             let n = replay(&g, &format!("{folder}/{name}"), plugin, &log).await;
             assert!(n > 1, "{folder}/{name}: nothing replayed");
             replayed += 1;
         }
     }
-    assert_eq!(replayed, 15 + 1, "recordings replayed");
+    assert_eq!(replayed, 19 + 3, "recordings replayed");
 }

@@ -1,5 +1,5 @@
-//! Every recorded Go manager session of the six v0.0.1 capability kinds, in every generation
-//! (v0.0.1, v0.0.17, the newest `bindings/go`), replayed through our manager: each request the
+//! Every recorded Go manager session of every capability kind, in every generation (v0.0.1,
+//! v0.0.17, the newest `bindings/go`), replayed through our manager: each request the
 //! Go manager sent is decoded into our contract's request, sent through the registry and remote
 //! client to a recording server that answers as the Go plugin did, and what our manager sent
 //! must equal what the Go manager sent: request line (less our `repository` extension
@@ -48,6 +48,9 @@ fn sessions(g: &Corpus, folder: &str) -> Vec<(String, &'static str)> {
                 "digester",
                 "resource",
                 "blobtransformer",
+                "component-lister",
+                "signinghandler",
+                "credential-plugin",
             ]
             .into_iter()
             .find(|k| rest.starts_with(&format!("-{k}")))
@@ -217,6 +220,39 @@ async fn send(manager: &PluginManager, kind: &str, m: &Message, creds: &Credenti
                 _ => panic!("{what}: not a blob transformer request"),
             };
         }
+        "component-lister" => {
+            let lister = manager.component_listers().get(&spec).await.unwrap();
+            let _ = match m.path() {
+                "/components/list" => lister.list_components(body(m), creds).await.map(drop),
+                "/identity" => lister.get_identity(identity()).await.map(drop),
+                _ => panic!("{what}: not a component lister request"),
+            };
+        }
+        "signinghandler" => {
+            let handlers = manager.signing_handlers();
+            let config: Raw =
+                serde_json::from_value(body::<serde_json::Value>(m)["config"].clone()).unwrap();
+            let handler = handlers.get(&config).await.unwrap();
+            let _ = match m.path() {
+                "/sign" => handler.sign(body(m), creds).await.map(drop),
+                "/verify" => handler.verify(body(m), creds).await.map(drop),
+                "/sign/identity" => handler.get_signing_identity(body(m)).await.map(drop),
+                "/verify/identity" => handler.get_verifying_identity(body(m)).await.map(drop),
+                _ => panic!("{what}: not a signing handler request"),
+            };
+        }
+        "credential-plugin" => {
+            // The spec the Go host looked the plugin up with; `/resolve` names only an identity.
+            let spec = crate::spec(
+                r#"{"type":"DummyCredentialPlugin/v1","baseUrl":"https://ocm.software/test","secretName":"test-secret"}"#,
+            );
+            let plugin = manager.credential_plugins().get(&spec).await.unwrap();
+            let _ = match m.path() {
+                "/consumer-identity" => plugin.consumer_identity(body(m)).await.map(drop),
+                "/resolve" => plugin.resolve(body(m), creds).await.map(drop),
+                _ => panic!("{what}: not a credential plugin request"),
+            };
+        }
         other => panic!("no test plugin {other}"),
     }
 }
@@ -327,9 +363,8 @@ async fn every_generation_of_the_go_manager_is_reproduced() {
             sessions_seen += 1;
         }
     }
-    // 8 recordings of v0.0.1, 15 of v0.0.17 (lister and signing handler recordings are the
-    // next issue's), 1 of the newest generation (its credential plugin likewise).
-    assert_eq!(sessions_seen, 8 + 15 + 1, "recordings replayed");
+    // 8 recordings of v0.0.1, 19 of v0.0.17, 3 of the newest generation.
+    assert_eq!(sessions_seen, 8 + 19 + 3, "recordings replayed");
     eprintln!(
         "{sessions_seen} recordings, {requests} requests, {typed} typed Authorization values"
     );
