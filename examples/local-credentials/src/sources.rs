@@ -219,7 +219,7 @@ impl CredentialPlugin for LocalCredentials {
                 let path = resolve_path(attribute(identity, "path")?)?;
                 let entry = attribute(identity, "entry")?;
                 // A short blocking read of at most 1 MiB.
-                from_file(&path, &entry)?
+                from_file(&path, entry)?
             }
             other => {
                 return Err(invalid(format!(
