@@ -44,13 +44,15 @@ fn main() -> ExitCode {
 }
 
 /// The example plugins: (package, binary).
-const PLUGINS: [(&str, &str); 6] = [
+const PLUGINS: [(&str, &str); 8] = [
     ("ocm-example-directory-repository", "directory-repository"),
     ("ocm-example-file-input", "file-input"),
     ("ocm-example-sha256-digester", "sha256-digester"),
     ("ocm-example-gzip-transformer", "gzip-transformer"),
     ("ocm-example-docker-credentials", "docker-credentials"),
     ("ocm-example-local-resources", "local-resources"),
+    ("ocm-example-rsa-signing-handler", "rsa-signing-handler"),
+    ("ocm-example-local-credentials", "local-credentials"),
 ];
 
 fn root() -> PathBuf {
@@ -160,6 +162,20 @@ fn e2e() -> Result<()> {
         bail!("the pipeline failed: {status}");
     }
 
+    println!("==> host program: component lister, credential plugin and signing handler together");
+    let status = Command::new(bin.join("ocm-example-host"))
+        .arg("signing")
+        .arg(scratch.plugins())
+        .arg(scratch.work())
+        // What the environment credential source resolves (and the plugins inherit).
+        .env("OCM_E2E_REGISTRY_TOKEN", "e2e-token")
+        .env("OCM_E2E_REGISTRY_USERNAME", "e2e-user")
+        .status()
+        .context("running ocm-example-host signing")?;
+    if !status.success() {
+        bail!("the signing scenario failed: {status}");
+    }
+
     println!("==> command line: ocm-plugin list / call");
     let cli = bin.join("ocm-plugin");
     print!(
@@ -194,6 +210,38 @@ fn e2e() -> Result<()> {
     );
     if listed.trim() != r#"["0.1.0"]"# {
         bail!("the CLI listed {listed:?}, expected [\"0.1.0\"]");
+    }
+    let components = run(Command::new(&cli).arg("call").arg(scratch.plugins()).args([
+        "component-lister",
+        "list-components",
+        "--spec",
+        &spec,
+        "--json",
+    ]))?;
+    println!(
+        "     component-lister list-components -> {}",
+        components.trim()
+    );
+    if components.trim() != r#"["acme.org/cli"]"# {
+        bail!("the CLI listed components {components:?}, expected [\"acme.org/cli\"]");
+    }
+    let identity = run(Command::new(&cli).arg("call").arg(scratch.plugins()).args([
+        "signing-handler",
+        "get-signing-identity",
+        "--spec",
+        r#"{"type":"RSASigningConfiguration/v1alpha1"}"#,
+        "--digest",
+        r#"{"hashAlgorithm":"SHA-256","normalisationAlgorithm":"none","value":"00"}"#,
+        "--name",
+        "cli",
+        "--json",
+    ]))?;
+    println!(
+        "     signing-handler get-signing-identity -> {}",
+        identity.trim()
+    );
+    if !identity.contains(r#""signature":"cli""#) {
+        bail!("unexpected signing identity {identity:?}");
     }
     println!("e2e: OK");
     Ok(())

@@ -2,12 +2,14 @@
 //!
 //! Run with `cargo xtask e2e` (which builds the plugins and lays out the plugin directory) or
 //! directly: `ocm-example-host e2e <plugin-dir> <work-dir>`, `ocm-example-host pipeline
-//! <plugin-dir> <work-dir>` (every capability together) or `ocm-example-host bench <plugin-dir>
-//! <work-dir> [iterations]`.
+//! <plugin-dir> <work-dir>` (every v0.0.1 capability together), `ocm-example-host signing
+//! <plugin-dir> <work-dir>` (component lister, credential plugin, signing handler) or
+//! `ocm-example-host bench <plugin-dir> <work-dir> [iterations]`.
 
 mod bench;
 mod e2e;
 mod pipeline;
+mod signing;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -36,6 +38,9 @@ fn main() -> ExitCode {
         [cmd, plugins, work] if cmd == "pipeline" => {
             runtime.block_on(pipeline::run(PathBuf::from(plugins), PathBuf::from(work)))
         }
+        [cmd, plugins, work] if cmd == "signing" => {
+            runtime.block_on(signing::run(PathBuf::from(plugins), PathBuf::from(work)))
+        }
         [cmd, plugins, work, rest @ ..] if cmd == "bench" => {
             let iterations = rest.first().and_then(|n| n.parse().ok()).unwrap_or(200);
             runtime.block_on(bench::run(
@@ -46,7 +51,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: ocm-example-host e2e <plugin-dir> <work-dir>\n       ocm-example-host bench <plugin-dir> <work-dir> [iterations]"
+                "usage: ocm-example-host e2e|pipeline|signing <plugin-dir> <work-dir>\n       ocm-example-host bench <plugin-dir> <work-dir> [iterations]"
             );
             return ExitCode::from(2);
         }

@@ -11,6 +11,13 @@
 //! ocm-plugin call <dir> resource-repository get-global-resource --resource '<resource>' [--output F]
 //! ocm-plugin call <dir> resource-repository add-global-resource --resource '<resource>' --resource-file F
 //! ocm-plugin call <dir> blob-transformer transform-blob --spec '<spec>' --resource-file F [--output F]
+//! ocm-plugin call <dir> component-lister list-components --spec '<repository spec>' [--last NAME]
+//! ocm-plugin call <dir> signing-handler sign --spec '<signing config>' --digest '<json>' [--credentials '<json>']
+//! ocm-plugin call <dir> signing-handler verify --spec '<signing config>' --signature '<json>' [--credentials '<json>']
+//! ocm-plugin call <dir> signing-handler get-signing-identity --spec '<config>' --digest '<json>' [--name SIGNATURE]
+//! ocm-plugin call <dir> signing-handler get-verifying-identity --spec '<config>' --signature '<json>'
+//! ocm-plugin call <dir> credential-plugin consumer-identity --spec '<credential spec>'
+//! ocm-plugin call <dir> credential-plugin resolve --spec '<credential spec>' [--identity '<json>']
 //! ocm-plugin call <dir> <capability> get-identity --spec '<spec>'
 //! ```
 //!
@@ -18,11 +25,14 @@
 
 mod blob_transformer;
 mod common;
+mod component_lister;
+mod credential_plugin;
 mod credential_repository;
 mod cvr;
 mod digest_processor;
 mod input;
 mod resource_repository;
+mod signing_handler;
 
 use std::{
     path::{Path, PathBuf},
@@ -102,7 +112,7 @@ struct CallArgs {
     /// Component version.
     #[arg(long)]
     version: Option<String>,
-    /// Credentials, as a JSON string map.
+    /// Credentials, as JSON: a string map, or typed `{"type":…,"properties":{…}}`.
     #[arg(long)]
     credentials: Option<String>,
     /// Descriptor for add-component-version: a file path or inline JSON.
@@ -124,6 +134,15 @@ struct CallArgs {
     /// Where to write a blob the plugin answered with.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// list-components: the page after this component name only (without it, every page).
+    #[arg(long)]
+    last: Option<String>,
+    /// The digest to sign, as JSON `{"hashAlgorithm","normalisationAlgorithm","value"}`.
+    #[arg(long)]
+    digest: Option<String>,
+    /// The signature to verify, as JSON `{"name","digest":{…},"signature":{…}}`.
+    #[arg(long)]
+    signature: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -134,6 +153,9 @@ enum Capability {
     DigestProcessor,
     ResourceRepository,
     BlobTransformer,
+    ComponentLister,
+    SigningHandler,
+    CredentialPlugin,
 }
 
 fn main() -> ExitCode {
@@ -299,6 +321,9 @@ async fn call(
         Capability::DigestProcessor => digest_processor::call(&ctx, operation).await,
         Capability::ResourceRepository => resource_repository::call(&ctx, operation).await,
         Capability::BlobTransformer => blob_transformer::call(&ctx, operation).await,
+        Capability::ComponentLister => component_lister::call(&ctx, operation).await,
+        Capability::SigningHandler => signing_handler::call(&ctx, operation).await,
+        Capability::CredentialPlugin => credential_plugin::call(&ctx, operation).await,
     }
 }
 
