@@ -94,6 +94,23 @@
 //! blob into another; dispatched by `specification.type`.
 //! `.blob_transformer("gzip/v1".parse()?, schema, |_| Ok(Gzip))`
 //!
+//! **Component lister** ([`contracts::component_lister::v1::ComponentLister`], plugin module
+//! v0.0.8+): lists a repository's component names, a page at a time; dispatched by
+//! `repository.type`.
+//! `.component_lister("MyRepo/v1".parse()?, schema, |ctx| Ok(MyLister::new(ctx)))`
+//!
+//! **Signing handler** ([`contracts::signing_handler::v1::SigningHandler`], v0.0.7+): signs
+//! digests and verifies signatures; dispatched by `config.type`.
+//! `.signing_handler("RSASigningConfiguration/v1alpha1".parse()?, schema, |_| Ok(Rsa))`
+//!
+//! **Credential plugin** ([`contracts::credential_plugin::v1::CredentialPlugin`], the
+//! `bindings/go` generation): names the consumer identity of a credential spec and resolves its
+//! credentials; `/consumer-identity` is dispatched by `credential.type`, `/resolve` (which
+//! carries only the identity) by the identity's `type`, the spec type's name. It uses the
+//! credential repository's paths with other bodies, so a plugin registering both fails to start
+//! with [`Error::ConflictingCapabilities`].
+//! `.credential_plugin("Vault/v1".parse()?, schema, |ctx| Ok(Vault::new(ctx)))`
+//!
 //! `POST /identity` is shared by all capabilities: its body `{"type": <spec>}` is dispatched by
 //! the spec's declared type across every registered capability, and when two capabilities
 //! registered the same type, the one registered first answers. A body without a spec

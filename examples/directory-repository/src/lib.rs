@@ -18,7 +18,7 @@
 //! ([`DirectoryConfig`]):
 //!
 //! ```json
-//! {"type":"directory.config.ocm.software/v1","root":"/abs/dir"}
+//! {"type":"directory.config.ocm.software/v1","root":"/abs/dir","pageSize":100}
 //! ```
 //!
 //! Which directory a request uses: the `path` of the request's repository spec when the request
@@ -29,6 +29,11 @@
 //! Credentials are accepted and ignored: a local directory needs none. The consumer identity
 //! ([`get_identity`](ocm_plugin_contracts::component_version_repository::v1::Repository::get_identity))
 //! is `{"type":"DirectoryRepository","path":<the directory>}`.
+//!
+//! The plugin is also a **component lister** (`componentLister`) for the same spec type: it
+//! lists the names of the components that have a stored version, sorted, a page at a time
+//! (`pageSize` of the configuration, default [`DEFAULT_PAGE_SIZE`]): a page holds the names
+//! after `last`, and `header.last` is set only while more follow.
 //!
 //! # Layout
 //!
