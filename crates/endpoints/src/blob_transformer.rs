@@ -1,5 +1,11 @@
-//! Routes of the blob transformer capability (spec §5.6).
+//! Routes and operations of the blob transformer capability (spec §5.6).
 
+use ocm_plugin_contracts::blob_transformer::v1::{
+    BlobTransformer as Trait, TransformBlobRequest, TransformBlobResponse,
+};
+use ocm_plugin_types::CapabilityKind;
+
+use crate::operation::{Capability, Visit, identity_operation, operation};
 use crate::{Auth, Route, identity, post};
 
 /// Transform a blob.
@@ -8,14 +14,6 @@ pub const TRANSFORM_BLOB: Route = post("transform-blob", "/blob/transform", Auth
 pub const GET_IDENTITY: Route = identity("get-identity");
 /// Every route, in the Go SDK's order.
 pub const ROUTES: [&Route; 2] = [&TRANSFORM_BLOB, &GET_IDENTITY];
-
-use ocm_plugin_contracts::{
-    blob_transformer::v1::{BlobTransformer as Trait, TransformBlobRequest, TransformBlobResponse},
-    identity::{GetIdentityRequest, GetIdentityResponse},
-};
-use ocm_plugin_types::CapabilityKind;
-
-use crate::operation::{Capability, Visit, operation};
 
 /// The blob transformer capability.
 #[derive(Debug, Clone, Copy)]
@@ -46,14 +44,4 @@ operation! {
     }
 }
 
-operation! {
-    /// The consumer identity of a transformer spec.
-    GetIdentity {
-        handle: dyn Trait,
-        route: GET_IDENTITY,
-        request: GetIdentityRequest,
-        response: GetIdentityResponse,
-        spec: |r| Some(&r.typ),
-        call: |h, r, _c| h.get_identity(r),
-    }
-}
+identity_operation!(dyn Trait);

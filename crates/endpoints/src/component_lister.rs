@@ -1,16 +1,13 @@
 //! Routes and operations of the component lister capability (spec §10.3).
 
-use ocm_plugin_contracts::{
-    component_lister::v1::{
-        ComponentLister as Trait, ListComponentsRequest, ListComponentsResponse,
-    },
-    identity::{GetIdentityRequest, GetIdentityResponse},
+use ocm_plugin_contracts::component_lister::v1::{
+    ComponentLister as Trait, ListComponentsRequest, ListComponentsResponse,
 };
 use ocm_plugin_types::CapabilityKind;
 
 use crate::{
     Auth, Route, identity,
-    operation::{Capability, Visit, operation},
+    operation::{Capability, Visit, identity_operation, operation},
     post,
 };
 
@@ -51,14 +48,4 @@ operation! {
     }
 }
 
-operation! {
-    /// The consumer identity of a repository spec.
-    GetIdentity {
-        handle: dyn Trait,
-        route: GET_IDENTITY,
-        request: GetIdentityRequest,
-        response: GetIdentityResponse,
-        spec: |r| Some(&r.typ),
-        call: |h, r, _c| h.get_identity(r),
-    }
-}
+identity_operation!(dyn Trait);

@@ -1,7 +1,15 @@
-//! Routes of the component version repository capability (spec §5.1).
+//! Routes and operations of the component version repository capability (spec §5.1).
 
-use crate::{Auth, Param, Params, Route};
 use http::Method;
+use ocm_plugin_contracts::component_version_repository::v1::{
+    AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest, CheckHealthRequest,
+    GetComponentVersionRequest, GetLocalResourceRequest, GetLocalResourceResponse,
+    GetLocalSourceRequest, GetLocalSourceResponse, ListComponentVersionsRequest, Repository,
+};
+use ocm_plugin_types::{CapabilityKind, Descriptor, Resource, Source};
+
+use crate::operation::{Capability, Visit, identity_operation, operation};
+use crate::{Auth, Param, Params, Route};
 
 /// Query parameter that carries the repository spec as base64 JSON. An extension of ours:
 /// Go managers never send it and Go plugins ignore it.
@@ -111,19 +119,6 @@ pub const ROUTES: [&Route; 9] = [
     &GET_LOCAL_SOURCE,
     &CHECK_HEALTH,
 ];
-
-use ocm_plugin_contracts::{
-    component_version_repository::v1::{
-        AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest,
-        CheckHealthRequest, GetComponentVersionRequest, GetLocalResourceRequest,
-        GetLocalResourceResponse, GetLocalSourceRequest, GetLocalSourceResponse,
-        ListComponentVersionsRequest, Repository,
-    },
-    identity::{GetIdentityRequest, GetIdentityResponse},
-};
-use ocm_plugin_types::{CapabilityKind, Descriptor, Resource, Source};
-
-use crate::operation::{Capability, Visit, operation};
 
 /// The component version repository capability.
 #[derive(Debug, Clone, Copy)]
@@ -249,14 +244,4 @@ operation! {
     }
 }
 
-operation! {
-    /// The consumer identity of a repository spec.
-    GetIdentity {
-        handle: dyn Repository,
-        route: GET_IDENTITY,
-        request: GetIdentityRequest,
-        response: GetIdentityResponse,
-        spec: |r| Some(&r.typ),
-        call: |h, r, _c| h.get_identity(r),
-    }
-}
+identity_operation!(dyn Repository);

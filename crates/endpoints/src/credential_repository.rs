@@ -1,5 +1,11 @@
-//! Routes of the credential repository capability (spec §5.2).
+//! Routes and operations of the credential repository capability (spec §5.2).
 
+use ocm_plugin_contracts::credential_repository::v1::{
+    ConsumerIdentityForConfigRequest, CredentialRepository as Trait, ResolveRequest,
+};
+use ocm_plugin_types::{CapabilityKind, Credentials, Identity};
+
+use crate::operation::{Capability, Visit, identity_operation, operation};
 use crate::{Auth, Route, identity, post};
 
 /// Consumer identity of a repository config. No credentials are sent.
@@ -14,16 +20,6 @@ pub const RESOLVE: Route = post("resolve", "/resolve", Auth::Optional);
 pub const GET_IDENTITY: Route = identity("get-identity");
 /// Every route, in the Go SDK's order, then `/identity`.
 pub const ROUTES: [&Route; 3] = [&CONSUMER_IDENTITY, &RESOLVE, &GET_IDENTITY];
-
-use ocm_plugin_contracts::{
-    credential_repository::v1::{
-        ConsumerIdentityForConfigRequest, CredentialRepository as Trait, ResolveRequest,
-    },
-    identity::{GetIdentityRequest, GetIdentityResponse},
-};
-use ocm_plugin_types::{CapabilityKind, Credentials, Identity};
-
-use crate::operation::{Capability, Visit, operation};
 
 /// The credential repository capability.
 #[derive(Debug, Clone, Copy)]
@@ -67,14 +63,4 @@ operation! {
     }
 }
 
-operation! {
-    /// The consumer identity of a config (our SDK only).
-    GetIdentity {
-        handle: dyn Trait,
-        route: GET_IDENTITY,
-        request: GetIdentityRequest,
-        response: GetIdentityResponse,
-        spec: |r| Some(&r.typ),
-        call: |h, r, _c| h.get_identity(r),
-    }
-}
+identity_operation!(dyn Trait);

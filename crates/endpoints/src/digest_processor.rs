@@ -1,5 +1,11 @@
-//! Routes of the digest processor capability (spec §5.4).
+//! Routes and operations of the digest processor capability (spec §5.4).
 
+use ocm_plugin_contracts::digest_processor::v1::{
+    DigestProcessor as Trait, ProcessResourceDigestRequest, ProcessResourceDigestResponse,
+};
+use ocm_plugin_types::CapabilityKind;
+
+use crate::operation::{Capability, Visit, identity_operation, operation};
 use crate::{Auth, Route, identity, post};
 
 /// Fill in a resource's digest.
@@ -12,16 +18,6 @@ pub const PROCESS_RESOURCE_DIGEST: Route = post(
 pub const GET_IDENTITY: Route = identity("get-identity");
 /// Every route, in the Go SDK's order.
 pub const ROUTES: [&Route; 2] = [&PROCESS_RESOURCE_DIGEST, &GET_IDENTITY];
-
-use ocm_plugin_contracts::{
-    digest_processor::v1::{
-        DigestProcessor as Trait, ProcessResourceDigestRequest, ProcessResourceDigestResponse,
-    },
-    identity::{GetIdentityRequest, GetIdentityResponse},
-};
-use ocm_plugin_types::CapabilityKind;
-
-use crate::operation::{Capability, Visit, operation};
 
 /// The digest processor capability.
 #[derive(Debug, Clone, Copy)]
@@ -52,14 +48,4 @@ operation! {
     }
 }
 
-operation! {
-    /// The consumer identity of an access.
-    GetIdentity {
-        handle: dyn Trait,
-        route: GET_IDENTITY,
-        request: GetIdentityRequest,
-        response: GetIdentityResponse,
-        spec: |r| Some(&r.typ),
-        call: |h, r, _c| h.get_identity(r),
-    }
-}
+identity_operation!(dyn Trait);

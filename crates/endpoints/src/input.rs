@@ -1,5 +1,12 @@
-//! Routes of the input capability (spec §5.3).
+//! Routes and operations of the input capability (spec §5.3).
 
+use ocm_plugin_contracts::input::v1::{
+    InputMethod, ProcessResourceRequest, ProcessResourceResponse, ProcessSourceRequest,
+    ProcessSourceResponse,
+};
+use ocm_plugin_types::CapabilityKind;
+
+use crate::operation::{Capability, Visit, identity_operation, operation};
 use crate::{Auth, Route, identity, post};
 
 /// Process a resource input.
@@ -10,17 +17,6 @@ pub const PROCESS_SOURCE: Route = post("process-source", "/source/process", Auth
 pub const GET_IDENTITY: Route = identity("get-identity");
 /// Every route, in the Go SDK's order, then `/identity`.
 pub const ROUTES: [&Route; 3] = [&PROCESS_RESOURCE, &PROCESS_SOURCE, &GET_IDENTITY];
-
-use ocm_plugin_contracts::{
-    identity::{GetIdentityRequest, GetIdentityResponse},
-    input::v1::{
-        InputMethod, ProcessResourceRequest, ProcessResourceResponse, ProcessSourceRequest,
-        ProcessSourceResponse,
-    },
-};
-use ocm_plugin_types::CapabilityKind;
-
-use crate::operation::{Capability, Visit, operation};
 
 /// The input capability.
 #[derive(Debug, Clone, Copy)]
@@ -65,14 +61,4 @@ operation! {
     }
 }
 
-operation! {
-    /// The consumer identity of an input spec.
-    GetIdentity {
-        handle: dyn InputMethod,
-        route: GET_IDENTITY,
-        request: GetIdentityRequest,
-        response: GetIdentityResponse,
-        spec: |r| Some(&r.typ),
-        call: |h, r, _c| h.get_identity(r),
-    }
-}
+identity_operation!(dyn InputMethod);

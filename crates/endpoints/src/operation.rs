@@ -155,6 +155,26 @@ macro_rules! operation {
 
 pub(crate) use operation;
 
+/// Declares the `GetIdentity` operation of a capability whose trait has `get_identity`: the
+/// shared `POST /identity` (the module's `GET_IDENTITY` route), picked by the body's spec.
+macro_rules! identity_operation {
+    ($handle:ty) => {
+        $crate::operation::operation! {
+            /// The consumer identity of a spec (the shared `POST /identity`).
+            GetIdentity {
+                handle: $handle,
+                route: GET_IDENTITY,
+                request: ocm_plugin_contracts::identity::GetIdentityRequest,
+                response: ocm_plugin_contracts::identity::GetIdentityResponse,
+                spec: |r| Some(&r.typ),
+                call: |h, r, _c| h.get_identity(r),
+            }
+        }
+    };
+}
+
+pub(crate) use identity_operation;
+
 /// Why a `200` answer's body is not an operation's response.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

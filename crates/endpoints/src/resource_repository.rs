@@ -1,5 +1,12 @@
-//! Routes of the resource repository capability (spec §5.5).
+//! Routes and operations of the resource repository capability (spec §5.5).
 
+use ocm_plugin_contracts::resource_repository::v1::{
+    AddGlobalResourceRequest, AddGlobalResourceResponse, GetGlobalResourceRequest,
+    GetGlobalResourceResponse, ResourceRepository as Trait,
+};
+use ocm_plugin_types::CapabilityKind;
+
+use crate::operation::{Capability, Visit, identity_operation, operation};
 use crate::{Auth, Route, identity, post};
 
 /// Consumer identity of an access (Go SDK plugins fail on any non-null spec).
@@ -10,17 +17,6 @@ pub const GET_GLOBAL_RESOURCE: Route = post("get-global-resource", "/resource/ge
 pub const ADD_GLOBAL_RESOURCE: Route = post("add-global-resource", "/resource/add", Auth::Optional);
 /// Every route, in the Go SDK's order.
 pub const ROUTES: [&Route; 3] = [&GET_IDENTITY, &GET_GLOBAL_RESOURCE, &ADD_GLOBAL_RESOURCE];
-
-use ocm_plugin_contracts::{
-    identity::{GetIdentityRequest, GetIdentityResponse},
-    resource_repository::v1::{
-        AddGlobalResourceRequest, AddGlobalResourceResponse, GetGlobalResourceRequest,
-        GetGlobalResourceResponse, ResourceRepository as Trait,
-    },
-};
-use ocm_plugin_types::CapabilityKind;
-
-use crate::operation::{Capability, Visit, operation};
 
 /// The resource repository capability.
 #[derive(Debug, Clone, Copy)]
@@ -64,14 +60,4 @@ operation! {
     }
 }
 
-operation! {
-    /// The consumer identity of an access.
-    GetIdentity {
-        handle: dyn Trait,
-        route: GET_IDENTITY,
-        request: GetIdentityRequest,
-        response: GetIdentityResponse,
-        spec: |r| Some(&r.typ),
-        call: |h, r, _c| h.get_identity(r),
-    }
-}
+identity_operation!(dyn Trait);

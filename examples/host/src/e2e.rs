@@ -316,6 +316,28 @@ fn kill(pid: u32) -> Result<()> {
 }
 
 /// True while the process exists, zombies included (a zombie has `/proc/<pid>` too).
+/// Shuts the manager down and checks that no plugin process (of those running, or any other
+/// started from `plugins`) and no temp dir survived.
+pub(crate) async fn shut_down_cleanly(
+    manager: &ocm_plugin_manager::PluginManager,
+    plugins: &Path,
+) -> Result<()> {
+    let pids: Vec<u32> = manager.plugins().iter().filter_map(|p| p.pid()).collect();
+    println!("     {} plugin processes were running", pids.len());
+    let temp = manager.temp_dir().to_owned();
+    manager.shutdown().await?;
+    ensure!(
+        pids.iter().all(|p| !process_exists(*p)),
+        "a plugin process survived shutdown"
+    );
+    ensure!(!temp.exists(), "temp dir {} left behind", temp.display());
+    ensure!(
+        stray_processes(plugins)?.is_empty(),
+        "stray plugin processes"
+    );
+    Ok(())
+}
+
 pub(crate) fn process_exists(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }

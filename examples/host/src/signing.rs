@@ -18,7 +18,7 @@ use ocm_plugin_types::{Credentials, Descriptor, Digest, Raw, Signature};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
-use crate::e2e::{process_exists, stray_processes};
+use crate::e2e::shut_down_cleanly;
 
 /// A published test key of the RSA example plugin (not a secret anywhere).
 const SIGNING_KEY: &str = include_str!("../../rsa-signing-handler/testdata/signer-a.pem");
@@ -263,19 +263,7 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
     );
 
     step(&mut n, "shut down: no plugin process, no temp file left");
-    let pids: Vec<u32> = manager.plugins().iter().filter_map(|p| p.pid()).collect();
-    println!("     {} plugin processes were running", pids.len());
-    let temp = manager.temp_dir().to_owned();
-    manager.shutdown().await?;
-    ensure!(
-        pids.iter().all(|p| !process_exists(*p)),
-        "a plugin process survived shutdown"
-    );
-    ensure!(!temp.exists(), "temp dir {} left behind", temp.display());
-    ensure!(
-        stray_processes(&plugins)?.is_empty(),
-        "stray plugin processes"
-    );
+    shut_down_cleanly(&manager, &plugins).await?;
     println!("signing: all {n} steps passed");
     Ok(())
 }
