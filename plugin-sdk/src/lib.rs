@@ -465,6 +465,10 @@ impl Plugin {
     /// consumer identity usually carries it), or to the only credential plugin. The paths are the
     /// credential repository's: a plugin cannot register both, and [`run`](Self::run) fails with
     /// [`Error::ConflictingCapabilities`] if it tries.
+    ///
+    /// Go managers of plugin module v0.0.11 to v0.0.17 know no `credentialPlugin` and refuse a
+    /// capabilities document that declares one, as they do for Go plugins of this kind; older
+    /// managers ignore it. Serve this kind from a binary of its own.
     #[must_use]
     pub fn credential_plugin<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
     where
