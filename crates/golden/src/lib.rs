@@ -62,7 +62,14 @@ pub const REQUIRE_VAR: &str = "OCM_REQUIRE_GOLDEN";
 pub fn configured_dir() -> PathBuf {
     match std::env::var_os(DIR_VAR) {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/golden"),
+        _ => {
+            // crates/golden -> the workspace -> beside it, written without `..` for messages.
+            let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            for _ in 0..3 {
+                dir.pop();
+            }
+            dir.join("shared/spec/golden")
+        }
     }
 }
 
