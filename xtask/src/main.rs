@@ -73,7 +73,7 @@ fn cargo_build(profile: &str) -> Result<PathBuf> {
         .current_dir(root())
         .args(["build", "--locked", "--profile", profile])
         .args(PLUGINS.iter().flat_map(|(package, _)| ["-p", package]))
-        .args(["-p", "ocm-example-host", "-p", "ocm-plugin-manager"])
+        .args(["-p", "ocm-example-host", "-p", "ocm-plugin-cli"])
         .status()
         .context("running cargo build")?;
     if !status.success() {

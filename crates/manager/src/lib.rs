@@ -33,8 +33,9 @@
 //!
 //! ```no_run
 //! use ocm_plugin_manager::{PluginManager, RegistrationOptions};
-//! use ocm_plugin_contracts::component_version_repository::v1::GetComponentVersionRequest;
-//! use ocm_plugin_types::{Credentials, Raw};
+//! // One dependency: the contracts and wire types come re-exported.
+//! use ocm_plugin_manager::contracts::component_version_repository::v1::GetComponentVersionRequest;
+//! use ocm_plugin_manager::types::{Credentials, Raw};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let manager = PluginManager::new()?;
@@ -67,5 +68,7 @@ pub use error::{Error, Result};
 pub use manager::PluginManager;
 pub use report::{Candidate, Outcome, RegistrationReport};
 
+pub use ocm_plugin_contracts as contracts;
 pub use ocm_plugin_registries as registries;
 pub use ocm_plugin_runtime as runtime;
+pub use ocm_plugin_types as types;

@@ -2,10 +2,10 @@
 //! `--spec` for get-identity) selects the plugin.
 
 use anyhow::{Context, Result};
-use ocm_plugin_contracts::digest_processor::v1::{
+use ocm_plugin_manager::contracts::digest_processor::v1::{
     DigestProcessor, GetIdentityRequest, ProcessResourceDigestRequest,
 };
-use ocm_plugin_types::{Raw, Resource};
+use ocm_plugin_manager::types::{Raw, Resource};
 use serde_json::Value;
 
 use crate::common::{Ctx, unknown_operation};

@@ -2,10 +2,10 @@
 //! `--spec` for get-identity) selects the plugin.
 
 use anyhow::{Context, Result};
-use ocm_plugin_contracts::resource_repository::v1::{
+use ocm_plugin_manager::contracts::resource_repository::v1::{
     AddGlobalResourceRequest, GetGlobalResourceRequest, GetIdentityRequest, ResourceRepository,
 };
-use ocm_plugin_types::{Raw, Resource};
+use ocm_plugin_manager::types::{Raw, Resource};
 use serde_json::{Value, json};
 
 use crate::common::{Ctx, unknown_operation};

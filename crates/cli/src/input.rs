@@ -2,11 +2,11 @@
 //! of its `input` (or, v0.0.1, its `access`) selects the plugin.
 
 use anyhow::{Context, Result};
-use ocm_plugin_contracts::input::v1::{
+use ocm_plugin_manager::contracts::input::v1::{
     ConstructorResource, ConstructorSource, GetIdentityRequest, InputMethod,
     ProcessResourceRequest, ProcessSourceRequest,
 };
-use ocm_plugin_types::Raw;
+use ocm_plugin_manager::types::Raw;
 use serde_json::{Value, json};
 
 use crate::common::{Ctx, unknown_operation};

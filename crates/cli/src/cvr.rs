@@ -1,8 +1,8 @@
 //! `call <dir> component-version-repository <operation>`.
 
 use anyhow::{Context, Result};
-use ocm_plugin_contracts::component_version_repository::v1 as cvr;
-use ocm_plugin_types::{Descriptor, Resource, Source};
+use ocm_plugin_manager::contracts::component_version_repository::v1 as cvr;
+use ocm_plugin_manager::types::{Descriptor, Resource, Source};
 use serde_json::{Value, json};
 
 use crate::common::{Ctx, parse_json, required, unknown_operation};

@@ -2,8 +2,8 @@
 //! the plugin.
 
 use anyhow::{Context, Result};
-use ocm_plugin_contracts::signing_handler::v1::{SignIdentityRequest, SignRequest, VerifyRequest};
-use ocm_plugin_types::{Digest, Signature};
+use ocm_plugin_manager::contracts::signing_handler::v1::{SignIdentityRequest, SignRequest, VerifyRequest};
+use ocm_plugin_manager::types::{Digest, Signature};
 use serde_json::Value;
 
 use crate::common::{Ctx, parse_json, required, unknown_operation};

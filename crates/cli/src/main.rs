@@ -43,7 +43,7 @@ use std::{
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ocm_plugin_manager::{Outcome, PluginManager, RegistrationOptions, flatten_generic_config};
-use ocm_plugin_types::Raw;
+use ocm_plugin_manager::types::Raw;
 use serde_json::{Value, json};
 
 use crate::common::Ctx;

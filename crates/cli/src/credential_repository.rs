@@ -2,7 +2,7 @@
 //! selects the plugin.
 
 use anyhow::{Context, Result};
-use ocm_plugin_contracts::credential_repository::v1::{
+use ocm_plugin_manager::contracts::credential_repository::v1::{
     ConsumerIdentityForConfigRequest, GetIdentityRequest, ResolveRequest,
 };
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@ use ocm_plugin_manager::{
     PluginManager, RegistrationReport,
     registries::{Blob, RequestFile},
 };
-use ocm_plugin_types::{Credentials, Identity, Location, Raw};
+use ocm_plugin_manager::types::{Credentials, Identity, Location, Raw};
 use serde_json::{Value, json};
 
 use crate::CallArgs;
