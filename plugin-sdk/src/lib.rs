@@ -34,7 +34,7 @@
 //! }
 //!
 //! #[async_trait]
-//! impl Repository for MyRepo {
+//! impl ComponentVersionRepository for MyRepo {
 //!     async fn list_component_versions(
 //!         &self,
 //!         _request: ListComponentVersionsRequest,
@@ -65,7 +65,7 @@
 //! otherwise the answer is a 400 naming the served types. Every factory has the signature
 //! `FnOnce(&PluginContext) -> Result<R, BoxError>` and runs once, when serving starts.
 //!
-//! **Component version repository** ([`contracts::component_version_repository::v1::Repository`]):
+//! **Component version repository** ([`contracts::component_version_repository::v1::ComponentVersionRepository`]):
 //! stores and reads component versions and their local blobs; dispatched by the repository spec.
 //! `.component_version_repository("MyRepo/v1".parse()?, schema, |ctx| Ok(MyRepo::new(ctx)))`
 //!
@@ -79,7 +79,7 @@
 //! **Input method** ([`contracts::input::v1::InputMethod`]): turns a constructor input into a
 //! blob; dispatched by the type of the resource's or source's `input` (or `access`, which is
 //! what v0.0.1 managers send instead).
-//! `.input("file/v1".parse()?, schema, |_| Ok(FileInput))`
+//! `.input_method("file/v1".parse()?, schema, |_| Ok(FileInput))`
 //!
 //! **Digest processor** ([`contracts::digest_processor::v1::DigestProcessor`]): fills in a
 //! resource's digest; dispatched by `resource.access.type`.
@@ -259,7 +259,7 @@ impl Plugin {
     /// ```
     /// use ocm_plugin_sdk::{Plugin, types::JsonSchema};
     /// # struct Repo;
-    /// # impl ocm_plugin_sdk::contracts::component_version_repository::v1::Repository for Repo {}
+    /// # impl ocm_plugin_sdk::contracts::component_version_repository::v1::ComponentVersionRepository for Repo {}
     /// let plugin = Plugin::new("oci")
     ///     .component_version_repository("OCIRepository/v1".parse()?, JsonSchema::permissive(), |_| Ok(Repo))
     ///     .aliases(["OCIRepository".parse()?, "OCI/v1".parse()?]);
@@ -315,7 +315,7 @@ impl Plugin {
         factory: F,
     ) -> Self
     where
-        R: component_version_repository::v1::Repository,
+        R: component_version_repository::v1::ComponentVersionRepository,
         F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
     {
         self.register::<endpoints::component_version_repository::ComponentVersionRepository>(
@@ -324,7 +324,9 @@ impl Plugin {
             None,
             move |ctx| {
                 Ok(Arc::new(factory(ctx)?)
-                    as Arc<dyn component_version_repository::v1::Repository>)
+                    as Arc<
+                        dyn component_version_repository::v1::ComponentVersionRepository,
+                    >)
             },
         )
     }
@@ -369,7 +371,7 @@ impl Plugin {
     /// registered; factories run as for
     /// [`component_version_repository`](Self::component_version_repository).
     #[must_use]
-    pub fn input<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
+    pub fn input_method<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
     where
         R: input::v1::InputMethod,
         F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,

@@ -140,7 +140,9 @@ mod tests {
 
     use ocm_plugin_contracts::{
         async_trait,
-        component_version_repository::v1::{ListComponentVersionsRequest, Repository},
+        component_version_repository::v1::{
+            ComponentVersionRepository, ListComponentVersionsRequest,
+        },
     };
     use ocm_plugin_endpoints::{builtin, component_version_repository as cvr};
     use ocm_plugin_types::{ConnectionType, Credentials, JsonSchema};
@@ -159,7 +161,7 @@ mod tests {
     }
 
     #[async_trait]
-    impl Repository for Gated {
+    impl ComponentVersionRepository for Gated {
         async fn list_component_versions(
             &self,
             _: ListComponentVersionsRequest,

@@ -16,7 +16,7 @@
 //! struct MyRepo;
 //!
 //! #[async_trait]
-//! impl Repository for MyRepo {
+//! impl ComponentVersionRepository for MyRepo {
 //!     async fn list_component_versions(
 //!         &self,
 //!         _request: ListComponentVersionsRequest,
@@ -183,7 +183,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use ocm_plugin_contracts::component_version_repository::v1::Repository;
+    use ocm_plugin_contracts::component_version_repository::v1::ComponentVersionRepository;
     use ocm_plugin_endpoints::component_version_repository as routes;
     use ocm_plugin_types::JsonSchema;
 
@@ -192,7 +192,7 @@ mod tests {
     struct Nothing;
 
     #[ocm_plugin_contracts::async_trait]
-    impl Repository for Nothing {}
+    impl ComponentVersionRepository for Nothing {}
 
     fn plugin() -> Plugin {
         Plugin::new("t").component_version_repository(

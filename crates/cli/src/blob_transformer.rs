@@ -2,7 +2,9 @@
 //! selects the plugin.
 
 use anyhow::{Context, Result};
-use ocm_plugin_manager::contracts::blob_transformer::v1::{GetIdentityRequest, TransformBlobRequest};
+use ocm_plugin_manager::contracts::blob_transformer::v1::{
+    GetIdentityRequest, TransformBlobRequest,
+};
 use serde_json::{Value, json};
 
 use crate::common::{Ctx, unknown_operation};

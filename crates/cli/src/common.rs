@@ -2,11 +2,11 @@
 //! blob handling.
 
 use anyhow::{Context, Result, bail};
+use ocm_plugin_manager::types::{Credentials, Identity, Location, Raw};
 use ocm_plugin_manager::{
     PluginManager, RegistrationReport,
     registries::{Blob, RequestFile},
 };
-use ocm_plugin_manager::types::{Credentials, Identity, Location, Raw};
 use serde_json::{Value, json};
 
 use crate::CallArgs;

@@ -2,7 +2,9 @@
 //! the plugin.
 
 use anyhow::{Context, Result, bail};
-use ocm_plugin_manager::contracts::component_lister::v1::{GetIdentityRequest, ListComponentsRequest};
+use ocm_plugin_manager::contracts::component_lister::v1::{
+    GetIdentityRequest, ListComponentsRequest,
+};
 use serde_json::{Value, json};
 
 use crate::common::{Ctx, unknown_operation};

@@ -2,7 +2,9 @@
 //! selects the plugin.
 
 use anyhow::{Context, Result};
-use ocm_plugin_manager::contracts::credential_plugin::v1::{ConsumerIdentityRequest, ResolveRequest};
+use ocm_plugin_manager::contracts::credential_plugin::v1::{
+    ConsumerIdentityRequest, ResolveRequest,
+};
 use serde_json::{Value, json};
 
 use crate::common::{Ctx, unknown_operation};

@@ -16,7 +16,7 @@ const OPERATIONS: &[&str] = &["process-resource", "process-source", "get-identit
 async fn method(ctx: &Ctx<'_>, spec: Option<&Raw>) -> Result<std::sync::Arc<dyn InputMethod>> {
     let spec = spec.context("--resource needs an `input` (or `access`) with a type")?;
     ctx.manager
-        .inputs()
+        .input_methods()
         .get(spec)
         .await
         .with_context(|| ctx.no_plugin())

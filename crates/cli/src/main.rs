@@ -42,8 +42,8 @@ use std::{
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use ocm_plugin_manager::{Outcome, PluginManager, RegistrationOptions, flatten_generic_config};
 use ocm_plugin_manager::types::Raw;
+use ocm_plugin_manager::{Outcome, PluginManager, RegistrationOptions, flatten_generic_config};
 use serde_json::{Value, json};
 
 use crate::common::Ctx;

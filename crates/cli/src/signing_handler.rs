@@ -2,7 +2,9 @@
 //! the plugin.
 
 use anyhow::{Context, Result};
-use ocm_plugin_manager::contracts::signing_handler::v1::{SignIdentityRequest, SignRequest, VerifyRequest};
+use ocm_plugin_manager::contracts::signing_handler::v1::{
+    SignIdentityRequest, SignRequest, VerifyRequest,
+};
 use ocm_plugin_manager::types::{Digest, Signature};
 use serde_json::Value;
 

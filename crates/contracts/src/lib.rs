@@ -3,7 +3,7 @@
 //!
 //! | module | capability key | trait |
 //! |---|---|---|
-//! | [`component_version_repository::v1`] | `componentVersionRepository` | `Repository`: store and read component versions and their local blobs |
+//! | [`component_version_repository::v1`] | `componentVersionRepository` | `ComponentVersionRepository`: store and read component versions and their local blobs |
 //! | [`credential_repository::v1`] | `credentialRepository` | `CredentialRepository`: resolve credentials for a consumer identity |
 //! | [`input::v1`] | `inputRepository` | `InputMethod`: turn a constructor input into a blob |
 //! | [`digest_processor::v1`] | `digestProcessorRepository` | `DigestProcessor`: compute a resource's digest |
@@ -16,7 +16,7 @@
 //! Each trait has three implementations: the plugin author's type inside a plugin binary (served
 //! by the SDK), the remote client in `ocm-plugin-registries` (which calls a plugin over HTTP), and
 //! in-process implementations registered directly with a registry. A host holds an
-//! `Arc<dyn Repository>` and does not know which one it has.
+//! `Arc<dyn ComponentVersionRepository>` and does not know which one it has.
 //!
 //! # Example: an in-process component version repository
 //!
@@ -30,7 +30,7 @@
 //! struct Memory(Mutex<BTreeMap<(String, String), Descriptor>>);
 //!
 //! #[async_trait]
-//! impl Repository for Memory {
+//! impl ComponentVersionRepository for Memory {
 //!     async fn get_component_version(&self, req: GetComponentVersionRequest, _: &Credentials) -> Result<Descriptor> {
 //!         let map = self.0.lock().map_err(|_| Error::internal("poisoned"))?;
 //!         map.get(&(req.name.clone(), req.version.clone()))

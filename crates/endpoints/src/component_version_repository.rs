@@ -3,8 +3,9 @@
 use http::Method;
 use ocm_plugin_contracts::component_version_repository::v1::{
     AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest, CheckHealthRequest,
-    GetComponentVersionRequest, GetLocalResourceRequest, GetLocalResourceResponse,
-    GetLocalSourceRequest, GetLocalSourceResponse, ListComponentVersionsRequest, Repository,
+    ComponentVersionRepository as Trait, GetComponentVersionRequest, GetLocalResourceRequest,
+    GetLocalResourceResponse, GetLocalSourceRequest, GetLocalSourceResponse,
+    ListComponentVersionsRequest,
 };
 use ocm_plugin_types::{CapabilityKind, Descriptor, Resource, Source};
 
@@ -125,7 +126,7 @@ pub const ROUTES: [&Route; 9] = [
 pub struct ComponentVersionRepository;
 
 impl Capability for ComponentVersionRepository {
-    type Handle = dyn Repository;
+    type Handle = dyn Trait;
     const KIND: CapabilityKind = CapabilityKind::ComponentVersionRepository;
     const WHAT: &'static str = "component version repository";
     const SPEC: &'static str = "repository spec";
@@ -147,7 +148,7 @@ impl Capability for ComponentVersionRepository {
 operation! {
     /// Read a descriptor. Go managers send no spec; ours sends the bound one along.
     GetComponentVersion {
-        handle: dyn Repository,
+        handle: dyn Trait,
         route: GET_COMPONENT_VERSION,
         request: GetComponentVersionRequest,
         response: Descriptor,
@@ -160,7 +161,7 @@ operation! {
 operation! {
     /// List the versions of a component.
     ListComponentVersions {
-        handle: dyn Repository,
+        handle: dyn Trait,
         route: LIST_COMPONENT_VERSIONS,
         request: ListComponentVersionsRequest,
         response: Vec<String>,
@@ -173,7 +174,7 @@ operation! {
 operation! {
     /// Read a local resource.
     GetLocalResource {
-        handle: dyn Repository,
+        handle: dyn Trait,
         route: GET_LOCAL_RESOURCE,
         request: GetLocalResourceRequest,
         response: GetLocalResourceResponse,
@@ -186,7 +187,7 @@ operation! {
 operation! {
     /// Read a local source.
     GetLocalSource {
-        handle: dyn Repository,
+        handle: dyn Trait,
         route: GET_LOCAL_SOURCE,
         request: GetLocalSourceRequest,
         response: GetLocalSourceResponse,
@@ -199,7 +200,7 @@ operation! {
 operation! {
     /// Store a descriptor.
     AddComponentVersion {
-        handle: dyn Repository,
+        handle: dyn Trait,
         route: ADD_COMPONENT_VERSION,
         request: AddComponentVersionRequest,
         response: (),
@@ -211,7 +212,7 @@ operation! {
 operation! {
     /// Store a local resource.
     AddLocalResource {
-        handle: dyn Repository,
+        handle: dyn Trait,
         route: ADD_LOCAL_RESOURCE,
         request: AddLocalResourceRequest,
         response: Resource,
@@ -223,7 +224,7 @@ operation! {
 operation! {
     /// Store a local source.
     AddLocalSource {
-        handle: dyn Repository,
+        handle: dyn Trait,
         route: ADD_LOCAL_SOURCE,
         request: AddLocalSourceRequest,
         response: Source,
@@ -235,7 +236,7 @@ operation! {
 operation! {
     /// Check that the repository is reachable.
     CheckHealth {
-        handle: dyn Repository,
+        handle: dyn Trait,
         route: CHECK_HEALTH,
         request: CheckHealthRequest,
         response: (),
@@ -244,4 +245,4 @@ operation! {
     }
 }
 
-identity_operation!(dyn Repository);
+identity_operation!(dyn Trait);

@@ -12,7 +12,7 @@
 //!
 //! Each capability has its registry: [`component_version_repositories`],
 //! [`credential_repositories`] (by repository config type and by consumer identity type),
-//! [`inputs`], [`digest_processors`], [`resource_repositories`] and [`blob_transformers`]. A
+//! [`input_methods`], [`digest_processors`], [`resource_repositories`] and [`blob_transformers`]. A
 //! plugin that declares several capabilities runs as one supervised process shared by all of
 //! them.
 //!
@@ -24,7 +24,7 @@
 //!
 //! [`component_version_repositories`]: PluginManager::component_version_repositories
 //! [`credential_repositories`]: PluginManager::credential_repositories
-//! [`inputs`]: PluginManager::inputs
+//! [`input_methods`]: PluginManager::input_methods
 //! [`digest_processors`]: PluginManager::digest_processors
 //! [`resource_repositories`]: PluginManager::resource_repositories
 //! [`blob_transformers`]: PluginManager::blob_transformers

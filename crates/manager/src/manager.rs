@@ -101,7 +101,7 @@ impl PluginManager {
     }
 
     /// The registry of input methods (by input type).
-    pub fn inputs(&self) -> &input::Registry {
+    pub fn input_methods(&self) -> &input::Registry {
         &self.inner.inputs
     }
 

@@ -9,7 +9,7 @@
 //!
 //! | module | capability key | keyed by | trait |
 //! |---|---|---|---|
-//! | [`component_version_repository`] | `componentVersionRepository` | repository spec type | `Repository` |
+//! | [`component_version_repository`] | `componentVersionRepository` | repository spec type | `ComponentVersionRepository` |
 //! | [`credential_repository`] | `credentialRepository` | repository config type, and consumer identity type | `CredentialRepository` |
 //! | [`input`] | `inputRepository` | input type (`resource.input`, or `access` from v0.0.1) | `InputMethod` |
 //! | [`digest_processor`] | `digestProcessorRepository` | access type | `DigestProcessor` |
@@ -46,7 +46,7 @@
 //!
 //! struct ReadOnly;
 //! #[async_trait]
-//! impl Repository for ReadOnly {
+//! impl ComponentVersionRepository for ReadOnly {
 //!     async fn list_component_versions(&self, _: ListComponentVersionsRequest, _: &Credentials)
 //!         -> ocm_plugin_contracts::Result<Vec<String>> {
 //!         Ok(vec!["1.0.0".into()])

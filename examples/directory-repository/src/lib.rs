@@ -27,7 +27,7 @@
 //! [`Error::InvalidArgument`](ocm_plugin_contracts::Error::InvalidArgument).
 //!
 //! Credentials are accepted and ignored: a local directory needs none. The consumer identity
-//! ([`get_identity`](ocm_plugin_contracts::component_version_repository::v1::Repository::get_identity))
+//! ([`get_identity`](ocm_plugin_contracts::component_version_repository::v1::ComponentVersionRepository::get_identity))
 //! is `{"type":"DirectoryRepository","path":<the directory>}`.
 //!
 //! The plugin is also a **component lister** (`componentLister`) for the same spec type: it
@@ -91,7 +91,7 @@
 //! ```
 //! use ocm_example_directory_repository::DirectoryRepository;
 //! use ocm_plugin_contracts::component_version_repository::v1::{
-//!     AddComponentVersionRequest, GetComponentVersionRequest, Repository,
+//!     AddComponentVersionRequest, GetComponentVersionRequest, ComponentVersionRepository,
 //! };
 //! use ocm_plugin_types::{Credentials, Descriptor, Raw};
 //!

@@ -1,4 +1,4 @@
-//! [`DirectoryRepository`]: the [`Repository`] implementation.
+//! [`DirectoryRepository`]: the [`ComponentVersionRepository`] implementation.
 
 use std::path::{Path, PathBuf};
 
@@ -9,9 +9,9 @@ use ocm_plugin_contracts::{
     },
     component_version_repository::v1::{
         AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest,
-        CheckHealthRequest, GetComponentVersionRequest, GetIdentityRequest, GetIdentityResponse,
-        GetLocalResourceRequest, GetLocalResourceResponse, GetLocalSourceRequest,
-        GetLocalSourceResponse, ListComponentVersionsRequest, Repository,
+        CheckHealthRequest, ComponentVersionRepository, GetComponentVersionRequest,
+        GetIdentityRequest, GetIdentityResponse, GetLocalResourceRequest, GetLocalResourceResponse,
+        GetLocalSourceRequest, GetLocalSourceResponse, ListComponentVersionsRequest,
     },
 };
 use ocm_plugin_types::{Credentials, Descriptor, Identity, Location, Raw, Resource, Source};
@@ -161,7 +161,7 @@ fn location_of(path: &Path) -> Result<Location> {
 }
 
 #[async_trait]
-impl Repository for DirectoryRepository {
+impl ComponentVersionRepository for DirectoryRepository {
     async fn get_component_version(
         &self,
         request: GetComponentVersionRequest,
@@ -299,6 +299,6 @@ impl ComponentLister for DirectoryRepository {
     }
 
     async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
-        Repository::get_identity(self, request).await
+        ComponentVersionRepository::get_identity(self, request).await
     }
 }

@@ -7,8 +7,8 @@ use ocm_plugin_contracts::{
     Error,
     component_version_repository::v1::{
         AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest,
-        CheckHealthRequest, GetComponentVersionRequest, GetIdentityRequest,
-        GetLocalResourceRequest, ListComponentVersionsRequest, Repository,
+        CheckHealthRequest, ComponentVersionRepository, GetComponentVersionRequest,
+        GetIdentityRequest, GetLocalResourceRequest, ListComponentVersionsRequest,
     },
 };
 use ocm_plugin_types::{Credentials, Descriptor, Identity, Location, Raw, Resource, Source};

@@ -146,7 +146,7 @@ fn plugin(input_type: Type) -> Plugin {
     // The unversioned name is accepted too, over HTTP as in process.
     let alias = Type::new(input_type.name(), None).ok();
     Plugin::new(PLUGIN_NAME)
-        .input(input_type, input_schema(), |_ctx| {
+        .input_method(input_type, input_schema(), |_ctx| {
             tracing::info!("file input ready");
             Ok(FileInput::new())
         })

@@ -80,7 +80,7 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
     );
     let input_spec =
         raw(json!({"type": "file/v1", "path": original_path, "mediaType": "text/plain"}))?;
-    let input = manager.inputs().get(&input_spec).await?;
+    let input = manager.input_methods().get(&input_spec).await?;
     let processed = input
         .process_resource(
             inp::ProcessResourceRequest {

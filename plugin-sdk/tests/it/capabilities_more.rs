@@ -11,7 +11,7 @@ fn dummy(kind: &str) -> Plugin {
     let t = typ("DummyRepository/v1");
     let plugin = Plugin::new(kind);
     match kind {
-        "input" => plugin.input(t, schema, |_| Ok(Bare)),
+        "input" => plugin.input_method(t, schema, |_| Ok(Bare)),
         "digester" => plugin.digest_processor(t, schema, |_| Ok(Bare)),
         "resource" => plugin.resource_repository(t, schema, |_| Ok(Bare)),
         "blobtransformer" => plugin.blob_transformer(t, schema, |_| Ok(Bare)),

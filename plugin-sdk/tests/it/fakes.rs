@@ -399,7 +399,7 @@ pub(crate) fn five_plugin(log: &Fake) -> Plugin {
             JsonSchema::permissive(),
             f("credential"),
         )
-        .input(typ(INPUT), JsonSchema::permissive(), f("input"))
+        .input_method(typ(INPUT), JsonSchema::permissive(), f("input"))
         .digest_processor(typ(DIGEST_ACCESS), JsonSchema::permissive(), f("digest"))
         .resource_repository(
             typ(RESOURCE_ACCESS),
@@ -417,7 +417,9 @@ pub(crate) fn five(log: &Fake) -> Router {
 /// The component version repository side of the fake, answering like the Go test plugin: the
 /// descriptor and local blobs of spec §5.0, two versions.
 #[async_trait]
-impl ocm_plugin_sdk::contracts::component_version_repository::v1::Repository for Fake {
+impl ocm_plugin_sdk::contracts::component_version_repository::v1::ComponentVersionRepository
+    for Fake
+{
     async fn get_component_version(
         &self,
         r: ocm_plugin_sdk::contracts::component_version_repository::v1::GetComponentVersionRequest,

@@ -10,8 +10,8 @@ use crate::{fakes::*, support::*};
 fn two_inputs(log: &Fake) -> axum::Router {
     let (a, b) = (Fake::sharing("a", log), Fake::sharing("b", log));
     Plugin::new("inputs")
-        .input(typ("A/v1"), JsonSchema::permissive(), move |_| Ok(a))
-        .input(typ("B/v1"), JsonSchema::permissive(), move |_| Ok(b))
+        .input_method(typ("A/v1"), JsonSchema::permissive(), move |_| Ok(a))
+        .input_method(typ("B/v1"), JsonSchema::permissive(), move |_| Ok(b))
         .into_router(config())
         .unwrap()
 }
@@ -19,7 +19,7 @@ fn two_inputs(log: &Fake) -> axum::Router {
 fn one_input(log: &Fake) -> axum::Router {
     let fake = log.clone();
     Plugin::new("input")
-        .input(
+        .input_method(
             typ("DummyRepository/v1"),
             JsonSchema::permissive(),
             move |_| Ok(fake),
@@ -159,8 +159,8 @@ async fn identity_is_served_for_input_types() {
 #[test]
 fn the_same_input_type_twice_is_an_error() {
     let err = Plugin::new("dup")
-        .input(typ("A/v1"), JsonSchema::permissive(), |_| Ok(Bare))
-        .input(typ("A/v1"), JsonSchema::permissive(), |_| Ok(Bare))
+        .input_method(typ("A/v1"), JsonSchema::permissive(), |_| Ok(Bare))
+        .input_method(typ("A/v1"), JsonSchema::permissive(), |_| Ok(Bare))
         .into_router(config())
         .unwrap_err();
     assert!(matches!(err, Error::DuplicateType { .. }), "{err}");

@@ -15,7 +15,7 @@ fn three(log: &Fake) -> axum::Router {
         move |_: &PluginContext| Ok(fake)
     };
     Plugin::new("three")
-        .input(typ("Fin/v1"), JsonSchema::permissive(), f("input"))
+        .input_method(typ("Fin/v1"), JsonSchema::permissive(), f("input"))
         .digest_processor(typ("Dig/v1"), JsonSchema::permissive(), f("digest"))
         .blob_transformer(typ("Blob/v1"), JsonSchema::permissive(), f("blob"))
         .into_router(config())
@@ -121,12 +121,12 @@ async fn the_first_registered_capability_answers_identity_for_a_shared_type() {
         let plugin = Plugin::new("same");
         let plugin = if first_input {
             plugin
-                .input(typ("Same/v1"), JsonSchema::permissive(), move |_| Ok(i))
+                .input_method(typ("Same/v1"), JsonSchema::permissive(), move |_| Ok(i))
                 .blob_transformer(typ("Same/v1"), JsonSchema::permissive(), move |_| Ok(b))
         } else {
             plugin
                 .blob_transformer(typ("Same/v1"), JsonSchema::permissive(), move |_| Ok(b))
-                .input(typ("Same/v1"), JsonSchema::permissive(), move |_| Ok(i))
+                .input_method(typ("Same/v1"), JsonSchema::permissive(), move |_| Ok(i))
         };
         plugin.into_router(config()).unwrap()
     };

@@ -375,7 +375,7 @@ async fn unsupported_operations_are_501() {
         .credential_repository(typ(CONSUMER), typ(VAULT), JsonSchema::permissive(), |_| {
             Ok(Bare)
         })
-        .input(typ(INPUT), JsonSchema::permissive(), |_| Ok(Bare))
+        .input_method(typ(INPUT), JsonSchema::permissive(), |_| Ok(Bare))
         .digest_processor(typ(DIGEST_ACCESS), JsonSchema::permissive(), |_| Ok(Bare))
         .resource_repository(typ(RESOURCE_ACCESS), JsonSchema::permissive(), |_| Ok(Bare))
         .blob_transformer(typ(TRANSFORMER), JsonSchema::permissive(), |_| Ok(Bare))

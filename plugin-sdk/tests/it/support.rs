@@ -67,7 +67,7 @@ impl Memory {
 }
 
 #[async_trait]
-impl Repository for Memory {
+impl ComponentVersionRepository for Memory {
     async fn get_component_version(
         &self,
         r: GetComponentVersionRequest,
@@ -184,7 +184,7 @@ impl Repository for Memory {
 pub(crate) struct Nothing;
 
 #[async_trait]
-impl Repository for Nothing {}
+impl ComponentVersionRepository for Nothing {}
 
 pub(crate) fn config() -> PluginConfig {
     serde_json::from_str(r#"{"id":"it","type":"unix","idleTimeout":60000000000}"#).unwrap()

@@ -123,7 +123,7 @@ pub struct CheckHealthRequest {
 /// Every method has a default that fails with [`Error::Unsupported`], so an implementation
 /// overrides only what it offers (a read-only repository, for example).
 #[async_trait]
-pub trait Repository: Send + Sync + 'static {
+pub trait ComponentVersionRepository: Send + Sync + 'static {
     /// Reads a component descriptor.
     async fn get_component_version(
         &self,

@@ -75,7 +75,7 @@ async fn a_multi_capability_plugin_is_one_supervisor_in_every_registry() {
             .list_consumer_identity_types(),
         external("Consumer/v1")
     );
-    assert_eq!(manager.inputs().list(), external("file/v1"));
+    assert_eq!(manager.input_methods().list(), external("file/v1"));
     assert_eq!(manager.digest_processors().list(), external("Access/v1"));
     assert_eq!(
         manager.resource_repositories().list(),
@@ -88,7 +88,7 @@ async fn a_multi_capability_plugin_is_one_supervisor_in_every_registry() {
     assert_eq!(sup.spawn_count(), 0);
     let spec = |t: &str| Raw::from_json(&format!(r#"{{"type":"{t}"}}"#)).unwrap();
     let errors = [
-        manager.inputs().get(&spec("file/v1")).await.err(),
+        manager.input_methods().get(&spec("file/v1")).await.err(),
         manager
             .blob_transformers()
             .get(&spec("Upper/v1"))
@@ -188,7 +188,7 @@ async fn a_plugin_is_rejected_only_if_none_of_its_capabilities_registered() {
         "{w:?}"
     );
     assert_eq!(
-        manager.inputs().list(),
+        manager.input_methods().list(),
         [(ty("file/v1"), Provider::External("b".into()))]
     );
     // Only the repository: rejected with the Go manager's message.

@@ -6,7 +6,7 @@ mod tests;
 
 use std::sync::Arc;
 
-use ocm_plugin_contracts::component_version_repository::v1::Repository;
+use ocm_plugin_contracts::component_version_repository::v1::ComponentVersionRepository;
 use ocm_plugin_types::{CapabilityKind, Raw};
 
 pub use remote::RemoteRepository;
@@ -21,7 +21,7 @@ const CAPABILITY: &str = "componentVersionRepository";
 pub struct ComponentVersionRepositories;
 
 impl Capability for ComponentVersionRepositories {
-    type Handle = dyn Repository;
+    type Handle = dyn ComponentVersionRepository;
     const KEY: &'static str = CAPABILITY;
     const KIND: CapabilityKind = CapabilityKind::ComponentVersionRepository;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
@@ -29,6 +29,6 @@ impl Capability for ComponentVersionRepositories {
     }
 }
 
-/// Spec type -> [`Repository`]: in-process implementations first, then
+/// Spec type -> [`ComponentVersionRepository`]: in-process implementations first, then
 /// external plugins.
 pub type Registry = crate::registry::Registry<ComponentVersionRepositories>;

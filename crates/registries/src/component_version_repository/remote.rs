@@ -1,12 +1,12 @@
-//! [`Repository`] over HTTP: each method is its operation.
+//! [`ComponentVersionRepository`] over HTTP: each method is its operation.
 
 use ocm_plugin_contracts::{
     Result, async_trait,
     component_version_repository::v1::{
         AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest,
-        CheckHealthRequest, GetComponentVersionRequest, GetIdentityRequest, GetIdentityResponse,
-        GetLocalResourceRequest, GetLocalResourceResponse, GetLocalSourceRequest,
-        GetLocalSourceResponse, ListComponentVersionsRequest, Repository,
+        CheckHealthRequest, ComponentVersionRepository, GetComponentVersionRequest,
+        GetIdentityRequest, GetIdentityResponse, GetLocalResourceRequest, GetLocalResourceResponse,
+        GetLocalSourceRequest, GetLocalSourceResponse, ListComponentVersionsRequest,
     },
 };
 use ocm_plugin_endpoints::component_version_repository as ops;
@@ -22,7 +22,7 @@ use crate::Remote;
 pub type RemoteRepository = Remote<ComponentVersionRepositories>;
 
 #[async_trait]
-impl Repository for Remote<ComponentVersionRepositories> {
+impl ComponentVersionRepository for Remote<ComponentVersionRepositories> {
     async fn get_component_version(
         &self,
         request: GetComponentVersionRequest,

@@ -12,7 +12,7 @@ use crate::{
 struct Fixed(&'static str);
 
 #[async_trait]
-impl Repository for Fixed {
+impl ComponentVersionRepository for Fixed {
     async fn list_component_versions(
         &self,
         _: ListComponentVersionsRequest,

@@ -45,7 +45,7 @@ async fn one_process_serves_all_six_capabilities() {
         r#"{{"type":"TestInput/v1","path":"{}"}}"#,
         original.display()
     ));
-    let input = manager.inputs().get(&input_spec).await.unwrap();
+    let input = manager.input_methods().get(&input_spec).await.unwrap();
     let processed = input
         .process_resource(
             inp::ProcessResourceRequest {

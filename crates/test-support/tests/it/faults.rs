@@ -37,7 +37,7 @@ async fn null_fields_in_answers_are_errors_not_panics() {
         .await
         .unwrap();
     let spec = spec(r#"{"type":"Nulls/v1","baseUrl":"x"}"#);
-    let method = manager.inputs().get(&spec).await.unwrap();
+    let method = manager.input_methods().get(&spec).await.unwrap();
     let err = method
         .process_resource(
             inp::ProcessResourceRequest {

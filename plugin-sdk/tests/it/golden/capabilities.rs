@@ -31,7 +31,7 @@ fn like_the_go_test_plugin(kind: &str, schema: JsonSchema) -> Option<Plugin> {
         "component-version" => plugin
             .component_version_repository(t, schema, |_| Ok(crate::support::Nothing))
             .config_type(typ("custom.config/v1")),
-        "input" => plugin.input(t, schema, |_| Ok(Bare)),
+        "input" => plugin.input_method(t, schema, |_| Ok(Bare)),
         "digester" => plugin.digest_processor(t, schema, |_| Ok(Bare)),
         "resource" => plugin.resource_repository(t, schema, |_| Ok(Bare)),
         "blobtransformer" => plugin.blob_transformer(t, schema, |_| Ok(Bare)),

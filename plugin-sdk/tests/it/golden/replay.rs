@@ -161,7 +161,7 @@ async fn input() {
         let log = Fake::new("input");
         let fake = log.clone();
         let (t, schema) = dummy(&g);
-        let plugin = Plugin::new("testplugin-input").input(t, schema, move |_| Ok(fake));
+        let plugin = Plugin::new("testplugin-input").input_method(t, schema, move |_| Ok(fake));
         assert_eq!(replay(&g, name, plugin, &log).await, exchanges, "{name}");
         let seen: Vec<_> = log.calls().into_iter().map(|c| c.op).collect();
         assert_eq!(seen, ops, "{name}");
@@ -260,7 +260,7 @@ async fn every_newer_generation() {
                 "credential" if rest.starts_with("credential-repository") => {
                     plugin.credential_repository(typ("DummyToken"), t, schema, move |_| Ok(fake))
                 }
-                "input" => plugin.input(t, schema, move |_| Ok(fake)),
+                "input" => plugin.input_method(t, schema, move |_| Ok(fake)),
                 "digester" => plugin.digest_processor(t, schema, move |_| Ok(fake)),
                 "resource" => plugin.resource_repository(t, schema, move |_| Ok(fake)),
                 "blobtransformer" => plugin.blob_transformer(t, schema, move |_| Ok(fake)),

@@ -11,8 +11,8 @@ use std::{collections::BTreeMap, io::Write, process::ExitCode, sync::Mutex};
 use ocm_plugin_contracts::{
     Error, Result, async_trait,
     component_version_repository::v1::{
-        AddComponentVersionRequest, GetComponentVersionRequest, GetIdentityRequest,
-        GetIdentityResponse, ListComponentVersionsRequest, Repository,
+        AddComponentVersionRequest, ComponentVersionRepository, GetComponentVersionRequest,
+        GetIdentityRequest, GetIdentityResponse, ListComponentVersionsRequest,
     },
 };
 use ocm_plugin_sdk::Plugin;
@@ -26,7 +26,7 @@ struct Memory {
 }
 
 #[async_trait]
-impl Repository for Memory {
+impl ComponentVersionRepository for Memory {
     async fn get_component_version(
         &self,
         req: GetComponentVersionRequest,
@@ -193,7 +193,7 @@ fn main() -> ExitCode {
         };
         let schema = JsonSchema::permissive;
         plugin = plugin
-            .input(input, schema(), |_| Ok(more::Input))
+            .input_method(input, schema(), |_| Ok(more::Input))
             .digest_processor(access.clone(), schema(), |_| Ok(more::Digester))
             .resource_repository(access, schema(), |_| Ok(more::Resources))
             .blob_transformer(transformer, schema(), |_| Ok(more::Transformer))

@@ -166,7 +166,7 @@ async fn send(manager: &PluginManager, kind: &str, m: &Message, creds: &Credenti
             };
         }
         "input" => {
-            let method = manager.inputs().get(&spec).await.unwrap();
+            let method = manager.input_methods().get(&spec).await.unwrap();
             let _ = match m.path() {
                 "/resource/process" => {
                     let request: inp::ProcessResourceRequest = body(m);

@@ -183,7 +183,7 @@ async fn input_requests_match_the_go_manager() {
         &caps_file(&g, "testplugin-input.capabilities.json"),
     )
     .await;
-    let method = s.manager.inputs().get(&dummy()).await.unwrap();
+    let method = s.manager.input_methods().get(&dummy()).await.unwrap();
     // v0.0.1-style constructor resources (access, no input): the Go manager's bodies exactly.
     let processed = method
         .process_resource(
@@ -242,7 +242,7 @@ async fn input_requests_without_credentials_send_an_empty_map() {
         &caps_file(&g, "testplugin-input.capabilities.json"),
     )
     .await;
-    let method = s.manager.inputs().get(&dummy()).await.unwrap();
+    let method = s.manager.input_methods().get(&dummy()).await.unwrap();
     method
         .process_resource(
             inp::ProcessResourceRequest {
