@@ -75,6 +75,17 @@ pub enum Error {
         /// The type of the second registration.
         second: Type,
     },
+    /// A declared JSON schema does not compile: managers would reject the plugin, so it stops
+    /// at `capabilities` and at start instead.
+    #[error("the JSON schema declared for {kind} type {typ} is broken: {message}")]
+    InvalidSchema {
+        /// The capability.
+        kind: CapabilityKind,
+        /// The type whose schema is broken.
+        typ: Type,
+        /// What the compiler said.
+        message: String,
+    },
     /// A capability factory failed, so the plugin cannot serve it.
     #[error("failed to set up {kind} {typ}: {source}")]
     Factory {

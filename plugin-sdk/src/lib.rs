@@ -168,7 +168,7 @@ use ocm_plugin_contracts::{
     blob_transformer, component_lister, component_version_repository, credential_plugin,
     credential_repository, digest_processor, input, resource_repository, signing_handler,
 };
-use ocm_plugin_endpoints::{self as endpoints, CapabilitiesBuilder, Capability};
+use ocm_plugin_endpoints::{self as endpoints, CapabilitiesBuilder, Capability, SchemaValidator};
 use ocm_plugin_types::{
     CapabilitiesFormat, CapabilityKind, DeclaredType, JsonSchema, PluginConfig, Type,
 };
@@ -571,7 +571,18 @@ impl Plugin {
         self.check()?;
         match argv::parse(args)? {
             argv::Command::Help => print_stdout(&argv::usage(&self.name)),
-            argv::Command::Capabilities => print_stdout(&format!("{}\n", self.capabilities_json())),
+            argv::Command::Capabilities => {
+                // A broken schema fails here, loudly, instead of at a manager's registration.
+                for r in &self.registrations {
+                    compile(&r.kind, &r.typ, &r.schema)?;
+                }
+                for (typ, schema) in &self.custom_credential_types {
+                    if let Some(schema) = schema {
+                        compile(&CapabilityKind::CredentialRepository, typ, schema)?;
+                    }
+                }
+                print_stdout(&format!("{}\n", self.capabilities_json()))
+            }
             argv::Command::Serve(config) => serve::run_blocking(self, config),
         }
     }
@@ -636,7 +647,8 @@ impl Plugin {
                     typ: r.typ.clone(),
                     source,
                 })?;
-            install(&mut served, r.typ, &r.aliases);
+            let schema = compile(&r.kind, &r.typ, &r.schema)?;
+            install(&mut served, r.typ, &r.aliases, schema);
         }
         let mounts = served.into_mounts();
         let shutdown = Shutdown::new();
@@ -648,6 +660,15 @@ impl Plugin {
             idle,
         })
     }
+}
+
+/// Compiles a declared schema; a broken one stops the plugin with a message naming the type.
+fn compile(kind: &CapabilityKind, typ: &Type, schema: &JsonSchema) -> Result<SchemaValidator> {
+    SchemaValidator::compile(&schema.0).map_err(|message| Error::InvalidSchema {
+        kind: kind.clone(),
+        typ: typ.clone(),
+        message,
+    })
 }
 
 fn print_stdout(text: &str) -> Result<()> {

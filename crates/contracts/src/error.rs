@@ -68,3 +68,60 @@ impl Error {
         }
     }
 }
+
+/// An I/O failure inside an implementation: `NotFound` stays a 404, `PermissionDenied` becomes a
+/// 401, anything else a 500 with the cause in its text. Implementations can use `?` on file and
+/// socket operations; add the path or operation with [`Error::internal_with`] where it helps.
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => Self::NotFound(e.to_string()),
+            std::io::ErrorKind::PermissionDenied => Self::Unauthorized(e.to_string()),
+            _ => Self::internal_with("I/O error", e),
+        }
+    }
+}
+
+/// Wire data that does not parse (a type string, a spec, base64) is the caller's: a 400.
+impl From<ocm_plugin_types::Error> for Error {
+    fn from(e: ocm_plugin_types::Error) -> Self {
+        Self::InvalidArgument(e.to_string())
+    }
+}
+
+/// JSON that does not decode is the caller's (a 400); an I/O failure while reading it is ours
+/// (a 500).
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        if e.is_io() {
+            Self::internal_with("I/O error while reading JSON", e)
+        } else {
+            Self::InvalidArgument(e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_keep_the_meaning() {
+        let not_found: Error = std::io::Error::from(std::io::ErrorKind::NotFound).into();
+        assert_eq!(not_found.status(), 404);
+        let denied: Error = std::io::Error::from(std::io::ErrorKind::PermissionDenied).into();
+        assert_eq!(denied.status(), 401);
+        let other: Error = std::io::Error::other("disk on fire").into();
+        assert_eq!(
+            (other.status(), other.to_string()),
+            (500, "I/O error: disk on fire".to_owned())
+        );
+        let bad_type: Error = "a/b/c"
+            .parse::<ocm_plugin_types::Type>()
+            .unwrap_err()
+            .into();
+        assert_eq!(bad_type.status(), 400);
+        let bad_json: Error = serde_json::from_str::<u8>("x").unwrap_err().into();
+        assert_eq!(bad_json.status(), 400);
+    }
+}

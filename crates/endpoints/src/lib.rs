@@ -21,6 +21,7 @@ mod builder;
 mod operation;
 mod query;
 mod route;
+mod schema;
 
 pub mod blob_transformer;
 pub mod component_lister;
@@ -39,6 +40,7 @@ pub use query::{
     request_to_query,
 };
 pub use route::{Auth, Param, Params, Route};
+pub use schema::SchemaValidator;
 
 /// Header that carries credentials as JSON.
 pub const AUTHORIZATION: &str = "authorization";

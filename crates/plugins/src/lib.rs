@@ -55,7 +55,6 @@ mod error;
 mod location;
 mod logs;
 mod process_group;
-mod schema;
 mod supervisor;
 
 pub use capabilities::probe_capabilities;
@@ -63,6 +62,6 @@ pub use client::{CredentialsForm, PluginClient};
 pub use error::{Error, Result};
 pub use location::{Endpoint, parse_location_line};
 pub use logs::{PLUGIN_LOG_TARGET, forward_log_line, map_level};
+pub use ocm_plugin_endpoints::SchemaValidator;
 pub use process_group::group_alive as process_group_alive;
-pub use schema::SchemaValidator;
 pub use supervisor::{State, Supervisor, SupervisorConfig};

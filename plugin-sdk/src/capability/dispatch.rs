@@ -29,6 +29,11 @@ impl<T> TypeDispatch<T> {
         }
     }
 
+    /// What the capability is called in messages.
+    pub(crate) fn what(&self) -> &'static str {
+        self.what
+    }
+
     /// Makes `alias` another name of `typ`.
     pub(crate) fn alias(&mut self, alias: Type, typ: Type) {
         self.aliases.push((alias, typ));

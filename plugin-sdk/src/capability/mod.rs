@@ -19,7 +19,7 @@ use ocm_plugin_contracts::{
     BoxError,
     identity::{GetIdentityRequest, GetIdentityResponse},
 };
-use ocm_plugin_endpoints::{Capability, Operation, Route, Visit};
+use ocm_plugin_endpoints::{Capability, Operation, Route, SchemaValidator, Visit};
 use ocm_plugin_types::{CapabilityKind, JsonSchema, Type};
 
 use crate::PluginContext;
@@ -29,8 +29,9 @@ use self::{
     identity::{Entry, IdentityProvider, ViaOperation},
 };
 
-/// Puts what a factory built into [`Served`], under its type and aliases.
-pub(crate) type Installer = Box<dyn FnOnce(&mut Served, Type, &[Type]) + Send>;
+/// Puts what a factory built into [`Served`], under its type and aliases, with the compiled
+/// schema of the type.
+pub(crate) type Installer = Box<dyn FnOnce(&mut Served, Type, &[Type], SchemaValidator) + Send>;
 
 /// Builds an implementation once the configuration is known.
 pub(crate) type Factory = Box<dyn FnOnce(&PluginContext) -> Result<Installer, BoxError> + Send>;
@@ -66,11 +67,11 @@ pub(crate) fn factory<C: Capability>(
 ) -> Factory {
     Box::new(move |ctx| {
         let handle = build(ctx)?;
-        Ok(
-            Box::new(move |served: &mut Served, typ: Type, aliases: &[Type]| {
-                served.add::<C>(typ, aliases, handle);
-            }) as Installer,
-        )
+        Ok(Box::new(
+            move |served: &mut Served, typ: Type, aliases: &[Type], schema: SchemaValidator| {
+                served.add::<C>(typ, aliases, handle, schema);
+            },
+        ) as Installer)
     })
 }
 
@@ -89,8 +90,15 @@ trait Implementations: Send {
     fn into_mounts(self: Box<Self>) -> Vec<Mount>;
 }
 
+/// An implementation and the compiled schema of the type it was registered for: specs are
+/// checked against it before the implementation sees them.
+pub(crate) struct Implementation<H: ?Sized> {
+    pub(crate) handle: Arc<H>,
+    pub(crate) schema: SchemaValidator,
+}
+
 /// The implementations of capability `C`, by the type they serve.
-struct Impls<C: Capability>(TypeDispatch<Arc<C::Handle>>);
+struct Impls<C: Capability>(TypeDispatch<Implementation<C::Handle>>);
 
 impl<C: Capability> Implementations for Impls<C> {
     fn as_any(&mut self) -> &mut dyn Any {
@@ -100,7 +108,7 @@ impl<C: Capability> Implementations for Impls<C> {
     fn into_mounts(self: Box<Self>) -> Vec<Mount> {
         /// Mounts every ordinary operation; identities are collected per type instead.
         struct Mounter<H: ?Sized + Send + Sync + 'static> {
-            dispatch: Arc<TypeDispatch<Arc<H>>>,
+            dispatch: Arc<TypeDispatch<Implementation<H>>>,
             mounts: Vec<Mount>,
         }
         impl<H: ?Sized + Send + Sync + 'static> Visit<H> for Mounter<H> {
@@ -143,7 +151,13 @@ impl Served {
     }
 
     /// Adds an implementation of `C` for `typ` and its `aliases`.
-    fn add<C: Capability>(&mut self, typ: Type, aliases: &[Type], handle: Arc<C::Handle>) {
+    fn add<C: Capability>(
+        &mut self,
+        typ: Type,
+        aliases: &[Type],
+        handle: Arc<C::Handle>,
+        schema: SchemaValidator,
+    ) {
         let existing = self
             .capabilities
             .iter_mut()
@@ -154,7 +168,13 @@ impl Served {
             self.capabilities.len() - 1
         });
         if let Some(impls) = self.capabilities[at].as_any().downcast_mut::<Impls<C>>() {
-            impls.0.insert(typ.clone(), Arc::clone(&handle));
+            impls.0.insert(
+                typ.clone(),
+                Implementation {
+                    handle: Arc::clone(&handle),
+                    schema,
+                },
+            );
             for alias in aliases {
                 impls.0.alias(alias.clone(), typ.clone());
             }

@@ -14,14 +14,16 @@ use axum::{
 use ocm_plugin_endpoints::{Answer, Operation, Params, Route, request_from_query};
 use serde::de::DeserializeOwned;
 
-use super::{Mount, dispatch::TypeDispatch};
+use super::{Implementation, Mount, dispatch::TypeDispatch};
 use crate::{
     request,
     response::{self, ApiError},
 };
 
 /// The mount of one operation, served by the implementations in `dispatch`.
-pub(crate) fn mount<Op: Operation>(dispatch: Arc<TypeDispatch<Arc<Op::Handle>>>) -> Mount {
+pub(crate) fn mount<Op: Operation>(
+    dispatch: Arc<TypeDispatch<Implementation<Op::Handle>>>,
+) -> Mount {
     let handler = move |request: Request| {
         let dispatch = Arc::clone(&dispatch);
         async move {
@@ -34,17 +36,32 @@ pub(crate) fn mount<Op: Operation>(dispatch: Arc<TypeDispatch<Arc<Op::Handle>>>)
 }
 
 async fn serve<Op: Operation>(
-    dispatch: &TypeDispatch<Arc<Op::Handle>>,
+    dispatch: &TypeDispatch<Implementation<Op::Handle>>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let credentials = request::credentials(Op::ROUTE.auth, &parts.headers)?;
     let request: Op::Request = decode(Op::ROUTE, &parts, body).await?;
-    let handle = match (Op::spec(&request), Op::type_hint(&request)) {
+    let spec = Op::spec(&request);
+    let implementation = match (spec, Op::type_hint(&request)) {
         (None, Some(name)) => dispatch.pick_by_name(Some(name))?,
         (spec, _) => dispatch.pick(spec)?,
     };
-    let answer = Op::call(handle, request, &credentials).await?;
+    // The manager checked the spec against the declared schema; a caller that did not (or a
+    // manager that could not) gets the same answer here instead of an implementation seeing it.
+    if let Some(spec) = spec {
+        implementation
+            .schema
+            .validate(&spec.to_value())
+            .map_err(|problem| {
+                ApiError::bad_request(format!(
+                    "invalid {} spec of type {}: {problem}",
+                    dispatch.what(),
+                    spec.type_().map(ToString::to_string).unwrap_or_default()
+                ))
+            })?;
+    }
+    let answer = Op::call(&implementation.handle, request, &credentials).await?;
     Ok(if <Op::Response as Answer>::EMPTY {
         response::empty_ok()
     } else {

@@ -141,19 +141,3 @@ fn clones_share_the_compiled_schema() {
     let b = a.clone();
     assert!(Arc::ptr_eq(&a.inner, &b.inner));
 }
-
-#[test]
-fn check_names_plugin_and_operation() {
-    let e = object_schema()
-        .check("my-plugin", "get-component-version", &json!({"name": "a"}))
-        .unwrap_err();
-    assert!(matches!(e, crate::Error::Validation { .. }), "{e:?}");
-    let text = e.to_string();
-    assert!(
-        text.starts_with(r#"validation of plugin "my-plugin" failed for get-component-version: jsonschema validation failed"#),
-        "{text}"
-    );
-    object_schema()
-        .check("p", "op", &json!({"name": "a", "extra": "b"}))
-        .unwrap();
-}

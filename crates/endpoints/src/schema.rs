@@ -3,7 +3,13 @@ use std::sync::Arc;
 use jsonschema::Validator;
 use serde_json::Value;
 
-/// A JSON schema a plugin declared for a type, compiled once and shared.
+/// A JSON schema a plugin declared for a type, compiled once and shared: the manager checks
+/// specs against it before it sends them, and the SDK before it hands them to an
+/// implementation.
+///
+/// **Draft:** JSON Schema draft 2020-12, unless the schema's `$schema` names another draft
+/// (4, 6, 7 and 2019-09 are understood). Remote `$ref`s are never fetched: a schema that needs
+/// one fails to compile.
 ///
 /// Go recompiles the schema on every call; compiling costs tens of microseconds while
 /// validating costs tens of nanoseconds, so callers compile at registration and keep this
@@ -62,18 +68,6 @@ impl SchemaValidator {
             "jsonschema validation failed: {}",
             problems.join("; ")
         ))
-    }
-
-    /// [`validate`](Self::validate) as the check before a call: a failure is
-    /// [`Error::Validation`](crate::Error::Validation) naming the plugin and the operation, and
-    /// the request must not be sent.
-    pub fn check(&self, plugin_id: &str, operation: &str, instance: &Value) -> crate::Result<()> {
-        self.validate(instance)
-            .map_err(|message| crate::Error::Validation {
-                plugin_id: plugin_id.to_owned(),
-                operation: operation.to_owned(),
-                message,
-            })
     }
 }
 
