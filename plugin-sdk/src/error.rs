@@ -86,6 +86,15 @@ pub enum Error {
         /// What the compiler said.
         message: String,
     },
+    /// A typed spec cannot be declared: its `TYPE` is not a type, or its schema does not
+    /// serialise.
+    #[error("typed spec {spec}: {reason}")]
+    TypedSpec {
+        /// The spec's `TYPE`.
+        spec: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
     /// A capability factory failed, so the plugin cannot serve it.
     #[error("failed to set up {kind} {typ}: {source}")]
     Factory {

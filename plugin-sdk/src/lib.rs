@@ -15,46 +15,34 @@
 //! * logs slog-style JSON lines on stderr, filtered by `OCM_PLUGIN_LOG` (default `info`);
 //! * stops gracefully on SIGINT/SIGTERM, `/shutdown` or the idle timeout, and removes its socket.
 //!
-//! # A minimal plugin
+//! # A plugin in about 30 lines
+//!
+//! An in-memory component version repository, with its spec as a Rust type whose JSON schema
+//! the SDK derives (this is `examples/memory.rs`; the README's host example drives it). It
+//! depends on this crate and `serde` only.
 //!
 //! ```no_run
-//! use ocm_plugin_sdk::{Plugin, PluginContext};
-//! use ocm_plugin_sdk::contracts::{Result, async_trait};
-//! use ocm_plugin_sdk::contracts::component_version_repository::v1::*;
-//! use ocm_plugin_sdk::types::{Credentials, JsonSchema};
-//!
-//! struct MyRepo {
-//!     versions: Vec<String>,
-//! }
-//!
-//! impl From<&PluginContext> for MyRepo {
-//!     fn from(_ctx: &PluginContext) -> Self {
-//!         Self { versions: vec!["1.0.0".into()] }
-//!     }
-//! }
-//!
-//! #[async_trait]
-//! impl ComponentVersionRepository for MyRepo {
-//!     async fn list_component_versions(
-//!         &self,
-//!         _request: ListComponentVersionsRequest,
-//!         _credentials: &Credentials,
-//!     ) -> Result<Vec<String>> {
-//!         Ok(self.versions.clone())
-//!     }
-//!     // Every other operation answers "not supported" (HTTP 501) by default.
-//! }
-//!
-//! fn main() -> std::process::ExitCode {
-//!     Plugin::new("my-plugin")
-//!         .component_version_repository(
-//!             "MyRepo/v1".parse().unwrap(),
-//!             JsonSchema::permissive(),
-//!             |ctx| Ok(MyRepo::from(ctx)),
-//!         )
-//!         .run()
-//! }
+#![doc = include_str!("../examples/memory.rs")]
 //! ```
+//!
+//! # The runtime model
+//!
+//! A plugin serves all its requests on **one current-thread** tokio runtime: requests run
+//! concurrently, but on one thread. A handler that blocks (`std::fs`, hashing a large file, a
+//! child process) stalls every other request, `/healthz` included, until it returns. Run such
+//! work through [`spawn_blocking`]; short, non-blocking work needs nothing.
+//!
+//! # Reads may arrive without the spec
+//!
+//! Go managers never send the repository spec on the component version repository's reads
+//! (`GET /component-version/download`, `/component-versions`, `/local-resource/download`,
+//! `/local-source/download`); ours sends it as the `repository` query parameter, but a plugin
+//! must not count on it. With one registered type the request still reaches the right
+//! implementation, but it must know *which* repository to read without the spec: take it from
+//! the plugin configuration ([`Plugin::config_type`], [`PluginContext::config_entry`]; Go's
+//! command line passes none), or from an environment variable of the plugin, and answer
+//! `InvalidArgument` naming both when neither is there. `examples/directory-repository` does
+//! exactly that (`root` in its config, else `OCM_DIRECTORY_REPOSITORY_ROOT`).
 //!
 //! # Capabilities
 //!
@@ -153,6 +141,7 @@ mod router;
 mod serve;
 mod shutdown;
 pub mod testing;
+mod typed;
 
 use std::{
     collections::HashSet, fmt, io::Write as _, panic::AssertUnwindSafe, process::ExitCode,
@@ -161,14 +150,18 @@ use std::{
 
 pub use error::{Error, Result};
 pub use ocm_plugin_contracts as contracts;
-pub use ocm_plugin_contracts::BoxError;
+pub use ocm_plugin_contracts::{BoxError, async_trait};
+/// The route tables, for tests that call a plugin's routes ([`testing::TestClient`]).
+pub use ocm_plugin_endpoints as endpoints;
 pub use ocm_plugin_types as types;
+pub use schemars;
+pub use typed::{SpecExt, TypedSpec};
 
 use ocm_plugin_contracts::{
     blob_transformer, component_lister, component_version_repository, credential_plugin,
     credential_repository, digest_processor, input, resource_repository, signing_handler,
 };
-use ocm_plugin_endpoints::{self as endpoints, CapabilitiesBuilder, Capability, SchemaValidator};
+use ocm_plugin_endpoints::{CapabilitiesBuilder, Capability, SchemaValidator};
 use ocm_plugin_types::{
     CapabilitiesFormat, CapabilityKind, DeclaredType, JsonSchema, PluginConfig, Type,
 };
@@ -217,6 +210,8 @@ pub struct Plugin {
     format: CapabilitiesFormat,
     /// Aliases given before any registration: an error at `run`.
     stray_aliases: Vec<Type>,
+    /// Typed specs whose declaration failed (spec, reason): an error at `run`.
+    declaration_errors: Vec<(&'static str, String)>,
 }
 
 impl fmt::Debug for Plugin {
@@ -247,6 +242,7 @@ impl Plugin {
             custom_credential_types: Vec::new(),
             format: CapabilitiesFormat::Dual,
             stray_aliases: Vec::new(),
+            declaration_errors: Vec::new(),
         }
     }
 
@@ -487,6 +483,154 @@ impl Plugin {
         )
     }
 
+    /// [`component_version_repository`](Self::component_version_repository) for the typed spec
+    /// `S`: its type and derived schema, checked on every request (see [`TypedSpec`]).
+    #[must_use]
+    pub fn component_version_repository_for<S, R, F>(mut self, factory: F) -> Self
+    where
+        S: TypedSpec,
+        R: component_version_repository::v1::ComponentVersionRepository,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        match self.declare::<S>() {
+            Some((typ, schema)) => self.component_version_repository(typ, schema, factory),
+            None => self,
+        }
+    }
+
+    /// [`credential_repository`](Self::credential_repository) for the typed config spec `S`.
+    #[must_use]
+    pub fn credential_repository_for<S, R, F>(
+        mut self,
+        consumer_identity_type: Type,
+        factory: F,
+    ) -> Self
+    where
+        S: TypedSpec,
+        R: credential_repository::v1::CredentialRepository,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        match self.declare::<S>() {
+            Some((typ, schema)) => {
+                self.credential_repository(consumer_identity_type, typ, schema, factory)
+            }
+            None => self,
+        }
+    }
+
+    /// [`input_method`](Self::input_method) for the typed spec `S`.
+    #[must_use]
+    pub fn input_method_for<S, R, F>(mut self, factory: F) -> Self
+    where
+        S: TypedSpec,
+        R: input::v1::InputMethod,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        match self.declare::<S>() {
+            Some((typ, schema)) => self.input_method(typ, schema, factory),
+            None => self,
+        }
+    }
+
+    /// [`digest_processor`](Self::digest_processor) for the typed spec `S`.
+    #[must_use]
+    pub fn digest_processor_for<S, R, F>(mut self, factory: F) -> Self
+    where
+        S: TypedSpec,
+        R: digest_processor::v1::DigestProcessor,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        match self.declare::<S>() {
+            Some((typ, schema)) => self.digest_processor(typ, schema, factory),
+            None => self,
+        }
+    }
+
+    /// [`resource_repository`](Self::resource_repository) for the typed spec `S`.
+    #[must_use]
+    pub fn resource_repository_for<S, R, F>(mut self, factory: F) -> Self
+    where
+        S: TypedSpec,
+        R: resource_repository::v1::ResourceRepository,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        match self.declare::<S>() {
+            Some((typ, schema)) => self.resource_repository(typ, schema, factory),
+            None => self,
+        }
+    }
+
+    /// [`blob_transformer`](Self::blob_transformer) for the typed spec `S`.
+    #[must_use]
+    pub fn blob_transformer_for<S, R, F>(mut self, factory: F) -> Self
+    where
+        S: TypedSpec,
+        R: blob_transformer::v1::BlobTransformer,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        match self.declare::<S>() {
+            Some((typ, schema)) => self.blob_transformer(typ, schema, factory),
+            None => self,
+        }
+    }
+
+    /// [`component_lister`](Self::component_lister) for the typed spec `S`.
+    #[must_use]
+    pub fn component_lister_for<S, R, F>(mut self, factory: F) -> Self
+    where
+        S: TypedSpec,
+        R: component_lister::v1::ComponentLister,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        match self.declare::<S>() {
+            Some((typ, schema)) => self.component_lister(typ, schema, factory),
+            None => self,
+        }
+    }
+
+    /// [`signing_handler`](Self::signing_handler) for the typed spec `S`.
+    #[must_use]
+    pub fn signing_handler_for<S, R, F>(mut self, factory: F) -> Self
+    where
+        S: TypedSpec,
+        R: signing_handler::v1::SigningHandler,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        match self.declare::<S>() {
+            Some((typ, schema)) => self.signing_handler(typ, schema, factory),
+            None => self,
+        }
+    }
+
+    /// [`credential_plugin`](Self::credential_plugin) for the typed spec `S`.
+    #[must_use]
+    pub fn credential_plugin_for<S, R, F>(mut self, factory: F) -> Self
+    where
+        S: TypedSpec,
+        R: credential_plugin::v1::CredentialPlugin,
+        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
+    {
+        match self.declare::<S>() {
+            Some((typ, schema)) => self.credential_plugin(typ, schema, factory),
+            None => self,
+        }
+    }
+
+    /// The type and schema of typed spec `S`; a failure is kept and reported by `run`.
+    fn declare<S: TypedSpec>(&mut self) -> Option<(Type, JsonSchema)> {
+        match S::declaration() {
+            Ok(declaration) => Some(declaration),
+            Err(e) => {
+                let reason = match e {
+                    Error::TypedSpec { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                self.declaration_errors.push((S::TYPE, reason));
+                None
+            }
+        }
+    }
+
     /// Registers capability `C` for `typ`: the one place every builder method above ends up.
     fn register<C: Capability>(
         mut self,
@@ -510,6 +654,21 @@ impl Plugin {
     /// see [`capabilities_format`](Self::capabilities_format)), without a trailing newline.
     pub fn capabilities_json(&self) -> String {
         self.capabilities_builder().to_json_in(self.format)
+    }
+
+    /// What `capabilities` prints (without the newline), after compiling every declared schema:
+    /// a broken one fails here, loudly, instead of at a manager's registration.
+    pub fn capabilities_document(&self) -> Result<String> {
+        self.check()?;
+        for r in &self.registrations {
+            compile(&r.kind, &r.typ, &r.schema)?;
+        }
+        for (typ, schema) in &self.custom_credential_types {
+            if let Some(schema) = schema {
+                compile(&CapabilityKind::CredentialRepository, typ, schema)?;
+            }
+        }
+        Ok(self.capabilities_json())
     }
 
     fn capabilities_builder(&self) -> CapabilitiesBuilder {
@@ -572,16 +731,7 @@ impl Plugin {
         match argv::parse(args)? {
             argv::Command::Help => print_stdout(&argv::usage(&self.name)),
             argv::Command::Capabilities => {
-                // A broken schema fails here, loudly, instead of at a manager's registration.
-                for r in &self.registrations {
-                    compile(&r.kind, &r.typ, &r.schema)?;
-                }
-                for (typ, schema) in &self.custom_credential_types {
-                    if let Some(schema) = schema {
-                        compile(&CapabilityKind::CredentialRepository, typ, schema)?;
-                    }
-                }
-                print_stdout(&format!("{}\n", self.capabilities_json()))
+                print_stdout(&format!("{}\n", self.capabilities_document()?))
             }
             argv::Command::Serve(config) => serve::run_blocking(self, config),
         }
@@ -590,6 +740,12 @@ impl Plugin {
     /// Rejects registrations that would make dispatch ambiguous or that the capabilities
     /// document cannot express.
     fn check(&self) -> Result<()> {
+        if let Some((spec, reason)) = self.declaration_errors.first() {
+            return Err(Error::TypedSpec {
+                spec,
+                reason: reason.clone(),
+            });
+        }
         if !self.stray_aliases.is_empty() {
             let aliases: Vec<String> = self.stray_aliases.iter().map(ToString::to_string).collect();
             return Err(Error::AliasesWithoutType {
@@ -669,6 +825,28 @@ fn compile(kind: &CapabilityKind, typ: &Type, schema: &JsonSchema) -> Result<Sch
         typ: typ.clone(),
         message,
     })
+}
+
+/// Runs blocking work (`std::fs`, a large hash, a child process) on tokio's blocking thread
+/// pool and waits for it.
+///
+/// Why: a plugin serves every request on **one** current-thread runtime, so a handler that
+/// blocks stalls every other request of the plugin, `/healthz` included, until it returns.
+/// Short non-blocking work needs nothing; anything that can take milliseconds belongs here.
+///
+/// ```
+/// # async fn demo() -> ocm_plugin_sdk::contracts::Result<()> {
+/// let bytes = ocm_plugin_sdk::spawn_blocking(|| Ok(std::fs::read("/etc/hostname")?)).await?;
+/// # let _ = bytes; Ok(()) }
+/// ```
+pub async fn spawn_blocking<T, F>(work: F) -> ocm_plugin_contracts::Result<T>
+where
+    F: FnOnce() -> ocm_plugin_contracts::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ocm_plugin_contracts::Error::internal_with("blocking work failed", e))?
 }
 
 fn print_stdout(text: &str) -> Result<()> {

@@ -154,3 +154,125 @@ fn aliases_before_any_registration_are_an_error() {
         "aliases X were declared before any capability type was registered"
     );
 }
+
+/// A schema that does not compile stops the plugin at `capabilities` (and at start), naming the
+/// type, instead of a manager rejecting it later.
+#[test]
+fn a_broken_schema_fails_at_capabilities_and_at_start() {
+    let broken = || {
+        Plugin::new("broken").component_version_repository(
+            "Broken/v1".parse().unwrap(),
+            JsonSchema(br#"{"type": 7}"#.to_vec()),
+            |_| Ok(crate::support::Nothing),
+        )
+    };
+    let err = broken().capabilities_document().unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "the JSON schema declared for componentVersionRepository type Broken/v1 is broken: invalid JSON schema"
+        ),
+        "{text}"
+    );
+    let err = broken().into_router(crate::support::config()).unwrap_err();
+    assert!(err.to_string().contains("Broken/v1 is broken"), "{err}");
+    let empty = Plugin::new("empty").component_version_repository(
+        "Empty/v1".parse().unwrap(),
+        JsonSchema(Vec::new()),
+        |_| Ok(crate::support::Nothing),
+    );
+    assert!(empty.capabilities_document().is_err());
+}
+
+/// A typed spec: its schema is derived, checked on every request, and a spec that fails it is
+/// a 400 naming the field before the implementation runs.
+#[tokio::test]
+async fn a_typed_spec_is_declared_checked_and_decoded() {
+    use ocm_plugin_endpoints::component_version_repository as cvr;
+    use ocm_plugin_sdk::{TypedSpec, schemars};
+
+    /// `{"type":"Typed/v1","path":"/x"}`
+    #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+    #[schemars(crate = "ocm_plugin_sdk::schemars")]
+    #[serde(deny_unknown_fields)]
+    struct PathSpec {
+        #[serde(rename = "type")]
+        _type: String,
+        path: String,
+    }
+    impl TypedSpec for PathSpec {
+        const TYPE: &'static str = "Typed/v1";
+    }
+
+    let memory = crate::support::Memory::tagged("typed");
+    let seen = memory.clone();
+    let plugin = Plugin::new("typed")
+        .component_version_repository_for::<PathSpec, _, _>(move |_| Ok(memory));
+    let doc = plugin.capabilities_document().unwrap();
+    assert!(doc.contains(r#""type":"Typed/v1""#), "{doc}");
+    let router = plugin.into_router(crate::support::config()).unwrap();
+    let descriptor = crate::support::DESCRIPTOR;
+    // Missing `path`: refused, naming it; the implementation never sees the request.
+    for (repository, names) in [
+        (r#"{"type":"Typed/v1"}"#, r#""path" is a required property"#),
+        (
+            r#"{"type":"Typed/v1","path":"/x","extra":1}"#,
+            "Additional properties are not allowed ('extra' was unexpected)",
+        ),
+        (r#"{"type":"Typed/v1","path":7}"#, "at '/path'"),
+    ] {
+        let body = format!(r#"{{"repository":{repository},"descriptor":{descriptor}}}"#);
+        let answer = crate::support::send(
+            &router,
+            crate::support::request(&cvr::ADD_COMPONENT_VERSION, &[], &body),
+        )
+        .await;
+        assert_eq!(answer.status.as_u16(), 400, "{repository}: {}", answer.body);
+        assert!(
+            answer
+                .body
+                .starts_with("invalid component version repository spec of type Typed/v1: jsonschema validation failed"),
+            "{}",
+            answer.body
+        );
+        assert!(answer.body.contains(names), "{names} in {}", answer.body);
+    }
+    assert!(seen.seen.lock().unwrap().repositories.is_empty());
+    let good =
+        format!(r#"{{"repository":{{"type":"Typed/v1","path":"/x"}},"descriptor":{descriptor}}}"#);
+    let answer = crate::support::send(
+        &router,
+        crate::support::request(&cvr::ADD_COMPONENT_VERSION, &[], &good),
+    )
+    .await;
+    assert_eq!(answer.status.as_u16(), 200, "{}", answer.body);
+
+    // Decoding for the implementation.
+    use ocm_plugin_sdk::SpecExt;
+    let raw = ocm_plugin_sdk::types::Raw::from_json(r#"{"type":"Typed/v1","path":"/x"}"#).unwrap();
+    let typed: PathSpec = raw.decode_spec().unwrap();
+    assert_eq!(typed.path, "/x");
+    let none: Option<ocm_plugin_sdk::types::Raw> = None;
+    let err = none.decode_spec::<PathSpec>().unwrap_err();
+    assert!(err.to_string().contains("plugin configuration"), "{err}");
+}
+
+/// A typed spec whose `TYPE` is not a type is an error at `run`, not a panic.
+#[test]
+fn a_typed_spec_with_a_bad_type_is_an_error() {
+    use ocm_plugin_sdk::{TypedSpec, schemars};
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[schemars(crate = "ocm_plugin_sdk::schemars")]
+    struct Bad {}
+    impl TypedSpec for Bad {
+        const TYPE: &'static str = "a/b/c";
+    }
+    let plugin = Plugin::new("bad")
+        .component_version_repository_for::<Bad, _, _>(|_| Ok(crate::support::Nothing));
+    let err = plugin.capabilities_document().unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("typed spec a/b/c: `TYPE` is not a type"),
+        "{err}"
+    );
+}

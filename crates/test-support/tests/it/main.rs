@@ -11,6 +11,7 @@ mod faults;
 mod generations;
 mod golden;
 mod lifecycle;
+mod readme;
 
 use std::{path::PathBuf, time::Duration};
 
