@@ -1,4 +1,8 @@
-//! Calling a plugin's routes in process, for tests: no socket, no process.
+//! Calling a plugin in process, for tests: no socket, no process.
+//!
+//! Two levels: [`TestClient::traits`] gives the plugin as its contract traits, called with the
+//! same methods as the manager's remote client and through the whole SDK stack (schema checks,
+//! credentials, error statuses); [`TestClient::call`] sends raw HTTP requests, for wire tests.
 //!
 //! A [`TestClient`] holds the router a [`Plugin`] would serve and sends it requests as a
 //! manager does: the route's method and URI, the credentials in the `Authorization` header, a
@@ -62,8 +66,11 @@ use axum::{
     body::Body,
     http::{HeaderValue, Request, header::CONTENT_TYPE},
 };
-use ocm_plugin_endpoints::{AUTHORIZATION, Route};
-use ocm_plugin_types::{ConnectionType, PluginConfig, Raw};
+use ocm_plugin_contracts::{Error as ContractError, Result as ContractResult};
+use ocm_plugin_endpoints::{
+    AUTHORIZATION, Answer, Caller, Client, Operation, Params, Route, request_to_query,
+};
+use ocm_plugin_types::{ConnectionType, Credentials, PluginConfig, Raw};
 use serde::de::DeserializeOwned;
 use tower::ServiceExt as _;
 
@@ -142,6 +149,86 @@ impl TestClient {
         let body =
             String::from_utf8(bytes.to_vec()).map_err(failed("the response body is not UTF-8"))?;
         Ok(TestResponse { status, body })
+    }
+}
+
+/// The plugin's trait methods over this client: every call goes through the plugin's whole
+/// HTTP stack in process (routing, `Authorization` as a current manager sends it, schema
+/// checks, request decoding, error statuses) and back into the contract's types and errors,
+/// exactly as the manager's remote client would get them. See [`TestClient::traits`].
+impl Caller for TestClient {
+    async fn call<Op: Operation>(
+        &self,
+        request: Op::Request,
+        credentials: &Credentials,
+    ) -> ContractResult<Op::Response> {
+        let route = Op::ROUTE;
+        let (query, body) = match route.params {
+            Params::Query(_) => {
+                let pairs = request_to_query(route, &request)
+                    .map_err(|e| ContractError::internal_with("cannot encode the request", e))?;
+                (pairs, None)
+            }
+            Params::JsonBody | Params::None => {
+                let body = serde_json::to_value(&request)
+                    .map_err(|e| ContractError::internal_with("cannot encode the request", e))?;
+                (Vec::new(), Some(body))
+            }
+        };
+        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let authorization = ocm_plugin_endpoints::authorization(route, Some(credentials), true);
+        let answer = Self::call(self, route, &query, authorization.as_deref(), body.as_ref())
+            .await
+            .map_err(|e| ContractError::internal_with("the test request failed", e))?;
+        if answer.status != 200 {
+            let text = answer.body.trim_end().to_owned();
+            return Err(match answer.status {
+                400 => ContractError::InvalidArgument(text),
+                401 => ContractError::Unauthorized(text),
+                404 => ContractError::NotFound(text),
+                501 => ContractError::Unsupported(route.operation),
+                status => ContractError::internal(format!("status {status}: {text}")),
+            });
+        }
+        <Op::Response as Answer>::from_body(answer.body.as_bytes())
+            .map_err(|e| ContractError::internal_with("the plugin's answer does not decode", e))
+    }
+}
+
+impl TestClient {
+    /// The plugin's contract traits over this client: hold it as the trait object of the
+    /// capability under test, and call it with the same methods (and get the same errors) as the
+    /// manager's remote client.
+    ///
+    /// ```
+    /// # use ocm_plugin_sdk::{Plugin, testing::{TestClient, block_on}, types::{Credentials, JsonSchema}};
+    /// # use ocm_plugin_sdk::contracts::{Error, Result, async_trait};
+    /// use ocm_plugin_sdk::contracts::component_version_repository::v1::*;
+    /// # struct Two;
+    /// # #[async_trait]
+    /// # impl ComponentVersionRepository for Two {
+    /// #     async fn list_component_versions(&self, _: ListComponentVersionsRequest, _: &Credentials) -> Result<Vec<String>> {
+    /// #         Ok(vec!["1.0.0".into(), "2.0.0".into()])
+    /// #     }
+    /// # }
+    /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    /// let plugin = Plugin::new("two").component_version_repository("Two/v1".parse()?, JsonSchema::permissive(), |_| Ok(Two));
+    /// let repo = TestClient::new(plugin, Vec::new())?.traits();
+    /// let versions = block_on(repo.list_component_versions(
+    ///     ListComponentVersionsRequest { repository: None, name: "c".into() },
+    ///     &Credentials::new(),
+    /// ))??;
+    /// assert_eq!(versions, ["1.0.0", "2.0.0"]);
+    /// // Errors come back as the contract's, from the plugin's answer.
+    /// let missing = block_on(repo.get_component_version(
+    ///     GetComponentVersionRequest { repository: None, name: "c".into(), version: "9".into() },
+    ///     &Credentials::new(),
+    /// ))?;
+    /// assert!(matches!(missing, Err(Error::Unsupported("get-component-version"))));
+    /// # Ok(()) }
+    /// ```
+    pub fn traits(self) -> Client<Self> {
+        Client(self)
     }
 }
 

@@ -18,6 +18,7 @@
 //! ```
 
 mod builder;
+mod client;
 mod operation;
 mod query;
 mod route;
@@ -34,6 +35,7 @@ pub mod resource_repository;
 pub mod signing_handler;
 
 pub use builder::CapabilitiesBuilder;
+pub use client::{Caller, Client};
 pub use operation::{Answer, AnswerError, BoxFuture, Capability, Operation, Visit};
 pub use query::{
     QueryError, decode_json_param, encode_json_param, encode_query, request_from_query,
@@ -89,6 +91,25 @@ pub(crate) const fn post(operation: &'static str, path: &'static str, auth: Auth
         path,
         auth,
         params: Params::JsonBody,
+    }
+}
+
+/// The `Authorization` value a manager sends on `route` (spec §4.8, §10.4), or `None` for no
+/// header: the typed form (v0.0.11+ plugins) or the flat map (v0.0.1 plugins), and for no
+/// credentials `{}`, except that the typed form leaves the header out on [`Auth::Optional`]
+/// routes, as Go v0.0.17 does.
+pub fn authorization(
+    route: &Route,
+    credentials: Option<&ocm_plugin_types::Credentials>,
+    typed: bool,
+) -> Option<String> {
+    let credentials = credentials.filter(|c| !c.is_none());
+    match (route.auth, credentials) {
+        (Auth::None, _) => None,
+        (_, Some(c)) if typed => Some(c.to_typed_json()),
+        (_, Some(c)) => Some(c.to_flat_json()),
+        (Auth::Optional, None) if typed => None,
+        (Auth::Required | Auth::Optional | Auth::OptionalAlwaysSent, None) => Some("{}".to_owned()),
     }
 }
 

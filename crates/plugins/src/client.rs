@@ -14,7 +14,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use ocm_plugin_endpoints::{AUTHORIZATION, Auth, Route, builtin};
+use ocm_plugin_endpoints::{AUTHORIZATION, Route, builtin};
 use ocm_plugin_types::Credentials;
 use serde::de::DeserializeOwned;
 use tokio::net::{TcpStream, UnixStream};
@@ -146,7 +146,7 @@ impl PluginClient {
     /// The URI is `route.uri(query)` (keys sorted, Go encoding); `Content-Type` and `Accept` are
     /// `application/json` on every request, even a GET, as Go sends them; `Authorization`
     /// carries the credentials in the client's [`CredentialsForm`] (`{}` when there are none) on
-    /// every route whose [`Auth`] is not `None`. Any status but 200 is an [`Error::Status`]
+    /// every route whose [`Auth`](ocm_plugin_endpoints::Auth) is not `None`. Any status but 200 is an [`Error::Status`]
     /// carrying the text body.
     pub async fn call(
         &self,
@@ -208,17 +208,7 @@ impl PluginClient {
         let payload = body.unwrap_or_default();
         let credentials = credentials.filter(|c| !c.is_none());
         let typed = self.inner.typed_credentials.load(Ordering::Relaxed);
-        // What each Go generation sends (spec §4.8, §10.4): `{}` for no credentials, except
-        // that v0.0.11+ managers leave the header out on routes where it is optional.
-        let header = |typed: bool| match (route.auth, credentials) {
-            (Auth::None, _) => None,
-            (_, Some(c)) if typed => Some(c.to_typed_json()),
-            (_, Some(c)) => Some(c.to_flat_json()),
-            (Auth::Optional, None) if typed => None,
-            (Auth::Required | Auth::Optional | Auth::OptionalAlwaysSent, None) => {
-                Some("{}".to_owned())
-            }
-        };
+        let header = |typed: bool| ocm_plugin_endpoints::authorization(route, credentials, typed);
         let first = self
             .send(route, query, header(typed), payload.clone())
             .await;

@@ -1,15 +1,16 @@
-//! The remote client of every capability: the contract trait implemented by HTTP calls to an
-//! external plugin, one generic [`Operation`] call per trait method.
+//! The remote client of every capability: the [`Caller`] that sends operations to an external
+//! plugin over HTTP. [`Client`] turns it into every contract trait.
 
 use std::{fmt, marker::PhantomData};
 
 use ocm_plugin_contracts::Result;
-use ocm_plugin_endpoints::Operation;
+use ocm_plugin_endpoints::{Caller, Client, Operation};
 use ocm_plugin_types::{Credentials, Raw};
 
 use crate::{ExternalPlugin, registry::Capability};
 
-/// A capability served by an external plugin, bound to the spec it was looked up with.
+/// Calls the operations of capability `C` of an external plugin, bound to the spec it was
+/// looked up with; wrapped in a [`Client`] it is that capability's trait object.
 ///
 /// Each request's spec is validated against the plugin's schema for its type before anything is
 /// sent (the bound spec was validated at look-up); a request that needs a spec and carries none
@@ -60,8 +61,14 @@ impl<C: Capability> Remote<C> {
         self.spec.as_ref()
     }
 
-    /// Calls operation `Op` of the plugin.
-    pub(crate) async fn call<Op: Operation>(
+    /// This caller as the capability's trait object.
+    pub(crate) fn client(plugin: ExternalPlugin, spec: Option<Raw>) -> Client<Self> {
+        Client(Self::new(plugin, spec))
+    }
+}
+
+impl<C: Capability> Caller for Remote<C> {
+    async fn call<Op: Operation>(
         &self,
         request: Op::Request,
         credentials: &Credentials,
@@ -69,13 +76,5 @@ impl<C: Capability> Remote<C> {
         self.plugin
             .call::<Op>(C::KEY, self.spec.as_ref(), request, credentials)
             .await
-    }
-
-    /// Calls an operation that sends no credentials.
-    pub(crate) async fn call_anonymous<Op: Operation>(
-        &self,
-        request: Op::Request,
-    ) -> Result<Op::Response> {
-        self.call::<Op>(request, &Credentials::new()).await
     }
 }

@@ -276,3 +276,68 @@ fn a_typed_spec_with_a_bad_type_is_an_error() {
         "{err}"
     );
 }
+
+/// The trait-level harness: the plugin's methods through the whole SDK stack, with the
+/// contract's errors, e.g. a spec failing its schema as `InvalidArgument` naming the field.
+#[test]
+fn the_plugin_through_its_traits() {
+    use ocm_plugin_sdk::contracts::{Error, component_version_repository::v1::*};
+    use ocm_plugin_sdk::testing::{TestClient, block_on};
+    use ocm_plugin_sdk::types::{Credentials, Raw};
+
+    let schema = JsonSchema(
+        br#"{"type":"object","properties":{"type":{"type":"string"},"path":{"type":"string"}},"required":["type","path"]}"#
+            .to_vec(),
+    );
+    let memory = crate::support::Memory::tagged("traits");
+    let plugin = Plugin::new("traits").component_version_repository(
+        "Mem/v1".parse().unwrap(),
+        schema,
+        move |_| Ok(memory),
+    );
+    let repo = TestClient::new(plugin, Vec::new()).unwrap().traits();
+    block_on(async {
+        let creds = Credentials::typed("Credentials/v1", [("username", "u")]);
+        let good = Raw::from_json(r#"{"type":"Mem/v1","path":"/x"}"#).unwrap();
+        let versions = repo
+            .list_component_versions(
+                ListComponentVersionsRequest {
+                    repository: Some(good.clone()),
+                    name: "component".into(),
+                },
+                &creds,
+            )
+            .await
+            .unwrap();
+        assert_eq!(versions, ["1.0.0"]);
+        let bad = Raw::from_json(r#"{"type":"Mem/v1"}"#).unwrap();
+        let err = repo
+            .get_component_version(
+                GetComponentVersionRequest {
+                    repository: Some(bad),
+                    name: "component".into(),
+                    version: "1.0.0".into(),
+                },
+                &creds,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument(m) if m.contains(r#""path" is a required property"#)),
+            "{err}"
+        );
+        let err = repo
+            .get_component_version(
+                GetComponentVersionRequest {
+                    repository: Some(good),
+                    name: "component".into(),
+                    version: "9.9.9".into(),
+                },
+                &creds,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::NotFound(_)), "{err}");
+    })
+    .unwrap();
+}

@@ -1,7 +1,6 @@
 //! Registry of blob transformers (`blobTransformer`, spec §5.6): transformer spec type -> blob
 //! transformer.
 
-mod remote;
 #[cfg(test)]
 mod tests;
 
@@ -10,7 +9,8 @@ use std::sync::Arc;
 use ocm_plugin_contracts::blob_transformer::v1::BlobTransformer;
 use ocm_plugin_types::{CapabilityKind, Raw};
 
-pub use remote::RemoteBlobTransformer;
+/// A blob transformer served by an external plugin, bound to the transformer spec it was looked up with.
+pub type RemoteBlobTransformer = ocm_plugin_endpoints::Client<crate::Remote<BlobTransformers>>;
 
 pub use crate::type_map::Provider;
 use crate::{ExternalPlugin, registry::Capability};
@@ -26,7 +26,7 @@ impl Capability for BlobTransformers {
     const KEY: &'static str = CAPABILITY;
     const KIND: CapabilityKind = CapabilityKind::BlobTransformer;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteBlobTransformer::new(plugin, Some(spec)))
+        Arc::new(crate::Remote::<Self>::client(plugin, Some(spec)))
     }
 }
 

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use ocm_plugin_contracts::{Error as ContractError, async_trait, blob_transformer::v1::*};
 use ocm_plugin_types::{Credentials, Location};
 
-use super::{Provider, Registry, RemoteBlobTransformer};
+use super::{Provider, Registry};
 use crate::{
     Error,
     test_util::{plugin, raw, registry_error, schemas, strict_plugin, ty},
@@ -84,7 +84,10 @@ async fn duplicates_missing_and_unknown_types() {
 #[tokio::test]
 async fn the_specification_is_checked_before_anything_is_sent() {
     let bound = raw(r#"{"type":"A/v1","baseUrl":"a"}"#);
-    let remote = RemoteBlobTransformer::new(strict_plugin("strict", "A/v1"), Some(bound.clone()));
+    let remote = crate::Remote::<super::BlobTransformers>::client(
+        strict_plugin("strict", "A/v1"),
+        Some(bound.clone()),
+    );
     let call = |specification| {
         let remote = remote.clone();
         async move {

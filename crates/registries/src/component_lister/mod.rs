@@ -1,14 +1,14 @@
 //! Registry of component listers (`componentLister`, plugin module v0.0.8+): repository spec
 //! type -> lister of that repository's component names.
 
-mod remote;
-
 use std::sync::Arc;
 
 use ocm_plugin_contracts::component_lister::v1::ComponentLister;
 use ocm_plugin_types::{CapabilityKind, Raw};
 
-pub use remote::RemoteComponentLister;
+/// A component lister served by an external plugin, bound to the repository spec it was looked
+/// up with.
+pub type RemoteComponentLister = ocm_plugin_endpoints::Client<crate::Remote<ComponentListers>>;
 
 pub use crate::type_map::Provider;
 use crate::{ExternalPlugin, registry::Capability};
@@ -22,7 +22,7 @@ impl Capability for ComponentListers {
     const KEY: &'static str = "componentLister";
     const KIND: CapabilityKind = CapabilityKind::ComponentLister;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteComponentLister::new(plugin, Some(spec)))
+        Arc::new(crate::Remote::<Self>::client(plugin, Some(spec)))
     }
 }
 

@@ -1,6 +1,5 @@
 //! Registry of component version repositories (`componentVersionRepository`).
 
-mod remote;
 #[cfg(test)]
 mod tests;
 
@@ -9,7 +8,12 @@ use std::sync::Arc;
 use ocm_plugin_contracts::component_version_repository::v1::ComponentVersionRepository;
 use ocm_plugin_types::{CapabilityKind, Raw};
 
-pub use remote::RemoteRepository;
+/// A component version repository served by an external plugin, bound to one repository spec.
+///
+/// GET requests also carry the spec as the base64-JSON query parameter `repository`, so our
+/// plugins know which repository a read targets; Go plugins ignore it.
+pub type RemoteRepository =
+    ocm_plugin_endpoints::Client<crate::Remote<ComponentVersionRepositories>>;
 
 pub use crate::type_map::Provider;
 use crate::{ExternalPlugin, registry::Capability};
@@ -25,7 +29,7 @@ impl Capability for ComponentVersionRepositories {
     const KEY: &'static str = CAPABILITY;
     const KIND: CapabilityKind = CapabilityKind::ComponentVersionRepository;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteRepository::new(plugin, Some(spec)))
+        Arc::new(crate::Remote::<Self>::client(plugin, Some(spec)))
     }
 }
 

@@ -4,14 +4,14 @@
 //! A handle is bound to the spec it was looked up with; `/resolve` carries only the identity,
 //! so it goes to the plugin of that spec.
 
-mod remote;
-
 use std::sync::Arc;
 
 use ocm_plugin_contracts::credential_plugin::v1::CredentialPlugin;
 use ocm_plugin_types::{CapabilityKind, Raw};
 
-pub use remote::RemoteCredentialPlugin;
+/// A credential plugin served by an external plugin, bound to the credential spec it was looked
+/// up with.
+pub type RemoteCredentialPlugin = ocm_plugin_endpoints::Client<crate::Remote<CredentialPlugins>>;
 
 pub use crate::type_map::Provider;
 use crate::{ExternalPlugin, registry::Capability};
@@ -25,7 +25,7 @@ impl Capability for CredentialPlugins {
     const KEY: &'static str = "credentialPlugin";
     const KIND: CapabilityKind = CapabilityKind::CredentialPlugin;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteCredentialPlugin::new(plugin, Some(spec)))
+        Arc::new(crate::Remote::<Self>::client(plugin, Some(spec)))
     }
 }
 

@@ -11,7 +11,6 @@
 //! both keys. The config is validated against the schema declared for the **config** type (Go
 //! used the consumer identity type's schema, W6).
 
-mod remote;
 #[cfg(test)]
 mod tests;
 
@@ -24,7 +23,11 @@ use ocm_plugin_contracts::credential_repository::v1::CredentialRepository;
 use ocm_plugin_runtime::SchemaValidator;
 use ocm_plugin_types::{CapabilityKind, Identity, Raw, Type};
 
-pub use remote::RemoteCredentialRepository;
+/// A credential repository served by an external plugin, bound to the config it was looked up
+/// with, or to none when found by consumer identity type (then each request's `config` is
+/// validated against the plugin's schema for its type).
+pub type RemoteCredentialRepository =
+    ocm_plugin_endpoints::Client<crate::Remote<CredentialRepositories>>;
 
 pub use crate::type_map::Provider;
 use crate::{
@@ -43,7 +46,7 @@ impl crate::registry::Capability for CredentialRepositories {
     const KEY: &'static str = CAPABILITY;
     const KIND: CapabilityKind = CapabilityKind::CredentialRepository;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteCredentialRepository::new(plugin, Some(spec)))
+        Arc::new(crate::Remote::<Self>::client(plugin, Some(spec)))
     }
 }
 
@@ -148,7 +151,7 @@ impl Registry {
     pub async fn get(&self, config: &Raw) -> Result<Arc<dyn CredentialRepository>> {
         self.configs
             .get(config, |plugin| {
-                Arc::new(RemoteCredentialRepository::new(
+                Arc::new(crate::Remote::<CredentialRepositories>::client(
                     plugin,
                     Some(config.clone()),
                 ))
@@ -176,9 +179,9 @@ impl Registry {
         match self.consumers.lookup(&typ) {
             None => Err(self.consumers.not_registered(&typ)),
             Some(Resolved::Internal(implementation)) => Ok(implementation),
-            Some(Resolved::External(plugin)) => {
-                Ok(Arc::new(RemoteCredentialRepository::new(plugin, None)))
-            }
+            Some(Resolved::External(plugin)) => Ok(Arc::new(
+                crate::Remote::<CredentialRepositories>::client(plugin, None),
+            )),
         }
     }
 

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use ocm_plugin_contracts::{Error as ContractError, async_trait, credential_repository::v1::*};
 use ocm_plugin_types::{Credentials, Identity};
 
-use super::{Provider, Registry, RemoteCredentialRepository};
+use super::{Provider, Registry};
 use crate::{
     Error,
     test_util::{plugin, raw, registry_error, schemas, strict_plugin, ty},
@@ -243,7 +243,10 @@ async fn configs_are_validated_against_the_config_types_schema() {
     assert!(matches!(err, Error::Validation { .. }), "{err}");
 
     // Looked up by consumer identity: every request's config is checked.
-    let remote = RemoteCredentialRepository::new(strict_plugin("vault", "Vault/v1"), None);
+    let remote = crate::Remote::<super::CredentialRepositories>::client(
+        strict_plugin("vault", "Vault/v1"),
+        None,
+    );
     let err = remote
         .consumer_identity_for_config(ConsumerIdentityForConfigRequest {
             config: raw(r#"{"type":"Vault/v1"}"#),

@@ -3,7 +3,6 @@
 //!
 //! The key is the type of a resource's `access`.
 
-mod remote;
 #[cfg(test)]
 mod tests;
 
@@ -12,7 +11,8 @@ use std::sync::Arc;
 use ocm_plugin_contracts::digest_processor::v1::DigestProcessor;
 use ocm_plugin_types::{CapabilityKind, Raw};
 
-pub use remote::RemoteDigestProcessor;
+/// A digest processor served by an external plugin, bound to the access spec it was looked up with.
+pub type RemoteDigestProcessor = ocm_plugin_endpoints::Client<crate::Remote<DigestProcessors>>;
 
 pub use crate::type_map::Provider;
 use crate::{ExternalPlugin, registry::Capability};
@@ -28,7 +28,7 @@ impl Capability for DigestProcessors {
     const KEY: &'static str = CAPABILITY;
     const KIND: CapabilityKind = CapabilityKind::DigestProcessorRepository;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteDigestProcessor::new(plugin, Some(spec)))
+        Arc::new(crate::Remote::<Self>::client(plugin, Some(spec)))
     }
 }
 

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use ocm_plugin_contracts::{Error as ContractError, async_trait, digest_processor::v1::*};
 use ocm_plugin_types::{Credentials, Digest, Resource};
 
-use super::{Provider, Registry, RemoteDigestProcessor};
+use super::{Provider, Registry};
 use crate::{
     Error,
     test_util::{plugin, raw, registry_error, schemas, strict_plugin, ty},
@@ -95,7 +95,10 @@ async fn duplicates_missing_and_unknown_types() {
 #[tokio::test]
 async fn the_access_is_checked_before_anything_is_sent() {
     let bound = raw(r#"{"type":"A/v1","baseUrl":"a"}"#);
-    let remote = RemoteDigestProcessor::new(strict_plugin("strict", "A/v1"), Some(bound));
+    let remote = crate::Remote::<super::DigestProcessors>::client(
+        strict_plugin("strict", "A/v1"),
+        Some(bound),
+    );
     let call = |resource| {
         let remote = remote.clone();
         async move {

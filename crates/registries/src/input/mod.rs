@@ -7,7 +7,6 @@
 //! Requests are sent in the constructor shape, with `input` (spec §10.6); v0.0.1 plugins decode
 //! it leniently.
 
-mod remote;
 #[cfg(test)]
 mod tests;
 
@@ -16,7 +15,8 @@ use std::sync::Arc;
 use ocm_plugin_contracts::input::v1::InputMethod;
 use ocm_plugin_types::{CapabilityKind, Raw};
 
-pub use remote::RemoteInputMethod;
+/// An input method served by an external plugin, bound to the input spec it was looked up with.
+pub type RemoteInputMethod = ocm_plugin_endpoints::Client<crate::Remote<Inputs>>;
 
 pub use crate::type_map::Provider;
 use crate::{ExternalPlugin, registry::Capability};
@@ -32,7 +32,7 @@ impl Capability for Inputs {
     const KEY: &'static str = CAPABILITY;
     const KIND: CapabilityKind = CapabilityKind::InputRepository;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteInputMethod::new(plugin, Some(spec)))
+        Arc::new(crate::Remote::<Self>::client(plugin, Some(spec)))
     }
 }
 

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use ocm_plugin_contracts::{Error as ContractError, async_trait, input::v1::*};
 use ocm_plugin_types::{Credentials, Location, Resource};
 
-use super::{Provider, Registry, RemoteInputMethod};
+use super::{Provider, Registry};
 use crate::{
     Error,
     test_util::{plugin, raw, registry_error, schemas, strict_plugin, ty},
@@ -131,7 +131,8 @@ async fn specs_without_type_unknown_types_and_invalid_specs_are_refused() {
 #[tokio::test]
 async fn requests_are_checked_before_anything_is_sent() {
     let bound = raw(r#"{"type":"file/v1","baseUrl":"a"}"#);
-    let remote = RemoteInputMethod::new(strict_plugin("strict", "file/v1"), Some(bound));
+    let remote =
+        crate::Remote::<super::Inputs>::client(strict_plugin("strict", "file/v1"), Some(bound));
     let call = |resource| {
         let remote = remote.clone();
         async move {

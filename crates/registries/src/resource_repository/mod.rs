@@ -3,7 +3,6 @@
 //!
 //! The key is the type of a resource's `access`.
 
-mod remote;
 #[cfg(test)]
 mod tests;
 
@@ -12,7 +11,9 @@ use std::sync::Arc;
 use ocm_plugin_contracts::resource_repository::v1::ResourceRepository;
 use ocm_plugin_types::{CapabilityKind, Raw};
 
-pub use remote::RemoteResourceRepository;
+/// A resource repository served by an external plugin, bound to the access spec it was looked up with.
+pub type RemoteResourceRepository =
+    ocm_plugin_endpoints::Client<crate::Remote<ResourceRepositories>>;
 
 pub use crate::type_map::Provider;
 use crate::{ExternalPlugin, registry::Capability};
@@ -28,7 +29,7 @@ impl Capability for ResourceRepositories {
     const KEY: &'static str = CAPABILITY;
     const KIND: CapabilityKind = CapabilityKind::ResourceRepository;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteResourceRepository::new(plugin, Some(spec)))
+        Arc::new(crate::Remote::<Self>::client(plugin, Some(spec)))
     }
 }
 

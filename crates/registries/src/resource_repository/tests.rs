@@ -3,7 +3,7 @@ use std::sync::Arc;
 use ocm_plugin_contracts::{Error as ContractError, async_trait, resource_repository::v1::*};
 use ocm_plugin_types::{Credentials, Location, Resource};
 
-use super::{Provider, Registry, RemoteResourceRepository};
+use super::{Provider, Registry};
 use crate::{
     Error,
     test_util::{plugin, raw, registry_error, schemas, strict_plugin, ty},
@@ -93,7 +93,10 @@ async fn duplicates_missing_and_unknown_types() {
 #[tokio::test]
 async fn the_access_is_checked_before_anything_is_sent() {
     let bound = raw(r#"{"type":"A/v1","baseUrl":"a"}"#);
-    let remote = RemoteResourceRepository::new(strict_plugin("strict", "A/v1"), Some(bound));
+    let remote = crate::Remote::<super::ResourceRepositories>::client(
+        strict_plugin("strict", "A/v1"),
+        Some(bound),
+    );
     let creds = Credentials::new();
     let err = remote
         .get_global_resource(

@@ -1,14 +1,14 @@
 //! Registry of signing handlers (`signingHandler`, plugin module v0.0.7+): signing config type
 //! -> handler that signs digests and verifies signatures.
 
-mod remote;
-
 use std::sync::Arc;
 
 use ocm_plugin_contracts::signing_handler::v1::SigningHandler;
 use ocm_plugin_types::{CapabilityKind, Raw};
 
-pub use remote::RemoteSigningHandler;
+/// A signing handler served by an external plugin, bound to the signing config it was looked up
+/// with.
+pub type RemoteSigningHandler = ocm_plugin_endpoints::Client<crate::Remote<SigningHandlers>>;
 
 pub use crate::type_map::Provider;
 use crate::{ExternalPlugin, registry::Capability};
@@ -22,7 +22,7 @@ impl Capability for SigningHandlers {
     const KEY: &'static str = "signingHandler";
     const KIND: CapabilityKind = CapabilityKind::SigningHandler;
     fn remote(plugin: ExternalPlugin, spec: Raw) -> Arc<Self::Handle> {
-        Arc::new(RemoteSigningHandler::new(plugin, Some(spec)))
+        Arc::new(crate::Remote::<Self>::client(plugin, Some(spec)))
     }
 }
 
