@@ -1,7 +1,7 @@
 //! `call <dir> blob-transformer <operation>`. `--spec` is the transformer spec; its type
 //! selects the plugin.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ocm_plugin_manager::contracts::blob_transformer::v1::{
     GetIdentityRequest, TransformBlobRequest,
 };
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Ctx, unknown_operation};
 
-const OPERATIONS: &[&str] = &["transform-blob", "get-identity"];
+pub(crate) const OPERATIONS: &[&str] = &["transform-blob", "get-identity"];
 
 pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
     if !OPERATIONS.contains(&operation) {
@@ -17,12 +17,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
     }
     let spec = ctx.spec()?;
     let credentials = ctx.credentials()?;
-    let transformer = ctx
-        .manager
-        .blob_transformers()
-        .get(&spec)
-        .await
-        .with_context(|| ctx.no_plugin())?;
+    let transformer = ctx.manager.blob_transformers().get(&spec).await?;
     Ok(if operation == "transform-blob" {
         // The input stays ours: the plugin reads it before it answers.
         let file = ctx.request_file().await?;

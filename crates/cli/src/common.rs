@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 use ocm_plugin_manager::types::{Credentials, Identity, Location, Raw};
 use ocm_plugin_manager::{
-    PluginManager, RegistrationReport,
+    PluginManager,
     registries::{Blob, RequestFile},
 };
 use serde_json::{Value, json};
@@ -14,7 +14,6 @@ use crate::CallArgs;
 /// One `call` invocation: the manager with the directory registered, and the arguments.
 pub(crate) struct Ctx<'a> {
     pub(crate) manager: &'a PluginManager,
-    pub(crate) report: &'a RegistrationReport,
     pub(crate) args: &'a CallArgs,
 }
 
@@ -45,23 +44,6 @@ impl Ctx<'_> {
     /// `--resource`, decoded.
     pub(crate) fn resource<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         parse_json("resource", required("resource", &self.args.resource)?)
-    }
-
-    /// Context for a failed lookup: no plugin serves the spec, and which plugins were rejected.
-    pub(crate) fn no_plugin(&self) -> String {
-        let rejected: Vec<String> = self
-            .report
-            .rejected()
-            .map(|c| format!("{}: {}", c.id, c.outcome))
-            .collect();
-        if rejected.is_empty() {
-            "no plugin serves this spec".to_owned()
-        } else {
-            format!(
-                "no plugin serves this spec (rejected: {})",
-                rejected.join("; ")
-            )
-        }
     }
 
     /// `--resource-file` as a request file (passed by its path; never deleted).

@@ -1,7 +1,7 @@
 //! `call <dir> component-lister <operation>`. `--spec` is the repository spec; its type selects
 //! the plugin.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use ocm_plugin_manager::contracts::component_lister::v1::{
     GetIdentityRequest, ListComponentsRequest,
 };
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Ctx, unknown_operation};
 
-const OPERATIONS: &[&str] = &["list-components", "get-identity"];
+pub(crate) const OPERATIONS: &[&str] = &["list-components", "get-identity"];
 
 /// More pages than any real repository has: a plugin that never stops paging is an error.
 const MAX_PAGES: usize = 100_000;
@@ -20,12 +20,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
     }
     let spec = ctx.spec()?;
     let credentials = ctx.credentials()?;
-    let lister = ctx
-        .manager
-        .component_listers()
-        .get(&spec)
-        .await
-        .with_context(|| ctx.no_plugin())?;
+    let lister = ctx.manager.component_listers().get(&spec).await?;
     if operation == "get-identity" {
         return Ok(serde_json::to_value(
             lister

@@ -1,7 +1,7 @@
 //! `call <dir> credential-plugin <operation>`. `--spec` is the credential spec; its type
 //! selects the plugin.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ocm_plugin_manager::contracts::credential_plugin::v1::{
     ConsumerIdentityRequest, ResolveRequest,
 };
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Ctx, unknown_operation};
 
-const OPERATIONS: &[&str] = &["consumer-identity", "resolve"];
+pub(crate) const OPERATIONS: &[&str] = &["consumer-identity", "resolve"];
 
 pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
     if !OPERATIONS.contains(&operation) {
@@ -17,12 +17,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
     }
     let spec = ctx.spec()?;
     let credentials = ctx.credentials()?;
-    let plugin = ctx
-        .manager
-        .credential_plugins()
-        .get(&spec)
-        .await
-        .with_context(|| ctx.no_plugin())?;
+    let plugin = ctx.manager.credential_plugins().get(&spec).await?;
     // `resolve` takes `--identity`, or the spec's own consumer identity.
     let identity = match ctx.identity()? {
         Some(identity) if operation == "resolve" => identity,

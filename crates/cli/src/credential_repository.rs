@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Ctx, unknown_operation};
 
-const OPERATIONS: &[&str] = &["consumer-identity-for-config", "resolve", "get-identity"];
+pub(crate) const OPERATIONS: &[&str] = &["consumer-identity-for-config", "resolve", "get-identity"];
 
 pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
     if !OPERATIONS.contains(&operation) {
@@ -18,12 +18,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
     let config = ctx.spec()?;
     let credentials = ctx.credentials()?;
     let identity = ctx.identity()?;
-    let repo = ctx
-        .manager
-        .credential_repositories()
-        .get(&config)
-        .await
-        .with_context(|| ctx.no_plugin())?;
+    let repo = ctx.manager.credential_repositories().get(&config).await?;
     Ok(match operation {
         "consumer-identity-for-config" => {
             let identity = repo

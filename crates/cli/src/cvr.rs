@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Ctx, parse_json, required, unknown_operation};
 
-const OPERATIONS: &[&str] = &[
+pub(crate) const OPERATIONS: &[&str] = &[
     "get-component-version",
     "list-component-versions",
     "add-component-version",
@@ -27,8 +27,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
         .manager
         .component_version_repositories()
         .get(&spec)
-        .await
-        .with_context(|| ctx.no_plugin())?;
+        .await?;
     let name = || required("name", &args.name).map(str::to_owned);
     let version = || required("version", &args.version).map(str::to_owned);
     Ok(match operation {
@@ -66,6 +65,10 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
                     .with_context(|| format!("reading descriptor {text}"))?
             };
             let descriptor: Descriptor = parse_json("descriptor", &text)?;
+            let stored = format!(
+                "{}:{}",
+                descriptor.component.name, descriptor.component.version
+            );
             repo.add_component_version(
                 cvr::AddComponentVersionRequest {
                     repository: spec,
@@ -74,7 +77,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
                 &credentials,
             )
             .await?;
-            json!({"stored": true})
+            json!({ "stored": stored })
         }
         "add-local-resource" => {
             let resource: Resource = ctx.resource()?;

@@ -10,18 +10,14 @@ use serde_json::Value;
 
 use crate::common::{Ctx, unknown_operation};
 
-const OPERATIONS: &[&str] = &["process-resource-digest", "get-identity"];
+pub(crate) const OPERATIONS: &[&str] = &["process-resource-digest", "get-identity"];
 
 async fn processor(
     ctx: &Ctx<'_>,
     access: Option<&Raw>,
 ) -> Result<std::sync::Arc<dyn DigestProcessor>> {
     let access = access.context("--resource needs an `access` with a type")?;
-    ctx.manager
-        .digest_processors()
-        .get(access)
-        .await
-        .with_context(|| ctx.no_plugin())
+    Ok(ctx.manager.digest_processors().get(access).await?)
 }
 
 pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {

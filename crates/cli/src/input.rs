@@ -11,15 +11,11 @@ use serde_json::{Value, json};
 
 use crate::common::{Ctx, unknown_operation};
 
-const OPERATIONS: &[&str] = &["process-resource", "process-source", "get-identity"];
+pub(crate) const OPERATIONS: &[&str] = &["process-resource", "process-source", "get-identity"];
 
 async fn method(ctx: &Ctx<'_>, spec: Option<&Raw>) -> Result<std::sync::Arc<dyn InputMethod>> {
     let spec = spec.context("--resource needs an `input` (or `access`) with a type")?;
-    ctx.manager
-        .input_methods()
-        .get(spec)
-        .await
-        .with_context(|| ctx.no_plugin())
+    Ok(ctx.manager.input_methods().get(spec).await?)
 }
 
 pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {

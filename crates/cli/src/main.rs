@@ -41,18 +41,24 @@ use std::{
 };
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ocm_plugin_manager::types::Raw;
 use ocm_plugin_manager::{Outcome, PluginManager, RegistrationOptions, flatten_generic_config};
 use serde_json::{Value, json};
 
 use crate::common::Ctx;
 
+/// The exit statuses, in every `--help`.
+const EXIT_STATUS: &str = "Exit status: 0 success; 1 the listing or the operation failed (the \
+cause is printed on stderr, once); 2 invalid arguments. Output: text on stdout, JSON with \
+--json; logs and errors on stderr, coloured only on a terminal and never with NO_COLOR set.";
+
 #[derive(Parser)]
 #[command(
     name = "ocm-plugin",
     version,
-    about = "Inspect OCM plugin directories and call plugin operations"
+    about = "Inspect OCM plugin directories and call plugin operations",
+    after_help = EXIT_STATUS
 )]
 struct Cli {
     /// More logging on stderr (-v: info, -vv: debug). `OCM_PLUGIN_LOG` overrides.
@@ -83,6 +89,11 @@ enum Command {
         call: Box<CallArgs>,
         #[command(flatten)]
         common: Common,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -158,8 +169,52 @@ enum Capability {
     CredentialPlugin,
 }
 
+/// Every operation of every capability, for `call --help`.
+fn operations_help() -> String {
+    let table: [(&str, &[&str]); 9] = [
+        ("component-version-repository", cvr::OPERATIONS),
+        ("credential-repository", credential_repository::OPERATIONS),
+        ("input", input::OPERATIONS),
+        ("digest-processor", digest_processor::OPERATIONS),
+        ("resource-repository", resource_repository::OPERATIONS),
+        ("blob-transformer", blob_transformer::OPERATIONS),
+        ("component-lister", component_lister::OPERATIONS),
+        ("signing-handler", signing_handler::OPERATIONS),
+        ("credential-plugin", credential_plugin::OPERATIONS),
+    ];
+    let mut text = String::from("Operations:\n");
+    for (capability, operations) in table {
+        text.push_str(&format!("  {capability:<30} {}\n", operations.join(", ")));
+    }
+    text.push('\n');
+    text.push_str(EXIT_STATUS);
+    text
+}
+
+fn command() -> clap::Command {
+    Cli::command().mut_subcommand("call", |call| call.after_help(operations_help()))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    if let Command::Completions { shell } = cli.command {
+        // Into memory first: writing straight to a closed pipe would panic inside clap_complete.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command(), "ocm-plugin", &mut script);
+        use std::io::Write as _;
+        return match std::io::stdout().write_all(&script) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: writing the completion script: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -192,8 +247,15 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour())
         .with_target(false)
         .init();
+}
+
+/// Colours only for a person: stderr is a terminal and `NO_COLOR` is unset or empty.
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 fn options(common: &Common) -> Result<RegistrationOptions> {
@@ -213,6 +275,8 @@ fn options(common: &Common) -> Result<RegistrationOptions> {
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::List { dir, common } => list(&dir, &common).await,
+        // Answered before the runtime starts.
+        Command::Completions { .. } => Ok(()),
         Command::Call {
             dir,
             capability,
@@ -308,10 +372,10 @@ async fn call(
     args: CallArgs,
     common: &Common,
 ) -> Result<Value> {
-    let report = manager.register_plugins(dir, options(common)?).await?;
+    // Rejected plugins do not stop a call: a look-up of a type one declared says so.
+    manager.register_plugins(dir, options(common)?).await?;
     let ctx = Ctx {
         manager,
-        report: &report,
         args: &args,
     };
     match capability {
@@ -327,18 +391,25 @@ async fn call(
     }
 }
 
+/// Prints a result: compact JSON with `--json`; otherwise text, a line per list entry or per
+/// object field (strings as they are, anything else as compact JSON), nothing for `null`, and
+/// `(none)` on stderr for an empty list, so a script reading stdout sees no lines.
 fn print_value(value: &Value, as_json: bool) -> Result<()> {
+    fn text(v: &Value) -> String {
+        v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+    }
     if as_json {
         println!("{}", serde_json::to_string(value)?);
-    } else if let Some(list) = value.as_array() {
-        for v in list {
-            println!(
-                "{}",
-                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
-            );
-        }
-    } else {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        return Ok(());
+    }
+    match value {
+        Value::Null => {}
+        Value::Array(list) if list.is_empty() => eprintln!("(none)"),
+        Value::Array(list) => list.iter().for_each(|v| println!("{}", text(v))),
+        Value::Object(fields) => fields
+            .iter()
+            .for_each(|(k, v)| println!("{k}: {}", text(v))),
+        other => println!("{}", text(other)),
     }
     Ok(())
 }

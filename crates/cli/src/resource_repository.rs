@@ -10,18 +10,15 @@ use serde_json::{Value, json};
 
 use crate::common::{Ctx, unknown_operation};
 
-const OPERATIONS: &[&str] = &["get-global-resource", "add-global-resource", "get-identity"];
+pub(crate) const OPERATIONS: &[&str] =
+    &["get-global-resource", "add-global-resource", "get-identity"];
 
 async fn repository(
     ctx: &Ctx<'_>,
     access: Option<&Raw>,
 ) -> Result<std::sync::Arc<dyn ResourceRepository>> {
     let access = access.context("--resource needs an `access` with a type")?;
-    ctx.manager
-        .resource_repositories()
-        .get(access)
-        .await
-        .with_context(|| ctx.no_plugin())
+    Ok(ctx.manager.resource_repositories().get(access).await?)
 }
 
 pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {

@@ -1,7 +1,7 @@
 //! `call <dir> signing-handler <operation>`. `--spec` is the signing config; its type selects
 //! the plugin.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ocm_plugin_manager::contracts::signing_handler::v1::{
     SignIdentityRequest, SignRequest, VerifyRequest,
 };
@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::common::{Ctx, parse_json, required, unknown_operation};
 
-const OPERATIONS: &[&str] = &[
+pub(crate) const OPERATIONS: &[&str] = &[
     "sign",
     "verify",
     "get-signing-identity",
@@ -23,12 +23,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
     }
     let config = ctx.spec()?;
     let credentials = ctx.credentials()?;
-    let handler = ctx
-        .manager
-        .signing_handlers()
-        .get(&config)
-        .await
-        .with_context(|| ctx.no_plugin())?;
+    let handler = ctx.manager.signing_handlers().get(&config).await?;
     let digest =
         || -> Result<Digest> { parse_json("digest", required("digest", &ctx.args.digest)?) };
     let signature = || -> Result<Signature> {

@@ -226,7 +226,14 @@ impl PluginManager {
             let Some(probed) = results.next() else { break };
             c.outcome = match probed {
                 Err(e) => Outcome::Rejected(e.to_string()),
-                Ok(caps) => self.add_plugin(c, caps, connection, &options),
+                Ok(caps) => {
+                    let declared = caps.clone();
+                    let outcome = self.add_plugin(c, caps, connection, &options);
+                    if let Outcome::Rejected(why) = &outcome {
+                        self.note_rejected(&c.id, &declared, why);
+                    }
+                    outcome
+                }
             };
             match &c.outcome {
                 Outcome::Rejected(why) => {
@@ -423,6 +430,47 @@ impl PluginManager {
             }
         };
         result.map_err(|e| format!("failed to register plugin {id}: {e}"))
+    }
+
+    /// Tells each registry the types a rejected plugin declared, so that looking one up says
+    /// which plugin declared it and why it was rejected.
+    fn note_rejected(&self, id: &str, declared: &PluginCapabilities, why: &str) {
+        let inner = &self.inner;
+        for cap in &declared.capabilities {
+            for t in &cap.types {
+                for typ in std::iter::once(&t.typ).chain(&t.aliases) {
+                    let typ = typ.clone();
+                    match cap.kind {
+                        CapabilityKind::ComponentVersionRepository => inner
+                            .component_version_repositories
+                            .note_rejected(typ, id, why),
+                        CapabilityKind::CredentialRepository => {
+                            inner.credential_repositories.note_rejected(typ, id, why);
+                        }
+                        CapabilityKind::InputRepository => inner.inputs.note_rejected(typ, id, why),
+                        CapabilityKind::DigestProcessorRepository => {
+                            inner.digest_processors.note_rejected(typ, id, why);
+                        }
+                        CapabilityKind::ResourceRepository => {
+                            inner.resource_repositories.note_rejected(typ, id, why);
+                        }
+                        CapabilityKind::BlobTransformer => {
+                            inner.blob_transformers.note_rejected(typ, id, why);
+                        }
+                        CapabilityKind::ComponentLister => {
+                            inner.component_listers.note_rejected(typ, id, why);
+                        }
+                        CapabilityKind::SigningHandler => {
+                            inner.signing_handlers.note_rejected(typ, id, why);
+                        }
+                        CapabilityKind::CredentialPlugin => {
+                            inner.credential_plugins.note_rejected(typ, id, why);
+                        }
+                        CapabilityKind::Other(_) => {}
+                    }
+                }
+            }
+        }
     }
 
     /// A per-manager-instance id, so two managers (or two processes) starting the same plugin do

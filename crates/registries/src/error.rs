@@ -18,7 +18,11 @@ pub enum Error {
         spec: String,
     },
     /// Nothing serves this type.
-    #[error("{capability}: no implementation registered for {key} {typ}")]
+    #[error(
+        "{capability}: no implementation registered for {key} {typ}{}{}",
+        served_text(served),
+        rejected_text(rejected.as_deref())
+    )]
     NotRegistered {
         /// Capability key.
         capability: &'static str,
@@ -27,6 +31,10 @@ pub enum Error {
         key: &'static str,
         /// The requested type.
         typ: Type,
+        /// The types that are served, sorted.
+        served: Vec<Type>,
+        /// A plugin that declared this type but was rejected: its id and why.
+        rejected: Option<Box<(String, String)>>,
     },
     /// A second registration for the same type.
     #[error("{capability}: plugin for {key} {typ} already registered with ID: {existing}")]
@@ -98,4 +106,19 @@ pub enum Error {
     /// The external plugin could not be started or called.
     #[error(transparent)]
     Plugin(#[from] ocm_plugin_runtime::Error),
+}
+
+fn served_text(served: &[Type]) -> String {
+    if served.is_empty() {
+        "; no type is registered".to_owned()
+    } else {
+        let names: Vec<String> = served.iter().map(ToString::to_string).collect();
+        format!("; registered: {}", names.join(", "))
+    }
+}
+
+fn rejected_text(rejected: Option<&(String, String)>) -> String {
+    rejected.map_or_else(String::new, |(id, why)| {
+        format!("; plugin {id} declares it but was rejected: {why}")
+    })
 }

@@ -52,10 +52,14 @@ impl ExternalPlugin {
             });
         };
         let Some(schema) = self.schemas.get(typ) else {
+            let mut served: Vec<Type> = self.schemas.keys().cloned().collect();
+            served.sort_by_key(ToString::to_string);
             return Err(Error::NotRegistered {
                 capability,
                 key: "type",
                 typ: typ.clone(),
+                served,
+                rejected: None,
             });
         };
         if let Some(schema) = schema {

@@ -85,6 +85,12 @@ impl<C: Capability> Registry<C> {
             .await
     }
 
+    /// Remembers that plugin `plugin_id` declared `typ` for this capability but was rejected,
+    /// and `why`: a later look-up of `typ` names it in its error.
+    pub fn note_rejected(&self, typ: Type, plugin_id: &str, why: &str) {
+        self.types.note_rejected(typ, plugin_id, why);
+    }
+
     /// Every registered type and who serves it.
     pub fn list(&self) -> Vec<(Type, Provider)> {
         self.types.list()

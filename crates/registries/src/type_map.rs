@@ -24,6 +24,8 @@ pub(crate) struct TypeMap<T: ?Sized> {
 struct Inner<T: ?Sized> {
     internal: HashMap<Type, Arc<T>>,
     external: HashMap<Type, ExternalPlugin>,
+    /// Types declared by plugins that were rejected: (plugin id, why), for error messages.
+    rejected: HashMap<Type, (String, String)>,
 }
 
 /// Who serves a type, for listings.
@@ -49,6 +51,7 @@ impl<T: ?Sized> TypeMap<T> {
             inner: RwLock::new(Inner {
                 internal: HashMap::new(),
                 external: HashMap::new(),
+                rejected: HashMap::new(),
             }),
         }
     }
@@ -72,11 +75,23 @@ impl<T: ?Sized> TypeMap<T> {
     }
 
     pub(crate) fn not_registered(&self, typ: &Type) -> Error {
+        let served = self.list().into_iter().map(|(t, _)| t).collect();
+        let rejected = self.read().rejected.get(typ).cloned().map(Box::new);
         Error::NotRegistered {
             capability: self.capability,
             key: self.key,
             typ: typ.clone(),
+            served,
+            rejected,
         }
+    }
+
+    /// Remembers that `plugin_id` declared `typ` but was rejected, and why, so that a look-up
+    /// of the type says so.
+    pub(crate) fn note_rejected(&self, typ: Type, plugin_id: &str, why: &str) {
+        self.write()
+            .rejected
+            .insert(typ, (plugin_id.to_owned(), why.to_owned()));
     }
 
     pub(crate) fn register_internal(&self, typ: Type, implementation: Arc<T>) -> Result<()> {

@@ -374,3 +374,54 @@ async fn the_document_format_picks_the_credentials_form_and_aliases_resolve() {
         .unwrap();
     assert!(matches!(err, RegistryError::Validation { .. }), "{err}");
 }
+
+/// A look-up of a type nobody serves lists what is served, and names the rejected plugin that
+/// declared the type, with its reason.
+#[tokio::test]
+async fn a_missing_type_names_what_is_served_and_who_was_rejected() {
+    let spec = |t: &str| Raw::from_json(&format!(r#"{{"type":"{t}"}}"#)).unwrap();
+    let manager = PluginManager::new().unwrap();
+    add(
+        &manager,
+        "good",
+        "/bin/true",
+        r#"{"types":{"componentVersionRepository":[{"type":"Good/v1","jsonSchema":"e30="}]}}"#,
+    );
+    // Rejected: its schema is not JSON.
+    let broken = r#"{"capabilities":[{"supportedRepositorySpecTypes":[{"aliases":null,"jsonSchema":"bm90IGpzb24=","type":"Broken/v1"}],"type":"componentVersionRepository"}]}"#;
+    let caps = PluginCapabilities::parse(broken.as_bytes()).unwrap();
+    let outcome = manager.add_plugin(
+        &candidate("broken", "/bin/true"),
+        caps.clone(),
+        ConnectionType::Unix,
+        &options(),
+    );
+    let Outcome::Rejected(why) = &outcome else {
+        panic!("{outcome}")
+    };
+    manager.note_rejected("broken", &caps, why);
+
+    let err = manager
+        .component_version_repositories()
+        .get(&spec("Broken/v1"))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "componentVersionRepository: no implementation registered for type Broken/v1; registered: Good/v1; plugin broken declares it but was rejected: {why}"
+        )
+    );
+    let err = manager
+        .component_version_repositories()
+        .get(&spec("Other/v1"))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "componentVersionRepository: no implementation registered for type Other/v1; registered: Good/v1"
+    );
+    manager.shutdown().await.unwrap();
+}

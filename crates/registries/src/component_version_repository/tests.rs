@@ -99,6 +99,6 @@ async fn specs_without_type_or_unknown_types_are_refused() {
         .unwrap();
     assert_eq!(
         err.to_string(),
-        "componentVersionRepository: no implementation registered for type Nope/v1"
+        "componentVersionRepository: no implementation registered for type Nope/v1; no type is registered"
     );
 }

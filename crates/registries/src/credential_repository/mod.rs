@@ -185,6 +185,11 @@ impl Registry {
         }
     }
 
+    /// Remembers that plugin `plugin_id` declared config type `typ` but was rejected, and why.
+    pub fn note_rejected(&self, typ: Type, plugin_id: &str, why: &str) {
+        self.configs.note_rejected(typ, plugin_id, why);
+    }
+
     /// Every registered repository config type and who serves it.
     pub fn list(&self) -> Vec<(Type, Provider)> {
         self.configs.list()

@@ -147,7 +147,7 @@ async fn identities_without_a_usable_type_are_errors_not_panics() {
         .unwrap();
     assert_eq!(
         err.to_string(),
-        "credentialRepository: no implementation registered for consumer identity type OCIRegistry"
+        "credentialRepository: no implementation registered for consumer identity type OCIRegistry; no type is registered"
     );
     let err = registry.get(&raw("{}")).await.err().unwrap();
     assert!(matches!(err, Error::MissingType { .. }), "{err}");
@@ -158,7 +158,7 @@ async fn identities_without_a_usable_type_are_errors_not_panics() {
         .unwrap();
     assert_eq!(
         err.to_string(),
-        "credentialRepository: no implementation registered for type DockerConfig/v1"
+        "credentialRepository: no implementation registered for type DockerConfig/v1; no type is registered"
     );
 }
 

@@ -88,7 +88,7 @@ async fn duplicates_missing_and_unknown_types() {
         .unwrap();
     assert_eq!(
         err.to_string(),
-        "digestProcessorRepository: no implementation registered for type B/v1"
+        "digestProcessorRepository: no implementation registered for type B/v1; registered: A/v1"
     );
 }
 

@@ -106,7 +106,7 @@ async fn specs_without_type_unknown_types_and_invalid_specs_are_refused() {
         .unwrap();
     assert_eq!(
         err.to_string(),
-        "inputRepository: no implementation registered for type Nope/v1"
+        "inputRepository: no implementation registered for type Nope/v1; no type is registered"
     );
 
     registry

@@ -244,3 +244,131 @@ fn call_reaches_every_capability() {
     );
     assert_eq!(id["identity"]["type"], "TestTransformer");
 }
+
+/// Text by default, JSON with `--json`; an empty list is no line on stdout; errors name their
+/// real cause once, with no unrelated rejected plugin; no colour codes when stderr is not a
+/// terminal; exit status 1 for a failed operation, 2 for bad arguments.
+#[test]
+fn output_and_errors_fit_scripts() {
+    let dir = PluginDir::new().unwrap();
+    dir.add("directory-repository", &directory_repository())
+        .unwrap();
+    dir.add("capabilities-fail", &test_plugin()).unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let spec = format!(
+        r#"{{"type":"DirectoryRepository/v1","path":"{}"}}"#,
+        store.path().display()
+    );
+    let call = |op: &str, spec: &str, extra: &[&str]| {
+        let mut c = Command::new(cli());
+        c.arg("call")
+            .arg(dir.path())
+            .args(["component-version-repository", op, "--spec", spec])
+            .args(extra)
+            .env_remove("NO_COLOR");
+        c
+    };
+    let stored = call(
+        "add-component-version",
+        &spec,
+        &[
+            "--descriptor",
+            r#"{"component":{"name":"acme.org/t","version":"1.0.0","provider":"acme"}}"#,
+        ],
+    )
+    .assert()
+    .success();
+    assert_eq!(
+        String::from_utf8_lossy(&stored.get_output().stdout),
+        "stored: acme.org/t:1.0.0\n"
+    );
+    let empty = call(
+        "list-component-versions",
+        &spec,
+        &["--name", "acme.org/none"],
+    )
+    .assert()
+    .success();
+    assert_eq!(empty.get_output().stdout, b"");
+    assert!(String::from_utf8_lossy(&empty.get_output().stderr).contains("(none)"));
+
+    // A type nobody serves: the registry says which types are served; the unrelated rejected
+    // plugin is not mentioned; the cause is printed once; logs (-v) carry no colour codes.
+    let unknown = call(
+        "list-component-versions",
+        r#"{"type":"Nope/v1"}"#,
+        &["--name", "x", "-v"],
+    )
+    .assert()
+    .code(1);
+    let stderr = String::from_utf8_lossy(&unknown.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(
+            "error: componentVersionRepository: no implementation registered for type Nope/v1; registered: DirectoryRepository/v1"
+        ),
+        "{stderr}"
+    );
+    // The verbose log mentions the rejected plugin; the error does not.
+    let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error.len(), 1, "{stderr}");
+    assert!(!error[0].contains("no plugin serves this spec"), "{stderr}");
+    assert!(!error[0].contains("capabilities-fail"), "{stderr}");
+    assert_eq!(
+        stderr.matches("no implementation registered").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes in redirected stderr: {stderr:?}"
+    );
+
+    // A spec that fails the plugin's schema: that is the error, not "no plugin".
+    let invalid = call(
+        "list-component-versions",
+        r#"{"type":"DirectoryRepository/v1"}"#,
+        &["--name", "x"],
+    )
+    .assert()
+    .code(1);
+    let stderr = String::from_utf8_lossy(&invalid.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("\"path\" is a required property"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no plugin serves"), "{stderr}");
+
+    // Bad arguments: clap's usage error, status 2.
+    Command::new(cli()).args(["call"]).assert().code(2);
+}
+
+/// `call --help` lists every operation of every capability and the exit statuses; completions
+/// come from clap.
+#[test]
+fn help_lists_every_operation_and_completions_are_generated() {
+    let help = Command::new(cli())
+        .args(["call", "--help"])
+        .assert()
+        .success();
+    let help = String::from_utf8_lossy(&help.get_output().stdout).into_owned();
+    for line in [
+        "component-version-repository",
+        "get-component-version, list-component-versions, add-component-version",
+        "signing-handler                sign, verify, get-signing-identity, get-verifying-identity",
+        "credential-plugin              consumer-identity, resolve",
+        "Exit status: 0 success; 1",
+    ] {
+        assert!(help.contains(line), "{line:?} in {help}");
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let script = Command::new(cli())
+            .args(["completions", shell])
+            .assert()
+            .success();
+        let script = String::from_utf8_lossy(&script.get_output().stdout).into_owned();
+        assert!(
+            script.contains("ocm-plugin") && script.contains("list"),
+            "{shell}: {script}"
+        );
+    }
+}
