@@ -233,7 +233,9 @@ pub(crate) struct App {
 }
 
 impl Plugin {
-    /// A plugin with no capabilities yet. `name` appears in logs and usage text.
+    /// A plugin with no capabilities yet. `name` is only a label for its logs and its usage
+    /// text: managers know a plugin by its file name, and every type it serves comes from the
+    /// builder methods.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),

@@ -43,11 +43,12 @@ impl RegistryAddress {
     /// ```
     /// use ocm_example_docker_credentials::docker_config::RegistryAddress;
     ///
-    /// let hub = RegistryAddress::parse("https://index.docker.io/v1/").unwrap();
+    /// let hub = RegistryAddress::parse("https://index.docker.io/v1/").ok_or("no address")?;
     /// assert_eq!((hub.host.as_str(), hub.port), ("docker.io", None));
-    /// let local = RegistryAddress::parse("http://LocalHost:5000/x").unwrap();
+    /// let local = RegistryAddress::parse("http://LocalHost:5000/x").ok_or("no address")?;
     /// assert_eq!((local.host.as_str(), local.port), ("localhost", Some(5000)));
     /// assert!(RegistryAddress::parse("host:port").is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
