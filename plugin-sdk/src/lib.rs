@@ -132,6 +132,7 @@ mod argv;
 mod capability;
 mod error;
 mod idle;
+mod launch;
 mod listener;
 mod log;
 mod middleware;
@@ -811,7 +812,12 @@ impl Plugin {
         let mounts = served.into_mounts();
         let shutdown = Shutdown::new();
         let idle = IdleTracker::new(idle::effective_timeout(ctx.config.idle_timeout));
-        let router = router::build(mounts, shutdown.clone(), idle.clone());
+        let router = router::build(
+            mounts,
+            shutdown.clone(),
+            idle.clone(),
+            launch::launch_token_from_env(),
+        );
         Ok(App {
             router,
             shutdown,

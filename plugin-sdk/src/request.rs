@@ -1,8 +1,8 @@
 //! Reading requests: credentials from `Authorization`, parameters from the query string or the
 //! JSON body. Parameter names come from the route table only.
 
-use axum::{body::Body, extract::Query, http::HeaderMap, http::StatusCode, http::Uri};
-use ocm_plugin_endpoints::{AUTHORIZATION, Auth};
+use axum::{body::Body, http::HeaderMap, http::StatusCode, http::Uri};
+use ocm_plugin_endpoints::{AUTHORIZATION, Auth, decode_query};
 use ocm_plugin_types::Credentials;
 use serde::de::DeserializeOwned;
 
@@ -44,10 +44,11 @@ pub(crate) fn parse_authorization(value: &[u8]) -> Result<Credentials, String> {
     Credentials::from_json(value).map_err(|e| e.to_string())
 }
 
-/// The pairs of a request's query string, percent-decoded.
+/// The pairs of a request's query string, percent-decoded. A name or value that is not UTF-8
+/// once decoded is a `400` naming the parameter, not a lossy U+FFFD that could make two
+/// different names equal (see [`decode_query`]).
 pub(crate) fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
-    Query::<Vec<(String, String)>>::try_from_uri(uri)
-        .map(|Query(pairs)| pairs)
+    decode_query(uri.query().unwrap_or_default())
         .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))
 }
 
@@ -134,6 +135,30 @@ mod tests {
             let err = parse_authorization(value.as_bytes()).unwrap_err();
             assert!(err.contains(want), "{value}: {err}");
         }
+    }
+
+    #[test]
+    fn query_pairs_are_strict_utf8() {
+        let uri: Uri = "/component-version?name=%C3%A9+x&version=1%2B2"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            query_pairs(&uri).unwrap(),
+            [
+                ("name".to_owned(), "é x".to_owned()),
+                ("version".to_owned(), "1+2".to_owned())
+            ]
+        );
+        let none: Uri = "/component-version".parse().unwrap();
+        assert!(query_pairs(&none).unwrap().is_empty());
+
+        let bad: Uri = "/component-version?name=%ff%fe&version=1".parse().unwrap();
+        let e = query_pairs(&bad).unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            e.message,
+            r#"invalid query string: query parameter "name" is not valid UTF-8 after percent-decoding"#
+        );
     }
 
     #[test]

@@ -15,13 +15,39 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::{
     capability::{Mount, identity},
     idle::IdleTracker,
-    middleware::{limits, panic_response, track},
+    launch::{LaunchToken, require_launch_token},
+    middleware::{
+        Concurrency, MAX_CONCURRENT_REQUESTS, drain_unread, limit_concurrency, limits,
+        panic_response, track,
+    },
     response::{empty_ok, text_error},
     shutdown::{Reason, Shutdown},
 };
 
 /// The router of a plugin. Capability paths accept any method, like Go's mux patterns.
-pub(crate) fn build(mounts: Vec<Mount>, shutdown: Shutdown, idle: IdleTracker) -> Router {
+pub(crate) fn build(
+    mounts: Vec<Mount>,
+    shutdown: Shutdown,
+    idle: IdleTracker,
+    launch_token: Option<LaunchToken>,
+) -> Router {
+    build_with(
+        mounts,
+        shutdown,
+        idle,
+        MAX_CONCURRENT_REQUESTS,
+        launch_token,
+    )
+}
+
+/// [`build`] with at most `max_concurrent` capability requests running at once.
+pub(crate) fn build_with(
+    mounts: Vec<Mount>,
+    shutdown: Shutdown,
+    idle: IdleTracker,
+    max_concurrent: usize,
+    launch_token: Option<LaunchToken>,
+) -> Router {
     let mut paths: HashSet<&'static str> = HashSet::new();
     let mut router = Router::new();
     for route in [&builtin::HEALTHZ, &builtin::SHUTDOWN] {
@@ -58,11 +84,21 @@ pub(crate) fn build(mounts: Vec<Mount>, shutdown: Shutdown, idle: IdleTracker) -
         }
     }
 
-    router
+    // The last layer is the outermost: draining sees every answer, and requests waiting for a
+    // slot count as activity.
+    let slots = Concurrency::new(max_concurrent);
+    let router = router
         .fallback(|| std::future::ready(text_error(StatusCode::NOT_FOUND, "404 page not found")))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(limits))
-        .layer(middleware::from_fn_with_state(idle, track))
+        .layer(middleware::from_fn_with_state(slots, limit_concurrency))
+        .layer(middleware::from_fn_with_state(idle, track));
+    // Inside the drain, so that a refusal sent before the body was read arrives intact.
+    let router = match launch_token {
+        Some(token) => router.layer(middleware::from_fn_with_state(token, require_launch_token)),
+        None => router,
+    };
+    router.layer(middleware::from_fn(drain_unread))
 }
 
 /// Claims a path for a route; a second claim is an SDK bug, logged and skipped instead of

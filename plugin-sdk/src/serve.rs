@@ -1,19 +1,30 @@
 //! Serving: runtime, listener, location line, signals, idle watcher and graceful shutdown.
 
-use std::{future::IntoFuture as _, io::Write as _, pin::pin, time::Duration};
+use std::{
+    convert::Infallible,
+    future::{Future, poll_fn},
+    io::Write as _,
+    pin::{Pin, pin},
+    time::Duration,
+};
 
 use axum::{
     Router,
     serve::{Listener, ListenerExt as _},
 };
+use hyper::{body::Incoming, server::conn::http1, service::service_fn};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use ocm_plugin_types::PluginConfig;
 use tokio::{
+    io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _},
     signal::unix::{SignalKind, signal},
     task::JoinHandle,
 };
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt as _;
 
 use crate::{
-    App, Error, Plugin, Result, idle,
+    App, Error, Plugin, Result, idle, launch,
     listener::{self, Bound},
     shutdown::{Reason, Shutdown},
 };
@@ -40,6 +51,7 @@ async fn serve(plugin: Plugin, config: PluginConfig) -> Result<()> {
         idle,
     } = plugin.build(config)?;
     let signals = watch_signals(shutdown.clone())?;
+    let lifeline = launch::watch_lifeline(shutdown.clone());
     let bound = Bound::bind(connection, &id).await?;
     let location = bound.location();
     print_location(&location)?;
@@ -52,7 +64,7 @@ async fn serve(plugin: Plugin, config: PluginConfig) -> Result<()> {
             socket,
             dir,
         } => {
-            let result = serve_on(listener, router, &shutdown, &id).await;
+            let result = serve_on(listener, router, &shutdown, &id, HEADER_READ_TIMEOUT).await;
             if let Err(e) = listener::remove_socket(&socket, dir) {
                 tracing::warn!(socket = %socket.display(), error = %e, "failed to remove the socket");
             }
@@ -64,11 +76,14 @@ async fn serve(plugin: Plugin, config: PluginConfig) -> Result<()> {
                     tracing::debug!(error = %e, "failed to set TCP_NODELAY");
                 }
             });
-            serve_on(listener, router, &shutdown, &id).await
+            serve_on(listener, router, &shutdown, &id, HEADER_READ_TIMEOUT).await
         }
     };
     idle_watcher.abort();
     signals.abort();
+    if let Some(lifeline) = lifeline {
+        lifeline.abort();
+    }
     tracing::info!(id = %id, "plugin stopped");
     result
 }
@@ -96,47 +111,146 @@ fn watch_signals(shutdown: Shutdown) -> Result<JoinHandle<()>> {
     }))
 }
 
+/// How long a client may take to send a request's headers. hyper starts the same clock while a
+/// keep-alive connection waits for its next request, so it is also the idle time after which the
+/// plugin closes such a connection. Without it, a connection that never finishes its headers
+/// would hold a task and a socket until the plugin stops.
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a closed connection keeps reading (and discarding) what the client still sends.
+/// Closing a socket with unread bytes makes the kernel answer with a reset, and a reset makes
+/// the client's kernel drop the response it has not read yet: a client still uploading when the
+/// plugin answered early (413, 401) would see "connection reset" instead of the answer. Half
+/// closing first and lingering lets the answer arrive; well-behaved clients close within
+/// milliseconds of reading it.
+pub(crate) const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Most bytes a lingering close discards before it gives up and closes anyway.
+pub(crate) const LINGER_LIMIT: usize = 4 * 1024 * 1024;
+
 /// Serves until shutdown is triggered, then stops accepting and lets in-flight requests finish
 /// for at most [`DRAIN_TIMEOUT`].
+///
+/// Connections are served with hyper directly rather than `axum::serve`, which can neither time
+/// out header reads ([`HEADER_READ_TIMEOUT`]) nor hand the socket back for a lingering close.
 pub(crate) async fn serve_on<L>(
-    listener: L,
+    mut listener: L,
     router: Router,
     shutdown: &Shutdown,
     id: &str,
+    header_read_timeout: Duration,
 ) -> Result<()>
 where
     L: Listener,
     L::Addr: std::fmt::Debug,
 {
-    let server = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .into_future();
-    let mut server = pin!(server);
-    tokio::select! {
-        // Shutdown first: the server may finish in the same poll, and the reason must be logged.
-        biased;
-        () = shutdown.cancelled() => {}
-        result = &mut server => return result.map_err(Error::io("serving failed")),
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let connections = TaskTracker::new();
+    loop {
+        tokio::select! {
+            // Shutdown first: a pending connection must not be accepted once it was triggered.
+            biased;
+            () = shutdown.cancelled() => break,
+            (io, remote) = listener.accept() => {
+                tracing::trace!(remote = ?remote, "connection accepted");
+                connections.spawn(connection(io, router.clone(), http.clone(), shutdown.clone()));
+            }
+        }
     }
+    // Stop accepting: new connections are refused from here on.
+    drop(listener);
+    connections.close();
     let reason = shutdown
         .reason()
         .map_or_else(|| "unknown".to_owned(), |r| r.to_string());
     tracing::info!(id = %id, reason = %reason, "gracefully shutting down plugin");
-    match tokio::time::timeout(DRAIN_TIMEOUT, server).await {
-        Ok(result) => result.map_err(Error::io("serving failed")),
-        Err(_) => {
-            tracing::warn!(
-                timeout_secs = DRAIN_TIMEOUT.as_secs(),
-                "requests still in flight after the drain timeout; dropping them"
-            );
-            Ok(())
+    if tokio::time::timeout(DRAIN_TIMEOUT, connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            timeout_secs = DRAIN_TIMEOUT.as_secs(),
+            "requests still in flight after the drain timeout; dropping them"
+        );
+    }
+    Ok(())
+}
+
+/// Serves one connection until it ends: on shutdown it finishes the request in flight and
+/// closes (idle connections close at once), then lingers (see [`LINGER_TIMEOUT`]).
+async fn connection<I>(io: I, router: Router, http: http1::Builder, shutdown: Shutdown)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request: hyper::Request<Incoming>| {
+        let router = router.clone();
+        // Boxed so the connection is `Unpin`, which taking the socket back requires.
+        let answer: BoxedAnswer = Box::pin(router.oneshot(request));
+        answer
+    });
+    let mut conn = http.serve_connection(TokioIo::new(io), service);
+    let mut stopping = pin!(shutdown.cancelled_owned());
+    let mut graceful = false;
+    let ended = poll_fn(|cx| {
+        if !graceful && stopping.as_mut().poll(cx).is_ready() {
+            graceful = true;
+            Pin::new(&mut conn).graceful_shutdown();
         }
+        conn.poll_without_shutdown(cx)
+    })
+    .await;
+    if let Err(e) = ended {
+        // Header timeouts, malformed requests, clients gone: the client's problem, not ours.
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+    let io = conn.into_parts().io.into_inner();
+    linger(io, &shutdown).await;
+}
+
+/// What the service of a connection answers: the router's response, never an error.
+type BoxedAnswer =
+    Pin<Box<dyn Future<Output = std::result::Result<axum::response::Response, Infallible>> + Send>>;
+
+/// Half closes `io` and discards what the client still sends, for at most [`LINGER_TIMEOUT`] and
+/// [`LINGER_LIMIT`] bytes, so the kernel closes with a FIN rather than a reset and the client
+/// gets to read the response. Skipped once shutdown started: the drain deadline comes first.
+async fn linger<I>(mut io: I, shutdown: &Shutdown)
+where
+    I: AsyncRead + AsyncWrite + Unpin,
+{
+    if shutdown.reason().is_some() {
+        return;
+    }
+    if io.shutdown().await.is_err() {
+        return;
+    }
+    let discard = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut discarded = 0usize;
+        while discarded < LINGER_LIMIT {
+            match io.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => discarded += n,
+            }
+        }
+    };
+    tokio::select! {
+        () = shutdown.cancelled() => {}
+        _ = tokio::time::timeout(LINGER_TIMEOUT, discard) => {}
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::{path::Path, sync::Arc};
+    use std::{
+        path::Path,
+        sync::{
+            Arc,
+            atomic::{AtomicUsize, Ordering},
+        },
+    };
 
     use ocm_plugin_contracts::{
         async_trait,
@@ -149,7 +263,7 @@ mod tests {
     use tokio::{
         io::{AsyncReadExt as _, AsyncWriteExt as _},
         net::UnixStream,
-        sync::Notify,
+        sync::{Notify, Semaphore, watch},
     };
 
     use super::*;
@@ -187,6 +301,10 @@ mod tests {
             JsonSchema::permissive(),
             move |_| Ok(Gated { entered, gate }),
         );
+        start_plugin(plugin, HEADER_READ_TIMEOUT)
+    }
+
+    fn start_plugin(plugin: Plugin, header_read_timeout: Duration) -> Server {
         let config = PluginConfig {
             id: "t".into(),
             connection: ConnectionType::Unix,
@@ -208,7 +326,7 @@ mod tests {
         };
         let task = tokio::spawn({
             let shutdown = shutdown.clone();
-            async move { serve_on(listener, router, &shutdown, "t").await }
+            async move { serve_on(listener, router, &shutdown, "t", header_read_timeout).await }
         });
         Server {
             socket,
@@ -311,5 +429,112 @@ mod tests {
         s.shutdown.trigger(Reason::Idle);
         s.task.await.unwrap().unwrap();
         assert!(started.elapsed() >= DRAIN_TIMEOUT);
+    }
+
+    /// Counts the listings running at once; each waits for a permit of `gate`.
+    struct Counting {
+        running: watch::Sender<usize>,
+        peak: Arc<AtomicUsize>,
+        gate: Arc<Semaphore>,
+    }
+
+    #[async_trait]
+    impl ComponentVersionRepository for Counting {
+        async fn list_component_versions(
+            &self,
+            _: ListComponentVersionsRequest,
+            _: &Credentials,
+        ) -> ocm_plugin_contracts::Result<Vec<String>> {
+            let mut now = 0;
+            self.running.send_modify(|n| {
+                *n += 1;
+                now = *n;
+            });
+            self.peak.fetch_max(now, Ordering::SeqCst);
+            let _permit = self.gate.acquire().await;
+            self.running.send_modify(|n| *n -= 1);
+            Ok(Vec::new())
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_are_limited() {
+        use crate::middleware::MAX_CONCURRENT_REQUESTS as LIMIT;
+        let extra = 6;
+        let (running, mut watch_running) = watch::channel(0);
+        let peak = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(Semaphore::new(0));
+        let counting = Counting {
+            running,
+            peak: Arc::clone(&peak),
+            gate: Arc::clone(&gate),
+        };
+        let plugin = Plugin::new("t").component_version_repository(
+            "T/v1".parse().unwrap(),
+            JsonSchema::permissive(),
+            move |_| Ok(counting),
+        );
+        let s = start_plugin(plugin, HEADER_READ_TIMEOUT);
+        let uri = cvr::LIST_COMPONENT_VERSIONS.uri(&[("name", "c")]);
+        let requests: Vec<_> = (0..LIMIT + extra)
+            .map(|_| {
+                let (socket, request) = (s.socket.clone(), get(&uri, true));
+                tokio::spawn(async move { exchange(&socket, &request).await })
+            })
+            .collect();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            watch_running.wait_for(|n| *n == LIMIT),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        // Health checks skip the queue while every slot is taken.
+        let health = tokio::time::timeout(
+            Duration::from_secs(10),
+            exchange(&s.socket, &get(builtin::HEALTHZ.path, true)),
+        )
+        .await
+        .unwrap();
+        assert!(health.starts_with("HTTP/1.1 200 OK\r\n"), "{health}");
+        assert_eq!(*watch_running.borrow(), LIMIT);
+        gate.add_permits(LIMIT + extra);
+        for request in requests {
+            let answer = tokio::time::timeout(Duration::from_secs(10), request)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), LIMIT);
+        s.shutdown.trigger(Reason::Idle);
+        s.task.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn stalled_headers_are_timed_out() {
+        let timeout = Duration::from_millis(300);
+        let s = start_plugin(Plugin::new("t"), timeout);
+        let started = tokio::time::Instant::now();
+        let mut stalled = UnixStream::connect(&s.socket).await.unwrap();
+        stalled
+            .write_all(b"GET /healthz HTTP/1.1\r\nHo")
+            .await
+            .unwrap();
+        let mut rest = Vec::new();
+        // Closed by the server (EOF or a reset), well before the test's own deadline.
+        let _ = tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut rest))
+            .await
+            .expect("the server kept a connection with stalled headers open");
+        assert!(
+            started.elapsed() >= timeout,
+            "closed after {:?}",
+            started.elapsed()
+        );
+        // Complete requests are still served.
+        let health = exchange(&s.socket, &get(builtin::HEALTHZ.path, true)).await;
+        assert!(health.starts_with("HTTP/1.1 200 OK\r\n"), "{health}");
+        s.shutdown.trigger(Reason::Idle);
+        s.task.await.unwrap().unwrap();
     }
 }

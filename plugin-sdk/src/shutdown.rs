@@ -16,6 +16,8 @@ pub(crate) enum Reason {
     Idle,
     /// A request to the shutdown endpoint.
     Endpoint,
+    /// The host that started the plugin is gone (its lifeline pipe closed).
+    HostGone,
 }
 
 impl fmt::Display for Reason {
@@ -24,6 +26,7 @@ impl fmt::Display for Reason {
             Self::Signal(name) => write!(f, "received {name}"),
             Self::Idle => f.write_str("idle timeout expired"),
             Self::Endpoint => f.write_str("shutdown requested over HTTP"),
+            Self::HostGone => f.write_str("the host that started the plugin is gone"),
         }
     }
 }

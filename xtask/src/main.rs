@@ -18,6 +18,8 @@ commands:
                  manager (lifecycle scenario, then a pipeline through every capability) and the CLI
   bench [N]      build in release, then measure cold start and warm calls (N warm calls,
                  default 500) against floors measured in the same run
+  soak [N]       N start, call, stop cycles (default 1000) against one plugin; fails if open
+                 descriptors, child processes or socket files grow (CI runs 60)
 ";
 
 fn main() -> ExitCode {
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("e2e") => e2e(),
         Some("bench") => bench(args.get(1).map(String::as_str).unwrap_or("500")),
+        Some("soak") => soak(args.get(1).map(String::as_str).unwrap_or("1000")),
         Some("help" | "-h" | "--help") | None => {
             print!("{HELP}");
             return ExitCode::SUCCESS;
@@ -244,6 +247,32 @@ fn e2e() -> Result<()> {
         bail!("unexpected signing identity {identity:?}");
     }
     println!("e2e: OK");
+    Ok(())
+}
+
+/// The long soak: the suite's soak test with many cycles (CI runs a short variant).
+fn soak(cycles: &str) -> Result<()> {
+    let cycles: u32 = cycles
+        .parse()
+        .with_context(|| format!("soak: {cycles:?} is not a number of cycles"))?;
+    let status = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root())
+        .args([
+            "test",
+            "-p",
+            "ocm-plugin-test-support",
+            "--test",
+            "it",
+            "--",
+            "lifecycle_soak",
+            "--nocapture",
+        ])
+        .env("OCM_SOAK_CYCLES", cycles.to_string())
+        .status()
+        .context("running the soak test")?;
+    if !status.success() {
+        bail!("soak failed: {status}");
+    }
     Ok(())
 }
 

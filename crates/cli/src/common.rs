@@ -1,15 +1,17 @@
 //! What every capability's `call` needs: the parsed arguments, the plugin lookup context, and
 //! blob handling.
 
-use anyhow::{Context, Result, bail};
+use std::{io::Read as _, path::Path};
+
+use anyhow::{Context, Result, anyhow, bail};
 use ocm_plugin_manager::types::{Credentials, Identity, Location, Raw};
 use ocm_plugin_manager::{
     PluginManager,
     registries::{Blob, RequestFile},
 };
-use serde_json::{Value, json};
+use serde_json::{Value, error::Category, json};
 
-use crate::CallArgs;
+use crate::{CREDENTIALS_ENV, CallArgs};
 
 /// One `call` invocation: the manager with the directory registered, and the arguments.
 pub(crate) struct Ctx<'a> {
@@ -24,12 +26,25 @@ impl Ctx<'_> {
             .context("--spec must be a JSON object with a type")
     }
 
-    /// `--credentials`, or none.
+    /// The credentials of `--credentials`, `--credentials-file` or `OCM_PLUGIN_CREDENTIALS`
+    /// (at most one is given; `main` checks), or none.
     pub(crate) fn credentials(&self) -> Result<Credentials> {
-        Ok(match &self.args.credentials {
-            Some(c) => parse_json::<Option<Credentials>>("credentials", c)?.unwrap_or_default(),
-            None => Credentials::new(),
-        })
+        let (source, text) = if let Some(text) = &self.args.credentials {
+            ("--credentials", text.clone())
+        } else if let Some(path) = &self.args.credentials_file {
+            ("--credentials-file", read_credentials_file(path)?)
+        } else {
+            match std::env::var_os(CREDENTIALS_ENV).filter(|v| !v.is_empty()) {
+                Some(value) => (
+                    CREDENTIALS_ENV,
+                    value
+                        .into_string()
+                        .map_err(|_| anyhow!("{CREDENTIALS_ENV} is not valid UTF-8"))?,
+                ),
+                None => return Ok(Credentials::new()),
+            }
+        };
+        Ok(parse_secret_json::<Option<Credentials>>(source, &text)?.unwrap_or_default())
     }
 
     /// `--identity`, if given.
@@ -76,6 +91,41 @@ impl Ctx<'_> {
         };
         Ok(json!({"size": size, "output": output}))
     }
+}
+
+/// Reads a credentials file, or stdin for `-`. Errors name the path, never the content.
+fn read_credentials_file(path: &Path) -> Result<String> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading the credentials from stdin")?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path)
+        .with_context(|| format!("reading --credentials-file {}", path.display()))
+}
+
+/// Like [`parse_json`] for secrets: serde's messages quote offending values ("invalid type:
+/// string \"hunter2\""), so the error keeps only the position and the kind of problem.
+pub(crate) fn parse_secret_json<T: serde::de::DeserializeOwned>(
+    source: &str,
+    text: &str,
+) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        let kind = match e.classify() {
+            Category::Io => "unreadable",
+            Category::Syntax => "invalid JSON",
+            Category::Data => "JSON of the wrong shape",
+            Category::Eof => "truncated JSON",
+        };
+        anyhow!(
+            "{source}: {kind} at line {}, column {} (expected a string map or typed \
+             credentials; the content is not shown)",
+            e.line(),
+            e.column()
+        )
+    })
 }
 
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {

@@ -4,7 +4,7 @@
 //! ocm-plugin list <dir> [--json]
 //! ocm-plugin call <dir> component-version-repository <operation> --spec '<json>' [options]
 //! ocm-plugin call <dir> credential-repository consumer-identity-for-config --spec '<config>'
-//! ocm-plugin call <dir> credential-repository resolve --spec '<config>' --identity '<json>' [--credentials '<json>']
+//! ocm-plugin call <dir> credential-repository resolve --spec '<config>' --identity '<json>' [--credentials-file F]
 //! ocm-plugin call <dir> input process-resource --resource '<constructor resource>' [--output F]
 //! ocm-plugin call <dir> input process-source --resource '<constructor source>' [--output F]
 //! ocm-plugin call <dir> digest-processor process-resource-digest --resource '<resource>'
@@ -12,14 +12,18 @@
 //! ocm-plugin call <dir> resource-repository add-global-resource --resource '<resource>' --resource-file F
 //! ocm-plugin call <dir> blob-transformer transform-blob --spec '<spec>' --resource-file F [--output F]
 //! ocm-plugin call <dir> component-lister list-components --spec '<repository spec>' [--last NAME]
-//! ocm-plugin call <dir> signing-handler sign --spec '<signing config>' --digest '<json>' [--credentials '<json>']
-//! ocm-plugin call <dir> signing-handler verify --spec '<signing config>' --signature '<json>' [--credentials '<json>']
+//! ocm-plugin call <dir> signing-handler sign --spec '<signing config>' --digest '<json>' [--credentials-file F]
+//! ocm-plugin call <dir> signing-handler verify --spec '<signing config>' --signature '<json>' [--credentials-file F]
 //! ocm-plugin call <dir> signing-handler get-signing-identity --spec '<config>' --digest '<json>' [--name SIGNATURE]
 //! ocm-plugin call <dir> signing-handler get-verifying-identity --spec '<config>' --signature '<json>'
 //! ocm-plugin call <dir> credential-plugin consumer-identity --spec '<credential spec>'
 //! ocm-plugin call <dir> credential-plugin resolve --spec '<credential spec>' [--identity '<json>']
 //! ocm-plugin call <dir> <capability> get-identity --spec '<spec>'
 //! ```
+//!
+//! Credentials come from `--credentials-file` (`-`: stdin), `OCM_PLUGIN_CREDENTIALS` or
+//! `--credentials`; the last is readable by every local user in the process list, so the
+//! others are preferred.
 //!
 //! Every capability has its own module; this file holds the command line and `list`.
 
@@ -42,7 +46,7 @@ use std::{
 
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use ocm_plugin_manager::types::Raw;
+use ocm_plugin_manager::types::{ConnectionType, Raw};
 use ocm_plugin_manager::{Outcome, PluginManager, RegistrationOptions, flatten_generic_config};
 use serde_json::{Value, json};
 
@@ -50,8 +54,22 @@ use crate::common::Ctx;
 
 /// The exit statuses, in every `--help`.
 const EXIT_STATUS: &str = "Exit status: 0 success; 1 the listing or the operation failed (the \
-cause is printed on stderr, once); 2 invalid arguments. Output: text on stdout, JSON with \
---json; logs and errors on stderr, coloured only on a terminal and never with NO_COLOR set.";
+cause is printed on stderr, once); 2 invalid arguments; 3 `list` only: some plugins were \
+rejected (the whole listing is still printed). Output: text on stdout, JSON with --json; logs \
+and errors on stderr, coloured only on a terminal and never with NO_COLOR set.";
+
+/// `list` found plugins it rejected: a script checking the status notices a broken plugin
+/// directory without parsing the listing.
+const EXIT_REJECTED: u8 = 3;
+
+/// Where credentials can come from without being visible in the process list.
+const CREDENTIALS_ENV: &str = ocm_plugin_manager::runtime::CREDENTIALS_ENV;
+
+/// How to pass credentials, in `call --help`.
+const CREDENTIALS_HELP: &str = "Credentials: prefer --credentials-file <path> (`-` reads stdin) \
+or the environment variable OCM_PLUGIN_CREDENTIALS (JSON) over --credentials, whose value every \
+local user can read in the process list (ps) while the command runs. Only one of the three may \
+be given. Credential values are never printed, in errors or logs.";
 
 #[derive(Parser)]
 #[command(
@@ -109,6 +127,21 @@ struct Common {
     /// Idle time after which a started plugin stops itself, in seconds.
     #[arg(long, default_value_t = 3600)]
     idle_timeout: u64,
+    /// Deadline for each plugin's `capabilities` run, in seconds. Every plugin in the
+    /// directory is probed; give a plugin's own file instead of the directory so that no other
+    /// plugin's probe can delay the call.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    probe_timeout: f64,
+    /// Deadline from spawning a plugin to its first healthy answer, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    start_timeout: f64,
+    /// Deadline for the answer of the call, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 900.0)]
+    call_timeout: f64,
+    /// Start plugins on loopback TCP instead of Unix domain sockets. Plugins built with our SDK
+    /// then require a per-launch secret on every request; Go plugins accept any local user.
+    #[arg(long)]
+    tcp: bool,
 }
 
 #[derive(Args)]
@@ -123,9 +156,15 @@ struct CallArgs {
     /// Component version.
     #[arg(long)]
     version: Option<String>,
-    /// Credentials, as JSON: a string map, or typed `{"type":…,"properties":{…}}`.
-    #[arg(long)]
+    /// Credentials, as JSON: a string map, or typed `{"type":…,"properties":{…}}`. Visible to
+    /// every local user (`ps`) while the command runs: prefer --credentials-file or
+    /// OCM_PLUGIN_CREDENTIALS.
+    #[arg(long, value_name = "JSON", conflicts_with = "credentials_file")]
     credentials: Option<String>,
+    /// Reads the credentials JSON (as for --credentials) from a file, or from stdin for `-`;
+    /// unlike --credentials, they stay out of the process list.
+    #[arg(long, value_name = "PATH")]
+    credentials_file: Option<PathBuf>,
     /// Descriptor for add-component-version: a file path or inline JSON.
     #[arg(long)]
     descriptor: Option<String>,
@@ -187,6 +226,8 @@ fn operations_help() -> String {
         text.push_str(&format!("  {capability:<30} {}\n", operations.join(", ")));
     }
     text.push('\n');
+    text.push_str(CREDENTIALS_HELP);
+    text.push_str("\n\n");
     text.push_str(EXIT_STATUS);
     text
 }
@@ -201,6 +242,20 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    if let Command::Call { call, .. } = &cli.command
+        && (call.credentials.is_some() || call.credentials_file.is_some())
+        && std::env::var_os(CREDENTIALS_ENV).is_some_and(|v| !v.is_empty())
+    {
+        command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "{CREDENTIALS_ENV} is set: give credentials either there or with \
+                     --credentials/--credentials-file, not both"
+                ),
+            )
+            .exit();
+    }
     if let Command::Completions { shell } = cli.command {
         // Into memory first: writing straight to a closed pipe would panic inside clap_complete.
         let mut script = Vec::new();
@@ -227,7 +282,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -259,8 +314,16 @@ fn colour() -> bool {
 }
 
 fn options(common: &Common) -> Result<RegistrationOptions> {
+    let seconds = |name: &str, secs: f64| {
+        Duration::try_from_secs_f64(secs)
+            .map_err(|_| anyhow::anyhow!("--{name} must be a non-negative number of seconds"))
+    };
     let mut options = RegistrationOptions {
         idle_timeout: Some(Duration::from_secs(common.idle_timeout)),
+        capabilities_timeout: seconds("probe-timeout", common.probe_timeout)?,
+        start_timeout: seconds("start-timeout", common.start_timeout)?,
+        call_timeout: seconds("call-timeout", common.call_timeout)?,
+        connection: common.tcp.then_some(ConnectionType::Tcp),
         ..RegistrationOptions::default()
     };
     if let Some(path) = &common.config {
@@ -272,11 +335,11 @@ fn options(common: &Common) -> Result<RegistrationOptions> {
     Ok(options)
 }
 
-async fn run(cli: Cli) -> Result<()> {
+async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::List { dir, common } => list(&dir, &common).await,
         // Answered before the runtime starts.
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } => Ok(ExitCode::SUCCESS),
         Command::Call {
             dir,
             capability,
@@ -289,12 +352,14 @@ async fn run(cli: Cli) -> Result<()> {
             let shutdown = manager.shutdown().await;
             let value = result?;
             shutdown.context("shutting down plugins")?;
-            print_value(&value, common.json)
+            print_value(&value, common.json)?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-async fn list(dir: &Path, common: &Common) -> Result<()> {
+/// Prints every candidate; [`EXIT_REJECTED`] when any was rejected.
+async fn list(dir: &Path, common: &Common) -> Result<ExitCode> {
     let manager = PluginManager::new()?;
     let report = manager.register_plugins(dir, options(common)?).await;
     manager.shutdown().await?;
@@ -361,7 +426,15 @@ async fn list(dir: &Path, common: &Common) -> Result<()> {
             }
         }
     }
-    Ok(())
+    let rejected = report
+        .candidates
+        .iter()
+        .any(|c| matches!(c.outcome, Outcome::Rejected(_)));
+    Ok(if rejected {
+        ExitCode::from(EXIT_REJECTED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn call(

@@ -19,6 +19,7 @@
 
 mod builder;
 mod client;
+mod launch;
 mod operation;
 mod query;
 mod route;
@@ -36,10 +37,11 @@ pub mod signing_handler;
 
 pub use builder::CapabilitiesBuilder;
 pub use client::{Caller, Client};
+pub use launch::{CREDENTIALS_ENV, LAUNCH_TOKEN_ENV, LAUNCH_TOKEN_HEADER, LIFELINE_ENV};
 pub use operation::{Answer, AnswerError, BoxFuture, Capability, Operation, Visit};
 pub use query::{
-    QueryError, decode_json_param, encode_json_param, encode_query, request_from_query,
-    request_to_query,
+    QueryError, decode_json_param, decode_query, encode_json_param, encode_query,
+    request_from_query, request_to_query,
 };
 pub use route::{Auth, Param, Params, Route};
 pub use schema::SchemaValidator;

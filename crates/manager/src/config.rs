@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use ocm_plugin_runtime::SupervisorConfig;
 use ocm_plugin_types::{ConnectionType, Raw};
 
 /// How [`PluginManager::register_plugins`](crate::PluginManager::register_plugins) treats a
@@ -20,7 +21,19 @@ pub struct RegistrationOptions {
     pub start_timeout: Duration,
     /// How long a plugin may take to exit after SIGTERM before it is killed.
     pub stop_grace: Duration,
-    /// Force a transport instead of probing for Unix domain socket support.
+    /// Deadline for one call's answer. Default 15 min (our SDK gives up on a request at 10).
+    pub call_timeout: Duration,
+    /// Failed starts or early crashes in a row after which a plugin is refused fast for a
+    /// cool-down instead of being spawned again. Default 3.
+    pub restart_limit: u32,
+    /// First cool-down; it doubles with each further failure, up to a minute. Default 1 s.
+    pub restart_cooldown: Duration,
+    /// The transport. `None` (the default): Unix domain sockets, after checking that they work;
+    /// if they do not, registration fails with
+    /// [`Error::UnixSocketsUnavailable`](crate::Error::UnixSocketsUnavailable), saying why.
+    /// The manager never switches to TCP on its own, since any local user can connect to a
+    /// loopback port. With `Some(Tcp)`, each launch gets a secret that plugins built with our
+    /// SDK require on every request; Go plugins on TCP accept anyone.
     pub connection: Option<ConnectionType>,
 }
 
@@ -32,6 +45,9 @@ impl Default for RegistrationOptions {
             capabilities_timeout: Duration::from_secs(10),
             start_timeout: Duration::from_secs(30),
             stop_grace: Duration::from_secs(5),
+            call_timeout: SupervisorConfig::DEFAULT_CALL_TIMEOUT,
+            restart_limit: SupervisorConfig::DEFAULT_RESTART_LIMIT,
+            restart_cooldown: SupervisorConfig::DEFAULT_RESTART_COOLDOWN,
             connection: None,
         }
     }

@@ -31,6 +31,19 @@ pub enum Error {
         /// Cause.
         source: std::io::Error,
     },
+    /// Unix domain sockets cannot be used here, and the caller did not ask for TCP. The manager
+    /// never switches to TCP on its own: a loopback port is reachable by every local user.
+    #[error(
+        "unix domain sockets cannot be used ({}); plugins are not started on TCP unless asked: \
+         give the manager a short, writable temporary directory (PluginManager::new_in, or a \
+         shorter TMPDIR; socket paths are limited to 107 bytes) or ask for TCP explicitly \
+         (RegistrationOptions::connection = Some(ConnectionType::Tcp))",
+        tried.iter().map(|(p, e)| format!("{}: {e}", p.display())).collect::<Vec<_>>().join("; ")
+    )]
+    UnixSocketsUnavailable {
+        /// Every socket path tried, with why binding it failed.
+        tried: Vec<(PathBuf, String)>,
+    },
     /// The manager was shut down.
     #[error("the plugin manager has been shut down")]
     ShutDown,

@@ -60,6 +60,7 @@
 mod config;
 mod discovery;
 mod error;
+mod host_dir;
 mod manager;
 mod report;
 

@@ -21,6 +21,7 @@ use ocm_plugin_types::{
     Type,
 };
 
+use crate::host_dir::HostDir;
 use crate::{
     Candidate, Error, Outcome, RegistrationOptions, RegistrationReport, Result,
     discovery::{discover, is_pending},
@@ -41,7 +42,7 @@ pub struct PluginManager {
 struct Inner {
     instance: u64,
     temp_path: PathBuf,
-    temp: Mutex<Option<tempfile::TempDir>>,
+    temp: Mutex<Option<HostDir>>,
     plugins: Mutex<BTreeMap<String, Arc<Supervisor>>>,
     component_version_repositories: component_version_repository::Registry,
     credential_repositories: credential_repository::Registry,
@@ -60,14 +61,30 @@ impl PluginManager {
     /// A manager with no plugins. Creates the manager's private temporary directory, which holds
     /// every temporary file of the manager and of the plugins it starts (they get it as
     /// `TMPDIR`), and which [`shutdown`](Self::shutdown) removes.
+    ///
+    /// The directory is created in the system temp dir (`TMPDIR`). It is locked while the
+    /// manager lives; directories left behind by managers that died (killed, crashed) are
+    /// removed here, see [`new_in`](Self::new_in).
     pub fn new() -> Result<Self> {
-        let temp = tempfile::Builder::new()
-            .prefix("ocm-plugins-")
-            .tempdir()
-            .map_err(|source| Error::TempDir {
-                path: std::env::temp_dir(),
-                source,
-            })?;
+        Self::new_in(std::env::temp_dir())
+    }
+
+    /// [`new`](Self::new), with the manager's directory created in `root`.
+    ///
+    /// Choose a short `root` when `TMPDIR` is long: plugins put their Unix sockets under it
+    /// and a socket path is limited to 107 bytes. Creating a manager first removes the
+    /// directories in `root` that dead managers of the same user left behind (their lock is
+    /// free), and nothing else.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), ocm_plugin_manager::Error> {
+    /// let root = std::env::temp_dir();
+    /// let manager = ocm_plugin_manager::PluginManager::new_in(&root)?;
+    /// assert!(manager.temp_dir().starts_with(&root));
+    /// # Ok(()) }
+    /// ```
+    pub fn new_in(root: impl AsRef<Path>) -> Result<Self> {
+        let temp = HostDir::create_in(root.as_ref())?;
         Ok(Self {
             inner: Arc::new(Inner {
                 instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
@@ -212,7 +229,7 @@ impl PluginManager {
         }
         let connection = match options.connection {
             Some(c) => c,
-            None => self.probe_connection_type().await,
+            None => self.check_unix_sockets()?,
         };
 
         let probes = candidates.iter().filter(|c| is_pending(c)).map(|c| {
@@ -336,6 +353,9 @@ impl PluginManager {
         ));
         sup_config.start_timeout = options.start_timeout;
         sup_config.stop_grace = options.stop_grace;
+        sup_config.call_timeout = options.call_timeout;
+        sup_config.restart_limit = options.restart_limit;
+        sup_config.restart_cooldown = options.restart_cooldown;
         // Flat credentials to plugins of the v0.0.1 format, typed to the others (spec §10.6).
         sup_config.credentials_form = if capabilities.format.has_current() {
             CredentialsForm::Typed
@@ -481,18 +501,38 @@ impl PluginManager {
         format!("{short}-{}-{}", std::process::id(), self.inner.instance)
     }
 
-    /// `unix` if a Unix domain socket can be bound in our temp dir, else `tcp` (spec §4.1).
-    async fn probe_connection_type(&self) -> ConnectionType {
-        let probe = self.inner.temp_path.join("probe.sock");
-        let result = tokio::net::UnixListener::bind(&probe);
-        let _ = std::fs::remove_file(&probe);
-        match result {
-            Ok(_) => ConnectionType::Unix,
+    /// Checks that plugins can listen on Unix domain sockets, where they will put them: our
+    /// SDK in the plugins' `TMPDIR` (our temp dir) when the path fits, else in `/tmp`; Go
+    /// plugins in `/tmp`. Unlike the Go manager (spec §4.1) this never falls back to TCP: an
+    /// error says why and what to do.
+    fn check_unix_sockets(&self) -> Result<ConnectionType> {
+        let mut tried = Vec::new();
+        // The longest socket path our SDK would use in our temp dir.
+        let longest = self
+            .inner
+            .temp_path
+            .join(format!("ocm-plugin-XXXXXX/{}.sock", "x".repeat(40)));
+        if longest.as_os_str().len() <= MAX_SOCKET_PATH {
+            let probe = self.inner.temp_path.join("probe.sock");
+            match bind_probe(&probe) {
+                Ok(()) => return Ok(ConnectionType::Unix),
+                Err(e) => tried.push((probe, e.to_string())),
+            }
+        } else {
+            tried.push((
+                self.inner.temp_path.clone(),
+                "too long for a socket path; plugins fall back to /tmp".to_owned(),
+            ));
+        }
+        let probe = tempfile::Builder::new()
+            .prefix("ocm-plugin-probe-")
+            .tempdir_in("/tmp")
+            .and_then(|dir| bind_probe(&dir.path().join("probe.sock")));
+        match probe {
+            Ok(()) => Ok(ConnectionType::Unix),
             Err(e) => {
-                tracing::warn!(
-                    "unix domain sockets unavailable ({e}); plugins will use TCP on loopback"
-                );
-                ConnectionType::Tcp
+                tried.push((PathBuf::from("/tmp"), e.to_string()));
+                Err(Error::UnixSocketsUnavailable { tried })
             }
         }
     }
@@ -519,9 +559,7 @@ impl PluginManager {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(temp) = temp {
-            let path = temp.path().to_owned();
-            temp.close()
-                .map_err(|source| Error::TempDir { path, source })?;
+            temp.close()?;
         }
         if errors.is_empty() {
             Ok(())
@@ -529,6 +567,16 @@ impl PluginManager {
             Err(Error::Shutdown(errors))
         }
     }
+}
+
+/// Longest Unix socket path: `sun_path` holds 108 bytes including the terminating NUL.
+const MAX_SOCKET_PATH: usize = 107;
+
+/// Binds and removes a Unix socket at `path`.
+fn bind_probe(path: &Path) -> std::io::Result<()> {
+    let listener = std::os::unix::net::UnixListener::bind(path);
+    let _ = std::fs::remove_file(path);
+    listener.map(drop)
 }
 
 /// One capability kind of a plugin, merged over all its entries of that kind (the v0.0.11+

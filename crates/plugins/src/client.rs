@@ -14,7 +14,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use ocm_plugin_endpoints::{AUTHORIZATION, Route, builtin};
+use ocm_plugin_endpoints::{AUTHORIZATION, LAUNCH_TOKEN_HEADER, Route, builtin};
 use ocm_plugin_types::Credentials;
 use serde::de::DeserializeOwned;
 use tokio::net::{TcpStream, UnixStream};
@@ -44,6 +44,8 @@ struct ClientInner {
     base: String,
     /// The `Host` header, written first like Go does.
     host: HeaderValue,
+    /// The per-launch secret of a TCP plugin started by us (marked sensitive: never logged).
+    launch_token: Option<HeaderValue>,
     http: Client<Connector, Full<Bytes>>,
 }
 
@@ -90,6 +92,32 @@ impl PluginClient {
         endpoint: Endpoint,
         form: CredentialsForm,
     ) -> Self {
+        Self::build(plugin_id.into(), endpoint, form, None)
+    }
+
+    /// A client that also sends `token` in the launch-token header on every request: what a
+    /// plugin that our supervisor started on TCP requires.
+    pub(crate) fn with_launch_token(
+        plugin_id: &str,
+        endpoint: Endpoint,
+        form: CredentialsForm,
+        token: Option<&str>,
+    ) -> Self {
+        let token = token
+            .and_then(|t| HeaderValue::from_str(t).ok())
+            .map(|mut v| {
+                v.set_sensitive(true);
+                v
+            });
+        Self::build(plugin_id.to_owned(), endpoint, form, token)
+    }
+
+    fn build(
+        plugin_id: String,
+        endpoint: Endpoint,
+        form: CredentialsForm,
+        launch_token: Option<HeaderValue>,
+    ) -> Self {
         let authority = match &endpoint {
             Endpoint::Unix(_) => "unix",
             Endpoint::Tcp(addr) => addr.as_str(),
@@ -107,11 +135,12 @@ impl PluginClient {
             .build(connector);
         Self {
             inner: Arc::new(ClientInner {
-                plugin_id: plugin_id.into(),
+                plugin_id,
                 typed_credentials: AtomicBool::new(form == CredentialsForm::Typed),
                 endpoint,
                 base,
                 host,
+                launch_token,
                 http,
             }),
         }
@@ -256,6 +285,9 @@ impl PluginClient {
             .uri(&uri)
             .header(HOST, inner.host.clone())
             .header(ACCEPT, APPLICATION_JSON);
+        if let Some(token) = &inner.launch_token {
+            builder = builder.header(LAUNCH_TOKEN_HEADER, token.clone());
+        }
         if let Some(json) = authorization {
             // from_bytes, not from_str: credentials may hold non-ASCII UTF-8, which Go sends raw.
             // serde_json escapes every control character, so this cannot fail in practice. The

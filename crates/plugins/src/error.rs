@@ -161,6 +161,36 @@ pub enum Error {
         message: String,
     },
 
+    /// A call got no answer within the call deadline. The plugin keeps running; the request may
+    /// or may not have taken effect.
+    #[error("plugin {plugin_id}: {operation} got no answer within {}s", timeout.as_secs_f64())]
+    CallTimeout {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// The operation.
+        operation: String,
+        /// The deadline.
+        timeout: Duration,
+    },
+
+    /// The plugin failed to start or crashed right after starting several times in a row; it
+    /// is not spawned again until the cool-down ends (a circuit breaker, so that a broken plugin
+    /// costs each caller nothing instead of a spawn loop).
+    #[error(
+        "plugin {plugin_id}: not restarted for another {}s after {failures} failures in a row; last: {last}",
+        retry_in.as_secs_f64().ceil()
+    )]
+    CoolingDown {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// Consecutive failed starts or early crashes.
+        failures: u32,
+        /// Time until the next start attempt is allowed.
+        retry_in: Duration,
+        /// The last failure, rendered.
+        last: String,
+    },
+
     /// The supervisor was shut down; the plugin is not started again.
     #[error("plugin {plugin_id}: the plugin manager was shut down")]
     Stopped {
@@ -211,6 +241,8 @@ impl Error {
             | Self::Validation { plugin_id, .. }
             | Self::Schema { plugin_id, .. }
             | Self::Stopped { plugin_id }
+            | Self::CallTimeout { plugin_id, .. }
+            | Self::CoolingDown { plugin_id, .. }
             | Self::Io { plugin_id, .. } => plugin_id,
         }
     }
@@ -331,6 +363,26 @@ impl Error {
             },
             Self::Stopped { plugin_id } => Self::Stopped {
                 plugin_id: plugin_id.clone(),
+            },
+            Self::CallTimeout {
+                plugin_id,
+                operation,
+                timeout,
+            } => Self::CallTimeout {
+                plugin_id: plugin_id.clone(),
+                operation: operation.clone(),
+                timeout: *timeout,
+            },
+            Self::CoolingDown {
+                plugin_id,
+                failures,
+                retry_in,
+                last,
+            } => Self::CoolingDown {
+                plugin_id: plugin_id.clone(),
+                failures: *failures,
+                retry_in: *retry_in,
+                last: last.clone(),
             },
             Self::Io {
                 plugin_id,

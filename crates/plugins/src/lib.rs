@@ -52,6 +52,7 @@
 mod capabilities;
 mod client;
 mod error;
+mod host_tie;
 mod location;
 mod logs;
 mod process_group;
@@ -62,6 +63,6 @@ pub use client::{CredentialsForm, PluginClient};
 pub use error::{Error, Result};
 pub use location::{Endpoint, parse_location_line};
 pub use logs::{PLUGIN_LOG_TARGET, forward_log_line, map_level};
-pub use ocm_plugin_endpoints::SchemaValidator;
+pub use ocm_plugin_endpoints::{CREDENTIALS_ENV, SchemaValidator};
 pub use process_group::group_alive as process_group_alive;
 pub use supervisor::{State, Supervisor, SupervisorConfig};

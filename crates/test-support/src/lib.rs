@@ -31,11 +31,15 @@ pub enum Behaviour {
     Flood,
     /// Serves normally, but `get-component-version` panics.
     PanicOnGet,
+    /// Serves normally, but `get-component-version` never answers.
+    HangOnGet,
+    /// Serves normally, but `add-component-version` accepts and keeps nothing (memory tests).
+    Forgetful,
 }
 
 impl Behaviour {
     /// Every behaviour with its keyword.
-    pub const KEYWORDS: [(&'static str, Self); 7] = [
+    pub const KEYWORDS: [(&'static str, Self); 9] = [
         ("capabilities-hang", Self::CapabilitiesHang),
         ("capabilities-garbage", Self::CapabilitiesGarbage),
         ("capabilities-fail", Self::CapabilitiesFail),
@@ -43,6 +47,8 @@ impl Behaviour {
         ("no-location", Self::NoLocation),
         ("flood", Self::Flood),
         ("panic-on-get", Self::PanicOnGet),
+        ("hang-on-get", Self::HangOnGet),
+        ("forgetful", Self::Forgetful),
     ];
 
     /// The behaviour a file name asks for.

@@ -387,10 +387,13 @@ impl PluginCapabilities {
         for cap in &self.capabilities {
             let entries = types.entry(cap.kind.key().to_owned()).or_default();
             if cap.kind == CapabilityKind::CredentialRepository {
-                // [0] consumer identity type, [1] config type; one pair is all v0.0.1 reads.
-                if let (Some(consumer), Some(config)) =
-                    (cap.consumer_identity_types.first(), cap.types.first())
-                {
+                // [0] consumer identity type, [1] config type; one pair is all v0.0.1 reads,
+                // so a second credential repository capability adds nothing.
+                if let (true, Some(consumer), Some(config)) = (
+                    entries.is_empty(),
+                    cap.consumer_identity_types.first(),
+                    cap.types.first(),
+                ) {
                     for typ in [&consumer.typ, &config.typ] {
                         entries.push(TypeEntry {
                             typ: typ.clone(),
@@ -578,5 +581,290 @@ mod tests {
             .is_err(),
             "unpadded base64"
         );
+    }
+}
+
+/// Property tests: the parser of a plugin's `capabilities` output (untrusted) never panics,
+/// rejects what is not a document, and reads back every document we write.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    fn config() -> Config {
+        Config {
+            cases: 256,
+            failure_persistence: None,
+            ..Config::default()
+        }
+    }
+
+    /// Keys that steer generated JSON into the parser's interesting branches.
+    const KEYS: &[&str] = &[
+        "types",
+        "capabilities",
+        "configTypes",
+        "supportedConfigTypes",
+        "type",
+        "jsonSchema",
+        "aliases",
+        "componentVersionRepository",
+        "credentialRepository",
+        "signingHandler",
+        "supportedRepositorySpecTypes",
+        "supportedCredentialRepositorySpecTypes",
+        "supportedConsumerIdentityTypes",
+        "customCredentialTypes",
+        "supportedSigningSpecTypes",
+    ];
+
+    /// Strings that are (almost) valid values of the document's fields.
+    const STRINGS: &[&str] = &[
+        "A/v1",
+        "A",
+        "/v1",
+        "a/b/c",
+        "",
+        "e30=",
+        "e30",
+        "credentialRepository",
+        "componentVersionRepository",
+        "signingHandler",
+        "unknownKind",
+    ];
+
+    /// Arbitrary JSON trees of bounded depth and size, biased towards the document's keys.
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let string = prop_oneof![
+            prop::sample::select(STRINGS).prop_map(str::to_owned),
+            ".{0,8}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_filter_map("finite", |f| {
+                serde_json::Number::from_f64(f).map(Value::Number)
+            }),
+            string.prop_map(Value::from),
+        ];
+        let key = prop_oneof![
+            3 => prop::sample::select(KEYS).prop_map(str::to_owned),
+            1 => ".{0,6}",
+        ];
+        leaf.prop_recursive(5, 64, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(key.clone(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn arb_type() -> impl Strategy<Value = Type> {
+        ("[^/]{1,10}", proptest::option::of("[^/]{1,6}"))
+            .prop_map(|(n, v)| Type::new(n, v.as_deref()).unwrap())
+    }
+
+    fn arb_declared() -> impl Strategy<Value = DeclaredType> {
+        (
+            arb_type(),
+            prop::collection::vec(arb_type(), 0..3),
+            proptest::option::of(prop::collection::vec(any::<u8>(), 0..16).prop_map(JsonSchema)),
+        )
+            .prop_map(|(typ, aliases, schema)| DeclaredType {
+                typ,
+                aliases,
+                schema,
+            })
+    }
+
+    fn arb_kind() -> impl Strategy<Value = CapabilityKind> {
+        prop::sample::select(CapabilityKind::ALL.to_vec())
+    }
+
+    /// A capability the v0.0.11+ format can carry: a known kind, credential-only lists only on
+    /// credential repositories.
+    fn arb_capability() -> impl Strategy<Value = PluginCapability> {
+        let list = || prop::collection::vec(arb_declared(), 0..3);
+        (arb_kind(), list(), list(), list()).prop_map(|(kind, types, consumer, custom)| {
+            let cred = kind == CapabilityKind::CredentialRepository;
+            PluginCapability {
+                kind,
+                types,
+                consumer_identity_types: if cred { consumer } else { Vec::new() },
+                custom_credential_types: if cred { custom } else { Vec::new() },
+            }
+        })
+    }
+
+    fn arb_caps() -> impl Strategy<Value = PluginCapabilities> {
+        (
+            prop::collection::vec(arb_capability(), 0..4),
+            prop::collection::vec(arb_type(), 0..3),
+        )
+            .prop_map(|(capabilities, config_types)| PluginCapabilities {
+                capabilities,
+                config_types,
+                format: CapabilitiesFormat::Current,
+            })
+    }
+
+    /// What a v0.0.1 document can carry exactly: one entry per kind (sorted by key), no
+    /// aliases, and a credential repository as one consumer/config pair sharing the schema.
+    fn v1_shaped(mut caps: PluginCapabilities) -> PluginCapabilities {
+        caps.capabilities
+            .sort_by(|a, b| a.kind.key().cmp(b.kind.key()));
+        caps.capabilities.dedup_by(|a, b| a.kind == b.kind);
+        for cap in &mut caps.capabilities {
+            for t in &mut cap.types {
+                t.aliases.clear();
+            }
+            if cap.kind == CapabilityKind::CredentialRepository {
+                cap.custom_credential_types.clear();
+                cap.types.truncate(1);
+                cap.consumer_identity_types.truncate(1);
+                match (cap.types.first(), cap.consumer_identity_types.first_mut()) {
+                    (Some(t), Some(c)) => {
+                        c.aliases.clear();
+                        c.schema = t.schema.clone();
+                    }
+                    _ => {
+                        cap.types.clear();
+                        cap.consumer_identity_types.clear();
+                    }
+                }
+            }
+        }
+        caps.format = CapabilitiesFormat::V1;
+        caps
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any bytes: no panic, and anything accepted is one JSON object.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            let parsed = PluginCapabilities::parse(&bytes);
+            let is_object = serde_json::from_slice::<Value>(&bytes).is_ok_and(|v| v.is_object());
+            prop_assert!(parsed.is_err() || is_object);
+        }
+
+        /// Any text: no panic; not JSON is an error.
+        #[test]
+        fn arbitrary_text_never_panics(s in ".{0,128}") {
+            let parsed = PluginCapabilities::parse(s.as_bytes());
+            if serde_json::from_str::<Value>(&s).is_err() {
+                prop_assert!(parsed.is_err());
+            }
+        }
+
+        /// Any JSON tree: no panic, and what is accepted is consistent with the document.
+        #[test]
+        fn arbitrary_json_never_panics(v in arb_json()) {
+            let bytes = serde_json::to_vec(&v).unwrap();
+            let Ok(caps) = PluginCapabilities::parse(&bytes) else {
+                return Ok(());
+            };
+            let obj = v.as_object().expect("only an object is accepted");
+            match obj.get("capabilities") {
+                Some(Value::Array(items)) => {
+                    prop_assert_eq!(caps.capabilities.len(), items.len());
+                    let want = if obj.contains_key("types") {
+                        CapabilitiesFormat::Dual
+                    } else {
+                        CapabilitiesFormat::Current
+                    };
+                    prop_assert_eq!(caps.format, want);
+                }
+                Some(other) => prop_assert!(false, "accepted capabilities {other}"),
+                None => {
+                    prop_assert_eq!(caps.format, CapabilitiesFormat::V1);
+                    let n = obj["types"].as_object().map_or(0, serde_json::Map::len);
+                    prop_assert_eq!(caps.capabilities.len(), n);
+                }
+            }
+            // Whatever was read can be written and read again.
+            for format in [CapabilitiesFormat::V1, CapabilitiesFormat::Current, CapabilitiesFormat::Dual] {
+                prop_assert!(PluginCapabilities::parse(caps.to_json(format).as_bytes()).is_ok());
+            }
+        }
+
+        /// A JSON tree wrapped in each format's top-level keys, so the inner branches run.
+        #[test]
+        fn wrapped_json_never_panics(v in arb_json(), cfg in arb_json(), key in prop::sample::select(vec!["types", "capabilities"])) {
+            // `json!` serialises its arguments by reference.
+            let doc = serde_json::json!({
+                key: v,
+                "configTypes": cfg,
+                "supportedConfigTypes": cfg,
+            });
+            let parsed = PluginCapabilities::parse(&serde_json::to_vec(&doc).unwrap());
+            let want_len = match (key, &v) {
+                ("capabilities", Value::Array(a)) => Some(a.len()),
+                ("types", Value::Object(o)) => Some(o.len()),
+                ("types", Value::Null) => Some(0),
+                _ => None,
+            };
+            // Accepted: one capability per entry; a wrongly typed container is an error.
+            if let Ok(caps) = &parsed {
+                prop_assert_eq!(Some(caps.capabilities.len()), want_len);
+            }
+            prop_assert!(want_len.is_some() || parsed.is_err());
+            let items = serde_json::json!({ "capabilities": [{
+                "type": "credentialRepository",
+                "supportedCredentialRepositorySpecTypes": v,
+                "supportedConsumerIdentityTypes": v,
+                "customCredentialTypes": v,
+            }] });
+            let want_len = match &v {
+                Value::Array(a) => Some(a.len()),
+                Value::Null => Some(0),
+                _ => None,
+            };
+            if let Ok(caps) = PluginCapabilities::parse(&serde_json::to_vec(&items).unwrap()) {
+                let c = &caps.capabilities[0];
+                prop_assert_eq!(Some(c.types.len()), want_len);
+                prop_assert_eq!(Some(c.consumer_identity_types.len()), want_len);
+                prop_assert_eq!(Some(c.custom_credential_types.len()), want_len);
+            }
+        }
+
+        /// Every v0.0.11+ and dual document we write reads back as the same model.
+        #[test]
+        fn current_and_dual_round_trip(caps in arb_caps()) {
+            for format in [CapabilitiesFormat::Current, CapabilitiesFormat::Dual] {
+                let json = caps.to_json(format);
+                let back = PluginCapabilities::parse(json.as_bytes()).unwrap();
+                let mut want = caps.clone();
+                want.format = format;
+                prop_assert_eq!(back, want, "{}", json);
+            }
+        }
+
+        /// A v0.0.1 document reads back exactly when the model fits the format, and writing
+        /// what was read is a fixed point for any model.
+        #[test]
+        fn v1_round_trip(caps in arb_caps()) {
+            let shaped = v1_shaped(caps.clone());
+            let json = shaped.to_json(CapabilitiesFormat::V1);
+            prop_assert_eq!(&PluginCapabilities::parse(json.as_bytes()).unwrap(), &shaped, "{}", json);
+
+            let once = PluginCapabilities::parse(caps.to_json(CapabilitiesFormat::V1).as_bytes()).unwrap();
+            let twice = PluginCapabilities::parse(once.to_json(CapabilitiesFormat::V1).as_bytes()).unwrap();
+            prop_assert_eq!(twice, once);
+        }
+
+        /// Schema bytes: any base64 text decodes or errors, encoded bytes decode back.
+        #[test]
+        fn json_schema_base64(s in ".{0,32}", bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(schema) = JsonSchema::from_base64(&s) {
+                prop_assert_eq!(schema.to_base64(), s);
+            }
+            let schema = JsonSchema(bytes);
+            prop_assert_eq!(JsonSchema::from_base64(&schema.to_base64()).unwrap(), schema);
+        }
     }
 }

@@ -109,7 +109,7 @@ impl Credentials {
     /// The v0.0.1 wire form: the properties as a JSON object with sorted keys.
     pub fn to_flat_json(&self) -> String {
         // A map of strings always serialises.
-        serde_json::to_string(&self.properties).unwrap_or_else(|_| "{}".to_owned())
+        header_safe(serde_json::to_string(&self.properties).unwrap_or_else(|_| "{}".to_owned()))
     }
 
     /// The v0.0.16+ wire form. `{}` when [`is_none`](Self::is_none).
@@ -118,8 +118,10 @@ impl Credentials {
             return "{}".to_owned();
         }
         let properties = self.to_flat_json();
-        let typ = serde_json::to_string(self.typ.as_deref().unwrap_or(DIRECT_CREDENTIALS))
-            .unwrap_or_default();
+        let typ = header_safe(
+            serde_json::to_string(self.typ.as_deref().unwrap_or(DIRECT_CREDENTIALS))
+                .unwrap_or_default(),
+        );
         match self.typ {
             // What a Go manager sends for credentials a host gave as a flat map.
             None => format!(r#"{{"type":{typ},"properties":{properties}}}"#),
@@ -155,6 +157,17 @@ impl Credentials {
             Some(_) => return None,
         };
         Some(Self { typ, properties })
+    }
+}
+
+/// The wire forms travel in an HTTP header, which may not carry DEL (U+007F). serde_json escapes
+/// every other control character but writes DEL raw; escaping it gives JSON that every reader
+/// decodes to the same string. (In JSON text DEL can only occur inside a string.)
+fn header_safe(json: String) -> String {
+    if json.contains('\u{7f}') {
+        json.replace('\u{7f}', "\\u007f")
+    } else {
+        json
     }
 }
 
@@ -342,5 +355,141 @@ mod tests {
             shown.contains("password") && !shown.contains("hunter2"),
             "{shown}"
         );
+    }
+}
+
+/// Property tests: [`Credentials::from_json`] reads the `Authorization` header a plugin receives
+/// (the SDK's `parse_authorization` is a thin wrapper), so any bytes must give credentials or a
+/// clean error, and both wire forms must read back what they write.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    fn config() -> Config {
+        Config {
+            cases: 256,
+            failure_persistence: None,
+            ..Config::default()
+        }
+    }
+
+    const KEYS: &[&str] = &["type", "properties", "username", "password"];
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            ".{0,8}".prop_map(Value::from),
+        ];
+        let key = prop_oneof![
+            3 => prop::sample::select(KEYS).prop_map(str::to_owned),
+            1 => ".{0,6}",
+        ];
+        leaf.prop_recursive(4, 32, 5, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(key.clone(), inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn arb_credentials() -> impl Strategy<Value = Credentials> {
+        (
+            proptest::option::of(prop_oneof![Just(DIRECT_CREDENTIALS.to_owned()), ".{0,12}"]),
+            prop::collection::btree_map(".{0,8}", ".{0,16}", 0..5),
+        )
+            .prop_map(|(typ, properties)| Credentials { typ, properties })
+    }
+
+    /// What a header value can carry: visible ASCII, space, tab and obs-text (RFC 9110).
+    fn fits_header(s: &str) -> bool {
+        s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any bytes: credentials or an error, never a panic; accepted bytes are JSON.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..128)) {
+            if Credentials::from_json(&bytes).is_ok() {
+                prop_assert!(serde_json::from_slice::<Value>(&bytes).is_ok());
+            }
+        }
+
+        /// Any JSON: accepted exactly when it is a flat string map, `null`, or a typed object
+        /// with string (or `null`) properties and a string (or absent/`null`) type.
+        #[test]
+        fn arbitrary_json_follows_the_rule(v in arb_json()) {
+            let got = Credentials::from_json(v.to_string().as_bytes());
+            let flat = match &v {
+                Value::Null => Some(BTreeMap::new()),
+                Value::Object(o) => o
+                    .iter()
+                    .map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                    .collect::<Option<BTreeMap<_, _>>>(),
+                _ => None,
+            };
+            let typed = v.as_object().and_then(|o| {
+                let properties = match o.get("properties")? {
+                    Value::Null => BTreeMap::new(),
+                    Value::Object(p) => p
+                        .iter()
+                        .map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                        .collect::<Option<_>>()?,
+                    _ => return None,
+                };
+                let typ = match o.get("type") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(t)) => Some(t.clone()),
+                    Some(_) => return None,
+                };
+                Some(Credentials { typ, properties })
+            });
+            let want = flat.map(Credentials::from).or(typed);
+            prop_assert_eq!(got.ok(), want, "{}", v);
+        }
+
+        /// The flat form reads back as the same properties, untyped.
+        #[test]
+        fn flat_form_round_trips(c in arb_credentials()) {
+            let back = Credentials::from_json(c.to_flat_json().as_bytes()).unwrap();
+            prop_assert_eq!(back.credential_type(), None);
+            prop_assert_eq!(back.properties(), c.properties());
+        }
+
+        /// The typed form reads back as the same credentials; untyped ones come back with the
+        /// direct type a Go manager gives them, and no credentials as none.
+        #[test]
+        fn typed_form_round_trips(c in arb_credentials()) {
+            let json = c.to_typed_json();
+            let back = Credentials::from_json(json.as_bytes()).unwrap();
+            let mut want = c.clone();
+            if !c.is_none() && want.typ.is_none() {
+                want.typ = Some(DIRECT_CREDENTIALS.to_owned());
+            }
+            prop_assert_eq!(&back, &want, "{}", json);
+            // The serde form agrees with the wire forms.
+            let serde_back: Credentials = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+            prop_assert_eq!(serde_back, c);
+        }
+
+        /// Both wire forms are always valid header values, even with DEL in a string.
+        #[test]
+        fn wire_forms_fit_a_header(c in arb_credentials(), del in any::<bool>()) {
+            let mut c = c;
+            if del {
+                c.properties.insert("k\u{7f}".into(), "v\u{7f}".into());
+            }
+            for wire in [c.to_flat_json(), c.to_typed_json()] {
+                prop_assert!(fits_header(&wire), "{}", wire);
+            }
+            let back = Credentials::from_json(c.to_flat_json().as_bytes()).unwrap();
+            prop_assert_eq!(back.properties(), c.properties());
+        }
     }
 }

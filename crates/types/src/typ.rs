@@ -15,11 +15,16 @@ pub struct Type {
 }
 
 impl Type {
-    /// A type from its parts. Returns an error when `name` is empty.
+    /// A type from its parts. Returns an error when `name` is empty, or when a part contains
+    /// a `/` (the type could not be printed and parsed back).
     pub fn new(name: impl Into<String>, version: Option<&str>) -> Result<Self, Error> {
         let name = name.into();
         if name.is_empty() {
             return Err(Error::MissingTypeName(String::new()));
+        }
+        if name.contains('/') || version.is_some_and(|v| v.contains('/')) {
+            let version = version.map(|v| format!("/{v}")).unwrap_or_default();
+            return Err(Error::TooManySegments(format!("{name}{version}")));
         }
         Ok(Self {
             name,
@@ -118,6 +123,8 @@ mod tests {
         );
         assert!("/v1".parse::<Type>().is_err());
         assert!(Type::new("", Some("v1")).is_err());
+        assert!(Type::new("a/b", None).is_err());
+        assert!(Type::new("a", Some("v1/x")).is_err());
     }
 
     #[test]
@@ -145,6 +152,91 @@ mod tests {
         #[test]
         fn parse_never_panics(s in ".{0,40}") {
             let _ = s.parse::<Type>();
+        }
+    }
+}
+
+/// Property tests: type strings come from plugins and configs, so parsing must never panic,
+/// must follow the `name[/version]` rule exactly, and must read back what it prints.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+    use serde_json::Value;
+
+    fn config() -> Config {
+        Config {
+            cases: 256,
+            failure_persistence: None,
+            ..Config::default()
+        }
+    }
+
+    /// Arbitrary strings, with slashes frequent enough to reach every branch.
+    fn arb_type_str() -> impl Strategy<Value = String> {
+        prop_oneof![
+            ".{0,40}",
+            "[a/]{0,6}",
+            "[^/]{0,8}(/[^/]{0,8}){0,3}",
+            prop::collection::vec(any::<u8>(), 0..32)
+                .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// `FromStr` accepts exactly `name` and `name/version` with a non-empty name, and the
+        /// Display of what it accepts parses back to the same type.
+        #[test]
+        fn parse_follows_the_rule(s in arb_type_str()) {
+            let parts: Vec<&str> = s.split('/').collect();
+            let valid = parts.len() <= 2 && !parts[0].is_empty();
+            match s.parse::<Type>() {
+                Ok(t) => {
+                    prop_assert!(valid, "accepted {s:?}");
+                    prop_assert_eq!(t.name(), parts[0]);
+                    prop_assert_eq!(t.version(), parts.get(1).copied().filter(|v| !v.is_empty()));
+                    let shown = t.to_string();
+                    // Only an empty version (`A/`) is not printed back.
+                    prop_assert!(shown == s || format!("{shown}/") == s, "{s:?} -> {shown:?}");
+                    prop_assert_eq!(shown.parse::<Type>().unwrap(), t);
+                }
+                Err(e) => {
+                    prop_assert!(!valid, "rejected {s:?}: {e}");
+                    let too_many = matches!(e, Error::TooManySegments(_));
+                    prop_assert_eq!(too_many, parts.len() > 2);
+                }
+            }
+        }
+
+        /// Decoding from JSON, as a string or as `{"type": ...}`, agrees with `FromStr`, and
+        /// other JSON shapes are errors.
+        #[test]
+        fn serde_agrees_with_from_str(s in arb_type_str(), n in any::<i64>(), b in any::<bool>()) {
+            let want = s.parse::<Type>().ok();
+            let from_str: Option<Type> = serde_json::from_value(Value::from(s.clone())).ok();
+            prop_assert_eq!(&from_str, &want);
+            let from_obj: Option<Type> =
+                serde_json::from_value(serde_json::json!({ "type": s })).ok();
+            prop_assert_eq!(&from_obj, &want);
+            if let Some(t) = want {
+                let json = serde_json::to_string(&t).unwrap();
+                prop_assert_eq!(serde_json::from_str::<Type>(&json).unwrap(), t);
+            }
+            for other in [Value::from(n), Value::from(b), Value::Null, serde_json::json!([s])] {
+                prop_assert!(serde_json::from_value::<Type>(other).is_err());
+            }
+        }
+
+        /// `Type::new` gives only types whose Display parses back to them.
+        #[test]
+        fn new_gives_printable_types(name in arb_type_str(), version in proptest::option::of(arb_type_str())) {
+            if let Ok(t) = Type::new(name.clone(), version.as_deref()) {
+                prop_assert_eq!(t.name(), name.as_str());
+                prop_assert_eq!(t.to_string().parse::<Type>().unwrap(), t);
+            }
         }
     }
 }

@@ -81,6 +81,14 @@
 //!   is never handed out.
 //! * **check health** succeeds when the root exists and is a writable directory.
 //!
+//! * **Permissions** (Unix): no stored file is more accessible than what it came from. A blob,
+//!   and the metadata file next to it, get the permission bits of the caller's file, capped at
+//!   `0644` (never executable, never group- or world-writable): a `0640` or `0600` input stays
+//!   `0640` or `0600` in the repository. A descriptor that is replaced or updated keeps (at most)
+//!   the bits it had; a new one gets `0644`. The bits are set when the temporary file is created,
+//!   so the content is never exposed more widely, even before the rename; the umask may narrow
+//!   them further.
+//!
 //! Every file is written atomically: into a temporary file in the same directory, fsynced, then
 //! renamed over the target. Writers of one version serialise on its `.lock` file (an exclusive
 //! [`File::lock`](std::fs::File::lock)); readers of local blobs take it shared. Concurrent

@@ -66,6 +66,7 @@ impl Artifact for Resource {
                     hash_algorithm: "SHA-256".into(),
                     normalisation_algorithm: "genericBlobDigest/v1".into(),
                     value: hex.to_owned(),
+                    extra: Default::default(),
                 });
             }
             Some(d)
@@ -176,15 +177,63 @@ fn create_dir_all(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| io_error("creating directory", dir, e))
 }
 
-/// A temporary file next to its destination; it disappears on drop unless persisted.
-fn temp_file_in(dir: &Path) -> Result<tempfile::NamedTempFile> {
+/// Permission bits of a file the store writes (Unix only; elsewhere the platform default
+/// applies and this is ignored).
+///
+/// A stored file must never be more accessible than what it was made from: a blob copied from a
+/// `0640` file must not become world-readable in the repository, and rewriting a descriptor an
+/// operator narrowed to `0600` must not widen it again. The mode is given to the temporary file
+/// when it is created, so the content is never visible with wider bits, even before the rename;
+/// the process umask may narrow it further.
+///
+/// Only `localFile` locations are accepted today, so every copied blob has a source mode. Should
+/// a location without permission bits (bytes from a pipe or a stream) ever be accepted, its blob
+/// must be owner-only (`0o600`): with nothing to go by, the narrowest choice is the safe one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(unix), allow(dead_code))]
+struct FileMode(u32);
+
+impl FileMode {
+    /// The repository's default for new files, and the most it ever grants: readable by all,
+    /// writable by the owner only. No file the store writes is executable, group- or
+    /// world-writable, whatever it was copied from.
+    const DEFAULT: Self = Self(0o644);
+
+    /// At most the bits of the file the content is copied from (and at most [`Self::DEFAULT`]).
+    fn of_source(meta: &fs::Metadata) -> Self {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            Self(meta.permissions().mode() & Self::DEFAULT.0)
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            Self::DEFAULT
+        }
+    }
+
+    /// For replacing `path`: at most its current bits, or [`Self::DEFAULT`] when it does not
+    /// exist yet (or cannot be inspected; the rename will report a real problem).
+    fn replacing(path: &Path) -> Self {
+        fs::metadata(path)
+            .map(|meta| Self::of_source(&meta))
+            .unwrap_or(Self::DEFAULT)
+    }
+}
+
+/// A temporary file next to its destination, created with `mode`; it disappears on drop unless
+/// persisted.
+fn temp_file_in(dir: &Path, mode: FileMode) -> Result<tempfile::NamedTempFile> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(".tmp-");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        builder.permissions(fs::Permissions::from_mode(0o644));
+        builder.permissions(fs::Permissions::from_mode(mode.0));
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     builder
         .tempfile_in(dir)
         .map_err(|e| io_error("creating a temporary file in", dir, e))
@@ -214,21 +263,21 @@ fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
 }
 
 /// Writes a file atomically: a temporary file in the same directory, fsync, rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+fn write_atomic(path: &Path, bytes: &[u8], mode: FileMode) -> Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| Error::internal(format!("{} has no parent directory", path.display())))?;
-    let mut tmp = temp_file_in(dir)?;
+    let mut tmp = temp_file_in(dir, mode)?;
     tmp.write_all(bytes)
         .map_err(|e| io_error("writing a temporary file for", path, e))?;
     persist(tmp, path)
 }
 
-fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+fn write_json(path: &Path, value: &impl Serialize, mode: FileMode) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| Error::internal_with(format!("encoding {}", path.display()), e))?;
     bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    write_atomic(path, &bytes, mode)
 }
 
 fn read_json<T: DeserializeOwned>(path: &Path) -> io::Result<Result<T>> {
@@ -292,7 +341,8 @@ impl Store {
         let _lock = lock_exclusive(&vdir)?;
         let path = vdir.join(layout::DESCRIPTOR_FILE);
         let existed = path.is_file();
-        write_json(&path, descriptor)?;
+        // A replaced descriptor keeps (at most) its current bits; a new one gets the default.
+        write_json(&path, descriptor, FileMode::replacing(&path))?;
         tracing::info!(
             component = %name,
             version = %version,
@@ -408,9 +458,14 @@ impl Store {
         let kind_dir = vdir.join(A::DIR);
         create_dir_all(&kind_dir)?;
 
-        // Copy outside the lock: the temporary file is private until it is renamed.
-        let mut tmp = temp_file_in(&kind_dir)?;
+        // Copy outside the lock: the temporary file is private until it is renamed. The mode
+        // comes from the opened file, so it belongs to the bytes we actually copy.
         let mut input = File::open(src).map_err(|e| io_error("opening blob", src, e))?;
+        let mode = input
+            .metadata()
+            .map(|meta| FileMode::of_source(&meta))
+            .map_err(|e| io_error("reading blob", src, e))?;
+        let mut tmp = temp_file_in(&kind_dir, mode)?;
         let hex = copy_hashing(&mut input, &mut tmp)
             .map_err(|e| io_error("copying blob from", src, e))?;
 
@@ -425,9 +480,11 @@ impl Store {
             tmp,
             &kind_dir.join(format!("{stem}.{}", layout::BLOB_EXTENSION)),
         )?;
+        // The metadata names the blob's digest, so it is no more readable than the blob.
         write_json(
             &kind_dir.join(format!("{stem}.{}", layout::METADATA_EXTENSION)),
             &artifact,
+            mode,
         )?;
 
         let descriptor_path = vdir.join(layout::DESCRIPTOR_FILE);
@@ -442,7 +499,11 @@ impl Store {
                     Some(slot) => *slot = value,
                     None => list.push(value),
                 }
-                write_json(&descriptor_path, &descriptor)?;
+                write_json(
+                    &descriptor_path,
+                    &descriptor,
+                    FileMode::replacing(&descriptor_path),
+                )?;
                 true
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => false,
@@ -585,7 +646,7 @@ impl Store {
                 self.root.display()
             )));
         }
-        let probe = temp_file_in(&self.root).map_err(|e| {
+        let probe = temp_file_in(&self.root, FileMode::DEFAULT).map_err(|e| {
             Error::internal_with(
                 format!("repository root {} is not writable", self.root.display()),
                 e,

@@ -351,6 +351,7 @@ fn local_resource_roundtrip_hands_out_a_copy() {
             hash_algorithm: "SHA-512".into(),
             normalisation_algorithm: "genericBlobDigest/v1".into(),
             value: "abc".into(),
+            extra: Default::default(),
         });
         let loc = Location {
             media_type: Some("text/plain".into()),

@@ -113,6 +113,7 @@ impl InputMethod for FileInput {
                 hash_algorithm: DIGEST_HASH_ALGORITHM.to_owned(),
                 normalisation_algorithm: DIGEST_NORMALISATION_ALGORITHM.to_owned(),
                 value: blob.sha256,
+                extra: Default::default(),
             }),
             ..Resource::default()
         };
@@ -136,6 +137,7 @@ impl InputMethod for FileInput {
             extra_identity: s.extra_identity,
             source_type: s.source_type,
             access: Some(access),
+            extra: Default::default(),
         };
         Ok(ProcessSourceResponse { source, location })
     }

@@ -223,6 +223,7 @@ fn keeps_labels_and_extra_identity_and_sets_relation_local() {
         value: serde_json::json!({"a": 1}),
         signing: true,
         version: Some("v1".into()),
+        extra: Default::default(),
     }];
     let mut r = resource(spec(serde_json::json!({"type": "file/v1", "path": file})));
     r.labels = Some(labels.clone());

@@ -196,6 +196,7 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect(),
+        extra: Default::default(),
     };
     let config = raw(
         json!({"type": "RSASigningConfiguration/v1alpha1", "signatureAlgorithm": "RSASSA-PSS"}),
@@ -233,6 +234,7 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
         name: "acme-release".into(),
         digest: digest.clone(),
         signature: signed.signature.clone(),
+        extra: Default::default(),
     };
     signer
         .verify(

@@ -153,6 +153,7 @@ impl ResourceRepository for LocalResources {
             hash_algorithm: HASH_ALGORITHM.to_owned(),
             normalisation_algorithm: NORMALISATION_ALGORITHM.to_owned(),
             value: hex,
+            extra: Default::default(),
         });
         tracing::info!(
             resource = %resource.name,

@@ -120,6 +120,7 @@ fn add_then_get_roundtrips_real_bytes() {
             hash_algorithm: "SHA-256".into(),
             normalisation_algorithm: "genericBlobDigest/v1".into(),
             value: sha256_hex(&bytes),
+            extra: Default::default(),
         })
     );
     // Access unchanged, everything else kept.
@@ -188,6 +189,7 @@ fn add_overwrites_an_existing_file_and_fills_the_actual_digest() {
         hash_algorithm: "SHA-256".into(),
         normalisation_algorithm: "genericBlobDigest/v1".into(),
         value: "00".repeat(32),
+        extra: Default::default(),
     });
     let added = f.add(location(&upload), declared).unwrap();
     assert_eq!(fs::read(&target).unwrap(), b"new content");

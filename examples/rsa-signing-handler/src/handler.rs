@@ -246,6 +246,7 @@ impl SigningHandler for RsaSigningHandler {
                 value,
                 media_type: encoding.media_type(algorithm).to_owned(),
                 issuer: None,
+                extra: Default::default(),
             },
         })
     }
@@ -263,6 +264,7 @@ impl SigningHandler for RsaSigningHandler {
             name,
             digest,
             signature,
+            ..
         } = &request.signature;
         let digest = ParsedDigest::parse(digest)?;
         let decoded = decode_signature(signature)?;

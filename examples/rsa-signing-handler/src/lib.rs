@@ -94,6 +94,7 @@
 //!     normalisation_algorithm: "jsonNormalisation/v4alpha1".into(),
 //!     // SHA-256 of "hello world"
 //!     value: "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9".into(),
+//!     ..Digest::default()
 //! };
 //!
 //! let handler = RsaSigningHandler::new();
@@ -106,7 +107,8 @@
 //! assert_eq!(signed.signature.media_type, "application/vnd.ocm.signature.rsa.pss");
 //!
 //! // Verifying needs the public key; here it is derived from the private key.
-//! let signature = Signature { name: "acme".into(), digest, signature: signed.signature };
+//! let signature =
+//!     Signature { name: "acme".into(), digest, signature: signed.signature, ..Signature::default() };
 //! runtime.block_on(handler.verify(VerifyRequest { signature: signature.clone(), config: config.clone() }, &credentials))?;
 //!
 //! // A signature over another digest does not verify.

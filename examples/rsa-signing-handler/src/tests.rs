@@ -86,6 +86,7 @@ fn digest(hash_algorithm: &str) -> Digest {
         hash_algorithm: hash_algorithm.to_owned(),
         normalisation_algorithm: "jsonNormalisation/v4alpha1".to_owned(),
         value: hex::encode(hash_of(hash_algorithm, MESSAGE)),
+        extra: Default::default(),
     }
 }
 
@@ -140,6 +141,7 @@ async fn sign(
         name: "acme-signature".to_owned(),
         digest,
         signature: answer.signature,
+        extra: Default::default(),
     })
 }
 
@@ -563,6 +565,7 @@ async fn digest_is_checked() {
                 hash_algorithm: hash_algorithm.to_owned(),
                 normalisation_algorithm: String::new(),
                 value: value.to_owned(),
+                extra: Default::default(),
             },
             config: config(ALGORITHM_RSASSA_PSS, "Plain"),
         };
@@ -990,7 +993,9 @@ async fn openssl_signatures_verify_in_the_handler() {
                             .plain_media_type()
                             .to_owned(),
                         issuer: None,
+                        extra: Default::default(),
                     },
+                    extra: Default::default(),
                 };
                 verify(&signature, &credentials)
                     .await

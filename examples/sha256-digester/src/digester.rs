@@ -55,6 +55,7 @@ pub(crate) fn reconcile(declared: Option<&Digest>, computed: String) -> Result<D
         hash_algorithm: HASH_ALGORITHM.to_owned(),
         normalisation_algorithm: NORMALISATION_ALGORITHM.to_owned(),
         value: computed,
+        extra: Default::default(),
     })
 }
 

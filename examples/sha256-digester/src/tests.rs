@@ -66,6 +66,7 @@ fn sha_digest(value: &str) -> Digest {
         hash_algorithm: "SHA-256".into(),
         normalisation_algorithm: "genericBlobDigest/v1".into(),
         value: value.into(),
+        extra: Default::default(),
     }
 }
 
@@ -117,6 +118,7 @@ fn a_matching_declared_digest_is_accepted() {
             hash_algorithm: "sha-256".into(),
             normalisation_algorithm: String::new(),
             value: hex.to_uppercase(),
+            extra: Default::default(),
         },
         // An all-empty digest counts as none.
         Digest::default(),
@@ -159,6 +161,7 @@ fn a_digest_of_another_algorithm_is_not_overwritten() {
         hash_algorithm: "SHA-512".into(),
         normalisation_algorithm: "genericBlobDigest/v1".into(),
         value: "abc".into(),
+        extra: Default::default(),
     });
     let err = digest_of(r).unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");

@@ -231,6 +231,7 @@ impl DigestProcessor for Fake {
             hash_algorithm: "SHA-256".to_owned(),
             normalisation_algorithm: "genericBlobDigest/v1".to_owned(),
             value: format!("digest-by-{}", self.tag),
+            extra: Default::default(),
         });
         Ok(ProcessResourceDigestResponse { resource })
     }
@@ -563,6 +564,7 @@ impl ocm_plugin_sdk::contracts::signing_handler::v1::SigningHandler for Fake {
                     value: format!("signed-{}", r.digest.value),
                     media_type: "text/plain".into(),
                     issuer: None,
+                    extra: Default::default(),
                 },
             },
         )

@@ -39,6 +39,15 @@ pub struct SupervisorConfig {
     /// How credentials travel to this plugin: flat for plugins of the v0.0.1 capabilities
     /// format, typed (with a flat retry) for the v0.0.11+ format.
     pub credentials_form: CredentialsForm,
+    /// Longest time one call may wait for its answer ([`Error::CallTimeout`]). Every call has
+    /// one: a plugin that hangs must not hang its caller.
+    pub call_timeout: Duration,
+    /// After this many failed starts or early crashes in a row, the plugin is refused for a
+    /// cool-down instead of being spawned again ([`Error::CoolingDown`]).
+    pub restart_limit: u32,
+    /// The first cool-down; it doubles with every further failure, up to
+    /// [`MAX_COOLDOWN`](Self::MAX_COOLDOWN).
+    pub restart_cooldown: Duration,
 }
 
 impl SupervisorConfig {
@@ -46,6 +55,16 @@ impl SupervisorConfig {
     pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(30);
     /// Graceful-stop deadline (the Go SDK's own shutdown timeout).
     pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
+
+    /// Default call deadline: longer than our SDK's own 10-minute request limit, so that its
+    /// answer (a 503) arrives first, and generous for large blobs.
+    pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+    /// Failures in a row before the cool-down.
+    pub const DEFAULT_RESTART_LIMIT: u32 = 3;
+    /// First cool-down.
+    pub const DEFAULT_RESTART_COOLDOWN: Duration = Duration::from_secs(1);
+    /// Longest cool-down.
+    pub const MAX_COOLDOWN: Duration = Duration::from_secs(60);
 
     /// A configuration with no extra environment and the default timeouts.
     pub fn new(
@@ -61,9 +80,16 @@ impl SupervisorConfig {
             start_timeout: Self::DEFAULT_START_TIMEOUT,
             stop_grace: Self::DEFAULT_STOP_GRACE,
             credentials_form: CredentialsForm::Flat,
+            call_timeout: Self::DEFAULT_CALL_TIMEOUT,
+            restart_limit: Self::DEFAULT_RESTART_LIMIT,
+            restart_cooldown: Self::DEFAULT_RESTART_COOLDOWN,
         }
     }
 }
+
+/// A process that lived shorter than this and exited on its own counts as a crash for the
+/// circuit breaker; one that lived longer (an idle exit, a rare crash) resets it.
+const STABLE_UPTIME: Duration = Duration::from_secs(10);
 
 /// After a broken connection during a read, how long to wait for the process's exit to be
 /// reported before sending the read again. A deadline on an event, only on that error path.
@@ -129,6 +155,8 @@ struct Inner {
 
 /// A process that completed its handshake.
 struct Running {
+    /// When the handshake completed.
+    since: std::time::Instant,
     process: Process,
     client: PluginClient,
     generation: u64,
@@ -142,6 +170,12 @@ struct View {
     exit: Option<watch::Receiver<Option<Exited>>>,
     /// Client and generation of the ready process.
     ready: Option<(PluginClient, u64)>,
+    /// Failed starts and early crashes in a row; reset by a successful call or a stable run.
+    failures: u32,
+    /// While set and in the future, starts are refused.
+    cooling_until: Option<std::time::Instant>,
+    /// The last of those failures, rendered.
+    last_failure: String,
 }
 
 impl View {
@@ -173,6 +207,9 @@ impl Supervisor {
                 shut_down: false,
                 pid: None,
                 exit: None,
+                failures: 0,
+                cooling_until: None,
+                last_failure: String::new(),
                 ready: None,
             }),
             spawn_count: AtomicU64::new(0),
@@ -327,7 +364,19 @@ impl Supervisor {
                 status = status.map(|s| s.to_string()),
                 "plugin exited; restarting it"
             );
+            if running.since.elapsed() < STABLE_UPTIME {
+                let why = match status {
+                    Some(status) => format!("exited {status} shortly after starting"),
+                    None => "exited shortly after starting".to_owned(),
+                };
+                self.note_failure(why);
+            } else {
+                self.note_success();
+            }
             inner.running = None;
+        }
+        if let Some(refusal) = self.cooling_down() {
+            return Err(refusal);
         }
         self.start_locked(&mut inner).await
     }
@@ -364,6 +413,7 @@ impl Supervisor {
             Ok(spawned) => spawned,
             Err(e) => {
                 self.view().state = State::Failed;
+                self.note_failure(e.to_string());
                 inner.last_failure = Some(e.duplicate());
                 return Err(e);
             }
@@ -396,6 +446,7 @@ impl Supervisor {
                     view.ready = Some((client.clone(), generation));
                 }
                 inner.running = Some(Running {
+                    since: std::time::Instant::now(),
                     process,
                     client: client.clone(),
                     generation,
@@ -410,6 +461,7 @@ impl Supervisor {
                     view.state = State::Failed;
                     view.pid = None;
                 }
+                self.note_failure(e.to_string());
                 inner.last_failure = Some(e.duplicate());
                 Err(e)
             }
@@ -479,12 +531,26 @@ impl Supervisor {
         let mut may_restart = true;
         loop {
             let (client, generation) = self.live().await?;
-            let e = match client
-                .call_bytes(route, query, credentials, body.clone())
-                .await
-            {
-                Ok(bytes) => return Ok((bytes, client)),
-                Err(e) => e,
+            let call = client.call_bytes(route, query, credentials, body.clone());
+            let e = match tokio::time::timeout(self.config.call_timeout, call).await {
+                Ok(Ok(bytes)) => {
+                    self.note_success();
+                    return Ok((bytes, client));
+                }
+                Ok(Err(e)) => e,
+                Err(_) => {
+                    tracing::warn!(
+                        plugin_id = &*self.plugin_id,
+                        operation = route.operation,
+                        timeout = ?self.config.call_timeout,
+                        "call timed out"
+                    );
+                    return Err(Error::CallTimeout {
+                        plugin_id: self.plugin_id.to_string(),
+                        operation: route.operation.to_owned(),
+                        timeout: self.config.call_timeout,
+                    });
+                }
             };
             if e.is_connect() && may_restart {
                 may_restart = false;
@@ -512,6 +578,55 @@ impl Supervisor {
                 return Err(e);
             }
         }
+    }
+}
+
+impl Supervisor {
+    /// Counts a failed start or early crash; opens the breaker at the limit, for a cool-down
+    /// that doubles with every further failure.
+    fn note_failure(&self, why: String) {
+        let mut view = self.view();
+        view.failures = view.failures.saturating_add(1);
+        let limit = self.config.restart_limit.max(1);
+        if view.failures >= limit {
+            let doublings = (view.failures - limit).min(16);
+            let cooldown = self
+                .config
+                .restart_cooldown
+                .saturating_mul(1 << doublings)
+                .min(SupervisorConfig::MAX_COOLDOWN);
+            view.cooling_until = Some(std::time::Instant::now() + cooldown);
+            tracing::warn!(
+                plugin_id = &*self.plugin_id,
+                failures = view.failures,
+                ?cooldown,
+                last = %why,
+                "plugin keeps failing; refusing to start it during a cool-down"
+            );
+        }
+        view.last_failure = why;
+    }
+
+    /// A successful call (or a stable run) closes the breaker.
+    fn note_success(&self) {
+        let mut view = self.view();
+        if view.failures != 0 {
+            view.failures = 0;
+            view.cooling_until = None;
+        }
+    }
+
+    /// The refusal while the breaker is open.
+    fn cooling_down(&self) -> Option<Error> {
+        let view = self.view();
+        let until = view.cooling_until?;
+        let retry_in = until.checked_duration_since(std::time::Instant::now())?;
+        Some(Error::CoolingDown {
+            plugin_id: self.plugin_id.to_string(),
+            failures: view.failures,
+            retry_in,
+            last: view.last_failure.clone(),
+        })
     }
 }
 

@@ -10,9 +10,12 @@ use tokio::time::Instant;
 
 use super::SupervisorConfig;
 use crate::capabilities::STDERR_EOF_GRACE;
+use crate::host_tie::{Lifeline, launch_token, tie_to_host, wait_for_exit_unreaped};
 use crate::logs::{LineReader, PLUGIN_LOG_TARGET, StderrTail, drain_stderr};
 use crate::process_group::{KILL, TERM, signal_group};
 use crate::{CredentialsForm, Endpoint, Error, PluginClient, Result, parse_location_line};
+use ocm_plugin_endpoints::{CREDENTIALS_ENV, LAUNCH_TOKEN_ENV, LIFELINE_ENV};
+use ocm_plugin_types::ConnectionType;
 
 /// How long to wait for the exit after SIGKILL before reporting an error (a process stuck in
 /// uninterruptible sleep). The reaper task still reaps it whenever it exits.
@@ -31,6 +34,8 @@ pub(super) struct Process {
     pub(super) exit: watch::Receiver<Option<Exited>>,
     tail: Arc<StderrTail>,
     stderr_done: watch::Receiver<bool>,
+    /// Closed when this handle is dropped: an SDK plugin then shuts itself down.
+    _lifeline: Lifeline,
 }
 
 impl Drop for Process {
@@ -44,6 +49,8 @@ impl Drop for Process {
 
 /// What the handshake is waiting on.
 pub(super) struct Startup {
+    /// The secret the plugin was launched with (TCP only).
+    launch_token: Option<String>,
     /// First location line on stdout; dropped without a value at stdout EOF.
     location: oneshot::Receiver<Endpoint>,
     /// First location line on stderr (Go reads stderr after stdout closed, W8).
@@ -64,17 +71,33 @@ impl Process {
         };
         let json = serde_json::to_string(&config.config)
             .map_err(|e| spawn_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
-        let mut child = Command::new(&config.path)
+        let mut command = Command::new(&config.path);
+        command
             .arg("--config")
             .arg(json)
+            // Secrets of the host's own environment are not the plugin's business.
+            .env_remove(CREDENTIALS_ENV)
+            .env_remove(LAUNCH_TOKEN_ENV)
+            .env_remove(LIFELINE_ENV)
             .envs(config.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(spawn_error)?;
+            .kill_on_drop(true);
+        let lifeline = tie_to_host(&mut command).map_err(spawn_error)?;
+        // On TCP anyone on the machine can connect: an SDK plugin refuses requests without
+        // this per-launch secret, which travels in the environment, never in argv.
+        let launch_token = match config.config.connection {
+            ConnectionType::Tcp => {
+                let token = launch_token().map_err(spawn_error)?;
+                command.env(LAUNCH_TOKEN_ENV, &token);
+                Some(token)
+            }
+            ConnectionType::Unix => None,
+        };
+        let mut child = command.spawn().map_err(spawn_error)?;
+        drop(command);
         let pid = child.id().ok_or_else(|| {
             spawn_error(std::io::Error::other(
                 "the process vanished right after spawn",
@@ -101,9 +124,12 @@ impl Process {
         let (exit_tx, exit) = watch::channel(None);
         let id = Arc::clone(plugin_id);
         tokio::spawn(async move {
-            let status = child.wait().await.ok();
-            // The plugin is gone; nothing it started in its group may stay behind.
+            // Kill what the plugin left in its group while the leader is an unreaped zombie:
+            // until it is reaped its pid, and so the group id, cannot be reused by an unrelated
+            // process group.
+            wait_for_exit_unreaped(pid).await;
             let _ = signal_group(pid, KILL);
+            let status = child.wait().await.ok();
             match status {
                 Some(status) => {
                     tracing::debug!(plugin_id = &*id, pid, %status, "plugin process exited")
@@ -123,10 +149,12 @@ impl Process {
             exit,
             tail,
             stderr_done,
+            _lifeline: lifeline,
         };
         Ok((
             process,
             Startup {
+                launch_token,
                 location,
                 stderr_location,
             },
@@ -148,6 +176,7 @@ impl Process {
     ) -> Result<PluginClient> {
         let deadline = Instant::now() + start_timeout;
         let Startup {
+            launch_token,
             mut location,
             mut stderr_location,
         } = startup;
@@ -173,10 +202,11 @@ impl Process {
         };
         tracing::debug!(plugin_id = &*self.plugin_id, pid = self.pid, %endpoint, "plugin printed its location");
 
-        let client = PluginClient::with_credentials_form(
-            self.plugin_id.to_string(),
+        let client = PluginClient::with_launch_token(
+            &self.plugin_id,
             endpoint,
             credentials_form,
+            launch_token.as_deref(),
         );
         tokio::select! {
             biased;

@@ -22,6 +22,7 @@ impl DigestProcessor for Fixed {
             hash_algorithm: "SHA-256".into(),
             normalisation_algorithm: "genericBlobDigest/v1".into(),
             value: "00".into(),
+            extra: Default::default(),
         });
         Ok(ProcessResourceDigestResponse {
             resource: request.resource,

@@ -12,12 +12,13 @@ fn list_shows_every_candidate_and_why() {
         .unwrap();
     dir.add("capabilities-fail", &test_plugin()).unwrap();
     dir.write("notes.txt", "x", 0o644).unwrap();
+    // A rejected plugin makes the status 3, with the whole listing printed.
     let out = Command::new(cli())
         .arg("list")
         .arg(dir.path())
         .arg("--json")
         .assert()
-        .success();
+        .code(3);
     let items: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let by_id = |id: &str| {
         items
@@ -46,7 +47,7 @@ fn list_shows_every_candidate_and_why() {
         .arg("list")
         .arg(dir.path())
         .assert()
-        .success();
+        .code(3);
     let text = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
     assert!(
         text.contains("registered: componentVersionRepository [DirectoryRepository/v1]"),
@@ -357,6 +358,10 @@ fn help_lists_every_operation_and_completions_are_generated() {
         "signing-handler                sign, verify, get-signing-identity, get-verifying-identity",
         "credential-plugin              consumer-identity, resolve",
         "Exit status: 0 success; 1",
+        "3 `list` only: some plugins were rejected",
+        "--credentials-file <PATH>",
+        "OCM_PLUGIN_CREDENTIALS",
+        "process list (ps)",
     ] {
         assert!(help.contains(line), "{line:?} in {help}");
     }
@@ -371,4 +376,218 @@ fn help_lists_every_operation_and_completions_are_generated() {
             "{shell}: {script}"
         );
     }
+}
+
+/// Without rejected plugins `list` exits 0.
+#[test]
+fn list_without_rejections_succeeds() {
+    let dir = PluginDir::new().unwrap();
+    dir.add("plain", &test_plugin()).unwrap();
+    Command::new(cli())
+        .arg("list")
+        .arg(dir.path())
+        .assert()
+        .success();
+}
+
+/// `list-component-versions` of the test plugin, with no credentials in the environment; the
+/// plugin answers `["credentials:<form>"]` when credentials with an `echo` key arrived.
+fn call_with_credentials(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(cli());
+    c.arg("call")
+        .arg(dir)
+        .args([
+            "component-version-repository",
+            "list-component-versions",
+            "--spec",
+            r#"{"type":"TestRepository/v1"}"#,
+            "--name",
+            "c",
+            "--json",
+        ])
+        .env_remove("OCM_PLUGIN_CREDENTIALS");
+    c
+}
+
+const ECHO: &str = r#"{"echo":"please"}"#;
+
+#[test]
+fn credentials_reach_the_plugin_from_a_file_stdin_or_the_environment() {
+    let dir = PluginDir::new().unwrap();
+    dir.add("plain", &test_plugin()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("credentials.json");
+    std::fs::write(&file, ECHO).unwrap();
+    let echoed = |assert: assert_cmd::assert::Assert| {
+        // The manager sends them typed or flat, as the plugin's generation wants.
+        let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+        assert!(stdout.starts_with(r#"["credentials:"#), "{stdout}");
+    };
+
+    echoed(
+        call_with_credentials(dir.path())
+            .arg("--credentials-file")
+            .arg(&file)
+            .assert()
+            .success(),
+    );
+    echoed(
+        call_with_credentials(dir.path())
+            .args(["--credentials-file", "-"])
+            .write_stdin(ECHO)
+            .assert()
+            .success(),
+    );
+    echoed(
+        call_with_credentials(dir.path())
+            .env("OCM_PLUGIN_CREDENTIALS", ECHO)
+            .assert()
+            .success(),
+    );
+    // The inline flag still works, for compatibility.
+    echoed(
+        call_with_credentials(dir.path())
+            .args(["--credentials", ECHO])
+            .assert()
+            .success(),
+    );
+    // Without any, the plugin sees none.
+    let none = call_with_credentials(dir.path()).assert().success();
+    assert_eq!(
+        String::from_utf8_lossy(&none.get_output().stdout).trim(),
+        "[]"
+    );
+
+    // Only one source: two are a usage error (status 2).
+    call_with_credentials(dir.path())
+        .args(["--credentials", ECHO, "--credentials-file"])
+        .arg(&file)
+        .assert()
+        .code(2);
+    call_with_credentials(dir.path())
+        .arg("--credentials-file")
+        .arg(&file)
+        .env("OCM_PLUGIN_CREDENTIALS", ECHO)
+        .assert()
+        .code(2);
+}
+
+/// Neither a failing call nor unparseable credentials print a credential or config value,
+/// with every log on.
+#[test]
+fn secrets_never_reach_the_output() {
+    const SECRET: &str = "s3cr3t-MARKER-7f1c2a";
+    const CONFIG_SECRET: &str = "cfg-MARKER-93be41";
+    let dir = PluginDir::new().unwrap();
+    dir.add("plain", &test_plugin()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("config.json");
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{"type":"generic.config.ocm.software/v1","configurations":[{{"type":"TestRepositoryConfig/v1","token":"{CONFIG_SECRET}"}}]}}"#
+        ),
+    )
+    .unwrap();
+    let clean = |assert: &assert_cmd::assert::Assert| {
+        let out = assert.get_output();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        for marker in [SECRET, CONFIG_SECRET] {
+            assert!(
+                !stdout.contains(marker) && !stderr.contains(marker),
+                "{marker} leaked:\n{stdout}\n{stderr}"
+            );
+        }
+        stderr.into_owned()
+    };
+    let verbose = |c: &mut Command| {
+        c.args(["-vv", "--config"])
+            .arg(&config)
+            .env("OCM_PLUGIN_LOG", "trace")
+            .env("RUST_LOG", "trace");
+    };
+
+    // The plugin refuses user `forbidden`: a failed call, credentials from every source.
+    let refused = format!(r#"{{"username":"forbidden","password":"{SECRET}"}}"#);
+    let file = work.path().join("credentials.json");
+    std::fs::write(&file, &refused).unwrap();
+    let mut by_file = call_with_credentials(dir.path());
+    by_file.arg("--credentials-file").arg(&file);
+    let mut by_env = call_with_credentials(dir.path());
+    by_env.env("OCM_PLUGIN_CREDENTIALS", &refused);
+    let mut by_flag = call_with_credentials(dir.path());
+    by_flag.args(["--credentials", &refused]);
+    for mut c in [by_file, by_env, by_flag] {
+        verbose(&mut c);
+        let stderr = clean(&c.assert().code(1));
+        assert!(stderr.contains("user forbidden may not list"), "{stderr}");
+    }
+
+    // Credentials that do not parse: serde would quote the offending value.
+    for bad in [
+        format!(r#""{SECRET}""#),
+        format!(r#"{{"password":"{SECRET}""#),
+        format!(r#"{{"password":"{SECRET}"}}}}"#),
+        format!(r#"[1,"{SECRET}"]"#),
+    ] {
+        std::fs::write(&file, &bad).unwrap();
+        let mut c = call_with_credentials(dir.path());
+        c.arg("--credentials-file").arg(&file);
+        verbose(&mut c);
+        let stderr = clean(&c.assert().code(1));
+        assert!(stderr.contains("--credentials-file: "), "{stderr}");
+        let mut c = call_with_credentials(dir.path());
+        c.env("OCM_PLUGIN_CREDENTIALS", &bad);
+        verbose(&mut c);
+        let stderr = clean(&c.assert().code(1));
+        assert!(stderr.contains("OCM_PLUGIN_CREDENTIALS: "), "{stderr}");
+    }
+}
+
+/// A plugin's own file skips the rest of the directory, so a plugin whose `capabilities` hangs
+/// cannot delay it; the directory form is bounded by --probe-timeout. --tcp works end to end
+/// (our SDK's launch token included).
+#[test]
+fn calls_are_not_held_up_by_other_plugins_and_tcp_works() {
+    let dir = PluginDir::new().unwrap();
+    let repo = dir
+        .add("directory-repository", &directory_repository())
+        .unwrap();
+    dir.add("capabilities-hang", &crate::test_plugin()).unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let spec = format!(
+        r#"{{"type":"DirectoryRepository/v1","path":"{}"}}"#,
+        store.path().display()
+    );
+    let list = |target: &std::path::Path, extra: &[&str]| {
+        let started = std::time::Instant::now();
+        let out = Command::new(cli())
+            .arg("call")
+            .arg(target)
+            .args([
+                "component-version-repository",
+                "list-component-versions",
+                "--spec",
+                &spec,
+                "--name",
+                "acme.org/none",
+                "--json",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        (out, started.elapsed())
+    };
+    let (out, took) = list(&repo, &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    let (out, took) = list(dir.path(), &["--probe-timeout", "0.5"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    let (out, _) = list(&repo, &["--tcp"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
 }

@@ -237,6 +237,93 @@ async fn process_crash_on_start_fails_fast_with_status_and_stderr() {
 }
 
 #[tokio::test]
+async fn process_crash_loop_is_refused_fast_during_a_growing_cool_down() {
+    let cooldown = Duration::from_millis(400);
+    let opts = RegistrationOptions {
+        restart_limit: 2,
+        restart_cooldown: cooldown,
+        ..options()
+    };
+    let (_dir, manager) = manager_with(&["crash-on-start"], opts).await;
+    let sup = manager.plugin("crash-on-start").unwrap();
+    let repos = manager.component_version_repositories();
+    for _ in 0..2 {
+        assert!(repos.get(&test_spec()).await.is_err());
+    }
+    assert_eq!(sup.spawn_count(), 2);
+    let opened = Instant::now();
+
+    // Refused at once, without a spawn, naming the plugin, the count and the last cause.
+    let err = repos.get(&test_spec()).await.err().unwrap().to_string();
+    assert!(
+        opened.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        opened.elapsed()
+    );
+    assert_eq!(sup.spawn_count(), 2, "spawned during the cool-down");
+    assert!(err.contains("crash-on-start"), "{err}");
+    assert!(err.contains("2 failures in a row"), "{err}");
+    assert!(
+        err.contains("boom"),
+        "the last failure's stderr tail: {err}"
+    );
+
+    // When the cool-down ends, one attempt is made; it fails, and the next cool-down doubles.
+    tokio::time::sleep_until((opened + cooldown).into()).await;
+    let err = repos.get(&test_spec()).await.err().unwrap().to_string();
+    assert_eq!(sup.spawn_count(), 3, "{err}");
+    assert!(err.contains("exited"), "the attempt's own error: {err}");
+    let err = repos.get(&test_spec()).await.err().unwrap().to_string();
+    assert_eq!(sup.spawn_count(), 3);
+    assert!(err.contains("3 failures in a row"), "{err}");
+    assert!(err.contains("another 1s"), "doubled cool-down: {err}");
+    manager.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn process_hanging_call_ends_at_the_call_deadline_and_others_are_unaffected() {
+    let timeout = Duration::from_millis(500);
+    let opts = RegistrationOptions {
+        call_timeout: timeout,
+        ..options()
+    };
+    let dir = PluginDir::new().unwrap();
+    dir.add("hang-on-get", &test_plugin()).unwrap();
+    let manager = PluginManager::new().unwrap();
+    manager.register_plugins(dir.path(), opts).await.unwrap();
+    let repo = manager
+        .component_version_repositories()
+        .get(&test_spec())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let get = cvr::GetComponentVersionRequest {
+        repository: None,
+        name: "acme.org/x".into(),
+        version: "1.0.0".into(),
+    };
+    let err = repo
+        .get_component_version(get, &Credentials::default())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    let took = started.elapsed();
+    assert!(took >= timeout && took < timeout * 4, "{took:?}");
+    assert!(err.contains("hang-on-get"), "names the plugin: {err}");
+    assert!(
+        err.contains("get-component-version"),
+        "names the operation: {err}"
+    );
+    assert!(err.contains("no answer within 0.5s"), "{err}");
+    // The plugin itself still answers other calls.
+    repo.list_component_versions(list_request(), &Credentials::default())
+        .await
+        .unwrap();
+    manager.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn process_without_location_line_times_out_and_is_killed() {
     let opts = RegistrationOptions {
         start_timeout: Duration::from_millis(500),

@@ -10,8 +10,11 @@ mod discovery;
 mod faults;
 mod generations;
 mod golden;
+mod host_death;
 mod lifecycle;
+mod memory;
 mod readme;
+mod soak;
 
 use std::{path::PathBuf, time::Duration};
 

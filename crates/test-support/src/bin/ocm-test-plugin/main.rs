@@ -35,6 +35,9 @@ impl ComponentVersionRepository for Memory {
         if self.behaviour == Some(Behaviour::PanicOnGet) {
             panic!("get-component-version panics on purpose");
         }
+        if self.behaviour == Some(Behaviour::HangOnGet) {
+            std::future::pending::<()>().await;
+        }
         let store = self.store.lock().map_err(|_| Error::internal("poisoned"))?;
         store
             .get(&(req.name.clone(), req.version.clone()))
@@ -82,6 +85,9 @@ impl ComponentVersionRepository for Memory {
         req: AddComponentVersionRequest,
         _: &Credentials,
     ) -> Result<()> {
+        if self.behaviour == Some(Behaviour::Forgetful) {
+            return Ok(());
+        }
         let c = &req.descriptor.component;
         let key = (c.name.clone(), c.version.clone());
         self.store

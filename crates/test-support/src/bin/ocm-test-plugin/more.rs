@@ -145,6 +145,7 @@ impl DigestProcessor for Digester {
             hash_algorithm: "SHA-256".into(),
             normalisation_algorithm: "genericBlobDigest/v1".into(),
             value: sha256(&bytes),
+            extra: Default::default(),
         });
         Ok(ProcessResourceDigestResponse { resource })
     }
