@@ -181,10 +181,22 @@ fn e2e() -> Result<()> {
 
     println!("==> command line: ocm-plugin list / call");
     let cli = bin.join("ocm-plugin");
-    print!(
-        "{}",
-        run(Command::new(&cli).arg("list").arg(scratch.plugins()))?
-    );
+    // The scratch directory holds a non-executable `notes` file on purpose: `list` shows it as
+    // rejected and says so with exit status 3.
+    let listed = Command::new(&cli)
+        .arg("list")
+        .arg(scratch.plugins())
+        .output()
+        .context("running ocm-plugin list")?;
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    print!("{listing}");
+    if listed.status.code() != Some(3) || !listing.contains("notes\trejected") {
+        bail!(
+            "ocm-plugin list: expected exit status 3 with `notes` rejected, got {}: {}",
+            listed.status,
+            String::from_utf8_lossy(&listed.stderr)
+        );
+    }
     let store = scratch.work().join("cli-store");
     fs::create_dir_all(&store)?;
     let spec = format!(

@@ -35,11 +35,22 @@ pub enum Behaviour {
     HangOnGet,
     /// Serves normally, but `add-component-version` accepts and keeps nothing (memory tests).
     Forgetful,
+    /// `capabilities` prints nothing and exits 0.
+    CapabilitiesSilent,
+    /// `capabilities` prints 20 MiB.
+    CapabilitiesHuge,
+    /// Prints its location line, then exits 5 before answering anything.
+    ExitAfterLocation,
+    /// Serves normally, but `get-component-version` makes the process exit 9 mid-call.
+    CrashOnGet,
+    /// Before its location, logs non-UTF-8, non-JSON, a 1 MiB line and wrongly typed JSON
+    /// on stderr; then serves normally.
+    BadLogs,
 }
 
 impl Behaviour {
     /// Every behaviour with its keyword.
-    pub const KEYWORDS: [(&'static str, Self); 9] = [
+    pub const KEYWORDS: [(&'static str, Self); 14] = [
         ("capabilities-hang", Self::CapabilitiesHang),
         ("capabilities-garbage", Self::CapabilitiesGarbage),
         ("capabilities-fail", Self::CapabilitiesFail),
@@ -49,6 +60,11 @@ impl Behaviour {
         ("panic-on-get", Self::PanicOnGet),
         ("hang-on-get", Self::HangOnGet),
         ("forgetful", Self::Forgetful),
+        ("capabilities-silent", Self::CapabilitiesSilent),
+        ("capabilities-huge", Self::CapabilitiesHuge),
+        ("exit-after-location", Self::ExitAfterLocation),
+        ("crash-on-get", Self::CrashOnGet),
+        ("bad-logs", Self::BadLogs),
     ];
 
     /// The behaviour a file name asks for.

@@ -21,6 +21,10 @@ use ocm_plugin_types::ConnectionType;
 /// uninterruptible sleep). The reaper task still reaps it whenever it exits.
 const KILL_DEADLINE: Duration = Duration::from_secs(5);
 
+/// How long a failed health check waits for the process's exit to be reported, so that a
+/// plugin that died right after its location line is reported by its exit status.
+const EXIT_NOTICE: Duration = Duration::from_millis(500);
+
 /// How a process ended: `None` if waiting for it failed.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Exited(pub(super) Option<ExitStatus>);
@@ -214,9 +218,12 @@ impl Process {
                 Ok(()) => Ok(client),
                 Err(e) => {
                     // A plugin that died right after printing its location is best described
-                    // by its exit.
-                    let exited = *self.exit.borrow();
-                    if let Some(exited) = exited {
+                    // by its exit, which the reaper may report a moment after the refused
+                    // connection: wait for it briefly (an event with a deadline).
+                    let mut exit = self.exit.clone();
+                    if let Ok(Some(exited)) =
+                        tokio::time::timeout(EXIT_NOTICE, some_value(&mut exit)).await
+                    {
                         return Err(self.exited_error(Some(exited)).await);
                     }
                     self.kill().await;

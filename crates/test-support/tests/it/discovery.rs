@@ -23,6 +23,8 @@ async fn one_bad_plugin_never_blocks_the_others() {
     dir.add("capabilities-fail", &bin).unwrap();
     dir.add("capabilities-garbage", &bin).unwrap();
     dir.add("capabilities-hang", &bin).unwrap();
+    dir.add("capabilities-silent", &bin).unwrap();
+    dir.add("capabilities-huge", &bin).unwrap();
     dir.add("tool.sh", &bin).unwrap();
     dir.write("notes", "not a plugin", 0o644).unwrap();
     dir.write("README.md", "docs", 0o644).unwrap();
@@ -71,6 +73,13 @@ async fn one_bad_plugin_never_blocks_the_others() {
         "{}",
         text("capabilities-hang")
     );
+    for (id, why) in [
+        ("capabilities-silent", "rejected"),
+        ("capabilities-huge", "larger than"),
+    ] {
+        assert!(text(id).starts_with("rejected"), "{}", text(id));
+        assert!(text(id).contains(why), "{}", text(id));
+    }
     assert_eq!(text("tool.sh"), "skipped: the name has an extension");
     assert_eq!(text("README.md"), "skipped: the name has an extension");
     assert_eq!(

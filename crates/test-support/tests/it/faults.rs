@@ -2,12 +2,17 @@
 //! problem, never panics. The "plugin" is a script pointing at a [`RecordingServer`] that answers
 //! what the test tells it.
 
-use ocm_plugin_contracts::input::v1 as inp;
+use std::time::{Duration, Instant};
+
+use ocm_plugin_contracts::{component_version_repository::v1 as cvr, input::v1 as inp};
 use ocm_plugin_manager::{PluginManager, RegistrationOptions};
-use ocm_plugin_test_support::golden::{Message, RecordingServer, script_plugin};
+use ocm_plugin_test_support::{
+    PluginDir,
+    golden::{Message, RecordingServer, script_plugin},
+};
 use ocm_plugin_types::Credentials;
 
-use crate::spec;
+use crate::{options, spec, test_plugin, test_spec};
 
 /// An input plugin's `capabilities` as the Go SDK writes it (spec §2.4), for `Nulls/v1`.
 const INPUT_CAPABILITIES: &str =
@@ -57,5 +62,161 @@ async fn null_fields_in_answers_are_errors_not_panics() {
         "{err}"
     );
     assert_eq!(server.requests().len(), 1, "the request reached the plugin");
+    manager.shutdown().await.unwrap();
+}
+
+/// An input plugin answering `POST /resource/process` with `body`; the error it causes.
+async fn process_answered_with(body: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("bad.sock");
+    let answers = [(
+        Message {
+            start: "POST /resource/process".into(),
+            ..Message::default()
+        },
+        Message {
+            start: "200".into(),
+            body: body.to_vec(),
+            ..Message::default()
+        },
+    )];
+    let _server = RecordingServer::start(&socket, &answers).unwrap();
+    let plugins = script_plugin(dir.path(), "bad-answers", INPUT_CAPABILITIES, &socket).unwrap();
+    let manager = PluginManager::new().unwrap();
+    manager
+        .register_plugins(&plugins, RegistrationOptions::default())
+        .await
+        .unwrap();
+    let spec = spec(r#"{"type":"Nulls/v1","baseUrl":"x"}"#);
+    let method = manager.input_methods().get(&spec).await.unwrap();
+    let err = method
+        .process_resource(
+            inp::ProcessResourceRequest {
+                resource: inp::ConstructorResource {
+                    name: "r".into(),
+                    input: Some(spec),
+                    ..Default::default()
+                },
+            },
+            &Credentials::new(),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    manager.shutdown().await.unwrap();
+    err
+}
+
+#[tokio::test]
+async fn empty_and_invalid_answers_are_errors_naming_plugin_and_operation() {
+    for body in [&b""[..], b"{not json", b"null", b"[1,2]"] {
+        let err = process_answered_with(body).await;
+        assert!(err.contains("bad-answers"), "names the plugin: {err}");
+        assert!(
+            err.contains("process-resource"),
+            "names the operation: {err}"
+        );
+    }
+}
+
+fn get_request() -> cvr::GetComponentVersionRequest {
+    cvr::GetComponentVersionRequest {
+        repository: None,
+        name: "acme.org/x".into(),
+        version: "1.0.0".into(),
+    }
+}
+
+/// A plugin that dies mid-call, one that exits right after its location and one that logs
+/// garbage: each error names plugin, operation or exit status and stderr, within a bound, and a
+/// healthy plugin beside them is unaffected.
+#[tokio::test]
+async fn process_faults_at_start_and_mid_call_are_named_and_isolated() {
+    let dir = PluginDir::new().unwrap();
+    for name in ["crash-on-get", "exit-after-location", "bad-logs"] {
+        dir.add(&format!("{name}/{name}"), &test_plugin()).unwrap();
+    }
+    let manager = PluginManager::new().unwrap();
+    // Each in its own sub-registration: they serve the same type.
+    let registered = |name: &str| dir.path().join(name);
+    let repo_of = |m: &PluginManager, name: &'static str| {
+        let m = m.clone();
+        async move {
+            m.plugin(name).unwrap();
+            m.component_version_repositories().get(&test_spec()).await
+        }
+    };
+
+    // Mid-call crash: the call fails fast naming plugin and operation; the next call restarts.
+    manager
+        .register_plugins(registered("crash-on-get"), options())
+        .await
+        .unwrap();
+    let repo = repo_of(&manager, "crash-on-get").await.unwrap();
+    let started = Instant::now();
+    let err = repo
+        .get_component_version(get_request(), &Credentials::new())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.contains("crash-on-get"), "{err}");
+    assert!(err.contains("get-component-version"), "{err}");
+    let listed = repo
+        .list_component_versions(
+            cvr::ListComponentVersionsRequest {
+                repository: None,
+                name: "acme.org/x".into(),
+            },
+            &Credentials::new(),
+        )
+        .await;
+    assert!(listed.is_ok(), "restarted after the crash: {listed:?}");
+    manager.shutdown().await.unwrap();
+
+    // Exit right after the location: the start fails with the status and the stderr tail.
+    let manager = PluginManager::new().unwrap();
+    manager
+        .register_plugins(registered("exit-after-location"), options())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = repo_of(&manager, "exit-after-location")
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.contains("exit-after-location"), "{err}");
+    assert!(err.contains('5'), "exit status: {err}");
+    assert!(
+        err.contains("gone right after the location"),
+        "stderr tail: {err}"
+    );
+    manager.shutdown().await.unwrap();
+
+    // Garbage on stderr (non-UTF-8, non-JSON, 1 MiB, wrongly typed JSON) costs nothing.
+    let manager = PluginManager::new().unwrap();
+    manager
+        .register_plugins(registered("bad-logs"), options())
+        .await
+        .unwrap();
+    let repo = repo_of(&manager, "bad-logs").await.unwrap();
+    let err = repo
+        .get_component_version(get_request(), &Credentials::new())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not found"),
+        "served normally: {err}"
+    );
     manager.shutdown().await.unwrap();
 }

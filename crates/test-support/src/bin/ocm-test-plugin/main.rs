@@ -35,6 +35,10 @@ impl ComponentVersionRepository for Memory {
         if self.behaviour == Some(Behaviour::PanicOnGet) {
             panic!("get-component-version panics on purpose");
         }
+        if self.behaviour == Some(Behaviour::CrashOnGet) {
+            eprintln!("crashing in the middle of get-component-version");
+            std::process::exit(9);
+        }
         if self.behaviour == Some(Behaviour::HangOnGet) {
             std::future::pending::<()>().await;
         }
@@ -138,6 +142,34 @@ fn main() -> ExitCode {
             return ExitCode::from(7);
         }
         (Behaviour::NoLocation, false) => hang(),
+        (Behaviour::CapabilitiesSilent, true) => return ExitCode::SUCCESS,
+        (Behaviour::CapabilitiesHuge, true) => {
+            let chunk = vec![b' '; 1024 * 1024];
+            let mut out = std::io::stdout().lock();
+            for _ in 0..20 {
+                if out.write_all(&chunk).is_err() {
+                    // The reader gave up: that is what this behaviour is for.
+                    return ExitCode::SUCCESS;
+                }
+            }
+            return ExitCode::SUCCESS;
+        }
+        (Behaviour::ExitAfterLocation, false) => {
+            println!("http+unix:///nonexistent/ocm-test/plugin.sock");
+            eprintln!("gone right after the location");
+            return ExitCode::from(5);
+        }
+        (Behaviour::BadLogs, false) => {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(b"\xff\xfe not utf-8 \xc3\n");
+            let _ = err.write_all(b"plain text, not JSON\n");
+            let _ = err.write_all(&[b'L'; 1024 * 1024]);
+            let _ = err.write_all(b"\n");
+            let _ = err.write_all(br#"{"level":5,"msg":{"nested":true},"time":[]}"#);
+            let _ = err.write_all(b"\n");
+            let _ = err.write_all(br#"{"level":"INFO","msg":"still logging"}"#);
+            let _ = err.write_all(b"\n");
+        }
         (Behaviour::Flood, false) => {
             // 256 KiB on stderr before the location line: more than a pipe buffer, so a manager
             // that does not drain stderr during the handshake never sees the location.
