@@ -58,6 +58,9 @@ impl std::fmt::Debug for PluginClient {
     }
 }
 
+/// How long an idle pooled connection is kept: shorter than the SDK's 10 s idle close.
+const POOL_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How credentials travel in the `Authorization` header to one plugin (spec §10.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CredentialsForm {
@@ -132,6 +135,10 @@ impl PluginClient {
             // Go writes canonical header names; some hand-written plugins compare bytes.
             .http1_title_case_headers(true)
             .pool_max_idle_per_host(64)
+            // Our SDK closes a connection idle for 10 s (its header-read timeout); dropping
+            // idle connections sooner means a request never lands on one being closed.
+            .pool_timer(hyper_util::rt::TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .build(connector);
         Self {
             inner: Arc::new(ClientInner {

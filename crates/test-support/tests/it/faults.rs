@@ -220,3 +220,47 @@ async fn process_faults_at_start_and_mid_call_are_named_and_isolated() {
     );
     manager.shutdown().await.unwrap();
 }
+
+/// A plugin that ignores SIGTERM (here a script with `trap '' TERM`, inherited by what it
+/// execs) is killed when the grace period ends, and `stop` returns within a bound.
+#[tokio::test]
+async fn process_ignoring_sigterm_is_killed_after_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("stubborn.sock");
+    let _server = RecordingServer::start(&socket, &[]).unwrap();
+    let plugins = script_plugin(dir.path(), "stubborn", INPUT_CAPABILITIES, &socket).unwrap();
+    let script = plugins.join("stubborn");
+    let text = std::fs::read_to_string(&script).unwrap().replacen(
+        "#!/bin/sh\n",
+        "#!/bin/sh\ntrap '' TERM\n",
+        1,
+    );
+    std::fs::write(&script, text).unwrap();
+    let grace = Duration::from_millis(300);
+    let manager = PluginManager::new().unwrap();
+    manager
+        .register_plugins(
+            &plugins,
+            RegistrationOptions {
+                stop_grace: grace,
+                ..options()
+            },
+        )
+        .await
+        .unwrap();
+    let sup = manager.plugin("stubborn").unwrap();
+    sup.client().await.unwrap();
+    let pid = sup.pid().unwrap();
+    let started = Instant::now();
+    sup.stop().await.unwrap();
+    let took = started.elapsed();
+    assert!(
+        took >= grace && took < grace + Duration::from_secs(2),
+        "stop took {took:?}"
+    );
+    assert!(
+        !ocm_plugin_test_support::process_exists(pid),
+        "the stubborn plugin survived"
+    );
+    manager.shutdown().await.unwrap();
+}

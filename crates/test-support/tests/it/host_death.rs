@@ -6,7 +6,7 @@
 use std::{
     io::{BufRead as _, BufReader},
     os::fd::OwnedFd,
-    os::unix::process::CommandExt as _,
+    os::unix::{fs::PermissionsExt as _, process::CommandExt as _},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -186,7 +186,17 @@ fn probe_as_other_user(endpoint: &str) -> Option<(bool, String)> {
     if !rustix::process::geteuid().is_root() {
         return None;
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_ocm-test-host"))
+    // The build tree may sit where `nobody` cannot enter (a clone under /root): run a copy
+    // from a directory anyone may read.
+    let public = tempfile::Builder::new()
+        .prefix("ocm-probe-")
+        .permissions(std::fs::Permissions::from_mode(0o755))
+        .tempdir()
+        .unwrap();
+    let probe = public.path().join("ocm-test-host");
+    std::fs::copy(env!("CARGO_BIN_EXE_ocm-test-host"), &probe).unwrap();
+    std::fs::set_permissions(&probe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new(&probe)
         .args(["probe", endpoint])
         .uid(65534)
         .gid(65534)
