@@ -100,6 +100,11 @@ pub async fn probe_capabilities(
     }
     let _ = tokio::time::timeout(STDERR_EOF_GRACE, stderr_done.wait_for(|d| *d)).await;
 
+    // Unreadable or oversized output is the cause, even though we killed the process for it.
+    let out = match out {
+        Ok(out) => out,
+        Err(reason) => return Err(error(reason, status.ok(), &tail)),
+    };
     let status = status.map_err(|cause| Error::Io {
         plugin_id: plugin_id.to_owned(),
         context: "waiting for `capabilities`".to_owned(),
@@ -108,7 +113,6 @@ pub async fn probe_capabilities(
     if !status.success() {
         return Err(error("the process failed".to_owned(), Some(status), &tail));
     }
-    let out = out.map_err(|reason| error(reason, Some(status), &tail))?;
     PluginCapabilities::parse(&out).map_err(|e| {
         let shown: String = String::from_utf8_lossy(&out).chars().take(200).collect();
         error(format!("{e}; stdout was {shown:?}"), Some(status), &tail)

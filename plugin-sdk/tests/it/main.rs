@@ -17,6 +17,7 @@ mod input;
 mod multi;
 mod newer_kinds;
 mod query_utf8;
+mod request_props;
 mod routes;
 mod statuses;
 mod support;

@@ -99,6 +99,10 @@ fn lifecycle_soak_start_call_stop_cycles_leak_nothing() {
     );
 }
 
+/// Descriptors that may still be closing right after the last stop (its stdout and stderr
+/// readers and its pidfd).
+const SLACK: usize = 3;
+
 /// Set in the child process that runs the soak.
 const INNER: &str = "OCM_SOAK_INNER";
 
@@ -147,6 +151,16 @@ async fn soak() {
         started.elapsed()
     );
     assert_eq!(sup.spawn_count(), cycles as u64 + 1);
-    assert_eq!(after, before, "resources grew over {cycles} cycles");
+    // Flat: a leak grows with the cycles (at least one per cycle). The last process's pipe
+    // readers may still be closing when `stop` returns, hence a small constant slack.
+    assert!(
+        after.descriptors <= before.descriptors + SLACK,
+        "descriptors grew over {cycles} cycles: {before:?} -> {after:?}"
+    );
+    assert_eq!(after.children, before.children, "children left behind");
+    assert_eq!(
+        after.socket_files, before.socket_files,
+        "socket files left behind"
+    );
     manager.shutdown().await.unwrap();
 }
