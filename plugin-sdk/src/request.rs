@@ -52,16 +52,60 @@ pub(crate) fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> 
         .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))
 }
 
-/// Reads and decodes a JSON request body.
+/// Bodies larger than this are spooled to an unnamed temporary file as they arrive and decoded
+/// from there, so a large body is never in memory twice (raw and decoded) and a burst of
+/// large requests costs their decoded values, not their bytes as well.
+const SPOOL_THRESHOLD: usize = 1024 * 1024;
+
+/// Reads and decodes a JSON request body of at most [`BODY_LIMIT`] bytes.
 pub(crate) async fn from_body<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| {
+    use std::io::{BufReader, BufWriter, Seek as _, SeekFrom, Write as _};
+
+    use http_body_util::BodyExt as _;
+
+    let too_large = |e: &dyn std::fmt::Display| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("failed to read request body (limit {BODY_LIMIT} bytes): {e}"),
         )
-    })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("failed to decode request body: {e}")))
+    };
+    let spool_error = |e: std::io::Error| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("failed to spool the request body to a temporary file: {e}"),
+        )
+    };
+    let decode_error =
+        |e: serde_json::Error| ApiError::bad_request(format!("failed to decode request body: {e}"));
+
+    let mut body = http_body_util::Limited::new(body, BODY_LIMIT);
+    let mut head = Vec::new();
+    let mut spool: Option<BufWriter<std::fs::File>> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| too_large(&e))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if let Some(file) = &mut spool {
+            file.write_all(&data).map_err(spool_error)?;
+            continue;
+        }
+        head.extend_from_slice(&data);
+        if head.len() > SPOOL_THRESHOLD {
+            let mut file = BufWriter::new(tempfile::tempfile().map_err(spool_error)?);
+            file.write_all(&head).map_err(spool_error)?;
+            head = Vec::new();
+            spool = Some(file);
+        }
+    }
+    match spool {
+        None => serde_json::from_slice(&head).map_err(decode_error),
+        Some(file) => {
+            let mut file = file.into_inner().map_err(|e| spool_error(e.into_error()))?;
+            file.seek(SeekFrom::Start(0)).map_err(spool_error)?;
+            serde_json::from_reader(BufReader::new(file)).map_err(decode_error)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -69,6 +113,47 @@ mod tests {
     use axum::http::HeaderValue;
 
     use super::*;
+
+    #[tokio::test]
+    async fn large_bodies_are_spooled_and_decode_the_same() {
+        let text = "x".repeat(3 * SPOOL_THRESHOLD);
+        let json = serde_json::to_vec(&serde_json::json!({ "big": text, "n": 1 })).unwrap();
+        // In many small frames, as a socket delivers them.
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            json.chunks(8 * 1024).map(|c| Ok(c.to_vec())).collect();
+        let body = Body::from_stream(futures_util::stream::iter(chunks));
+        let value: serde_json::Value = from_body(body).await.unwrap();
+        assert_eq!(value["big"].as_str().map(str::len), Some(text.len()));
+        assert_eq!(value["n"], 1);
+
+        let mut broken = json.clone();
+        broken.truncate(json.len() - 1);
+        let err = from_body::<serde_json::Value>(Body::from(broken))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert!(
+            err.message.contains("failed to decode request body"),
+            "{}",
+            err.message
+        );
+
+        let trailing = [json.as_slice(), b" {}"].concat();
+        let err = from_body::<serde_json::Value>(Body::from(trailing))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.status,
+            StatusCode::BAD_REQUEST,
+            "trailing data is refused too"
+        );
+
+        let over = vec![b' '; BODY_LIMIT + 1];
+        let err = from_body::<serde_json::Value>(Body::from(over))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
 
     fn headers(value: Option<&'static str>) -> HeaderMap {
         let mut h = HeaderMap::new();
