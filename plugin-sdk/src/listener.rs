@@ -10,19 +10,15 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use ocm_plugin_endpoints::{MAX_SOCKET_PATH, MAX_SOCKET_STEM, SOCKET_DIR_PREFIX};
 use ocm_plugin_types::ConnectionType;
 use tempfile::TempDir;
 use tokio::net::{TcpListener, UnixListener};
 
 use crate::{Error, Result};
 
-/// Longest socket path Linux accepts: `sun_path` is 108 bytes including the terminating NUL.
-pub(crate) const MAX_SOCKET_PATH: usize = 107;
 /// Where to put the socket directory when the temp dir's path is too long.
 const FALLBACK_DIR: &str = "/tmp";
-const DIR_PREFIX: &str = "ocm-plugin-";
-/// Longest socket file stem taken from the id.
-const MAX_STEM: usize = 40;
 
 /// A bound listener and what it needs cleaned up.
 #[derive(Debug)]
@@ -81,7 +77,7 @@ pub(crate) fn socket_file_name(id: &str) -> String {
                 '_'
             }
         })
-        .take(MAX_STEM)
+        .take(MAX_SOCKET_STEM)
         .collect();
     let stem = stem.trim_start_matches('.');
     if stem.is_empty() {
@@ -93,11 +89,11 @@ pub(crate) fn socket_file_name(id: &str) -> String {
 
 fn private_dir(base: &Path) -> Result<TempDir> {
     tempfile::Builder::new()
-        .prefix(DIR_PREFIX)
+        .prefix(SOCKET_DIR_PREFIX)
         .permissions(Permissions::from_mode(0o700))
         .tempdir_in(base)
         .map_err(|source| Error::Bind {
-            address: format!("{}/{DIR_PREFIX}*", base.display()),
+            address: format!("{}/{SOCKET_DIR_PREFIX}*", base.display()),
             source,
         })
 }
@@ -160,11 +156,11 @@ mod tests {
         assert_eq!(socket_file_name(".."), "plugin.sock");
         assert_eq!(
             socket_file_name(&"x".repeat(200)).len(),
-            MAX_STEM + ".sock".len()
+            MAX_SOCKET_STEM + ".sock".len()
         );
         // The /tmp fallback therefore always fits.
         let worst = format!(
-            "{FALLBACK_DIR}/{DIR_PREFIX}XXXXXX/{}",
+            "{FALLBACK_DIR}/{SOCKET_DIR_PREFIX}XXXXXX/{}",
             socket_file_name(&"x".repeat(200))
         );
         assert!(fits(Path::new(&worst)));
@@ -190,7 +186,7 @@ mod tests {
                 .unwrap()
                 .to_str()
                 .unwrap()
-                .starts_with(DIR_PREFIX)
+                .starts_with(SOCKET_DIR_PREFIX)
         );
         assert_eq!(std::fs::metadata(dir.path()).unwrap().mode() & 0o777, 0o700);
         assert!(std::fs::metadata(&socket).unwrap().file_type().is_socket());

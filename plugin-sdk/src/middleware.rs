@@ -4,7 +4,6 @@
 
 use std::{
     any::Any,
-    future::poll_fn,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
@@ -18,6 +17,7 @@ use axum::{
     middleware::Next,
     response::Response,
 };
+use http_body_util::BodyExt as _;
 use hyper::body::{Frame, SizeHint};
 use ocm_plugin_endpoints::builtin;
 use tokio::sync::{Semaphore, oneshot};
@@ -31,9 +31,8 @@ pub(crate) const DRAIN_LIMIT: u64 = BODY_LIMIT as u64 + 1024 * 1024;
 /// Longest the draining of an unread request body may delay its answer.
 pub(crate) const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
 
-/// Requests served at once; further ones wait for a slot. Each may hold up to [`BODY_LIMIT`]
-/// bytes of body in memory, so this bounds what a burst of large uploads can take (about 1 GiB)
-/// while the kernel's socket buffers hold back the rest. `/healthz` and `/shutdown` never wait.
+/// Requests served at once; further ones wait for a slot (their bodies' memory is bounded
+/// separately, by [`BODY_BUDGET`]). `/healthz` and `/shutdown` never wait.
 pub(crate) const MAX_CONCURRENT_REQUESTS: usize = 64;
 
 /// Makes answers given before the request body was read arrive intact.
@@ -72,7 +71,7 @@ async fn drain(mut body: Body) -> bool {
     let read_all = async {
         let mut read = 0u64;
         loop {
-            match poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+            match body.frame().await {
                 None => return true,
                 Some(Err(_)) => return false,
                 Some(Ok(frame)) => {
@@ -153,17 +152,13 @@ pub(crate) async fn limit_concurrency(
     // large uploads waits its turn instead of taking the plugin's memory to the sum of all of
     // them (and the allocator keeping it afterwards).
     let headers = request.headers();
-    let announced = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
     // No length: a chunked body may grow to the limit; no body at all costs nothing.
     let chunked = headers.contains_key(header::TRANSFER_ENCODING);
-    let bytes = announced.unwrap_or(if chunked { BODY_LIMIT } else { 0 });
+    let bytes = announced_length(headers).unwrap_or(if chunked { BODY_LIMIT as u64 } else { 0 });
     let kib = bytes
-        .min(BODY_LIMIT)
+        .min(BODY_LIMIT as u64)
         .div_ceil(1024)
-        .clamp(1, BODY_BUDGET / 1024);
+        .clamp(1, (BODY_BUDGET / 1024) as u64);
     let kib = u32::try_from(kib).unwrap_or(u32::MAX);
     let slot = limits.slots.acquire_owned().await;
     let budget = limits.body_budget.acquire_many_owned(kib).await;
@@ -177,7 +172,15 @@ pub(crate) async fn limit_concurrency(
     }
 }
 
-/// Bytes of request bodies that may be in memory at once: two bodies at the size limit.
+/// The body length a request announces in `Content-Length`, if it announces a valid one.
+fn announced_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Bytes of request bodies that may be admitted at once: two bodies at the size limit.
 pub(crate) const BODY_BUDGET: usize = 2 * BODY_LIMIT;
 
 /// The request slots and the body-memory budget of one plugin.
@@ -217,12 +220,7 @@ pub(crate) async fn track(
 /// Rejects bodies announced larger than [`BODY_LIMIT`] and requests slower than
 /// [`REQUEST_TIMEOUT`]. Bodies without a length are capped while they are read.
 pub(crate) async fn limits(request: Request, next: Next) -> Response {
-    let announced = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
+    if announced_length(request.headers()).is_some_and(|n| n > BODY_LIMIT as u64) {
         return text_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("request body too large: the limit is {BODY_LIMIT} bytes"),

@@ -31,23 +31,6 @@ pub(crate) fn build(
     idle: IdleTracker,
     launch_token: Option<LaunchToken>,
 ) -> Router {
-    build_with(
-        mounts,
-        shutdown,
-        idle,
-        MAX_CONCURRENT_REQUESTS,
-        launch_token,
-    )
-}
-
-/// [`build`] with at most `max_concurrent` capability requests running at once.
-pub(crate) fn build_with(
-    mounts: Vec<Mount>,
-    shutdown: Shutdown,
-    idle: IdleTracker,
-    max_concurrent: usize,
-    launch_token: Option<LaunchToken>,
-) -> Router {
     let mut paths: HashSet<&'static str> = HashSet::new();
     let mut router = Router::new();
     for route in [&builtin::HEALTHZ, &builtin::SHUTDOWN] {
@@ -86,7 +69,7 @@ pub(crate) fn build_with(
 
     // The last layer is the outermost: draining sees every answer, and requests waiting for a
     // slot count as activity.
-    let slots = Concurrency::new(max_concurrent);
+    let slots = Concurrency::new(MAX_CONCURRENT_REQUESTS);
     let router = router
         .fallback(|| std::future::ready(text_error(StatusCode::NOT_FOUND, "404 page not found")))
         .layer(CatchPanicLayer::custom(panic_response))

@@ -18,3 +18,24 @@ pub const LAUNCH_TOKEN_HEADER: &str = "ocm-plugin-launch-token";
 /// Where the `ocm-plugin` CLI reads credentials from. A host never passes it on: plugins are
 /// started without it in their environment.
 pub const CREDENTIALS_ENV: &str = "OCM_PLUGIN_CREDENTIALS";
+
+/// Longest Unix socket path Linux accepts: `sun_path` holds 108 bytes including the NUL.
+pub const MAX_SOCKET_PATH: usize = 107;
+
+/// Our SDK listens on `<TMPDIR>/<SOCKET_DIR_PREFIX>XXXXXX/<stem>.sock`, in a private directory
+/// (six random characters) made for the process.
+pub const SOCKET_DIR_PREFIX: &str = "ocm-plugin-";
+
+/// Longest socket file stem our SDK takes from the instance id.
+pub const MAX_SOCKET_STEM: usize = 40;
+
+/// Whether our SDK's longest socket path under `base` fits into [`MAX_SOCKET_PATH`]. When it
+/// does not, the SDK puts its socket directory under `/tmp` instead. Shared by the SDK and the
+/// manager, which checks before any plugin starts that sockets will work where they will go.
+pub fn sdk_socket_fits(base: &std::path::Path) -> bool {
+    let longest = base.join(format!(
+        "{SOCKET_DIR_PREFIX}XXXXXX/{}.sock",
+        "x".repeat(MAX_SOCKET_STEM)
+    ));
+    longest.as_os_str().len() <= MAX_SOCKET_PATH
+}

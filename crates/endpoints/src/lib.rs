@@ -37,7 +37,10 @@ pub mod signing_handler;
 
 pub use builder::CapabilitiesBuilder;
 pub use client::{Caller, Client};
-pub use launch::{CREDENTIALS_ENV, LAUNCH_TOKEN_ENV, LAUNCH_TOKEN_HEADER, LIFELINE_ENV};
+pub use launch::{
+    CREDENTIALS_ENV, LAUNCH_TOKEN_ENV, LAUNCH_TOKEN_HEADER, LIFELINE_ENV, MAX_SOCKET_PATH,
+    MAX_SOCKET_STEM, SOCKET_DIR_PREFIX, sdk_socket_fits,
+};
 pub use operation::{Answer, AnswerError, BoxFuture, Capability, Operation, Visit};
 pub use query::{
     QueryError, decode_json_param, decode_query, encode_json_param, encode_query,

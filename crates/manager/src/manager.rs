@@ -507,12 +507,7 @@ impl PluginManager {
     /// error says why and what to do.
     fn check_unix_sockets(&self) -> Result<ConnectionType> {
         let mut tried = Vec::new();
-        // The longest socket path our SDK would use in our temp dir.
-        let longest = self
-            .inner
-            .temp_path
-            .join(format!("ocm-plugin-XXXXXX/{}.sock", "x".repeat(40)));
-        if longest.as_os_str().len() <= MAX_SOCKET_PATH {
+        if ocm_plugin_endpoints::sdk_socket_fits(&self.inner.temp_path) {
             let probe = self.inner.temp_path.join("probe.sock");
             match bind_probe(&probe) {
                 Ok(()) => return Ok(ConnectionType::Unix),
@@ -568,9 +563,6 @@ impl PluginManager {
         }
     }
 }
-
-/// Longest Unix socket path: `sun_path` holds 108 bytes including the terminating NUL.
-const MAX_SOCKET_PATH: usize = 107;
 
 /// Binds and removes a Unix socket at `path`.
 fn bind_probe(path: &Path) -> std::io::Result<()> {

@@ -120,9 +120,27 @@ pub fn process_exists(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// The fields of `/proc/<pid>/stat` after the command name: state, parent pid, ….
+fn stat_fields(pid: &str) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is parenthesised and may itself contain spaces and parentheses.
+    let rest = stat.rsplit_once(')')?.1;
+    Some(rest.split_whitespace().map(str::to_owned).collect())
+}
+
 /// The state letter of a process (`Z` for a zombie), if it exists.
 pub fn process_state(pid: u32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The state follows the parenthesised command name, which may itself contain spaces.
-    stat.rsplit_once(')')?.1.trim_start().chars().next()
+    stat_fields(&pid.to_string())?.first()?.chars().next()
+}
+
+/// How many live processes (zombies included) have `parent` as their parent.
+pub fn child_count(parent: u32) -> usize {
+    let parent = parent.to_string();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| stat_fields(&e.file_name().to_string_lossy()))
+        .filter(|fields| fields.get(1) == Some(&parent))
+        .count()
 }

@@ -6,7 +6,7 @@ mod process;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitStatus;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -140,6 +140,10 @@ pub struct Supervisor {
     spawn_count: AtomicU64,
     /// `Inner::finished`, readable before waiting for the lock.
     finished_starts: AtomicU64,
+    /// Failed starts and early crashes in a row; reset by a successful call or a stable run.
+    /// Changed under the view lock; an atomic so that a successful call, which finds it zero
+    /// nearly always, takes no lock.
+    failures: AtomicU32,
 }
 
 #[derive(Default)]
@@ -170,8 +174,6 @@ struct View {
     exit: Option<watch::Receiver<Option<Exited>>>,
     /// Client and generation of the ready process.
     ready: Option<(PluginClient, u64)>,
-    /// Failed starts and early crashes in a row; reset by a successful call or a stable run.
-    failures: u32,
     /// While set and in the future, starts are refused.
     cooling_until: Option<std::time::Instant>,
     /// The last of those failures, rendered.
@@ -207,13 +209,13 @@ impl Supervisor {
                 shut_down: false,
                 pid: None,
                 exit: None,
-                failures: 0,
                 cooling_until: None,
                 last_failure: String::new(),
                 ready: None,
             }),
             spawn_count: AtomicU64::new(0),
             finished_starts: AtomicU64::new(0),
+            failures: AtomicU32::new(0),
         })
     }
 
@@ -586,10 +588,11 @@ impl Supervisor {
     /// that doubles with every further failure.
     fn note_failure(&self, why: String) {
         let mut view = self.view();
-        view.failures = view.failures.saturating_add(1);
+        let failures = self.failures.load(Ordering::Acquire).saturating_add(1);
+        self.failures.store(failures, Ordering::Release);
         let limit = self.config.restart_limit.max(1);
-        if view.failures >= limit {
-            let doublings = (view.failures - limit).min(16);
+        if failures >= limit {
+            let doublings = (failures - limit).min(16);
             let cooldown = self
                 .config
                 .restart_cooldown
@@ -598,7 +601,7 @@ impl Supervisor {
             view.cooling_until = Some(std::time::Instant::now() + cooldown);
             tracing::warn!(
                 plugin_id = &*self.plugin_id,
-                failures = view.failures,
+                failures,
                 ?cooldown,
                 last = %why,
                 "plugin keeps failing; refusing to start it during a cool-down"
@@ -609,9 +612,9 @@ impl Supervisor {
 
     /// A successful call (or a stable run) closes the breaker.
     fn note_success(&self) {
-        let mut view = self.view();
-        if view.failures != 0 {
-            view.failures = 0;
+        if self.failures.load(Ordering::Acquire) != 0 {
+            let mut view = self.view();
+            self.failures.store(0, Ordering::Release);
             view.cooling_until = None;
         }
     }
@@ -623,7 +626,7 @@ impl Supervisor {
         let retry_in = until.checked_duration_since(std::time::Instant::now())?;
         Some(Error::CoolingDown {
             plugin_id: self.plugin_id.to_string(),
-            failures: view.failures,
+            failures: self.failures.load(Ordering::Acquire),
             retry_in,
             last: view.last_failure.clone(),
         })

@@ -14,7 +14,7 @@ use crate::host_tie::{Lifeline, launch_token, tie_to_host, wait_for_exit_unreape
 use crate::logs::{LineReader, PLUGIN_LOG_TARGET, StderrTail, drain_stderr};
 use crate::process_group::{KILL, TERM, signal_group};
 use crate::{CredentialsForm, Endpoint, Error, PluginClient, Result, parse_location_line};
-use ocm_plugin_endpoints::{CREDENTIALS_ENV, LAUNCH_TOKEN_ENV, LIFELINE_ENV};
+use ocm_plugin_endpoints::{CREDENTIALS_ENV, LAUNCH_TOKEN_ENV};
 use ocm_plugin_types::ConnectionType;
 
 /// How long to wait for the exit after SIGKILL before reporting an error (a process stuck in
@@ -79,10 +79,10 @@ impl Process {
         command
             .arg("--config")
             .arg(json)
-            // Secrets of the host's own environment are not the plugin's business.
+            // Secrets of the host's own environment are not the plugin's business (the
+            // lifeline variable is always set afresh by `tie_to_host`).
             .env_remove(CREDENTIALS_ENV)
             .env_remove(LAUNCH_TOKEN_ENV)
-            .env_remove(LIFELINE_ENV)
             .envs(config.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

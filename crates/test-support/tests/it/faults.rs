@@ -21,52 +21,20 @@ const INPUT_CAPABILITIES: &str =
 #[tokio::test]
 async fn null_fields_in_answers_are_errors_not_panics() {
     // `POST /resource/process` answered with `{"resource":null,...}` (W17).
-    let dir = tempfile::tempdir().unwrap();
-    let socket = dir.path().join("null.sock");
-    let answers = [(
-        Message {
-            start: "POST /resource/process".into(),
-            ..Message::default()
-        },
-        Message {
-            start: "200".into(),
-            body: br#"{"resource":null,"location":{"type":"localFile","value":"/tmp/x"}}"#.to_vec(),
-            ..Message::default()
-        },
-    )];
-    let server = RecordingServer::start(&socket, &answers).unwrap();
-    let plugins = script_plugin(dir.path(), "nulls", INPUT_CAPABILITIES, &socket).unwrap();
-    let manager = PluginManager::new().unwrap();
-    manager
-        .register_plugins(&plugins, RegistrationOptions::default())
-        .await
-        .unwrap();
-    let spec = spec(r#"{"type":"Nulls/v1","baseUrl":"x"}"#);
-    let method = manager.input_methods().get(&spec).await.unwrap();
-    let err = method
-        .process_resource(
-            inp::ProcessResourceRequest {
-                resource: inp::ConstructorResource {
-                    name: "r".into(),
-                    input: Some(spec),
-                    ..Default::default()
-                },
-            },
-            &Credentials::new(),
-        )
-        .await
-        .unwrap_err();
+    let (err, requests) = process_answered_with(
+        br#"{"resource":null,"location":{"type":"localFile","value":"/tmp/x"}}"#,
+    )
+    .await;
     assert!(
-        err.to_string()
-            .contains("invalid response: it has no resource (missing or null)"),
+        err.contains("invalid response: it has no resource (missing or null)"),
         "{err}"
     );
-    assert_eq!(server.requests().len(), 1, "the request reached the plugin");
-    manager.shutdown().await.unwrap();
+    assert_eq!(requests, 1, "the request reached the plugin");
 }
 
-/// An input plugin answering `POST /resource/process` with `body`; the error it causes.
-async fn process_answered_with(body: &[u8]) -> String {
+/// An input plugin answering `POST /resource/process` with `body`: the error it causes, and
+/// how many requests reached the plugin.
+async fn process_answered_with(body: &[u8]) -> (String, usize) {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("bad.sock");
     let answers = [(
@@ -80,7 +48,7 @@ async fn process_answered_with(body: &[u8]) -> String {
             ..Message::default()
         },
     )];
-    let _server = RecordingServer::start(&socket, &answers).unwrap();
+    let server = RecordingServer::start(&socket, &answers).unwrap();
     let plugins = script_plugin(dir.path(), "bad-answers", INPUT_CAPABILITIES, &socket).unwrap();
     let manager = PluginManager::new().unwrap();
     manager
@@ -104,13 +72,13 @@ async fn process_answered_with(body: &[u8]) -> String {
         .unwrap_err()
         .to_string();
     manager.shutdown().await.unwrap();
-    err
+    (err, server.requests().len())
 }
 
 #[tokio::test]
 async fn empty_and_invalid_answers_are_errors_naming_plugin_and_operation() {
     for body in [&b""[..], b"{not json", b"null", b"[1,2]"] {
-        let err = process_answered_with(body).await;
+        let (err, _) = process_answered_with(body).await;
         assert!(err.contains("bad-answers"), "names the plugin: {err}");
         assert!(
             err.contains("process-resource"),

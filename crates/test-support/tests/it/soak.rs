@@ -6,7 +6,7 @@ use std::path::Path;
 
 use ocm_plugin_contracts::component_version_repository::v1 as cvr;
 use ocm_plugin_manager::PluginManager;
-use ocm_plugin_test_support::PluginDir;
+use ocm_plugin_test_support::{PluginDir, child_count};
 use ocm_plugin_types::Credentials;
 
 use crate::{options, test_plugin, test_spec};
@@ -23,23 +23,6 @@ struct Counts {
 
 fn count_entries(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |d| d.count())
-}
-
-/// Our direct children, from /proc (the test process spawns plugins and nothing else here).
-fn children() -> usize {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-        .filter(|stat| {
-            // Fields after the parenthesised name: state, ppid, ...
-            stat.rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                .is_some_and(|ppid| ppid == me)
-        })
-        .count()
 }
 
 /// Socket files anywhere under `dir`.
@@ -61,7 +44,7 @@ fn socket_files(dir: &Path) -> usize {
 fn counts(manager: &PluginManager) -> Counts {
     Counts {
         descriptors: count_entries(Path::new("/proc/self/fd")),
-        children: children(),
+        children: child_count(std::process::id()),
         socket_files: socket_files(manager.temp_dir()),
     }
 }
