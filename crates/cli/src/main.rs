@@ -47,7 +47,9 @@ use std::{
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ocm_plugin_manager::types::{ConnectionType, Raw};
-use ocm_plugin_manager::{Outcome, PluginManager, RegistrationOptions, flatten_generic_config};
+use ocm_plugin_manager::{
+    CapabilityCache, Outcome, PluginManager, RegistrationOptions, flatten_generic_config,
+};
 use serde_json::{Value, json};
 
 use crate::common::Ctx;
@@ -127,11 +129,18 @@ struct Common {
     /// Idle time after which a started plugin stops itself, in seconds.
     #[arg(long, default_value_t = 3600)]
     idle_timeout: u64,
-    /// Deadline for each plugin's `capabilities` run, in seconds. Every plugin in the
-    /// directory is probed; give a plugin's own file instead of the directory so that no other
-    /// plugin's probe can delay the call.
+    /// Deadline for each plugin's `capabilities` run, in seconds. Plugins whose binary is
+    /// unchanged since their last probe are not run again (see --cache-dir); a call waits for
+    /// other plugins' probes only while none has registered the type it needs.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     probe_timeout: f64,
+    /// Where the capability cache lives [default: $OCM_PLUGIN_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/ocm-plugin, else ~/.cache/ocm-plugin].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Probe every plugin, reading and writing no capability cache.
+    #[arg(long)]
+    no_cache: bool,
     /// Deadline from spawning a plugin to its first healthy answer, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     start_timeout: f64,
@@ -324,6 +333,11 @@ fn options(common: &Common) -> Result<RegistrationOptions> {
         start_timeout: seconds("start-timeout", common.start_timeout)?,
         call_timeout: seconds("call-timeout", common.call_timeout)?,
         connection: common.tcp.then_some(ConnectionType::Tcp),
+        cache: match (&common.cache_dir, common.no_cache) {
+            (_, true) => CapabilityCache::Disabled,
+            (Some(dir), false) => CapabilityCache::At(dir.clone()),
+            (None, false) => CapabilityCache::User,
+        },
         ..RegistrationOptions::default()
     };
     if let Some(path) = &common.config {
@@ -371,8 +385,9 @@ async fn list(dir: &Path, common: &Common) -> Result<ExitCode> {
             .map(|c| {
                 let mut v = json!({"id": c.id, "path": c.path});
                 match &c.outcome {
-                    Outcome::Registered { capabilities, warnings } => {
+                    Outcome::Registered { capabilities, warnings, cached } => {
                         v["status"] = "registered".into();
+                        v["cached"] = (*cached).into();
                         v["format"] = capabilities.format.to_string().into();
                         v["capabilities"] = capabilities
                             .capabilities
@@ -409,9 +424,11 @@ async fn list(dir: &Path, common: &Common) -> Result<ExitCode> {
             if let Outcome::Registered {
                 warnings,
                 capabilities,
+                cached,
             } = &c.outcome
             {
-                println!("\tcapabilities format: {}", capabilities.format);
+                let source = if *cached { " (from the capability cache)" } else { "" };
+                println!("\tcapabilities format: {}{source}", capabilities.format);
                 if !capabilities.config_types.is_empty() {
                     let t: Vec<String> = capabilities
                         .config_types
@@ -445,8 +462,9 @@ async fn call(
     args: CallArgs,
     common: &Common,
 ) -> Result<Value> {
-    // Rejected plugins do not stop a call: a look-up of a type one declared says so.
-    manager.register_plugins(dir, options(common)?).await?;
+    // Rejected plugins do not stop a call: a look-up of a type one declared says so. Plugins
+    // still being probed do not delay it either, unless one of them may serve its type.
+    let _registration = manager.start_registration(dir, options(common)?).await?;
     let ctx = Ctx {
         manager,
         args: &args,

@@ -1,4 +1,4 @@
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jsonschema::Validator;
 use serde_json::Value;
@@ -17,7 +17,13 @@ use serde_json::Value;
 /// another); remote `$ref`s are never fetched: a schema that needs one fails to compile.
 #[derive(Clone)]
 pub struct SchemaValidator {
-    inner: Arc<Validator>,
+    inner: Arc<Compiled>,
+}
+
+/// The schema's bytes and, once compiled, the validator or why it did not compile.
+struct Compiled {
+    schema: Vec<u8>,
+    validator: OnceLock<Result<Validator, String>>,
 }
 
 impl std::fmt::Debug for SchemaValidator {
@@ -30,18 +36,35 @@ impl SchemaValidator {
     /// Compiles schema bytes. Empty bytes (Go: `EOF`), malformed JSON and invalid schemas are
     /// errors carrying a readable message.
     pub fn compile(schema: &[u8]) -> Result<Self, String> {
-        if schema.iter().all(u8::is_ascii_whitespace) {
-            return Err("empty JSON schema: EOF".to_owned());
-        }
-        let value: Value = serde_json::from_slice(schema)
-            .map_err(|e| format!("JSON schema is not valid JSON: {e}"))?;
-        // Draft 2020-12 unless `$schema` says otherwise; no retriever, so no remote `$ref`.
-        let validator = jsonschema::options()
-            .build(&value)
-            .map_err(|e| format!("invalid JSON schema: {e}"))?;
+        let validator = build(schema)?;
         Ok(Self {
-            inner: Arc::new(validator),
+            inner: Arc::new(Compiled {
+                schema: schema.to_vec(),
+                validator: OnceLock::from(Ok(validator)),
+            }),
         })
+    }
+
+    /// A validator compiled on its first use, for a schema that is known to compile (the
+    /// manager's capability cache holds only documents whose schemas compiled when the plugin
+    /// was probed). Registering fifty plugins from the cache then compiles nothing; a schema
+    /// that fails after all fails each validation with the compile error.
+    pub fn deferred(schema: &[u8]) -> Self {
+        Self {
+            inner: Arc::new(Compiled {
+                schema: schema.to_vec(),
+                validator: OnceLock::new(),
+            }),
+        }
+    }
+
+    fn validator(&self) -> Result<&Validator, String> {
+        let compiled = &*self.inner;
+        compiled
+            .validator
+            .get_or_init(|| build(&compiled.schema))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Checks an instance. The error lists every failing instance path with its message, e.g.
@@ -56,11 +79,11 @@ impl SchemaValidator {
                     .to_owned(),
             );
         }
-        if self.inner.is_valid(instance) {
+        let validator = self.validator()?;
+        if validator.is_valid(instance) {
             return Ok(());
         }
-        let problems: Vec<String> = self
-            .inner
+        let problems: Vec<String> = validator
             .iter_errors(instance)
             .map(|e| format!("at '{}': {e}", e.instance_path()))
             .collect();
@@ -69,6 +92,18 @@ impl SchemaValidator {
             problems.join("; ")
         ))
     }
+}
+
+fn build(schema: &[u8]) -> Result<Validator, String> {
+    if schema.iter().all(u8::is_ascii_whitespace) {
+        return Err("empty JSON schema: EOF".to_owned());
+    }
+    let value: Value = serde_json::from_slice(schema)
+        .map_err(|e| format!("JSON schema is not valid JSON: {e}"))?;
+    // Draft 2020-12 unless `$schema` says otherwise; no retriever, so no remote `$ref`.
+    jsonschema::options()
+        .build(&value)
+        .map_err(|e| format!("invalid JSON schema: {e}"))
 }
 
 #[cfg(test)]

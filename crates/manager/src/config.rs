@@ -3,6 +3,8 @@ use std::time::Duration;
 use ocm_plugin_runtime::SupervisorConfig;
 use ocm_plugin_types::{ConnectionType, Raw};
 
+use crate::CapabilityCache;
+
 /// How [`PluginManager::register_plugins`](crate::PluginManager::register_plugins) treats a
 /// directory.
 #[derive(Debug, Clone)]
@@ -35,6 +37,12 @@ pub struct RegistrationOptions {
     /// loopback port. With `Some(Tcp)`, each launch gets a secret that plugins built with our
     /// SDK require on every request; Go plugins on TCP accept anyone.
     pub connection: Option<ConnectionType>,
+    /// Where the capabilities of probed plugins are kept, so that an unchanged binary is not
+    /// spawned again. Default: the user's cache directory.
+    pub cache: CapabilityCache,
+    /// Most `capabilities` probes running at once. Default: twice the number of cores, at
+    /// least 4 and at most 32.
+    pub probe_concurrency: usize,
 }
 
 impl Default for RegistrationOptions {
@@ -49,6 +57,10 @@ impl Default for RegistrationOptions {
             restart_limit: SupervisorConfig::DEFAULT_RESTART_LIMIT,
             restart_cooldown: SupervisorConfig::DEFAULT_RESTART_COOLDOWN,
             connection: None,
+            cache: CapabilityCache::default(),
+            probe_concurrency: std::thread::available_parallelism()
+                .map_or(4, |n| n.get() * 2)
+                .clamp(4, 32),
         }
     }
 }

@@ -44,6 +44,9 @@ pub enum Error {
         /// Every socket path tried, with why binding it failed.
         tried: Vec<(PathBuf, String)>,
     },
+    /// A background registration failed unexpectedly (its task panicked).
+    #[error("plugin registration failed: {0}")]
+    Registration(String),
     /// The manager was shut down.
     #[error("the plugin manager has been shut down")]
     ShutDown,

@@ -57,6 +57,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cache;
 mod config;
 mod discovery;
 mod error;
@@ -64,9 +65,10 @@ mod host_dir;
 mod manager;
 mod report;
 
+pub use cache::CapabilityCache;
 pub use config::{RegistrationOptions, flatten_generic_config};
 pub use error::{Error, Result};
-pub use manager::PluginManager;
+pub use manager::{PluginManager, Registration};
 pub use report::{Candidate, Outcome, RegistrationReport};
 
 pub use ocm_plugin_contracts as contracts;

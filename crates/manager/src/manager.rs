@@ -5,22 +5,25 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
+    time::Duration,
 };
 
-use futures_util::future::join_all;
+use futures_util::{StreamExt as _, future::join_all};
 use ocm_plugin_registries::{
     Blob, ExternalPlugin, RequestFile, blob_transformer, component_lister,
     component_version_repository, credential_plugin, credential_repository, digest_processor,
     input, resource_repository, signing_handler,
 };
+use ocm_plugin_registries::Pending;
 use ocm_plugin_runtime::{
-    CredentialsForm, SchemaValidator, Supervisor, SupervisorConfig, probe_capabilities,
+    CredentialsForm, SchemaValidator, Supervisor, SupervisorConfig, probe_capabilities_document,
 };
 use ocm_plugin_types::{
     CapabilityKind, ConnectionType, DeclaredType, Location, PluginCapabilities, PluginConfig, Raw,
     Type,
 };
 
+use crate::cache::{self, Looked, Loaded};
 use crate::host_dir::HostDir;
 use crate::{
     Candidate, Error, Outcome, RegistrationOptions, RegistrationReport, Result,
@@ -53,7 +56,12 @@ struct Inner {
     component_listers: component_lister::Registry,
     signing_handlers: signing_handler::Registry,
     credential_plugins: credential_plugin::Registry,
-    registering: tokio::sync::Mutex<()>,
+    /// One registration at a time (held by its background task until its probes are done).
+    registering: Arc<tokio::sync::Mutex<()>>,
+    /// Registrations in progress, for look-ups of types not registered yet.
+    pending: Pending,
+    /// Background registrations, aborted by shutdown.
+    background: Mutex<Vec<tokio::task::AbortHandle>>,
     shut_down: AtomicBool,
 }
 
@@ -85,22 +93,25 @@ impl PluginManager {
     /// ```
     pub fn new_in(root: impl AsRef<Path>) -> Result<Self> {
         let temp = HostDir::create_in(root.as_ref())?;
+        let pending = Pending::new();
         Ok(Self {
             inner: Arc::new(Inner {
                 instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
                 temp_path: temp.path().to_owned(),
                 temp: Mutex::new(Some(temp)),
                 plugins: Mutex::new(BTreeMap::new()),
-                component_version_repositories: component_version_repository::Registry::new(),
-                credential_repositories: credential_repository::Registry::new(),
-                inputs: input::Registry::new(),
-                digest_processors: digest_processor::Registry::new(),
-                resource_repositories: resource_repository::Registry::new(),
-                blob_transformers: blob_transformer::Registry::new(),
-                component_listers: component_lister::Registry::new(),
-                signing_handlers: signing_handler::Registry::new(),
-                credential_plugins: credential_plugin::Registry::new(),
-                registering: tokio::sync::Mutex::new(()),
+                component_version_repositories: component_version_repository::Registry::with_pending(pending.clone()),
+                credential_repositories: credential_repository::Registry::with_pending(pending.clone()),
+                inputs: input::Registry::with_pending(pending.clone()),
+                digest_processors: digest_processor::Registry::with_pending(pending.clone()),
+                resource_repositories: resource_repository::Registry::with_pending(pending.clone()),
+                blob_transformers: blob_transformer::Registry::with_pending(pending.clone()),
+                component_listers: component_lister::Registry::with_pending(pending.clone()),
+                signing_handlers: signing_handler::Registry::with_pending(pending.clone()),
+                credential_plugins: credential_plugin::Registry::with_pending(pending.clone()),
+                registering: Arc::new(tokio::sync::Mutex::new(())),
+                pending,
+                background: Mutex::new(Vec::new()),
                 shut_down: AtomicBool::new(false),
             }),
         })
@@ -192,8 +203,14 @@ impl PluginManager {
         self.inner.plugins.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Discovers the plugins under `dir` (recursively; a file works too), asks each for its
-    /// capabilities concurrently, and registers them. Nothing is started.
+    /// Discovers the plugins under `dir` (recursively; a file works too) and registers what
+    /// each declared. Nothing is started.
+    ///
+    /// A binary whose `capabilities` are in the capability cache
+    /// ([`RegistrationOptions::cache`]) and that has not changed since is not run; the others
+    /// are probed, at most [`RegistrationOptions::probe_concurrency`] at once, and their
+    /// answers cached. `ocm-plugin list` and [`Outcome::Registered`] say which came from the
+    /// cache.
     ///
     /// Fails only if `dir` is missing, unreadable or holds no candidates; every per-plugin
     /// problem is reported in the returned report instead.
@@ -202,19 +219,65 @@ impl PluginManager {
         dir: impl AsRef<Path>,
         options: RegistrationOptions,
     ) -> Result<RegistrationReport> {
+        self.start_registration(dir, options).await?.finish().await
+    }
+
+    /// [`register_plugins`](Self::register_plugins) without waiting for the probes: returns
+    /// once the plugins found in the capability cache are registered, and probes the others
+    /// in the background. [`Registration::finish`] waits for them and gives the report.
+    ///
+    /// Meanwhile a look-up (`get`) of a type that is registered answers at once, so a call to
+    /// a cached plugin never waits for another plugin's probe. A look-up of a type nobody
+    /// serves yet waits until a plugin registers it or the probes are over (each bounded by
+    /// [`RegistrationOptions::capabilities_timeout`]), then fails as usual. Probed plugins are
+    /// registered in discovery order, after the cached ones: when two plugins declare the same
+    /// type, the first registered keeps it and the other is reported as a duplicate.
+    /// ([`credential_repositories`](Self::credential_repositories)`().for_consumer` does not
+    /// wait.)
+    ///
+    /// ```no_run
+    /// # use ocm_plugin_manager::{PluginManager, RegistrationOptions, types::Raw};
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = PluginManager::new()?;
+    /// let registration = manager
+    ///     .start_registration("/usr/lib/ocm/plugins", RegistrationOptions::default())
+    ///     .await?;
+    /// let spec = Raw::from_json(r#"{"type":"DirectoryRepository/v1","path":"/srv/ocm"}"#)?;
+    /// let repo = manager.component_version_repositories().get(&spec).await?;
+    /// // ... use `repo`; later, the full report:
+    /// let report = registration.finish().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_registration(
+        &self,
+        dir: impl AsRef<Path>,
+        options: RegistrationOptions,
+    ) -> Result<Registration> {
         if self.inner.shut_down.load(Ordering::Acquire) {
             return Err(Error::ShutDown);
         }
         let dir = dir.as_ref().to_owned();
-        let _serialised = self.inner.registering.lock().await;
-        let mut candidates = {
-            let walk_dir = dir.clone();
-            tokio::task::spawn_blocking(move || discover(&walk_dir))
-                .await
-                .map_err(|e| Error::Discovery {
-                    path: dir.clone(),
-                    source: std::io::Error::other(e),
-                })??
+        let serialised = Arc::clone(&self.inner.registering).lock_owned().await;
+        let cache_dir = options.cache.dir();
+        let (mut candidates, looked) = {
+            let (walk_dir, cache_dir) = (dir.clone(), cache_dir.clone());
+            tokio::task::spawn_blocking(move || {
+                let candidates = discover(&walk_dir)?;
+                let loaded = cache_dir.as_deref().map(Loaded::read);
+                let looked: Vec<Option<Looked>> = candidates
+                    .iter()
+                    .map(|c| {
+                        let loaded = loaded.as_ref().filter(|_| is_pending(c))?;
+                        Some(loaded.look(&c.path))
+                    })
+                    .collect();
+                Ok::<_, Error>((candidates, looked))
+            })
+            .await
+            .map_err(|e| Error::Discovery {
+                path: dir.clone(),
+                source: std::io::Error::other(e),
+            })??
         };
         {
             let plugins = self.lock_plugins();
@@ -232,34 +295,112 @@ impl PluginManager {
             None => self.check_unix_sockets()?,
         };
 
-        let probes = candidates.iter().filter(|c| is_pending(c)).map(|c| {
-            let (id, path) = (c.id.clone(), c.path.clone());
-            let timeout = options.capabilities_timeout;
-            async move { probe_capabilities(&id, &path, timeout).await }
-        });
-        let mut results = join_all(probes).await.into_iter();
-
-        for c in candidates.iter_mut().filter(|c| is_pending(c)) {
-            let Some(probed) = results.next() else { break };
-            c.outcome = match probed {
-                Err(e) => Outcome::Rejected(e.to_string()),
-                Ok(caps) => {
-                    let declared = caps.clone();
-                    let outcome = self.add_plugin(c, caps, connection, &options);
-                    if let Outcome::Rejected(why) = &outcome {
-                        self.note_rejected(&c.id, &declared, why);
+        // Cached plugins now, in discovery order; the others are probed below.
+        let mut updates = Vec::new();
+        let mut to_probe = Vec::new();
+        for (i, looked) in looked.into_iter().enumerate() {
+            if !is_pending(&candidates[i]) {
+                continue;
+            }
+            match looked {
+                Some(Looked::Hit { document, refresh }) => {
+                    match PluginCapabilities::parse(document.as_bytes()) {
+                        Ok(capabilities) => {
+                            updates.extend(refresh);
+                            self.settle(&mut candidates[i], capabilities, connection, &options, true);
+                        }
+                        Err(_) => to_probe.push((i, None)),
                     }
-                    outcome
                 }
-            };
-            match &c.outcome {
-                Outcome::Rejected(why) => {
-                    tracing::warn!(plugin_id = %c.id, path = %c.path.display(), "plugin rejected: {why}");
-                }
-                _ => tracing::info!(plugin_id = %c.id, path = %c.path.display(), "{}", c.outcome),
+                Some(Looked::Miss { entry }) => to_probe.push((i, entry)),
+                None => to_probe.push((i, None)),
             }
         }
-        Ok(RegistrationReport { candidates })
+        if !to_probe.is_empty() {
+            self.inner.pending.registered();
+        }
+
+        let limit = options.probe_concurrency.max(1);
+        let rounds = u32::try_from(to_probe.len().div_ceil(limit)).unwrap_or(u32::MAX);
+        let deadline = (options.capabilities_timeout + Duration::from_secs(1))
+            .saturating_mul(rounds)
+            + Duration::from_secs(5);
+        let guard = self.inner.pending.begin(deadline);
+        let manager = self.clone();
+        let task = tokio::spawn(async move {
+            let _serialised = serialised;
+            let _guard = guard;
+            let timeout = options.capabilities_timeout;
+            let probes: Vec<_> = to_probe
+                .into_iter()
+                .map(|(i, entry)| {
+                    let (id, path) = (candidates[i].id.clone(), candidates[i].path.clone());
+                    async move {
+                        let probed = probe_capabilities_document(&id, &path, timeout).await;
+                        (i, entry, probed)
+                    }
+                })
+                .collect();
+            let mut probes = futures_util::stream::iter(probes).buffered(limit);
+            while let Some((i, entry, probed)) = probes.next().await {
+                let c = &mut candidates[i];
+                match probed {
+                    Err(e) => {
+                        c.outcome = Outcome::Rejected(e.to_string());
+                        tracing::warn!(plugin_id = %c.id, path = %c.path.display(), "plugin rejected: {e}");
+                    }
+                    Ok((capabilities, document)) => {
+                        if let (Some(entry), Ok(document)) = (entry, String::from_utf8(document))
+                            && schemas_compile(&capabilities)
+                        {
+                            updates.push(entry.into_entry(document));
+                        }
+                        manager.settle(c, capabilities, connection, &options, false);
+                    }
+                }
+                manager.inner.pending.registered();
+            }
+            if let Some(cache_dir) = cache_dir
+                && !updates.is_empty()
+            {
+                save_cache(cache_dir, updates).await;
+            }
+            RegistrationReport { candidates }
+        });
+        self.lock_background().push(task.abort_handle());
+        Ok(Registration { task })
+    }
+
+    /// Registers a plugin whose capabilities are known and records (and logs) the outcome.
+    fn settle(
+        &self,
+        c: &mut Candidate,
+        capabilities: PluginCapabilities,
+        connection: ConnectionType,
+        options: &RegistrationOptions,
+        cached: bool,
+    ) {
+        let declared = capabilities.clone();
+        c.outcome = self.add_plugin(c, capabilities, connection, options, cached);
+        match &c.outcome {
+            Outcome::Rejected(why) => {
+                self.note_rejected(&c.id, &declared, why);
+                tracing::warn!(plugin_id = %c.id, path = %c.path.display(), "plugin rejected: {why}");
+            }
+            outcome => {
+                tracing::info!(plugin_id = %c.id, path = %c.path.display(), cached, "{outcome}");
+            }
+        }
+    }
+
+    fn lock_background(&self) -> std::sync::MutexGuard<'_, Vec<tokio::task::AbortHandle>> {
+        let mut background = self
+            .inner
+            .background
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        background.retain(|task| !task.is_finished());
+        background
     }
 
     /// Registers one probed plugin in every registry its capabilities name.
@@ -269,6 +410,7 @@ impl PluginManager {
         capabilities: PluginCapabilities,
         connection: ConnectionType,
         options: &RegistrationOptions,
+        cached: bool,
     ) -> Outcome {
         let mut warnings = Vec::new();
 
@@ -367,7 +509,7 @@ impl PluginManager {
         let mut registered = 0;
         let mut failures = Vec::new();
         for d in known {
-            match self.register_capability(&c.id, &supervisor, d, &mut warnings) {
+            match self.register_capability(&c.id, &supervisor, d, cached, &mut warnings) {
                 Ok(()) => registered += 1,
                 Err(e) => failures.push(e),
             }
@@ -380,6 +522,7 @@ impl PluginManager {
         Outcome::Registered {
             capabilities,
             warnings,
+            cached,
         }
     }
 
@@ -390,12 +533,20 @@ impl PluginManager {
         id: &str,
         supervisor: &Arc<Supervisor>,
         declared: &Declared<'_>,
+        cached: bool,
         warnings: &mut Vec<String>,
     ) -> std::result::Result<(), String> {
         let kind = declared.kind;
         let mut schemas: HashMap<Type, Option<SchemaValidator>> = HashMap::new();
         for t in &declared.types {
-            let validator = compile(t).map_err(|e| format!("{kind}: {e}"))?;
+            // A cached document's schemas compiled when it was probed (only such documents are
+            // cached): compiling them waits for the first spec that needs one.
+            let validator = if cached {
+                Ok(schema_bytes(t).map(SchemaValidator::deferred))
+            } else {
+                compile(t)
+            }
+            .map_err(|e| format!("{kind}: {e}"))?;
             if validator.is_none() {
                 warnings.push(format!(
                     "type {} has no JSON schema; specs are not validated",
@@ -537,6 +688,10 @@ impl PluginManager {
     /// plugin fail. Every plugin is attempted even if some fail.
     pub async fn shutdown(&self) -> Result<()> {
         self.inner.shut_down.store(true, Ordering::Release);
+        // Probes still running are killed with their tasks (the probe's child is killed on drop).
+        for task in self.lock_background().drain(..) {
+            task.abort();
+        }
         let plugins = self.plugins();
         let results = join_all(plugins.iter().map(|p| p.shutdown())).await;
         let errors: Vec<_> = results.into_iter().filter_map(Result::err).collect();
@@ -614,13 +769,84 @@ fn group(capabilities: &PluginCapabilities) -> Vec<Declared<'_>> {
     out
 }
 
+fn schema_bytes(declared: &DeclaredType) -> Option<&[u8]> {
+    declared
+        .schema
+        .as_ref()
+        .map(|s| s.0.as_slice())
+        .filter(|s| !s.is_empty())
+}
+
 fn compile(declared: &DeclaredType) -> std::result::Result<Option<SchemaValidator>, String> {
-    match &declared.schema {
-        None => Ok(None),
-        Some(s) if s.0.is_empty() => Ok(None),
-        Some(s) => SchemaValidator::compile(&s.0)
-            .map(Some)
-            .map_err(|e| format!("invalid JSON schema for type {}: {e}", declared.typ)),
+    schema_bytes(declared)
+        .map(|s| {
+            SchemaValidator::compile(s)
+                .map_err(|e| format!("invalid JSON schema for type {}: {e}", declared.typ))
+        })
+        .transpose()
+}
+
+/// Whether every schema of a document compiles: only such documents are cached, so that a
+/// cached plugin's schemas can be compiled on first use.
+fn schemas_compile(capabilities: &PluginCapabilities) -> bool {
+    capabilities
+        .capabilities
+        .iter()
+        .flat_map(|c| c.types.iter().chain(&c.consumer_identity_types))
+        .all(|t| compile(t).is_ok())
+}
+
+/// Writes cache entries on a thread of its own, waiting at most a few seconds: a cache that
+/// another process holds locked for longer is not worth delaying registration for (the
+/// entries are written when that process lets go, or by the next registration).
+async fn save_cache(dir: PathBuf, updates: Vec<(PathBuf, cache::Entry)>) {
+    let (done, written) = tokio::sync::oneshot::channel();
+    let thread_dir = dir.clone();
+    let spawned = std::thread::Builder::new()
+        .name("ocm-plugin-cache".into())
+        .spawn(move || {
+            let _ = done.send(cache::write(&thread_dir, updates));
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(path = %dir.display(), "capability cache not written: {e}");
+        return;
+    }
+    match tokio::time::timeout(CACHE_WRITE_WAIT, written).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => {
+            tracing::warn!(path = %dir.display(), "capability cache not written: {e}");
+        }
+        Ok(Err(_)) | Err(_) => {
+            tracing::warn!(path = %dir.display(), "capability cache: still waiting for its lock after {CACHE_WRITE_WAIT:?}; going on without");
+        }
+    }
+}
+
+/// How long registration waits for the capability cache to be written.
+const CACHE_WRITE_WAIT: Duration = Duration::from_secs(5);
+
+/// A registration whose probes may still be running; see
+/// [`PluginManager::start_registration`]. Dropping it lets them finish in the background.
+#[derive(Debug)]
+pub struct Registration {
+    task: tokio::task::JoinHandle<RegistrationReport>,
+}
+
+impl Registration {
+    /// Waits for every probe and returns the report, in discovery order.
+    pub async fn finish(self) -> Result<RegistrationReport> {
+        self.task.await.map_err(|e| {
+            if e.is_cancelled() {
+                Error::ShutDown
+            } else {
+                Error::Registration(e.to_string())
+            }
+        })
+    }
+
+    /// Whether every probe is done.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
     }
 }
 

@@ -45,6 +45,8 @@ pub enum Outcome {
         capabilities: PluginCapabilities,
         /// Things worth knowing that did not prevent registration.
         warnings: Vec<String>,
+        /// Whether `capabilities` came from the capability cache instead of a probe.
+        cached: bool,
     },
     /// Not a plugin by the naming rule (the name has an extension), or not followed.
     Skipped(String),

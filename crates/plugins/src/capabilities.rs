@@ -30,6 +30,18 @@ pub async fn probe_capabilities(
     path: &Path,
     timeout: Duration,
 ) -> Result<PluginCapabilities> {
+    probe_capabilities_document(plugin_id, path, timeout)
+        .await
+        .map(|(capabilities, _)| capabilities)
+}
+
+/// [`probe_capabilities`], also returning the document the plugin printed, exactly as
+/// printed (a capability cache keeps it and parses it again, in whatever format it was).
+pub async fn probe_capabilities_document(
+    plugin_id: &str,
+    path: &Path,
+    timeout: Duration,
+) -> Result<(PluginCapabilities, Vec<u8>)> {
     let mut child = Command::new(path)
         .arg("capabilities")
         .stdin(Stdio::null())
@@ -113,10 +125,13 @@ pub async fn probe_capabilities(
     if !status.success() {
         return Err(error("the process failed".to_owned(), Some(status), &tail));
     }
-    PluginCapabilities::parse(&out).map_err(|e| {
-        let shown: String = String::from_utf8_lossy(&out).chars().take(200).collect();
-        error(format!("{e}; stdout was {shown:?}"), Some(status), &tail)
-    })
+    match PluginCapabilities::parse(&out) {
+        Ok(capabilities) => Ok((capabilities, out)),
+        Err(e) => {
+            let shown: String = String::from_utf8_lossy(&out).chars().take(200).collect();
+            Err(error(format!("{e}; stdout was {shown:?}"), Some(status), &tail))
+        }
+    }
 }
 
 async fn read_capped<R: AsyncRead + Unpin>(stdout: Option<R>) -> Result<Vec<u8>, String> {

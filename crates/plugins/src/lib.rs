@@ -58,7 +58,7 @@ mod logs;
 mod process_group;
 mod supervisor;
 
-pub use capabilities::probe_capabilities;
+pub use capabilities::{probe_capabilities, probe_capabilities_document};
 pub use client::{CredentialsForm, PluginClient};
 pub use error::{Error, Result};
 pub use location::{Endpoint, parse_location_line};

@@ -7,7 +7,7 @@ use ocm_plugin_runtime::{SchemaValidator, Supervisor};
 use ocm_plugin_types::{CapabilityKind, Raw, Type};
 
 use crate::{
-    ExternalPlugin, Result,
+    ExternalPlugin, Pending, Result,
     type_map::{Provider, TypeMap},
 };
 
@@ -52,6 +52,15 @@ impl<C: Capability> Registry<C> {
     pub fn new() -> Self {
         Self {
             types: TypeMap::new(C::KEY),
+            capability: PhantomData,
+        }
+    }
+
+    /// An empty registry whose look-ups of a type nobody serves yet wait while `pending`
+    /// registrations run (a manager probing plugins in the background).
+    pub fn with_pending(pending: Pending) -> Self {
+        Self {
+            types: TypeMap::new(C::KEY).with_pending(pending),
             capability: PhantomData,
         }
     }

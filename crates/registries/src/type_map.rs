@@ -5,7 +5,7 @@ use std::{collections::HashMap, sync::Arc, sync::RwLock};
 
 use ocm_plugin_types::{Raw, Type};
 
-use crate::{Error, ExternalPlugin, Result};
+use crate::{Error, ExternalPlugin, Pending, Result};
 
 /// What serves a type.
 pub(crate) enum Resolved<T: ?Sized> {
@@ -19,6 +19,8 @@ pub(crate) struct TypeMap<T: ?Sized> {
     /// What the keys are, for messages: `type`, or `consumer identity type`.
     key: &'static str,
     inner: RwLock<Inner<T>>,
+    /// Registrations still running: a look-up of a type nobody serves yet waits for them.
+    pending: Pending,
 }
 
 struct Inner<T: ?Sized> {
@@ -53,7 +55,14 @@ impl<T: ?Sized> TypeMap<T> {
                 external: HashMap::new(),
                 rejected: HashMap::new(),
             }),
+            pending: Pending::default(),
         }
+    }
+
+    /// The same map, with look-ups that wait for `pending` registrations.
+    pub(crate) fn with_pending(mut self, pending: Pending) -> Self {
+        self.pending = pending;
+        self
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner<T>> {
@@ -148,15 +157,20 @@ impl<T: ?Sized> TypeMap<T> {
         }
     }
 
-    /// Internal first, then external. Refuses specs without a type.
-    pub(crate) fn resolve(&self, spec: &Raw) -> Result<(Type, Resolved<T>)> {
+    /// Internal first, then external. Refuses specs without a type. A type nobody serves yet is
+    /// waited for while a registration is running (see [`Pending`]).
+    pub(crate) async fn resolve(&self, spec: &Raw) -> Result<(Type, Resolved<T>)> {
         let Some(typ) = spec.type_() else {
             return Err(Error::MissingType {
                 capability: self.capability,
                 spec: spec.to_json(),
             });
         };
-        match self.lookup(typ) {
+        let found = match self.lookup(typ) {
+            Some(resolved) => Some(resolved),
+            None => self.pending.wait_for(|| self.lookup(typ)).await,
+        };
+        match found {
             Some(resolved) => Ok((typ.clone(), resolved)),
             None => Err(self.not_registered(typ)),
         }
@@ -170,7 +184,7 @@ impl<T: ?Sized> TypeMap<T> {
         spec: &Raw,
         remote: impl FnOnce(ExternalPlugin) -> Arc<T>,
     ) -> Result<Arc<T>> {
-        match self.resolve(spec)? {
+        match self.resolve(spec).await? {
             (_, Resolved::Internal(implementation)) => Ok(implementation),
             (_, Resolved::External(plugin)) => {
                 plugin.validate(self.capability, spec)?;

@@ -141,3 +141,20 @@ fn clones_share_the_compiled_schema() {
     let b = a.clone();
     assert!(Arc::ptr_eq(&a.inner, &b.inner));
 }
+
+#[test]
+fn deferred_compiles_on_first_use_and_reports_a_bad_schema_each_time() {
+    let v = SchemaValidator::deferred(DUMMY.as_bytes());
+    let eager = SchemaValidator::compile(DUMMY.as_bytes()).unwrap();
+    for instance in [
+        serde_json::json!({"type": "DummyRepository/v1", "baseUrl": "x"}),
+        serde_json::json!({"type": "DummyRepository/v1"}),
+    ] {
+        assert_eq!(v.validate(&instance), eager.validate(&instance));
+    }
+    let broken = SchemaValidator::deferred(b"{\"type\": 12}");
+    for _ in 0..2 {
+        let err = broken.validate(&serde_json::json!({})).unwrap_err();
+        assert!(err.starts_with("invalid JSON schema"), "{err}");
+    }
+}

@@ -30,7 +30,7 @@ fn options() -> RegistrationOptions {
 
 fn add(manager: &PluginManager, id: &str, path: &str, caps: &str) -> Outcome {
     let caps = PluginCapabilities::parse(caps.as_bytes()).unwrap();
-    manager.add_plugin(&candidate(id, path), caps, ConnectionType::Unix, &options())
+    manager.add_plugin(&candidate(id, path), caps, ConnectionType::Unix, &options(), false)
 }
 
 fn warnings(outcome: &Outcome) -> &[String] {
@@ -395,6 +395,7 @@ async fn a_missing_type_names_what_is_served_and_who_was_rejected() {
         caps.clone(),
         ConnectionType::Unix,
         &options(),
+        false,
     );
     let Outcome::Rejected(why) = &outcome else {
         panic!("{outcome}")

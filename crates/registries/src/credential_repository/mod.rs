@@ -88,6 +88,15 @@ impl Registry {
         }
     }
 
+    /// An empty registry whose look-ups by config type wait while `pending` registrations run.
+    /// [`for_consumer`](Self::for_consumer) is a plain look-up and never waits.
+    pub fn with_pending(pending: crate::Pending) -> Self {
+        Self {
+            configs: TypeMap::new(CAPABILITY).with_pending(pending),
+            ..Self::new()
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
         self.registering.lock().unwrap_or_else(|e| e.into_inner())
     }

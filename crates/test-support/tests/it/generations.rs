@@ -142,10 +142,13 @@ async fn one_directory_of_every_generation() {
 #[test]
 fn list_shows_each_plugins_format() {
     let dir = mixed_dir();
+    let cache = tempfile::tempdir().unwrap();
     let out = Command::new(cli())
         .arg("list")
         .arg(dir.path())
         .arg("--json")
+        .arg("--cache-dir")
+        .arg(cache.path())
         .assert()
         .success();
     let items: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
@@ -157,6 +160,7 @@ fn list_shows_each_plugins_format() {
             .find(|i| i["id"] == name)
             .unwrap();
         assert_eq!(item["format"], format.to_string(), "{name}");
+        assert_eq!(item["cached"], false, "{name}");
     }
     let current = items
         .as_array()
@@ -166,16 +170,19 @@ fn list_shows_each_plugins_format() {
         .unwrap();
     assert_eq!(current["capabilities"][0]["aliases"][0], "Current");
 
+    // The second listing reads every document from the cache the first one wrote.
     let text = Command::new(cli())
         .arg("list")
         .arg(dir.path())
+        .arg("--cache-dir")
+        .arg(cache.path())
         .assert()
         .success();
     let text = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
     for line in [
-        "capabilities format: v0.0.1\n",
-        "capabilities format: v0.0.11+\n",
-        "capabilities format: dual (v0.0.1 + v0.0.11+)\n",
+        "capabilities format: v0.0.1 (from the capability cache)\n",
+        "capabilities format: v0.0.11+ (from the capability cache)\n",
+        "capabilities format: dual (v0.0.1 + v0.0.11+) (from the capability cache)\n",
         "CurrentRepository/v1 (aliases Current)",
     ] {
         assert!(text.contains(line), "{line:?} in {text}");
