@@ -68,8 +68,9 @@
 //! * **list component versions** lists the versions that have a descriptor. Versions that parse
 //!   as semantic versions (an optional leading `v` allowed) come first, by semver precedence;
 //!   the rest follow lexically. An unknown component gives an empty list.
-//! * **add local resource / source** copies the request's `localFile` blob into the store
-//!   (other location types are rejected), sets the access to
+//! * **add local resource / source** copies the request's blob into the store, hashing it on
+//!   the way: a `localFile`, or a `unixNamedPipe` streamed as its writer writes (a pipe without
+//!   a writer for 60 s fails the request; other location types are rejected), and sets the access to
 //!   `{"type":"localBlob/v1","localReference":"sha256:<hex>","mediaType":<the location's media type, or application/octet-stream>}`,
 //!   and, for a resource without a digest, sets
 //!   `{"hashAlgorithm":"SHA-256","normalisationAlgorithm":"genericBlobDigest/v1","value":<hex>}`.
@@ -84,7 +85,7 @@
 //! * **Permissions** (Unix): no stored file is more accessible than what it came from. A blob,
 //!   and the metadata file next to it, get the permission bits of the caller's file, capped at
 //!   `0644` (never executable, never group- or world-writable): a `0640` or `0600` input stays
-//!   `0640` or `0600` in the repository. A descriptor that is replaced or updated keeps (at most)
+//!   `0640` or `0600` in the repository; a blob read from a named pipe is `0600`. A descriptor that is replaced or updated keeps (at most)
 //!   the bits it had; a new one gets `0644`. The bits are set when the temporary file is created,
 //!   so the content is never exposed more widely, even before the rename; the umask may narrow
 //!   them further.

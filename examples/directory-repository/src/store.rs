@@ -186,9 +186,9 @@ fn create_dir_all(dir: &Path) -> Result<()> {
 /// when it is created, so the content is never visible with wider bits, even before the rename;
 /// the process umask may narrow it further.
 ///
-/// Only `localFile` locations are accepted today, so every copied blob has a source mode. Should
-/// a location without permission bits (bytes from a pipe or a stream) ever be accepted, its blob
-/// must be owner-only (`0o600`): with nothing to go by, the narrowest choice is the safe one.
+/// Bytes from a named pipe have no source mode to go by (the pipe's bits say who may write
+/// into it, not how secret the bytes are), so their blob is owner-only ([`Self::STREAM`]): the
+/// narrowest choice is the safe one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(not(unix), allow(dead_code))]
 struct FileMode(u32);
@@ -198,6 +198,9 @@ impl FileMode {
     /// writable by the owner only. No file the store writes is executable, group- or
     /// world-writable, whatever it was copied from.
     const DEFAULT: Self = Self(0o644);
+
+    /// For bytes without a source file (a named pipe): owner-only.
+    const STREAM: Self = Self(0o600);
 
     /// At most the bits of the file the content is copied from (and at most [`Self::DEFAULT`]).
     fn of_source(meta: &fs::Metadata) -> Self {
@@ -289,7 +292,7 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> io::Result<Result<T>> {
 /// Copies `src` into `dst`, returning the lower-case hex SHA-256 of the bytes.
 fn copy_hashing(src: &mut impl Read, dst: &mut impl Write) -> io::Result<String> {
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; COPY_BUFFER];
     loop {
         let n = match src.read(&mut buf) {
             Ok(0) => break,
@@ -303,6 +306,55 @@ fn copy_hashing(src: &mut impl Read, dst: &mut impl Write) -> io::Result<String>
     }
     dst.flush()?;
     Ok(layout::hex(&hasher.finalize()))
+}
+
+/// Bytes read and hashed at a time: large enough that system calls and hashing calls are a
+/// small share of copying a big blob.
+const COPY_BUFFER: usize = 1024 * 1024;
+
+/// How long a named pipe given as a blob may wait for its writer before the request fails.
+const PIPE_WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn is_fifo(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt as _;
+    meta.file_type().is_fifo()
+}
+
+/// Opens a named pipe for reading without waiting for a writer forever: opened non-blocking,
+/// then polled until data or a writer's close arrives, at most `wait`; then made blocking for
+/// the copy.
+pub(crate) fn open_pipe(path: &Path, wait: std::time::Duration) -> io::Result<File> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use rustix::fs::{OFlags, fcntl_setfl};
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(OFlags::NONBLOCK.bits() as i32)
+        .open(path)?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("no writer opened the named pipe within {wait:?}"),
+            ));
+        }
+        let timeout = Timespec {
+            tv_sec: left.as_secs().try_into().unwrap_or(i64::MAX),
+            tv_nsec: left.subsec_nanos().into(),
+        };
+        let mut fds = [PollFd::new(&file, PollFlags::IN)];
+        match poll(&mut fds, Some(&timeout)) {
+            Ok(0) => continue,
+            Ok(_) => break,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    fcntl_setfl(&file, OFlags::empty())?;
+    Ok(file)
 }
 
 /// One repository root.
@@ -430,13 +482,16 @@ impl Store {
                 A::KIND
             )));
         }
-        if location.location_type != LocationType::LocalFile {
-            return Err(Error::InvalidArgument(format!(
-                "unsupported location type {} for the {} blob: only localFile is supported",
-                location.location_type,
-                A::KIND
-            )));
-        }
+        let is_pipe = match &location.location_type {
+            LocationType::LocalFile => false,
+            LocationType::UnixNamedPipe => true,
+            other => {
+                return Err(Error::InvalidArgument(format!(
+                    "unsupported location type {other} for the {} blob: only localFile and unixNamedPipe are supported",
+                    A::KIND
+                )));
+            }
+        };
         let src = Path::new(&location.value);
         if !src.is_absolute() {
             return Err(Error::InvalidArgument(format!(
@@ -446,9 +501,14 @@ impl Store {
             )));
         }
         let meta = fs::metadata(src).map_err(|e| io_error("reading blob", src, e))?;
-        if !meta.is_file() {
+        let (expected, matches) = if is_pipe {
+            ("named pipe", is_fifo(&meta))
+        } else {
+            ("regular file", meta.is_file())
+        };
+        if !matches {
             return Err(Error::InvalidArgument(format!(
-                "the {} blob location {} is not a regular file",
+                "the {} blob location {} is not a {expected}",
                 A::KIND,
                 src.display()
             )));
@@ -460,11 +520,20 @@ impl Store {
 
         // Copy outside the lock: the temporary file is private until it is renamed. The mode
         // comes from the opened file, so it belongs to the bytes we actually copy.
-        let mut input = File::open(src).map_err(|e| io_error("opening blob", src, e))?;
-        let mode = input
-            .metadata()
-            .map(|meta| FileMode::of_source(&meta))
-            .map_err(|e| io_error("reading blob", src, e))?;
+        let mut input = if is_pipe {
+            open_pipe(src, PIPE_WRITER_WAIT)
+        } else {
+            File::open(src)
+        }
+        .map_err(|e| io_error("opening blob", src, e))?;
+        let mode = if is_pipe {
+            FileMode::STREAM
+        } else {
+            input
+                .metadata()
+                .map(|meta| FileMode::of_source(&meta))
+                .map_err(|e| io_error("reading blob", src, e))?
+        };
         let mut tmp = temp_file_in(&kind_dir, mode)?;
         let hex = copy_hashing(&mut input, &mut tmp)
             .map_err(|e| io_error("copying blob from", src, e))?;
@@ -579,7 +648,9 @@ impl Store {
             .prefix(A::TEMP_PREFIX)
             .tempfile_in(&temp_dir)
             .map_err(|e| io_error("creating a temporary file in", &temp_dir, e))?;
-        copy_hashing(&mut input, &mut out).map_err(|e| io_error("copying blob", &blob, e))?;
+        // A plain copy: the kernel copies file to file (`copy_file_range`) without the bytes
+        // passing through this process.
+        io::copy(&mut input, out.as_file_mut()).map_err(|e| io_error("copying blob", &blob, e))?;
         let (_, path) = out
             .keep()
             .map_err(|e| io_error("keeping temporary file", &temp_dir, e.error))?;

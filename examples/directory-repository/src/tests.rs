@@ -1059,3 +1059,66 @@ fn components_are_listed_a_page_at_a_time() {
     let config: DirectoryConfig = serde_json::from_str(r#"{"pageSize":3}"#).unwrap();
     assert_eq!(config.page_size, Some(3));
 }
+
+#[test]
+fn a_named_pipe_is_streamed_into_an_owner_only_blob() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    let repo = DirectoryRepository::default();
+    let pipe = dir.path().join("in.pipe");
+    rustix::fs::mkfifoat(rustix::fs::CWD, &pipe, rustix::fs::Mode::from_raw_mode(0o644)).unwrap();
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let writer = std::thread::spawn({
+        let (pipe, bytes) = (pipe.clone(), bytes.clone());
+        move || fs::write(pipe, bytes)
+    });
+    let location = Location {
+        location_type: ocm_plugin_types::LocationType::UnixNamedPipe,
+        ..Location::local_file(pipe.to_str().unwrap())
+    };
+    let stored = block_on(repo.add_local_resource(
+        add_res(&root, "acme.org/pipe", "1.0.0", location.clone(), resource("data")),
+        &creds(),
+    ))
+    .unwrap();
+    writer.join().unwrap().unwrap();
+    assert_eq!(stored.digest.unwrap().value, sha256(&bytes));
+    let blobs: Vec<PathBuf> = all_paths(&root)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == layout::BLOB_EXTENSION))
+        .collect();
+    let [stored_blob] = blobs.as_slice() else {
+        panic!("one blob expected: {blobs:?}")
+    };
+    assert_eq!(fs::read(stored_blob).unwrap(), bytes);
+    let mode = fs::metadata(stored_blob).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode & 0o077, 0, "bytes from a pipe are owner-only: {mode:o}");
+
+    // A regular file given as a pipe, and a pipe given as a file, are refused.
+    let file = blob(dir.path(), "plain.bin", b"x");
+    let as_pipe = Location {
+        location_type: ocm_plugin_types::LocationType::UnixNamedPipe,
+        ..file
+    };
+    let as_file = Location::local_file(pipe.to_str().unwrap());
+    for (loc, needle) in [(as_pipe, "not a named pipe"), (as_file, "not a regular file")] {
+        let err = block_on(repo.add_local_resource(
+            add_res(&root, "acme.org/pipe", "1.0.0", loc, resource("other")),
+            &creds(),
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+}
+
+#[test]
+fn a_named_pipe_without_a_writer_fails_in_bounded_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("lonely.pipe");
+    rustix::fs::mkfifoat(rustix::fs::CWD, &pipe, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+    let started = std::time::Instant::now();
+    let err = crate::store::open_pipe(&pipe, std::time::Duration::from_millis(200)).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
