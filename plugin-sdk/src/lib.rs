@@ -142,6 +142,7 @@ mod router;
 mod serve;
 mod shutdown;
 pub mod testing;
+mod trim;
 mod typed;
 
 use std::{
@@ -231,6 +232,8 @@ pub(crate) struct App {
     router: axum::Router,
     shutdown: Shutdown,
     idle: IdleTracker,
+    /// The declared schemas, compiled on first use; `serve` compiles them ahead of it.
+    schemas: Vec<(Type, SchemaValidator)>,
 }
 
 impl Plugin {
@@ -797,6 +800,7 @@ impl Plugin {
         self.check()?;
         let ctx = PluginContext { config };
         let mut served = Served::new();
+        let mut schemas = Vec::new();
         for r in self.registrations {
             // A panicking factory fails like an erroring one: logged, exit code 1.
             let install = std::panic::catch_unwind(AssertUnwindSafe(|| (r.factory)(&ctx)))
@@ -806,7 +810,12 @@ impl Plugin {
                     typ: r.typ.clone(),
                     source,
                 })?;
-            let schema = compile(&r.kind, &r.typ, &r.schema)?;
+            // Compiled on first use, or ahead of it by `serve` on another thread: the first
+            // schema compiled in a process costs over a millisecond, which would otherwise
+            // delay the location line. `capabilities` has compiled every schema already, so a
+            // broken one is reported there.
+            let schema = SchemaValidator::deferred(&r.schema.0);
+            schemas.push((r.typ.clone(), schema.clone()));
             install(&mut served, r.typ, &r.aliases, schema);
         }
         let mounts = served.into_mounts();
@@ -822,6 +831,7 @@ impl Plugin {
             router,
             shutdown,
             idle,
+            schemas,
         })
     }
 }

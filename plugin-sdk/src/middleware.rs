@@ -163,7 +163,10 @@ pub(crate) async fn limit_concurrency(
     let slot = limits.slots.acquire_owned().await;
     let budget = limits.body_budget.acquire_many_owned(kib).await;
     match (slot, budget) {
-        (Ok(_slot), Ok(_budget)) => next.run(request).await,
+        (Ok(_slot), Ok(_budget)) => {
+            let _in_flight = limits.trimmer.enter(bytes);
+            next.run(request).await
+        }
         // Never closed; answering beats panicking.
         _ => text_error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -188,6 +191,8 @@ pub(crate) const BODY_BUDGET: usize = 2 * BODY_LIMIT;
 pub(crate) struct Concurrency {
     slots: Arc<Semaphore>,
     body_budget: Arc<Semaphore>,
+    /// Gives the memory of large bodies back once the plugin is quiet again.
+    trimmer: crate::trim::Trimmer,
 }
 
 impl Concurrency {
@@ -195,6 +200,7 @@ impl Concurrency {
         Self {
             slots: Arc::new(Semaphore::new(max_requests)),
             body_budget: Arc::new(Semaphore::new(BODY_BUDGET / 1024)),
+            trimmer: crate::trim::Trimmer::default(),
         }
     }
 }

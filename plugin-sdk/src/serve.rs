@@ -49,7 +49,9 @@ async fn serve(plugin: Plugin, config: PluginConfig) -> Result<()> {
         router,
         shutdown,
         idle,
+        schemas,
     } = plugin.build(config)?;
+    precompile(schemas, shutdown.clone());
     let signals = watch_signals(shutdown.clone())?;
     let lifeline = launch::watch_lifeline(shutdown.clone());
     let bound = Bound::bind(connection, &id).await?;
@@ -86,6 +88,28 @@ async fn serve(plugin: Plugin, config: PluginConfig) -> Result<()> {
     }
     tracing::info!(id = %id, "plugin stopped");
     result
+}
+
+/// Compiles the declared schemas on a blocking-pool thread while the plugin binds and prints
+/// its location (on a 2-core machine, in parallel), so the first request rarely waits for
+/// them. The thread stays in the pool for the first request's blocking work. A schema that
+/// does not compile stops the plugin with an error naming its type, as it would have at start.
+fn precompile(
+    schemas: Vec<(
+        ocm_plugin_types::Type,
+        ocm_plugin_endpoints::SchemaValidator,
+    )>,
+    shutdown: Shutdown,
+) {
+    tokio::task::spawn_blocking(move || {
+        for (typ, schema) in schemas {
+            if let Err(message) = schema.precompile() {
+                tracing::error!(%typ, error = %message, "invalid JSON schema declared; stopping");
+                shutdown.trigger(Reason::InvalidSchema);
+                return;
+            }
+        }
+    });
 }
 
 /// Writes the location line the manager waits for, and flushes it.

@@ -18,6 +18,8 @@ pub(crate) enum Reason {
     Endpoint,
     /// The host that started the plugin is gone (its lifeline pipe closed).
     HostGone,
+    /// A declared schema does not compile (the plugin cannot validate specs).
+    InvalidSchema,
 }
 
 impl fmt::Display for Reason {
@@ -27,6 +29,7 @@ impl fmt::Display for Reason {
             Self::Idle => f.write_str("idle timeout expired"),
             Self::Endpoint => f.write_str("shutdown requested over HTTP"),
             Self::HostGone => f.write_str("the host that started the plugin is gone"),
+            Self::InvalidSchema => f.write_str("a declared JSON schema does not compile"),
         }
     }
 }

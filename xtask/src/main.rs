@@ -16,8 +16,16 @@ commands:
   e2e            build the example plugins and the example host (dev profile, shared with
                  `cargo test`), lay out a plugin directory, and drive the plugins through the
                  manager (lifecycle scenario, then a pipeline through every capability) and the CLI
-  bench [N]      build in release, then measure cold start and warm calls (N warm calls,
-                 default 500) against floors measured in the same run
+  bench          build in release and run every benchmark against floors measured in the same
+                 run (raw hyper round trip, spawn + read a line, cp, probe CPU time): discovery
+                 cold and with a warm capability cache, cold start, warm calls, manager
+                 overhead, 16 concurrent callers, 256 MiB blobs, memory. Prints a table and
+                 writes target/bench/results.json
+  bench --quick  the same with few iterations and small blobs, in the dev profile (what CI
+                 runs: it checks the harness, not the figures)
+  bench --plugin PATH --spec JSON [--capability C] [--operation O] [--request JSON]
+                 cold and warm figures of any plugin binary, next to the same floors; writes
+                 target/bench/plugin-results.json
   soak [N]       N start, call, stop cycles (default 1000) against one plugin; fails if open
                  descriptors, child processes or socket files grow (CI runs 60)
 ";
@@ -26,7 +34,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("e2e") => e2e(),
-        Some("bench") => bench(args.get(1).map(String::as_str).unwrap_or("500")),
+        Some("bench") => bench(&args[1..]),
         Some("soak") => soak(args.get(1).map(String::as_str).unwrap_or("1000")),
         Some("help" | "-h" | "--help") | None => {
             print!("{HELP}");
@@ -69,7 +77,7 @@ fn target_dir() -> PathBuf {
     env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 
-fn cargo_build(profile: &str) -> Result<PathBuf> {
+fn cargo_build(profile: &str, extra: &[&str]) -> Result<PathBuf> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     println!("==> cargo build --profile {profile} (example plugins, host, CLI)");
     let status = Command::new(cargo)
@@ -77,6 +85,7 @@ fn cargo_build(profile: &str) -> Result<PathBuf> {
         .args(["build", "--locked", "--profile", profile])
         .args(PLUGINS.iter().flat_map(|(package, _)| ["-p", package]))
         .args(["-p", "ocm-example-host", "-p", "ocm-plugin-cli"])
+        .args(extra.iter().flat_map(|package| ["-p", package]))
         .status()
         .context("running cargo build")?;
     if !status.success() {
@@ -139,7 +148,7 @@ fn run(cmd: &mut Command) -> Result<String> {
 }
 
 fn e2e() -> Result<()> {
-    let bin = cargo_build("dev")?;
+    let bin = cargo_build("dev", &[])?;
     let scratch = Scratch::new(&bin)?;
     println!("==> plugin directory {}", scratch.plugins().display());
 
@@ -288,16 +297,50 @@ fn soak(cycles: &str) -> Result<()> {
     Ok(())
 }
 
-fn bench(iterations: &str) -> Result<()> {
-    let bin = cargo_build("release")?;
+fn bench(args: &[String]) -> Result<()> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let any_plugin = args.iter().any(|a| a == "--plugin");
+    let profile = if quick { "dev" } else { "release" };
+    let bin = cargo_build(profile, &["ocm-plugin-bench"])?;
     let scratch = Scratch::new(&bin)?;
-    let status = Command::new(bin.join("ocm-example-host"))
-        .arg("bench")
-        .arg(scratch.plugins())
+    let revision = Command::new("git")
+        .current_dir(root())
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let out_dir = target_dir().join("bench");
+    let mut cmd = Command::new(bin.join("ocm-bench"));
+    if any_plugin {
+        let passed: Vec<&String> = args.iter().filter(|a| *a != "--quick").collect();
+        cmd.arg("plugin")
+            .args(passed)
+            .arg("--out")
+            .arg(out_dir.join("plugin-results.json"));
+        if quick {
+            cmd.args(["--iterations", "100", "--cold", "10"]);
+        }
+    } else {
+        if let Some(unknown) = args.iter().find(|a| *a != "--quick") {
+            bail!("bench: unknown argument {unknown:?} (see cargo xtask help)");
+        }
+        cmd.arg("run")
+            .arg("--plugins")
+            .arg(scratch.plugins())
+            .arg("--out")
+            .arg(out_dir.join("results.json"));
+        if quick {
+            cmd.arg("--quick");
+        }
+    }
+    let status = cmd
+        .arg("--work")
         .arg(scratch.work())
-        .arg(iterations)
+        .args(["--revision", &revision, "--profile", profile])
         .status()
-        .context("running ocm-example-host bench")?;
+        .context("running ocm-bench")?;
     if !status.success() {
         bail!("bench failed: {status}");
     }

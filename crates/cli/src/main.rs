@@ -427,7 +427,11 @@ async fn list(dir: &Path, common: &Common) -> Result<ExitCode> {
                 cached,
             } = &c.outcome
             {
-                let source = if *cached { " (from the capability cache)" } else { "" };
+                let source = if *cached {
+                    " (from the capability cache)"
+                } else {
+                    ""
+                };
                 println!("\tcapabilities format: {}{source}", capabilities.format);
                 if !capabilities.config_types.is_empty() {
                     let t: Vec<String> = capabilities

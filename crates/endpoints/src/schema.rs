@@ -58,6 +58,26 @@ impl SchemaValidator {
         }
     }
 
+    /// Pays, once per process and on a thread of its own, the one-time cost of the first
+    /// compilation (over a millisecond: the draft 2020-12 meta-schema is prepared), so that a
+    /// later compile on a caller's path takes microseconds. Returns at once.
+    pub fn warm_up() {
+        static STARTED: std::sync::Once = std::sync::Once::new();
+        STARTED.call_once(|| {
+            // Without a thread the first compile simply pays the cost itself.
+            let _ = std::thread::Builder::new()
+                .name("ocm-schema-warm-up".into())
+                .spawn(|| build(b"{\"type\":\"object\"}").map(drop));
+        });
+    }
+
+    /// Compiles now if that has not happened yet (a [`deferred`](Self::deferred) validator
+    /// compiled ahead of its first use, on a thread where the time does not matter). The
+    /// error is the compile error every validation would report.
+    pub fn precompile(&self) -> Result<(), String> {
+        self.validator().map(drop)
+    }
+
     fn validator(&self) -> Result<&Validator, String> {
         let compiled = &*self.inner;
         compiled

@@ -237,11 +237,7 @@ impl Loaded {
         let racy = fingerprint.is_racy(recorded);
         // Hash at most once per look.
         let mut content: Option<Option<String>> = None;
-        let mut hash = || {
-            content
-                .get_or_insert_with(|| sha256_of(path).ok())
-                .clone()
-        };
+        let mut hash = || content.get_or_insert_with(|| sha256_of(path).ok()).clone();
         if let Some(entry) = self.entries.get(&key)
             && entry.fingerprint == fingerprint
         {
@@ -324,8 +320,10 @@ pub(crate) fn write(dir: &Path, updates: Vec<(PathBuf, Entry)>) -> io::Result<()
     entries.extend(updates);
     entries.retain(|path, _| fs::symlink_metadata(path).is_ok());
     if entries.len() > MAX_ENTRIES {
-        let mut by_age: Vec<(PathBuf, (i64, i64))> =
-            entries.iter().map(|(p, e)| (p.clone(), e.recorded)).collect();
+        let mut by_age: Vec<(PathBuf, (i64, i64))> = entries
+            .iter()
+            .map(|(p, e)| (p.clone(), e.recorded))
+            .collect();
         by_age.sort_by_key(|(_, recorded)| *recorded);
         for (path, _) in by_age.iter().take(entries.len() - MAX_ENTRIES) {
             entries.remove(path);

@@ -9,12 +9,12 @@ use std::{
 };
 
 use futures_util::{StreamExt as _, future::join_all};
+use ocm_plugin_registries::Pending;
 use ocm_plugin_registries::{
     Blob, ExternalPlugin, RequestFile, blob_transformer, component_lister,
     component_version_repository, credential_plugin, credential_repository, digest_processor,
     input, resource_repository, signing_handler,
 };
-use ocm_plugin_registries::Pending;
 use ocm_plugin_runtime::{
     CredentialsForm, SchemaValidator, Supervisor, SupervisorConfig, probe_capabilities_document,
 };
@@ -23,7 +23,7 @@ use ocm_plugin_types::{
     Type,
 };
 
-use crate::cache::{self, Looked, Loaded};
+use crate::cache::{self, Loaded, Looked};
 use crate::host_dir::HostDir;
 use crate::{
     Candidate, Error, Outcome, RegistrationOptions, RegistrationReport, Result,
@@ -93,6 +93,8 @@ impl PluginManager {
     /// ```
     pub fn new_in(root: impl AsRef<Path>) -> Result<Self> {
         let temp = HostDir::create_in(root.as_ref())?;
+        // Schemas of cached plugins are compiled on first use; make that use cheap.
+        SchemaValidator::warm_up();
         let pending = Pending::new();
         Ok(Self {
             inner: Arc::new(Inner {
@@ -100,8 +102,11 @@ impl PluginManager {
                 temp_path: temp.path().to_owned(),
                 temp: Mutex::new(Some(temp)),
                 plugins: Mutex::new(BTreeMap::new()),
-                component_version_repositories: component_version_repository::Registry::with_pending(pending.clone()),
-                credential_repositories: credential_repository::Registry::with_pending(pending.clone()),
+                component_version_repositories:
+                    component_version_repository::Registry::with_pending(pending.clone()),
+                credential_repositories: credential_repository::Registry::with_pending(
+                    pending.clone(),
+                ),
                 inputs: input::Registry::with_pending(pending.clone()),
                 digest_processors: digest_processor::Registry::with_pending(pending.clone()),
                 resource_repositories: resource_repository::Registry::with_pending(pending.clone()),
@@ -307,7 +312,13 @@ impl PluginManager {
                     match PluginCapabilities::parse(document.as_bytes()) {
                         Ok(capabilities) => {
                             updates.extend(refresh);
-                            self.settle(&mut candidates[i], capabilities, connection, &options, true);
+                            self.settle(
+                                &mut candidates[i],
+                                capabilities,
+                                connection,
+                                &options,
+                                true,
+                            );
                         }
                         Err(_) => to_probe.push((i, None)),
                     }

@@ -129,7 +129,11 @@ pub async fn probe_capabilities_document(
         Ok(capabilities) => Ok((capabilities, out)),
         Err(e) => {
             let shown: String = String::from_utf8_lossy(&out).chars().take(200).collect();
-            Err(error(format!("{e}; stdout was {shown:?}"), Some(status), &tail))
+            Err(error(
+                format!("{e}; stdout was {shown:?}"),
+                Some(status),
+                &tail,
+            ))
         }
     }
 }

@@ -1067,7 +1067,12 @@ fn a_named_pipe_is_streamed_into_an_owner_only_blob() {
     let root = dir.path().join("repo");
     let repo = DirectoryRepository::default();
     let pipe = dir.path().join("in.pipe");
-    rustix::fs::mkfifoat(rustix::fs::CWD, &pipe, rustix::fs::Mode::from_raw_mode(0o644)).unwrap();
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &pipe,
+        rustix::fs::Mode::from_raw_mode(0o644),
+    )
+    .unwrap();
     let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     let writer = std::thread::spawn({
         let (pipe, bytes) = (pipe.clone(), bytes.clone());
@@ -1078,7 +1083,7 @@ fn a_named_pipe_is_streamed_into_an_owner_only_blob() {
         ..Location::local_file(pipe.to_str().unwrap())
     };
     let stored = block_on(repo.add_local_resource(
-        add_res(&root, "acme.org/pipe", "1.0.0", location.clone(), resource("data")),
+        add_res(&root, "acme.org/pipe", "1.0.0", location, resource("data")),
         &creds(),
     ))
     .unwrap();
@@ -1093,7 +1098,11 @@ fn a_named_pipe_is_streamed_into_an_owner_only_blob() {
     };
     assert_eq!(fs::read(stored_blob).unwrap(), bytes);
     let mode = fs::metadata(stored_blob).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode & 0o077, 0, "bytes from a pipe are owner-only: {mode:o}");
+    assert_eq!(
+        mode & 0o077,
+        0,
+        "bytes from a pipe are owner-only: {mode:o}"
+    );
 
     // A regular file given as a pipe, and a pipe given as a file, are refused.
     let file = blob(dir.path(), "plain.bin", b"x");
@@ -1102,7 +1111,10 @@ fn a_named_pipe_is_streamed_into_an_owner_only_blob() {
         ..file
     };
     let as_file = Location::local_file(pipe.to_str().unwrap());
-    for (loc, needle) in [(as_pipe, "not a named pipe"), (as_file, "not a regular file")] {
+    for (loc, needle) in [
+        (as_pipe, "not a named pipe"),
+        (as_file, "not a regular file"),
+    ] {
         let err = block_on(repo.add_local_resource(
             add_res(&root, "acme.org/pipe", "1.0.0", loc, resource("other")),
             &creds(),
@@ -1116,7 +1128,12 @@ fn a_named_pipe_is_streamed_into_an_owner_only_blob() {
 fn a_named_pipe_without_a_writer_fails_in_bounded_time() {
     let dir = tempfile::tempdir().unwrap();
     let pipe = dir.path().join("lonely.pipe");
-    rustix::fs::mkfifoat(rustix::fs::CWD, &pipe, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &pipe,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .unwrap();
     let started = std::time::Instant::now();
     let err = crate::store::open_pipe(&pipe, std::time::Duration::from_millis(200)).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");

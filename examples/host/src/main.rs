@@ -3,10 +3,9 @@
 //! Run with `cargo xtask e2e` (which builds the plugins and lays out the plugin directory) or
 //! directly: `ocm-example-host e2e <plugin-dir> <work-dir>`, `ocm-example-host pipeline
 //! <plugin-dir> <work-dir>` (every v0.0.1 capability together), `ocm-example-host signing
-//! <plugin-dir> <work-dir>` (component lister, credential plugin, signing handler) or
-//! `ocm-example-host bench <plugin-dir> <work-dir> [iterations]`.
+//! <plugin-dir> <work-dir>` (component lister, credential plugin, signing handler). The
+//! benchmarks live in `crates/bench` (`cargo xtask bench`).
 
-mod bench;
 mod e2e;
 mod pipeline;
 mod signing;
@@ -41,18 +40,8 @@ fn main() -> ExitCode {
         [cmd, plugins, work] if cmd == "signing" => {
             runtime.block_on(signing::run(PathBuf::from(plugins), PathBuf::from(work)))
         }
-        [cmd, plugins, work, rest @ ..] if cmd == "bench" => {
-            let iterations = rest.first().and_then(|n| n.parse().ok()).unwrap_or(200);
-            runtime.block_on(bench::run(
-                PathBuf::from(plugins),
-                PathBuf::from(work),
-                iterations,
-            ))
-        }
         _ => {
-            eprintln!(
-                "usage: ocm-example-host e2e|pipeline|signing <plugin-dir> <work-dir>\n       ocm-example-host bench <plugin-dir> <work-dir> [iterations]"
-            );
+            eprintln!("usage: ocm-example-host e2e|pipeline|signing <plugin-dir> <work-dir>");
             return ExitCode::from(2);
         }
     };

@@ -30,7 +30,13 @@ fn options() -> RegistrationOptions {
 
 fn add(manager: &PluginManager, id: &str, path: &str, caps: &str) -> Outcome {
     let caps = PluginCapabilities::parse(caps.as_bytes()).unwrap();
-    manager.add_plugin(&candidate(id, path), caps, ConnectionType::Unix, &options(), false)
+    manager.add_plugin(
+        &candidate(id, path),
+        caps,
+        ConnectionType::Unix,
+        &options(),
+        false,
+    )
 }
 
 fn warnings(outcome: &Outcome) -> &[String] {

@@ -254,7 +254,10 @@ async fn a_call_to_a_cached_plugin_never_waits_for_another_probe() {
     .await
     .unwrap();
     let elapsed = started.elapsed();
-    assert!(!registration.is_finished(), "the hanging probe is still running");
+    assert!(
+        !registration.is_finished(),
+        "the hanging probe is still running"
+    );
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 
     // A type nobody declares waits for the probes, and no longer than their deadline: the
