@@ -116,8 +116,28 @@ pub(crate) fn cp(src: &Path, dst: &Path, runs: usize) -> Result<Duration> {
     let mut samples = Vec::new();
     for _ in 0..runs.max(1) {
         let _ = std::fs::remove_file(dst);
+        settle_disk();
         let t = Instant::now();
         let status = Command::new("cp").arg(src).arg(dst).status()?;
+        samples.push(t.elapsed());
+        if !status.success() {
+            bail!("cp {} {}: {status}", src.display(), dst.display());
+        }
+    }
+    let _ = std::fs::remove_file(dst);
+    Ok(Samples::new(samples).p50())
+}
+
+/// `cp src <dst>` and an fsync of the copy (a store must make what it keeps durable): the
+/// median of `runs`.
+pub(crate) fn cp_durable(src: &Path, dst: &Path, runs: usize) -> Result<Duration> {
+    let mut samples = Vec::new();
+    for _ in 0..runs.max(1) {
+        let _ = std::fs::remove_file(dst);
+        settle_disk();
+        let t = Instant::now();
+        let status = Command::new("cp").arg(src).arg(dst).status()?;
+        std::fs::File::open(dst)?.sync_all()?;
         samples.push(t.elapsed());
         if !status.success() {
             bail!("cp {} {}: {status}", src.display(), dst.display());
@@ -163,8 +183,28 @@ pub(crate) fn probe_cpu(plugin: &Path, n: usize) -> Result<Duration> {
     Ok(spent / u32::try_from(n.max(1)).unwrap_or(u32::MAX))
 }
 
-/// Resident and peak resident memory of a process, in MB, from `/proc/<pid>/status`.
-pub(crate) fn memory(pid: u32) -> Result<(f64, f64)> {
+/// A process's memory, in MB, from `/proc/<pid>/status`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Memory {
+    /// Resident.
+    pub(crate) rss: f64,
+    /// Peak resident (since start or [`reset_peak`]).
+    pub(crate) peak: f64,
+    /// Resident anonymous memory (heap, stacks): what the process itself allocated.
+    pub(crate) anon: f64,
+    /// Resident file-backed pages (the binary and libraries, shared with other processes that
+    /// map them, and dropped by the kernel whenever it needs the memory).
+    pub(crate) file: f64,
+}
+
+/// Flushes dirty pages to disk, so that a copy measured next does not pay for writing back
+/// what earlier copies left.
+pub(crate) fn settle_disk() {
+    rustix::fs::sync();
+}
+
+/// A process's memory, from `/proc/<pid>/status`.
+pub(crate) fn memory(pid: u32) -> Result<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .with_context(|| format!("reading the status of process {pid}"))?;
     let field = |name: &str| -> Result<f64> {
@@ -179,7 +219,12 @@ pub(crate) fn memory(pid: u32) -> Result<(f64, f64)> {
             .parse()?;
         Ok(kb / 1024.0)
     };
-    Ok((field("VmRSS:")?, field("VmHWM:")?))
+    Ok(Memory {
+        rss: field("VmRSS:")?,
+        peak: field("VmHWM:")?,
+        anon: field("RssAnon:")?,
+        file: field("RssFile:")?,
+    })
 }
 
 /// Resets a process's peak resident memory to its current level (writing `5` to
@@ -187,6 +232,26 @@ pub(crate) fn memory(pid: u32) -> Result<(f64, f64)> {
 pub(crate) fn reset_peak(pid: u32) -> Result<()> {
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
         .with_context(|| format!("resetting the peak memory of process {pid}"))
+}
+
+/// SHA-256 of a file, read in 1 MiB pieces: what any store that names blobs by digest must
+/// at least spend on a blob.
+pub(crate) fn sha256(path: &Path) -> Result<Duration> {
+    use sha2::Digest as _;
+    use std::io::Read as _;
+    let t = Instant::now();
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let _digest = hasher.finalize();
+    Ok(t.elapsed())
 }
 
 /// A file of `size` bytes that does not compress or dedupe to nothing.

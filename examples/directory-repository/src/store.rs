@@ -290,7 +290,7 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> io::Result<Result<T>> {
 }
 
 /// Copies `src` into `dst`, returning the lower-case hex SHA-256 of the bytes.
-fn copy_hashing(src: &mut impl Read, dst: &mut impl Write) -> io::Result<String> {
+pub(crate) fn copy_hashing(src: &mut impl Read, dst: &mut impl Write) -> io::Result<String> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; COPY_BUFFER];
     loop {
@@ -311,6 +311,119 @@ fn copy_hashing(src: &mut impl Read, dst: &mut impl Write) -> io::Result<String>
 /// Bytes read and hashed at a time: large enough that system calls and hashing calls are a
 /// small share of copying a big blob.
 const COPY_BUFFER: usize = 1024 * 1024;
+
+/// Bytes the kernel copies between two progress reports to the hashing thread.
+const KERNEL_CHUNK: usize = 8 * 1024 * 1024;
+
+/// Bytes copied between two write-backs of the stored file during a copy.
+const SYNC_EVERY: u64 = 64 * 1024 * 1024;
+
+/// How the kernel moves bytes into the stored file without them passing through this process.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kernel {
+    /// File to file (`copy_file_range`: an in-kernel copy, or a reflink where the file system
+    /// shares extents).
+    CopyFileRange,
+    /// Pipe to file (`splice`).
+    Splice,
+}
+
+/// Copies `src` into `dst` in the kernel while a second thread reads back and hashes what has
+/// arrived in `dst`: the digest is of exactly the stored bytes (`dst` is private), the copy
+/// costs no user-space copy, and on two cores copying and hashing overlap, so a large blob
+/// takes about as long as hashing it. `Ok(None)`: the kernel cannot copy between these two
+/// before anything was copied (the caller copies through user space instead).
+pub(crate) fn copy_in_kernel_hashing(
+    src: &File,
+    dst: &File,
+    how: Kernel,
+) -> io::Result<Option<String>> {
+    use std::os::unix::fs::FileExt as _;
+    use std::sync::mpsc;
+
+    std::thread::scope(|scope| {
+        let (progress, arrived) = mpsc::channel::<u64>();
+        let hasher = scope.spawn(move || -> io::Result<String> {
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; COPY_BUFFER];
+            let mut hashed = 0u64;
+            for end in arrived {
+                while hashed < end {
+                    let want = usize::try_from(end - hashed)
+                        .unwrap_or(usize::MAX)
+                        .min(buf.len());
+                    let chunk = buf.get_mut(..want).unwrap_or_default();
+                    let n = dst.read_at(chunk, hashed)?;
+                    if n == 0 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the stored copy is shorter than what was copied",
+                        ));
+                    }
+                    hasher.update(chunk.get(..n).unwrap_or_default());
+                    hashed += n as u64;
+                }
+            }
+            Ok(layout::hex(&hasher.finalize()))
+        });
+
+        let mut copied = 0u64;
+        let mut synced = 0u64;
+        let copy_result = loop {
+            let step = match how {
+                Kernel::CopyFileRange => {
+                    rustix::fs::copy_file_range(src, None, dst, None, KERNEL_CHUNK)
+                }
+                Kernel::Splice => rustix::pipe::splice(
+                    src,
+                    None,
+                    dst,
+                    None,
+                    KERNEL_CHUNK,
+                    rustix::pipe::SpliceFlags::MOVE,
+                ),
+            };
+            match step {
+                Ok(0) => break Ok(true),
+                Ok(n) => {
+                    copied += n as u64;
+                    if progress.send(copied).is_err() {
+                        // The hasher stopped on an error, which it returns below.
+                        break Ok(true);
+                    }
+                    // Write back while the hasher catches up, so the final fsync before the
+                    // rename has little left to do.
+                    if copied - synced >= SYNC_EVERY {
+                        if let Err(e) = dst.sync_data() {
+                            break Err(e);
+                        }
+                        synced = copied;
+                    }
+                }
+                Err(rustix::io::Errno::INTR) => {}
+                Err(
+                    rustix::io::Errno::XDEV
+                    | rustix::io::Errno::NOSYS
+                    | rustix::io::Errno::INVAL
+                    | rustix::io::Errno::OPNOTSUPP,
+                ) if copied == 0 => break Ok(false),
+                Err(e) => break Err(io::Error::from(e)),
+            }
+        };
+        drop(progress);
+        let hashed = hasher
+            .join()
+            .map_err(|_| io::Error::other("the hashing thread panicked"))?;
+        match copy_result {
+            Ok(true) => hashed.map(Some),
+            Ok(false) => Ok(None),
+            Err(e) => Err(e),
+        }
+    })
+}
+
+/// The pipe buffer asked for on a named pipe we read (the default limit for users).
+const PIPE_BUFFER: usize = 1024 * 1024;
 
 /// How long a named pipe given as a blob may wait for its writer before the request fails.
 const PIPE_WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -354,6 +467,9 @@ pub(crate) fn open_pipe(path: &Path, wait: std::time::Duration) -> io::Result<Fi
         }
     }
     fcntl_setfl(&file, OFlags::empty())?;
+    // A larger pipe buffer means fewer hand-overs between writer and reader for a large blob;
+    // where the system refuses, the default works too.
+    let _ = rustix::pipe::fcntl_setpipe_size(&file, PIPE_BUFFER);
     Ok(file)
 }
 
@@ -535,8 +651,19 @@ impl Store {
                 .map_err(|e| io_error("reading blob", src, e))?
         };
         let mut tmp = temp_file_in(&kind_dir, mode)?;
-        let hex = copy_hashing(&mut input, &mut tmp)
-            .map_err(|e| io_error("copying blob from", src, e))?;
+        let from = if is_pipe {
+            Kernel::Splice
+        } else {
+            Kernel::CopyFileRange
+        };
+        let hex = match copy_in_kernel_hashing(&input, tmp.as_file(), from) {
+            Ok(Some(hex)) => Ok(hex),
+            // The kernel cannot copy between these two (another file system type, an old
+            // kernel): the same bytes through this process.
+            Ok(None) => copy_hashing(&mut input, &mut tmp),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| io_error("copying blob from", src, e))?;
 
         let media_type = location.media_type.as_deref().unwrap_or(DEFAULT_MEDIA_TYPE);
         artifact.set_blob(&hex, media_type)?;

@@ -1139,3 +1139,33 @@ fn a_named_pipe_without_a_writer_fails_in_bounded_time() {
     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+#[test]
+fn kernel_copy_and_user_space_copy_store_and_hash_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Over two kernel chunks, not a multiple of the buffer.
+    let bytes: Vec<u8> = (0..(20 * 1024 * 1024 + 12_345u32))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let src = dir.path().join("src.bin");
+    fs::write(&src, &bytes).unwrap();
+    let expected = sha256(&bytes);
+
+    let dst = tempfile::tempfile_in(dir.path()).unwrap();
+    let input = fs::File::open(&src).unwrap();
+    let hex =
+        crate::store::copy_in_kernel_hashing(&input, &dst, crate::store::Kernel::CopyFileRange)
+            .unwrap()
+            .expect("copy_file_range works on one file system");
+    assert_eq!(hex, expected);
+    let mut stored = Vec::new();
+    std::io::Seek::rewind(&mut &dst).unwrap();
+    std::io::Read::read_to_end(&mut &dst, &mut stored).unwrap();
+    assert_eq!(stored.len(), bytes.len());
+    assert!(stored == bytes);
+
+    let mut out = Vec::new();
+    let hex = crate::store::copy_hashing(&mut fs::File::open(&src).unwrap(), &mut out).unwrap();
+    assert_eq!(hex, expected);
+    assert!(out == bytes);
+}
