@@ -233,7 +233,7 @@ pub(crate) struct App {
     shutdown: Shutdown,
     idle: IdleTracker,
     /// The declared schemas, compiled on first use; `serve` compiles them ahead of it.
-    schemas: Vec<(Type, SchemaValidator)>,
+    schemas: Vec<DeclaredSchema>,
 }
 
 impl Plugin {
@@ -711,7 +711,11 @@ impl Plugin {
     /// Builds the HTTP router the plugin serves for `config`, running the factories. Meant for
     /// in-process tests: no socket, no process. `/shutdown` answers but stops nothing here.
     pub fn into_router(self, config: PluginConfig) -> Result<axum::Router> {
-        Ok(self.build(config)?.router)
+        let app = self.build(config)?;
+        for declared in &app.schemas {
+            declared.precompile()?;
+        }
+        Ok(app.router)
     }
 
     /// The whole `main` of a plugin: parses the command line, then prints the capabilities or
@@ -815,7 +819,11 @@ impl Plugin {
             // delay the location line. `capabilities` has compiled every schema already, so a
             // broken one is reported there.
             let schema = SchemaValidator::deferred(&r.schema.0);
-            schemas.push((r.typ.clone(), schema.clone()));
+            schemas.push(DeclaredSchema {
+                kind: r.kind.clone(),
+                typ: r.typ.clone(),
+                schema: schema.clone(),
+            });
             install(&mut served, r.typ, &r.aliases, schema);
         }
         let mounts = served.into_mounts();
@@ -833,6 +841,26 @@ impl Plugin {
             idle,
             schemas,
         })
+    }
+}
+
+/// A declared schema whose validator compiles on first use (or ahead of it, see `serve`).
+pub(crate) struct DeclaredSchema {
+    kind: CapabilityKind,
+    typ: Type,
+    schema: SchemaValidator,
+}
+
+impl DeclaredSchema {
+    /// Compiles it now; a broken one is the error naming its type.
+    pub(crate) fn precompile(&self) -> Result<()> {
+        self.schema
+            .precompile()
+            .map_err(|message| Error::InvalidSchema {
+                kind: self.kind.clone(),
+                typ: self.typ.clone(),
+                message,
+            })
     }
 }
 

@@ -51,7 +51,7 @@ async fn serve(plugin: Plugin, config: PluginConfig) -> Result<()> {
         idle,
         schemas,
     } = plugin.build(config)?;
-    precompile(schemas, shutdown.clone());
+    let broken = precompile(schemas, shutdown.clone());
     let signals = watch_signals(shutdown.clone())?;
     let lifeline = launch::watch_lifeline(shutdown.clone());
     let bound = Bound::bind(connection, &id).await?;
@@ -87,29 +87,35 @@ async fn serve(plugin: Plugin, config: PluginConfig) -> Result<()> {
         lifeline.abort();
     }
     tracing::info!(id = %id, "plugin stopped");
+    // A schema that does not compile is the plugin's failure, not a clean stop.
+    if let Ok(Some(error)) = broken.try_recv() {
+        return Err(error);
+    }
     result
 }
 
 /// Compiles the declared schemas on a blocking-pool thread while the plugin binds and prints
 /// its location (on a 2-core machine, in parallel), so the first request rarely waits for
 /// them. The thread stays in the pool for the first request's blocking work. A schema that
-/// does not compile stops the plugin with an error naming its type, as it would have at start.
+/// does not compile stops the plugin with an error naming its type, as it would have at start;
+/// the receiver holds that error.
 fn precompile(
-    schemas: Vec<(
-        ocm_plugin_types::Type,
-        ocm_plugin_endpoints::SchemaValidator,
-    )>,
+    schemas: Vec<crate::DeclaredSchema>,
     shutdown: Shutdown,
-) {
+) -> std::sync::mpsc::Receiver<Option<Error>> {
+    let (report, broken) = std::sync::mpsc::channel();
     tokio::task::spawn_blocking(move || {
-        for (typ, schema) in schemas {
-            if let Err(message) = schema.precompile() {
-                tracing::error!(%typ, error = %message, "invalid JSON schema declared; stopping");
+        for declared in schemas {
+            if let Err(error) = declared.precompile() {
+                tracing::error!(error = %error, "stopping");
+                let _ = report.send(Some(error));
                 shutdown.trigger(Reason::InvalidSchema);
                 return;
             }
         }
+        let _ = report.send(None);
     });
+    broken
 }
 
 /// Writes the location line the manager waits for, and flushes it.
@@ -560,5 +566,48 @@ mod tests {
         assert!(health.starts_with("HTTP/1.1 200 OK\r\n"), "{health}");
         s.shutdown.trigger(Reason::Idle);
         s.task.await.unwrap().unwrap();
+    }
+
+    /// A schema that does not compile stops a serving plugin with the error naming its type
+    /// (it is compiled off the start path, but not ignored).
+    #[tokio::test]
+    async fn a_broken_schema_stops_the_serving_plugin_with_its_error() {
+        let plugin = Plugin::new("t").component_version_repository(
+            "Broken/v1".parse().unwrap(),
+            JsonSchema(br#"{"type": 7}"#.to_vec()),
+            |_| {
+                Ok(Gated {
+                    entered: Arc::default(),
+                    gate: Arc::default(),
+                })
+            },
+        );
+        let config: PluginConfig = serde_json::from_str(r#"{"id":"t","type":"unix"}"#).unwrap();
+        let App {
+            router,
+            shutdown,
+            schemas,
+            ..
+        } = plugin.build(config).unwrap();
+        let base = tempfile::tempdir().unwrap();
+        let Bound::Unix { listener, .. } = listener::bind_unix(base.path(), "t").unwrap() else {
+            panic!("not unix");
+        };
+        let broken = precompile(schemas, shutdown.clone());
+        // Serving ends on its own: the failed compile triggers the shutdown.
+        let served = tokio::time::timeout(
+            Duration::from_secs(10),
+            serve_on(listener, router, &shutdown, "t", HEADER_READ_TIMEOUT),
+        )
+        .await
+        .expect("the plugin stopped by itself");
+        assert!(served.is_ok());
+        assert!(matches!(shutdown.reason(), Some(Reason::InvalidSchema)));
+        let err = broken
+            .recv()
+            .unwrap()
+            .expect("the compile error")
+            .to_string();
+        assert!(err.contains("Broken/v1"), "{err}");
     }
 }

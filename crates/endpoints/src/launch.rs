@@ -2,9 +2,9 @@
 //! the environment: `--config` keeps exactly the bytes the Go manager writes (Go plugins ignore
 //! the variables), and the environment, unlike argv, is not readable by other local users.
 
-/// Names the inherited descriptor that is the read end of the plugin's lifeline pipe. The host
-/// holds the only write end; end-of-file on the read end means the host is gone and the plugin
-/// should shut down.
+/// Names the inherited descriptor that is the read end of the plugin's lifeline pipe (our
+/// manager passes it as the plugin's stdin, `0`). The host holds the only write end;
+/// end-of-file on the read end means the host is gone and the plugin should shut down.
 pub const LIFELINE_ENV: &str = "OCM_PLUGIN_LIFELINE_FD";
 
 /// A per-launch secret for plugins listening on TCP, where anyone on the machine can connect.

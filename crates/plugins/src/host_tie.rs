@@ -3,30 +3,31 @@
 //!
 //! Two mechanisms, because they cover different plugins:
 //!
-//! * **Parent-death signal** (Linux `PR_SET_PDEATHSIG`), set in the child between `fork` and
-//!   `exec`: the kernel sends `SIGKILL` to the plugin the moment the thread that spawned it
-//!   exits. It works for every plugin, including Go plugins that know nothing of us. The kernel
-//!   ties it to the spawning *thread*: plugins are spawned from the runtime's worker threads,
-//!   which live as long as the runtime, so the plugin dies with the runtime or the process.
+//! * **The watchdog** ([`crate::watchdog`]): one `/bin/sh` process per host that kills the
+//!   process group of every plugin still running when the host's end of its pipe closes. It
+//!   works for every plugin, including Go plugins that know nothing of us, and takes whatever a
+//!   plugin started in its group along.
 //! * **A lifeline pipe** for plugins built with our SDK: the host keeps the write end, the
-//!   plugin inherits the read end, whose descriptor number it finds in
-//!   [`LIFELINE_ENV`](ocm_plugin_endpoints::LIFELINE_ENV). When the host is gone, for any reason and on any platform, the plugin
-//!   reads end-of-file and shuts down gracefully. The number travels in the environment rather
-//!   than in `--config`, so that the `--config` bytes stay exactly the Go manager's.
+//!   plugin gets the read end as its stdin, and [`LIFELINE_ENV`] (`0`) tells our SDK to watch
+//!   it. When the host is gone, for any reason and on any platform, the plugin reads
+//!   end-of-file and shuts down gracefully. The variable travels in the environment rather
+//!   than in `--config`, so that the `--config` bytes stay exactly the Go manager's. Plugins
+//!   do not read stdin (the Go protocol gives them none).
+//!
+//! Neither needs code in the child between `fork` and `exec`, so plugins start through
+//! `posix_spawn`, whose cost does not grow with the host's memory (`fork`'s does: see the
+//! watchdog).
 //!
 //! It also waits for a plugin's exit without reaping it, so that the plugin's process group can
 //! be killed while its id cannot yet be reused.
 //!
-//! This module holds the workspace's only `unsafe` blocks: `pre_exec` is unsafe because the
-//! hook runs in the forked child, where only async-signal-safe work is allowed, and registering
-//! a raw descriptor with the reactor is unsafe because the reactor cannot check its ownership.
+//! This module holds one of the workspace's two `unsafe` blocks: registering a raw descriptor
+//! with the reactor is unsafe because the reactor cannot check its ownership.
 
 use std::io;
-use std::os::fd::{AsFd as _, OwnedFd};
+use std::os::fd::OwnedFd;
 
 use ocm_plugin_endpoints::LIFELINE_ENV;
-use rustix::io::{FdFlags, fcntl_setfd};
-use rustix::process::{Signal, getpid, getppid, set_parent_process_death_signal};
 use tokio::process::Command;
 
 /// The host's end of one plugin's lifeline. Dropping it (the host stops tracking the process,
@@ -36,42 +37,16 @@ pub(crate) struct Lifeline {
     _write: OwnedFd,
 }
 
-/// Prepares `command` so that the child dies with the host: sets the parent-death signal in
-/// the child and hands it the read end of a fresh lifeline pipe. Keep the returned
-/// [`Lifeline`] for as long as the process should live.
+/// Prepares `command` so that the child can tell when the host is gone: its stdin becomes the
+/// read end of a fresh lifeline pipe. Keep the returned [`Lifeline`] for as long as the
+/// process should live. (The watchdog covers plugins that ignore it; see [`crate::watchdog`].)
 pub(crate) fn tie_to_host(command: &mut Command) -> io::Result<Lifeline> {
-    // Both ends close on exec; the child clears the flag on its copy of the read end only, so
-    // no other process (another plugin spawned meanwhile) inherits either end.
+    // Both ends close on exec; the spawn makes the read end the child's stdin (which is not
+    // closed on exec), so no other process inherits either end.
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-    command.env(
-        LIFELINE_ENV,
-        std::os::fd::AsRawFd::as_raw_fd(&read).to_string(),
-    );
-    let host = getpid();
-    install_pre_exec(command, host, read);
+    command.env(LIFELINE_ENV, "0");
+    command.stdin(std::process::Stdio::from(read));
     Ok(Lifeline { _write: write })
-}
-
-#[allow(unsafe_code)]
-fn install_pre_exec(command: &mut Command, host: rustix::process::Pid, read: OwnedFd) {
-    let hook = move || -> io::Result<()> {
-        set_parent_process_death_signal(Some(Signal::KILL))?;
-        // The host may have died between fork and prctl; then the signal will never come.
-        if getppid() != Some(host) {
-            return Err(io::Error::from_raw_os_error(
-                rustix::io::Errno::SRCH.raw_os_error(),
-            ));
-        }
-        fcntl_setfd(read.as_fd(), FdFlags::empty())?;
-        Ok(())
-    };
-    // SAFETY: the hook runs in the forked child before exec. It only makes raw system calls
-    // (prctl, getppid, fcntl) through rustix, which neither allocate nor take locks, and
-    // builds its error from a raw errno without allocating: all async-signal-safe. The
-    // descriptor it touches is owned by the closure and valid in the child.
-    unsafe {
-        command.pre_exec(hook);
-    }
 }
 
 /// Returns once our child `pid` has exited, without reaping it: a pidfd becomes readable at

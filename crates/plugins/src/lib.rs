@@ -57,6 +57,7 @@ mod location;
 mod logs;
 mod process_group;
 mod supervisor;
+mod watchdog;
 
 pub use capabilities::{probe_capabilities, probe_capabilities_document};
 pub use client::{CredentialsForm, PluginClient};

@@ -62,8 +62,8 @@ pub(super) struct Startup {
 }
 
 impl Process {
-    /// Spawns `<path> --config <json>` in its own process group, with stdin closed and both
-    /// pipes drained from this moment on for the whole life of the process.
+    /// Spawns `<path> --config <json>` in its own process group, with the lifeline as stdin
+    /// and both output pipes drained from this moment on for the whole life of the process.
     pub(super) fn spawn(
         plugin_id: &Arc<str>,
         config: &SupervisorConfig,
@@ -84,7 +84,6 @@ impl Process {
             .env_remove(CREDENTIALS_ENV)
             .env_remove(LAUNCH_TOKEN_ENV)
             .envs(config.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
@@ -107,6 +106,8 @@ impl Process {
                 "the process vanished right after spawn",
             ))
         })?;
+        // Killed with its group if this host dies before it stops the plugin.
+        crate::watchdog::watch(pid);
 
         let tail = Arc::new(StderrTail::default());
         let (stderr_loc_tx, stderr_location) = watch::channel(None);
@@ -133,6 +134,8 @@ impl Process {
             // process group.
             wait_for_exit_unreaped(pid).await;
             let _ = signal_group(pid, KILL);
+            // Unlisted while the id is still reserved by the zombie.
+            crate::watchdog::unwatch(pid);
             let status = child.wait().await.ok();
             match status {
                 Some(status) => {

@@ -24,9 +24,9 @@ use crate::test_plugin;
 /// What the issue asks: every plugin gone within this long after the host died.
 const DEATH_BOUND: Duration = Duration::from_secs(1);
 
-/// A plugin directory with an SDK plugin (lifeline and parent-death signal) and a plugin that
-/// knows nothing of us: the directory-repository binary behind a wrapper that removes the
-/// lifeline from its environment, so only the kernel's parent-death signal can stop it.
+/// A plugin directory with an SDK plugin (lifeline and watchdog) and a plugin that knows
+/// nothing of us: the directory-repository binary behind a wrapper that removes the lifeline
+/// from its environment, so only the host's watchdog can stop it.
 fn plugins() -> PluginDir {
     let dir = PluginDir::new().unwrap();
     dir.add("sdk-plugin", &test_plugin()).unwrap();
@@ -116,11 +116,19 @@ fn pidfd(pid: u32) -> OwnedFd {
 
 /// Waits until the process behind `fd` has exited or `deadline` passed; true if it exited.
 /// A pidfd becomes readable when its process exits: an event, not polling.
+/// A signal to this process (child exits elsewhere in the suite) interrupts the poll; it is
+/// resumed with what is left of the deadline.
 fn exited_by(fd: &OwnedFd, deadline: Instant) -> bool {
-    let left = deadline.saturating_duration_since(Instant::now());
-    let timeout = Timespec::try_from(left).unwrap();
-    let mut fds = [PollFd::new(fd, PollFlags::IN)];
-    matches!(poll(&mut fds, Some(&timeout)), Ok(n) if n > 0)
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let timeout = Timespec::try_from(left).unwrap();
+        let mut fds = [PollFd::new(fd, PollFlags::IN)];
+        match poll(&mut fds, Some(&timeout)) {
+            Ok(n) => return n > 0,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => panic!("poll: {e}"),
+        }
+    }
 }
 
 #[test]
