@@ -343,6 +343,25 @@ pub(crate) async fn calls(
         ),
     );
 
+    // The same start without the call: spawn to the location line and a /healthz answer.
+    let mut started = Vec::new();
+    for _ in 0..sizes.cold {
+        supervisor.stop().await?;
+        let t = Instant::now();
+        supervisor.client().await?;
+        started.push(t.elapsed());
+    }
+    let started = Samples::new(started);
+    results.push(
+        Row::timed(
+            "cold start",
+            "  of which spawn -> healthy (location, /healthz)",
+            Unit::Millis,
+            &started,
+        )
+        .against("spawn + read a line (p50)", floor),
+    );
+
     // Warm calls. The small call is get-identity of the local resources plugin (no file
     // system work in the plugin), next to /healthz over the same pooled connection.
     let access = Raw::new(serde_json::json!({"type": "localFile/v1", "path": "/etc/hostname"}))?;

@@ -8,9 +8,11 @@
 //! (`ctime`) cannot be set by anyone but the kernel, so replacing, rewriting, `touch`ing or
 //! `chmod`ing a binary all invalidate its entry. One gap remains: timestamps have a clock tick
 //! of granularity, so a binary rewritten twice within one tick, to the same size, would look
-//! unchanged. An entry recorded within [`RACY`] of the file's last change is therefore also
-//! keyed by the SHA-256 of the content, checked on every use until it is old enough to be
-//! trusted by its metadata (what git does for its index).
+//! unchanged. An entry recorded within [`RACY`] of the file's last change ([`RACY_COARSE`] on
+//! file systems with whole-second timestamps) is therefore also keyed by the SHA-256 of the
+//! content, checked on every use until it is old enough to be trusted by its metadata (what
+//! git does for its index). Hashing costs about 20 ms per 40 MB of binary, and only right
+//! after a binary changed.
 //!
 //! The file is `capabilities-v1.json` in the cache directory, replaced atomically (a
 //! temporary file renamed over it) under an exclusive `flock` of `capabilities-v1.lock`, so
@@ -30,8 +32,13 @@ use std::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-/// How long after its last change a binary's metadata alone is not trusted.
-pub(crate) const RACY: Duration = Duration::from_secs(2);
+/// How long after its last change a binary's metadata alone is not trusted, on a file system
+/// with fine timestamps (nanosecond fields, moved by the kernel's clock tick of a few
+/// milliseconds) ...
+pub(crate) const RACY: Duration = Duration::from_millis(100);
+/// ... and on one with whole-second timestamps (both nanosecond fields zero), whose tick can be
+/// two seconds.
+pub(crate) const RACY_COARSE: Duration = Duration::from_secs(2);
 /// Most entries kept; the least recently recorded go first.
 const MAX_ENTRIES: usize = 4096;
 /// The cache file's name; the version changes when the format does.
@@ -101,11 +108,17 @@ impl Fingerprint {
         }
     }
 
-    /// Whether the file changed less than [`RACY`] before `now` (or claims a time after it).
+    /// Whether the file changed less than [`RACY`] ([`RACY_COARSE`] on a file system with
+    /// whole-second timestamps) before `now`, or claims a time after it.
     fn is_racy(&self, now: (i64, i64)) -> bool {
         let latest = self.mtime.max(self.ctime);
         let nanos = |(s, n): (i64, i64)| i128::from(s) * 1_000_000_000 + i128::from(n);
-        nanos(now) - nanos(latest) < RACY.as_nanos() as i128
+        let window = if self.mtime.1 == 0 && self.ctime.1 == 0 {
+            RACY_COARSE
+        } else {
+            RACY
+        };
+        nanos(now) - nanos(latest) < window.as_nanos() as i128
     }
 }
 
@@ -417,9 +430,17 @@ mod tests {
             mtime: (100, 0),
             ctime: (100, 5),
         };
-        assert!(f.is_racy((101, 0)));
+        // Fine timestamps: 100 ms.
+        assert!(f.is_racy((100, 50_000_000)));
         assert!(f.is_racy((99, 0)));
-        assert!(!f.is_racy((102, 6)));
+        assert!(!f.is_racy((100, 200_000_000)));
+        // Whole seconds: 2 s.
+        let coarse = Fingerprint {
+            ctime: (100, 0),
+            ..f
+        };
+        assert!(coarse.is_racy((101, 0)));
+        assert!(!coarse.is_racy((102, 1)));
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The OCM plugin manager, the entry point for host integrators.
 //!
-//! [`PluginManager::register_plugins`] walks a plugin directory, runs every candidate's
-//! `capabilities` subcommand concurrently, and registers what each declared in the
-//! per-capability registries. Nothing is started yet: a plugin process is spawned on the first
+//! [`PluginManager::register_plugins`] walks a plugin directory, runs the `capabilities`
+//! subcommand of every candidate that is not in the [`CapabilityCache`] (new or changed
+//! binaries, in parallel with a bound), and registers what each declared in the
+//! per-capability registries; [`PluginManager::start_registration`] does the same without
+//! waiting for the probes, so a call to a cached plugin never waits for another plugin's probe.
+//! Nothing is started yet: a plugin process is spawned on the first
 //! request for one of its types, supervised (a crashed or idled-out plugin is restarted on the
 //! next use) and stopped by [`PluginManager::shutdown`], which also removes every temporary file
 //! the manager and its plugins created.
