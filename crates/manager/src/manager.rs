@@ -62,6 +62,8 @@ struct Inner {
     pending: Pending,
     /// Background registrations, aborted by shutdown.
     background: Mutex<Vec<tokio::task::AbortHandle>>,
+    /// Capability cache writes in flight (`true` once done): shutdown waits for them.
+    cache_writes: Mutex<Vec<tokio::sync::watch::Receiver<bool>>>,
     shut_down: AtomicBool,
 }
 
@@ -117,6 +119,7 @@ impl PluginManager {
                 registering: Arc::new(tokio::sync::Mutex::new(())),
                 pending,
                 background: Mutex::new(Vec::new()),
+                cache_writes: Mutex::new(Vec::new()),
                 shut_down: AtomicBool::new(false),
             }),
         })
@@ -346,40 +349,80 @@ impl PluginManager {
                 .into_iter()
                 .map(|(i, entry)| {
                     let (id, path) = (candidates[i].id.clone(), candidates[i].path.clone());
-                    async move {
+                    let probe = async move {
                         let probed = probe_capabilities_document(&id, &path, timeout).await;
                         (i, entry, probed)
-                    }
+                    };
+                    (i, probe)
                 })
                 .collect();
-            let mut probes = futures_util::stream::iter(probes).buffered(limit);
+            // Probes finish in any order; plugins register in discovery order (so that which of
+            // two plugins declaring one type wins does not depend on timing), and their cache
+            // entries are written as they come, one write at a time, so that a plugin probed
+            // fine is cached even if this host stops before a slow probe ends.
+            let mut order: std::collections::VecDeque<usize> =
+                probes.iter().map(|(i, _)| *i).collect();
+            let mut probes = futures_util::stream::iter(probes.into_iter().map(|(_, probe)| probe))
+                .buffer_unordered(limit);
+            let mut finished = BTreeMap::new();
+            let mut writing: Option<CacheWrite> = None;
             while let Some((i, entry, probed)) = probes.next().await {
-                let c = &mut candidates[i];
-                match probed {
-                    Err(e) => {
-                        c.outcome = Outcome::Rejected(e.to_string());
-                        tracing::warn!(plugin_id = %c.id, path = %c.path.display(), "plugin rejected: {e}");
-                    }
-                    Ok((capabilities, document)) => {
-                        if let (Some(entry), Ok(document)) = (entry, String::from_utf8(document))
-                            && schemas_compile(&capabilities)
-                        {
-                            updates.push(entry.into_entry(document));
-                        }
-                        manager.settle(c, capabilities, connection, &options, false);
-                    }
+                if let (Some(entry), Ok((capabilities, document))) = (entry, &probed)
+                    && let Ok(document) = std::str::from_utf8(document)
+                    && schemas_compile(capabilities)
+                {
+                    updates.push(entry.into_entry(document.to_owned()));
                 }
-                manager.inner.pending.registered();
+                finished.insert(i, probed);
+                while let Some(next) = order.front().copied() {
+                    let Some(probed) = finished.remove(&next) else {
+                        break;
+                    };
+                    order.pop_front();
+                    let c = &mut candidates[next];
+                    match probed {
+                        Err(e) => {
+                            c.outcome = Outcome::Rejected(e.to_string());
+                            tracing::warn!(plugin_id = %c.id, path = %c.path.display(), "plugin rejected: {e}");
+                        }
+                        Ok((capabilities, _)) => {
+                            manager.settle(c, capabilities, connection, &options, false);
+                        }
+                    }
+                    manager.inner.pending.registered();
+                }
+                if let Some(dir) = &cache_dir
+                    && !updates.is_empty()
+                    && writing.as_mut().is_none_or(CacheWrite::is_done)
+                {
+                    writing = Some(manager.write_cache(dir.clone(), std::mem::take(&mut updates)));
+                }
             }
-            if let Some(cache_dir) = cache_dir
+            if let Some(writing) = writing {
+                writing.finish().await;
+            }
+            if let Some(dir) = cache_dir
                 && !updates.is_empty()
             {
-                save_cache(cache_dir, updates).await;
+                manager.write_cache(dir, updates).finish().await;
             }
             RegistrationReport { candidates }
         });
         self.lock_background().push(task.abort_handle());
         Ok(Registration { task })
+    }
+
+    /// Starts writing cache entries; [`shutdown`](Self::shutdown) waits for the write.
+    fn write_cache(&self, dir: PathBuf, updates: Vec<(PathBuf, cache::Entry)>) -> CacheWrite {
+        let (write, written) = CacheWrite::start(dir, updates);
+        let mut writes = self
+            .inner
+            .cache_writes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        writes.retain(|w| !*w.borrow());
+        writes.push(written);
+        write
     }
 
     /// Registers a plugin whose capabilities are known and records (and logs) the outcome.
@@ -703,6 +746,17 @@ impl PluginManager {
         for task in self.lock_background().drain(..) {
             task.abort();
         }
+        // What was probed is kept: cache writes in flight finish (each bounded).
+        let writes: Vec<_> = self
+            .inner
+            .cache_writes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+            .collect();
+        for mut written in writes {
+            let _ = tokio::time::timeout(CACHE_WRITE_WAIT, written.wait_for(|done| *done)).await;
+        }
         let plugins = self.plugins();
         let results = join_all(plugins.iter().map(|p| p.shutdown())).await;
         let errors: Vec<_> = results.into_iter().filter_map(Result::err).collect();
@@ -807,28 +861,78 @@ fn schemas_compile(capabilities: &PluginCapabilities) -> bool {
         .all(|t| compile(t).is_ok())
 }
 
-/// Writes cache entries on a thread of its own, waiting at most a few seconds: a cache that
-/// another process holds locked for longer is not worth delaying registration for (the
-/// entries are written when that process lets go, or by the next registration).
-async fn save_cache(dir: PathBuf, updates: Vec<(PathBuf, cache::Entry)>) {
-    let (done, written) = tokio::sync::oneshot::channel();
-    let thread_dir = dir.clone();
-    let spawned = std::thread::Builder::new()
-        .name("ocm-plugin-cache".into())
-        .spawn(move || {
-            let _ = done.send(cache::write(&thread_dir, updates));
-        });
-    if let Err(e) = spawned {
-        tracing::warn!(path = %dir.display(), "capability cache not written: {e}");
-        return;
-    }
-    match tokio::time::timeout(CACHE_WRITE_WAIT, written).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => {
+/// Cache entries being written on a thread of its own. Registration waits for the last write
+/// at most [`CACHE_WRITE_WAIT`]: a cache that another process holds locked for longer is not
+/// worth delaying registration for (the entries are written when that process lets go, or by
+/// the next registration).
+struct CacheWrite {
+    dir: PathBuf,
+    done: Option<tokio::sync::oneshot::Receiver<std::io::Result<()>>>,
+}
+
+impl CacheWrite {
+    /// The write, and a flag that turns `true` when it is over (whoever waits for it).
+    fn start(
+        dir: PathBuf,
+        updates: Vec<(PathBuf, cache::Entry)>,
+    ) -> (Self, tokio::sync::watch::Receiver<bool>) {
+        let (report, done) = tokio::sync::oneshot::channel();
+        let (over, written) = tokio::sync::watch::channel(false);
+        let thread_dir = dir.clone();
+        let spawned = std::thread::Builder::new()
+            .name("ocm-plugin-cache".into())
+            .spawn(move || {
+                let _ = report.send(cache::write(&thread_dir, updates));
+                over.send_replace(true);
+            });
+        if let Err(e) = spawned {
             tracing::warn!(path = %dir.display(), "capability cache not written: {e}");
+            return (
+                Self { dir, done: None },
+                tokio::sync::watch::channel(true).1,
+            );
         }
-        Ok(Err(_)) | Err(_) => {
-            tracing::warn!(path = %dir.display(), "capability cache: still waiting for its lock after {CACHE_WRITE_WAIT:?}; going on without");
+        (
+            Self {
+                dir,
+                done: Some(done),
+            },
+            written,
+        )
+    }
+
+    /// Whether the write is over (reporting its failure, if any).
+    fn is_done(&mut self) -> bool {
+        let Some(done) = &mut self.done else {
+            return true;
+        };
+        match done.try_recv() {
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => false,
+            Ok(result) => {
+                self.report(result);
+                self.done = None;
+                true
+            }
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => true,
+        }
+    }
+
+    async fn finish(mut self) {
+        let Some(done) = self.done.take() else {
+            return;
+        };
+        match tokio::time::timeout(CACHE_WRITE_WAIT, done).await {
+            Ok(Ok(result)) => self.report(result),
+            Ok(Err(_)) => {}
+            Err(_) => {
+                tracing::warn!(path = %self.dir.display(), "capability cache: still waiting for its lock after {CACHE_WRITE_WAIT:?}; going on without");
+            }
+        }
+    }
+
+    fn report(&self, result: std::io::Result<()>) {
+        if let Err(e) = result {
+            tracing::warn!(path = %self.dir.display(), "capability cache not written: {e}");
         }
     }
 }

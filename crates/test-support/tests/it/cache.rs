@@ -331,3 +331,55 @@ fn the_cli_says_which_entries_came_from_the_cache() {
     assert_eq!(list(&["--no-cache"]), false);
     assert_eq!(probes(&log), 2);
 }
+
+#[tokio::test]
+async fn a_plugin_probed_fine_is_cached_even_if_the_host_stops_during_a_slow_probe() {
+    let dir = PluginDir::new().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let log = work.path().join("runs");
+    let cache = work.path().join("cache");
+    // Discovered first, so it registers as soon as its probe is done.
+    counted(&dir, "a-good", &log);
+    dir.add("capabilities-hang", &test_plugin()).unwrap();
+
+    let manager = PluginManager::new().unwrap();
+    let started = Instant::now();
+    let registration = manager
+        .start_registration(
+            dir.path(),
+            RegistrationOptions {
+                capabilities_timeout: Duration::from_secs(30),
+                ..cached_in(&cache)
+            },
+        )
+        .await
+        .unwrap();
+    // Returns once `a-good` is registered; the other probe still hangs.
+    let spec = Raw::from_json(r#"{"type":"TestRepository/v1"}"#).unwrap();
+    manager
+        .component_version_repositories()
+        .get(&spec)
+        .await
+        .unwrap();
+    assert!(!registration.is_finished());
+    // The host stops long before the hanging probe's deadline.
+    manager.shutdown().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(probes(&log), 1);
+
+    // The next host finds `a-good` in the cache.
+    let manager = PluginManager::new().unwrap();
+    let report = manager
+        .register_plugins(
+            dir.path(),
+            RegistrationOptions {
+                capabilities_timeout: Duration::from_millis(500),
+                ..cached_in(&cache)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cached_ids(&report), ["a-good"]);
+    assert_eq!(probes(&log), 1);
+    manager.shutdown().await.unwrap();
+}
