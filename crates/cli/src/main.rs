@@ -131,7 +131,7 @@ struct Common {
     idle_timeout: u64,
     /// Deadline for each plugin's `capabilities` run, in seconds. Plugins whose binary is
     /// unchanged since their last probe are not run again (see --cache-dir); a call waits for
-    /// other plugins' probes only while none has registered the type it needs.
+    /// other plugins' probes only while none has declared the type it needs.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     probe_timeout: f64,
     /// Where the capability cache lives [default: $OCM_PLUGIN_CACHE_DIR, else

@@ -234,14 +234,16 @@ impl PluginManager {
     /// once the plugins found in the capability cache are registered, and probes the others
     /// in the background. [`Registration::finish`] waits for them and gives the report.
     ///
-    /// Meanwhile a look-up (`get`) of a type that is registered answers at once, so a call to
-    /// a cached plugin never waits for another plugin's probe. A look-up of a type nobody
-    /// serves yet waits until a plugin registers it or the probes are over (each bounded by
-    /// [`RegistrationOptions::capabilities_timeout`]), then fails as usual. Probed plugins are
-    /// registered in discovery order, after the cached ones: when two plugins declare the same
-    /// type, the first registered keeps it and the other is reported as a duplicate.
-    /// ([`credential_repositories`](Self::credential_repositories)`().for_consumer` does not
-    /// wait.)
+    /// Meanwhile a look-up (`get`) of a type answers as soon as any plugin declaring it has been
+    /// probed (or at once for a cached one), so a call to one plugin never waits for another
+    /// plugin's probe. A look-up of a type nobody has declared yet waits until a plugin does or
+    /// the probes are over (each bounded by [`RegistrationOptions::capabilities_timeout`]), then
+    /// fails as usual. Plugins register in discovery order, cached ones first: when two
+    /// plugins declare the same type, the one discovered first serves it and the other is
+    /// reported as a duplicate, as in Go, whatever order their probes finish in. (Until the
+    /// earlier one's probe is done, the later one serves the type; see
+    /// [`ocm_plugin_registries::Pending`].) `credential_repositories().for_consumer` does not
+    /// wait.
     ///
     /// ```no_run
     /// # use ocm_plugin_manager::{PluginManager, RegistrationOptions, types::Raw};
@@ -373,6 +375,12 @@ impl PluginManager {
                 {
                     updates.push(entry.into_entry(document.to_owned()));
                 }
+                // Ahead of an earlier probe: usable now, registered in its turn.
+                if order.front() != Some(&i)
+                    && let Ok((capabilities, _)) = &probed
+                {
+                    manager.provide(&candidates[i], capabilities.clone(), connection, &options);
+                }
                 finished.insert(i, probed);
                 while let Some(next) = order.front().copied() {
                     let Some(probed) = finished.remove(&next) else {
@@ -435,9 +443,18 @@ impl PluginManager {
         cached: bool,
     ) {
         let declared = capabilities.clone();
-        c.outcome = self.add_plugin(c, capabilities, connection, options, cached);
+        c.outcome = self.add_plugin(c, capabilities, connection, options, cached, Mode::Register);
+        self.inner.pending.withdraw(&c.id);
         match &c.outcome {
             Outcome::Rejected(why) => {
+                // Provided ahead of its turn and then rejected (an earlier plugin declared its
+                // types): it serves nothing, so it must not keep running.
+                let provided = self.lock_plugins().remove(&c.id);
+                if let Some(supervisor) = provided {
+                    tokio::spawn(async move {
+                        let _ = supervisor.shutdown().await;
+                    });
+                }
                 self.note_rejected(&c.id, &declared, why);
                 tracing::warn!(plugin_id = %c.id, path = %c.path.display(), "plugin rejected: {why}");
             }
@@ -445,6 +462,19 @@ impl PluginManager {
                 tracing::info!(plugin_id = %c.id, path = %c.path.display(), cached, "{outcome}");
             }
         }
+    }
+
+    /// Offers a plugin whose probe finished before an earlier one's to look-ups meanwhile (see
+    /// [`ocm_plugin_registries::Pending`]); it is registered for real in its turn.
+    fn provide(
+        &self,
+        c: &Candidate,
+        capabilities: PluginCapabilities,
+        connection: ConnectionType,
+        options: &RegistrationOptions,
+    ) {
+        let outcome = self.add_plugin(c, capabilities, connection, options, false, Mode::Provide);
+        tracing::debug!(plugin_id = %c.id, "provided ahead of its turn: {outcome}");
     }
 
     fn lock_background(&self) -> std::sync::MutexGuard<'_, Vec<tokio::task::AbortHandle>> {
@@ -465,6 +495,7 @@ impl PluginManager {
         connection: ConnectionType,
         options: &RegistrationOptions,
         cached: bool,
+        mode: Mode,
     ) -> Outcome {
         let mut warnings = Vec::new();
 
@@ -558,12 +589,15 @@ impl PluginManager {
         } else {
             CredentialsForm::Flat
         };
-        let supervisor = Supervisor::new(sup_config);
+        // A plugin provided ahead of its turn keeps its supervisor (it may be running).
+        let supervisor = self
+            .plugin(&c.id)
+            .unwrap_or_else(|| Supervisor::new(sup_config));
 
         let mut registered = 0;
         let mut failures = Vec::new();
         for d in known {
-            match self.register_capability(&c.id, &supervisor, d, cached, &mut warnings) {
+            match self.register_capability(&c.id, &supervisor, d, cached, mode, &mut warnings) {
                 Ok(()) => registered += 1,
                 Err(e) => failures.push(e),
             }
@@ -588,6 +622,7 @@ impl PluginManager {
         supervisor: &Arc<Supervisor>,
         declared: &Declared<'_>,
         cached: bool,
+        mode: Mode,
         warnings: &mut Vec<String>,
     ) -> std::result::Result<(), String> {
         let kind = declared.kind;
@@ -618,6 +653,10 @@ impl PluginManager {
         }
         let plugin = ExternalPlugin::new(Arc::clone(supervisor), schemas);
         let inner = &self.inner;
+        if mode == Mode::Provide {
+            inner.pending.provide(kind.key(), &plugin);
+            return Ok(());
+        }
         let result = match kind {
             CapabilityKind::ComponentVersionRepository => inner
                 .component_version_repositories
@@ -789,6 +828,15 @@ fn bind_probe(path: &Path) -> std::io::Result<()> {
     let listener = std::os::unix::net::UnixListener::bind(path);
     let _ = std::fs::remove_file(path);
     listener.map(drop)
+}
+
+/// What [`PluginManager::add_plugin`] does with a plugin's capabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Registers them (in discovery order).
+    Register,
+    /// Only offers them to look-ups until the plugin's turn to register comes.
+    Provide,
 }
 
 /// One capability kind of a plugin, merged over all its entries of that kind (the v0.0.11+

@@ -5,13 +5,25 @@
 //! background. A look-up of a type that is already registered answers at once, whatever is
 //! still being probed; a look-up of a type nobody serves yet waits, but only while some
 //! registration is running, and never past that registration's deadline.
+//!
+//! Probes finish in any order, but plugins register in discovery order, so that when two
+//! plugins declare one type the first discovered serves it, whatever the timing. A plugin whose
+//! probe finished while an earlier one still runs is *provided* here meanwhile: a look-up that
+//! finds nothing registered uses it at once instead of waiting for the earlier probe. When its
+//! turn comes the plugin is registered for real (with the same supervisor) and withdrawn from
+//! here; only if the earlier plugin turns out to declare the same type does the type move to
+//! that one.
 
 use std::{
-    sync::Arc,
+    collections::HashMap,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
+use ocm_plugin_types::Type;
 use tokio::sync::watch;
+
+use crate::ExternalPlugin;
 
 /// Registrations in progress, shared by the registries of one manager.
 ///
@@ -20,6 +32,8 @@ use tokio::sync::watch;
 #[derive(Clone, Debug, Default)]
 pub struct Pending {
     state: Arc<watch::Sender<State>>,
+    /// (capability key, type) -> a plugin probed ahead of its turn.
+    provided: Arc<Mutex<HashMap<(String, Type), ExternalPlugin>>>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -59,6 +73,38 @@ impl Pending {
     /// Wakes the look-ups that are waiting: a plugin was registered.
     pub fn registered(&self) {
         self.state.send_modify(|_| {});
+    }
+
+    /// Offers `plugin` for its types of capability `capability` (the wire key) until it is
+    /// withdrawn: look-ups that find nothing registered use it. The first plugin offered for a
+    /// type keeps it.
+    pub fn provide(&self, capability: &str, plugin: &ExternalPlugin) {
+        {
+            let mut provided = self.lock_provided();
+            for typ in plugin.types() {
+                provided
+                    .entry((capability.to_owned(), typ.clone()))
+                    .or_insert_with(|| plugin.clone());
+            }
+        }
+        self.registered();
+    }
+
+    /// Withdraws every offer of plugin `plugin_id` (it is registered for real now, or not at
+    /// all).
+    pub fn withdraw(&self, plugin_id: &str) {
+        self.lock_provided().retain(|_, p| p.id() != plugin_id);
+    }
+
+    /// The plugin offered for `typ` of `capability`, if any.
+    pub(crate) fn provided(&self, capability: &str, typ: &Type) -> Option<ExternalPlugin> {
+        self.lock_provided()
+            .get(&(capability.to_owned(), typ.clone()))
+            .cloned()
+    }
+
+    fn lock_provided(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Type), ExternalPlugin>> {
+        self.provided.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Whether a registration is running.

@@ -166,9 +166,16 @@ impl<T: ?Sized> TypeMap<T> {
                 spec: spec.to_json(),
             });
         };
-        let found = match self.lookup(typ) {
+        let look = || {
+            self.lookup(typ).or_else(|| {
+                self.pending
+                    .provided(self.capability, typ)
+                    .map(Resolved::External)
+            })
+        };
+        let found = match look() {
             Some(resolved) => Some(resolved),
-            None => self.pending.wait_for(|| self.lookup(typ)).await,
+            None => self.pending.wait_for(look).await,
         };
         match found {
             Some(resolved) => Ok((typ.clone(), resolved)),

@@ -36,6 +36,7 @@ fn add(manager: &PluginManager, id: &str, path: &str, caps: &str) -> Outcome {
         ConnectionType::Unix,
         &options(),
         false,
+        Mode::Register,
     )
 }
 
@@ -402,6 +403,7 @@ async fn a_missing_type_names_what_is_served_and_who_was_rejected() {
         ConnectionType::Unix,
         &options(),
         false,
+        Mode::Register,
     );
     let Outcome::Rejected(why) = &outcome else {
         panic!("{outcome}")

@@ -4,6 +4,7 @@
 use std::{
     fs,
     path::{Path, PathBuf},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -11,6 +12,7 @@ use ocm_plugin_contracts::component_version_repository::v1 as cvr;
 use ocm_plugin_manager::{
     CapabilityCache, Outcome, PluginManager, RegistrationOptions, RegistrationReport,
 };
+use ocm_plugin_registries::component_version_repository::Provider;
 use ocm_plugin_test_support::PluginDir;
 use ocm_plugin_types::{Credentials, Raw};
 
@@ -381,5 +383,167 @@ async fn a_plugin_probed_fine_is_cached_even_if_the_host_stops_during_a_slow_pro
         .unwrap();
     assert_eq!(cached_ids(&report), ["a-good"]);
     assert_eq!(probes(&log), 1);
+    manager.shutdown().await.unwrap();
+}
+
+/// A plugin `name` whose `capabilities` answers only once the test writes a line into the
+/// returned FIFO; otherwise it is `binary`.
+fn gated(dir: &PluginDir, work: &Path, name: &str, binary: &Path) -> PathBuf {
+    let real = work.join(format!("impl-{name}")).join(name);
+    fs::create_dir_all(real.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(binary, &real).unwrap();
+    let fifo = work.join(format!("{name}.gate"));
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .unwrap();
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = capabilities ]; then read gate < '{}'; fi\nexec '{}' \"$@\"\n",
+        fifo.display(),
+        real.display()
+    );
+    dir.write(name, &script, 0o755).unwrap();
+    fifo
+}
+
+/// Lets a gated plugin's `capabilities` answer (bounded: the probe opens the FIFO at once).
+async fn open_gate(fifo: PathBuf) {
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::task::spawn_blocking(move || fs::write(fifo, "go\n")),
+    )
+    .await
+    .expect("the gated probe reads its gate")
+    .unwrap()
+    .unwrap();
+}
+
+fn uncached() -> RegistrationOptions {
+    RegistrationOptions {
+        cache: CapabilityCache::Disabled,
+        capabilities_timeout: Duration::from_secs(30),
+        ..options()
+    }
+}
+
+#[tokio::test]
+async fn a_plugin_probed_ahead_of_an_earlier_one_serves_at_once() {
+    let dir = PluginDir::new().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    // Discovered first, answers only when told to.
+    let gate = gated(&dir, work.path(), "a-slow", &test_plugin());
+    dir.add("b-directory", &crate::directory_repository())
+        .unwrap();
+    let store = work.path().join("store");
+
+    let manager = PluginManager::new().unwrap();
+    let registration = manager
+        .start_registration(dir.path(), uncached())
+        .await
+        .unwrap();
+    let spec =
+        Raw::new(serde_json::json!({"type": "DirectoryRepository/v1", "path": store})).unwrap();
+    let repo = manager
+        .component_version_repositories()
+        .get(&spec)
+        .await
+        .unwrap();
+    let listed = repo
+        .list_component_versions(
+            cvr::ListComponentVersionsRequest {
+                repository: Some(spec.clone()),
+                name: "acme.org/x".into(),
+            },
+            &Credentials::new(),
+        )
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+    assert!(
+        !registration.is_finished(),
+        "the earlier probe is still gated"
+    );
+    let provided = manager.plugin("b-directory").unwrap();
+    assert_eq!(provided.spawn_count(), 1);
+
+    open_gate(gate).await;
+    let report = registration.finish().await.unwrap();
+    assert_eq!(registered(&report), 2, "{report:?}");
+    // Registered in its turn with the supervisor it was started with: no second process.
+    let confirmed = manager.plugin("b-directory").unwrap();
+    assert!(Arc::ptr_eq(&provided, &confirmed));
+    repo.list_component_versions(
+        cvr::ListComponentVersionsRequest {
+            repository: Some(spec),
+            name: "acme.org/x".into(),
+        },
+        &Credentials::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(confirmed.spawn_count(), 1);
+    manager.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_plugins_of_one_type_resolve_in_discovery_order_whatever_the_timing() {
+    let dir = PluginDir::new().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let gate = gated(&dir, work.path(), "a-first", &test_plugin());
+    dir.add("b-second", &test_plugin()).unwrap();
+
+    let manager = PluginManager::new().unwrap();
+    let registration = manager
+        .start_registration(dir.path(), uncached())
+        .await
+        .unwrap();
+    // Meanwhile the type is served by the only plugin probed so far.
+    let spec = Raw::from_json(r#"{"type":"TestRepository/v1"}"#).unwrap();
+    manager
+        .component_version_repositories()
+        .get(&spec)
+        .await
+        .unwrap();
+    let second = manager.plugin("b-second").unwrap();
+    assert!(second.pid().is_some(), "started to serve the look-up");
+
+    open_gate(gate).await;
+    let report = registration.finish().await.unwrap();
+    let outcome = |id: &str| {
+        report
+            .candidates
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.outcome.to_string())
+            .unwrap()
+    };
+    assert!(
+        outcome("a-first").starts_with("registered"),
+        "{}",
+        outcome("a-first")
+    );
+    assert!(
+        outcome("b-second").contains("already registered with ID: a-first"),
+        "{}",
+        outcome("b-second")
+    );
+    // The type is the first plugin's now, and the second one stops.
+    let listed = manager.component_version_repositories().list();
+    assert!(
+        listed
+            .iter()
+            .any(|(t, p)| t.to_string() == "TestRepository/v1"
+                && *p == Provider::External("a-first".into())),
+        "{listed:?}"
+    );
+    assert!(manager.plugin("b-second").is_none());
+    assert!(
+        tokio::time::timeout(Duration::from_secs(10), second.wait_exit())
+            .await
+            .is_ok(),
+        "the rejected plugin's process stops"
+    );
     manager.shutdown().await.unwrap();
 }
