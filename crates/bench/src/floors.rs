@@ -111,37 +111,31 @@ pub(crate) async fn raw_round_trip(exe: &Path, dir: &Path, n: usize) -> Result<S
     result
 }
 
-/// `cp src <dst>`: the median of `runs` copies, with the destination removed after each.
+/// `cp src <dst>`: the median of `runs` copies, each on a synced disk, with the destination
+/// removed after each.
 pub(crate) fn cp(src: &Path, dst: &Path, runs: usize) -> Result<Duration> {
-    let mut samples = Vec::new();
-    for _ in 0..runs.max(1) {
-        let _ = std::fs::remove_file(dst);
-        settle_disk();
-        let t = Instant::now();
-        let status = Command::new("cp").arg(src).arg(dst).status()?;
-        samples.push(t.elapsed());
-        if !status.success() {
-            bail!("cp {} {}: {status}", src.display(), dst.display());
-        }
-    }
-    let _ = std::fs::remove_file(dst);
-    Ok(Samples::new(samples).p50())
+    copies(src, dst, runs, false)
 }
 
-/// `cp src <dst>` and an fsync of the copy (a store must make what it keeps durable): the
-/// median of `runs`.
+/// [`cp`] plus an fsync of the copy (a store must make what it keeps durable).
 pub(crate) fn cp_durable(src: &Path, dst: &Path, runs: usize) -> Result<Duration> {
+    copies(src, dst, runs, true)
+}
+
+fn copies(src: &Path, dst: &Path, runs: usize, durable: bool) -> Result<Duration> {
     let mut samples = Vec::new();
     for _ in 0..runs.max(1) {
         let _ = std::fs::remove_file(dst);
         settle_disk();
         let t = Instant::now();
         let status = Command::new("cp").arg(src).arg(dst).status()?;
-        std::fs::File::open(dst)?.sync_all()?;
-        samples.push(t.elapsed());
         if !status.success() {
             bail!("cp {} {}: {status}", src.display(), dst.display());
         }
+        if durable {
+            std::fs::File::open(dst)?.sync_all()?;
+        }
+        samples.push(t.elapsed());
     }
     let _ = std::fs::remove_file(dst);
     Ok(Samples::new(samples).p50())

@@ -267,6 +267,16 @@ fn descriptor(name: &str, resources: usize) -> Descriptor {
     d
 }
 
+/// What the blob and memory scenarios share: the plugins are registered and running.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    setup: &'a Setup,
+    sizes: Sizes,
+    manager: &'a PluginManager,
+    repo: &'a Arc<dyn cvr::ComponentVersionRepository>,
+    spec: &'a Raw,
+}
+
 /// Cold start, warm calls, manager overhead, concurrency, large blobs and memory, against the
 /// directory repository and the local resources plugin.
 pub(crate) async fn calls(
@@ -511,20 +521,27 @@ pub(crate) async fn calls(
         .against("16 callers of /healthz", health_rate),
     );
 
-    blobs(setup, sizes, &manager, &repo, &spec, results).await?;
-    memory(setup, sizes, &manager, &repo, &spec, results).await?;
+    let run = Run {
+        setup,
+        sizes,
+        manager: &manager,
+        repo: &repo,
+        spec: &spec,
+    };
+    blobs(&run, results).await?;
+    memory(&run, results).await?;
     manager.shutdown().await?;
     Ok(())
 }
 
-async fn blobs(
-    setup: &Setup,
-    sizes: Sizes,
-    manager: &PluginManager,
-    repo: &Arc<dyn cvr::ComponentVersionRepository>,
-    spec: &Raw,
-    results: &mut Results,
-) -> Result<()> {
+async fn blobs(run: &Run<'_>, results: &mut Results) -> Result<()> {
+    let Run {
+        setup,
+        sizes,
+        manager,
+        repo,
+        spec,
+    } = *run;
     let creds = Credentials::new();
     let src = floors::blob_file(&setup.work.join("blob.bin"), sizes.blob)?;
     let cp = floors::cp(&src, &setup.work.join("blob.cp"), 3)?;
@@ -712,14 +729,14 @@ fn stored_blob(store: &Path) -> Result<PathBuf> {
     best.map(|(_, p)| p).context("no stored blob found")
 }
 
-async fn memory(
-    setup: &Setup,
-    sizes: Sizes,
-    manager: &PluginManager,
-    repo: &Arc<dyn cvr::ComponentVersionRepository>,
-    spec: &Raw,
-    results: &mut Results,
-) -> Result<()> {
+async fn memory(run: &Run<'_>, results: &mut Results) -> Result<()> {
+    let Run {
+        setup,
+        sizes,
+        manager,
+        repo,
+        spec,
+    } = *run;
     // An idle SDK plugin: freshly started, one call answered.
     let supervisor = manager.plugin(RESOURCES).context("no local-resources")?;
     supervisor.stop().await?;

@@ -60,6 +60,24 @@ fn cached_ids(report: &RegistrationReport) -> Vec<String> {
     ids
 }
 
+/// Looks `spec` up (starting its plugin) and lists the versions of a component through it.
+async fn list_through(manager: &PluginManager, spec: &Raw) -> Vec<String> {
+    let repo = manager
+        .component_version_repositories()
+        .get(spec)
+        .await
+        .unwrap();
+    repo.list_component_versions(
+        cvr::ListComponentVersionsRequest {
+            repository: Some(spec.clone()),
+            name: "acme.org/x".into(),
+        },
+        &Credentials::new(),
+    )
+    .await
+    .unwrap()
+}
+
 fn registered(report: &RegistrationReport) -> usize {
     report.registered().count()
 }
@@ -112,20 +130,7 @@ async fn a_warm_cache_spawns_nothing_and_a_changed_binary_is_probed_again() {
         .await
         .unwrap();
     let spec = Raw::from_json(r#"{"type":"TestRepository/v1"}"#).unwrap();
-    let repo = manager
-        .component_version_repositories()
-        .get(&spec)
-        .await
-        .unwrap();
-    repo.list_component_versions(
-        cvr::ListComponentVersionsRequest {
-            repository: None,
-            name: "acme.org/x".into(),
-        },
-        &Credentials::new(),
-    )
-    .await
-    .unwrap();
+    list_through(&manager, &spec).await;
     manager.shutdown().await.unwrap();
 
     // Change one binary (a comment, same behaviour): that one is probed again, once.
@@ -241,20 +246,7 @@ async fn a_call_to_a_cached_plugin_never_waits_for_another_probe() {
         .await
         .unwrap();
     let spec = Raw::from_json(r#"{"type":"TestRepository/v1"}"#).unwrap();
-    let repo = manager
-        .component_version_repositories()
-        .get(&spec)
-        .await
-        .unwrap();
-    repo.list_component_versions(
-        cvr::ListComponentVersionsRequest {
-            repository: None,
-            name: "acme.org/x".into(),
-        },
-        &Credentials::new(),
-    )
-    .await
-    .unwrap();
+    list_through(&manager, &spec).await;
     let elapsed = started.elapsed();
     assert!(
         !registration.is_finished(),
@@ -445,22 +437,7 @@ async fn a_plugin_probed_ahead_of_an_earlier_one_serves_at_once() {
         .unwrap();
     let spec =
         Raw::new(serde_json::json!({"type": "DirectoryRepository/v1", "path": store})).unwrap();
-    let repo = manager
-        .component_version_repositories()
-        .get(&spec)
-        .await
-        .unwrap();
-    let listed = repo
-        .list_component_versions(
-            cvr::ListComponentVersionsRequest {
-                repository: Some(spec.clone()),
-                name: "acme.org/x".into(),
-            },
-            &Credentials::new(),
-        )
-        .await
-        .unwrap();
-    assert!(listed.is_empty());
+    assert!(list_through(&manager, &spec).await.is_empty());
     assert!(
         !registration.is_finished(),
         "the earlier probe is still gated"
@@ -474,15 +451,7 @@ async fn a_plugin_probed_ahead_of_an_earlier_one_serves_at_once() {
     // Registered in its turn with the supervisor it was started with: no second process.
     let confirmed = manager.plugin("b-directory").unwrap();
     assert!(Arc::ptr_eq(&provided, &confirmed));
-    repo.list_component_versions(
-        cvr::ListComponentVersionsRequest {
-            repository: Some(spec),
-            name: "acme.org/x".into(),
-        },
-        &Credentials::new(),
-    )
-    .await
-    .unwrap();
+    list_through(&manager, &spec).await;
     assert_eq!(confirmed.spawn_count(), 1);
     manager.shutdown().await.unwrap();
 }
