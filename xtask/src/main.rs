@@ -77,15 +77,18 @@ fn target_dir() -> PathBuf {
     env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 
-fn cargo_build(profile: &str, extra: &[&str]) -> Result<PathBuf> {
+/// Builds the example plugins and `drivers` (the programs that run them).
+fn cargo_build(profile: &str, drivers: &[&str]) -> Result<PathBuf> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    println!("==> cargo build --profile {profile} (example plugins, host, CLI)");
+    println!(
+        "==> cargo build --profile {profile} (example plugins, {})",
+        drivers.join(", ")
+    );
     let status = Command::new(cargo)
         .current_dir(root())
         .args(["build", "--locked", "--profile", profile])
         .args(PLUGINS.iter().flat_map(|(package, _)| ["-p", package]))
-        .args(["-p", "ocm-example-host", "-p", "ocm-plugin-cli"])
-        .args(extra.iter().flat_map(|package| ["-p", package]))
+        .args(drivers.iter().flat_map(|package| ["-p", package]))
         .status()
         .context("running cargo build")?;
     if !status.success() {
@@ -148,7 +151,7 @@ fn run(cmd: &mut Command) -> Result<String> {
 }
 
 fn e2e() -> Result<()> {
-    let bin = cargo_build("dev", &[])?;
+    let bin = cargo_build("dev", &["ocm-example-host", "ocm-plugin-cli"])?;
     let scratch = Scratch::new(&bin)?;
     println!("==> plugin directory {}", scratch.plugins().display());
 

@@ -20,7 +20,8 @@ pub struct SchemaValidator {
     inner: Arc<Compiled>,
 }
 
-/// The schema's bytes and, once compiled, the validator or why it did not compile.
+/// The schema's bytes (kept by deferred validators only) and, once compiled, the validator or
+/// why it did not compile.
 struct Compiled {
     schema: Vec<u8>,
     validator: OnceLock<Result<Validator, String>>,
@@ -39,7 +40,8 @@ impl SchemaValidator {
         let validator = build(schema)?;
         Ok(Self {
             inner: Arc::new(Compiled {
-                schema: schema.to_vec(),
+                // Compiled already: the bytes are never needed again.
+                schema: Vec::new(),
                 validator: OnceLock::from(Ok(validator)),
             }),
         })

@@ -401,7 +401,7 @@ impl PluginManager {
                 }
                 if let Some(dir) = &cache_dir
                     && !updates.is_empty()
-                    && writing.as_mut().is_none_or(CacheWrite::is_done)
+                    && writing.as_ref().is_none_or(CacheWrite::is_done)
                 {
                     writing = Some(manager.write_cache(dir.clone(), std::mem::take(&mut updates)));
                 }
@@ -422,14 +422,14 @@ impl PluginManager {
 
     /// Starts writing cache entries; [`shutdown`](Self::shutdown) waits for the write.
     fn write_cache(&self, dir: PathBuf, updates: Vec<(PathBuf, cache::Entry)>) -> CacheWrite {
-        let (write, written) = CacheWrite::start(dir, updates);
+        let write = CacheWrite::start(dir, updates);
         let mut writes = self
             .inner
             .cache_writes
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         writes.retain(|w| !*w.borrow());
-        writes.push(written);
+        writes.push(write.done.clone());
         write
     }
 
@@ -909,78 +909,45 @@ fn schemas_compile(capabilities: &PluginCapabilities) -> bool {
         .all(|t| compile(t).is_ok())
 }
 
-/// Cache entries being written on a thread of its own. Registration waits for the last write
-/// at most [`CACHE_WRITE_WAIT`]: a cache that another process holds locked for longer is not
-/// worth delaying registration for (the entries are written when that process lets go, or by
-/// the next registration).
+/// Cache entries being written on a thread of its own, which logs a failure itself. `done`
+/// turns `true` when the write is over; registration and shutdown wait for it at most
+/// [`CACHE_WRITE_WAIT`]: a cache that another process holds locked for longer is not worth
+/// delaying them for (the entries are written when that process lets go, or next time).
 struct CacheWrite {
     dir: PathBuf,
-    done: Option<tokio::sync::oneshot::Receiver<std::io::Result<()>>>,
+    done: tokio::sync::watch::Receiver<bool>,
 }
 
 impl CacheWrite {
-    /// The write, and a flag that turns `true` when it is over (whoever waits for it).
-    fn start(
-        dir: PathBuf,
-        updates: Vec<(PathBuf, cache::Entry)>,
-    ) -> (Self, tokio::sync::watch::Receiver<bool>) {
-        let (report, done) = tokio::sync::oneshot::channel();
-        let (over, written) = tokio::sync::watch::channel(false);
+    fn start(dir: PathBuf, updates: Vec<(PathBuf, cache::Entry)>) -> Self {
+        let (over, done) = tokio::sync::watch::channel(false);
         let thread_dir = dir.clone();
         let spawned = std::thread::Builder::new()
             .name("ocm-plugin-cache".into())
             .spawn(move || {
-                let _ = report.send(cache::write(&thread_dir, updates));
+                if let Err(e) = cache::write(&thread_dir, updates) {
+                    tracing::warn!(path = %thread_dir.display(), "capability cache not written: {e}");
+                }
                 over.send_replace(true);
             });
         if let Err(e) = spawned {
             tracing::warn!(path = %dir.display(), "capability cache not written: {e}");
-            return (
-                Self { dir, done: None },
-                tokio::sync::watch::channel(true).1,
-            );
-        }
-        (
-            Self {
+            return Self {
                 dir,
-                done: Some(done),
-            },
-            written,
-        )
+                done: tokio::sync::watch::channel(true).1,
+            };
+        }
+        Self { dir, done }
     }
 
-    /// Whether the write is over (reporting its failure, if any).
-    fn is_done(&mut self) -> bool {
-        let Some(done) = &mut self.done else {
-            return true;
-        };
-        match done.try_recv() {
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => false,
-            Ok(result) => {
-                self.report(result);
-                self.done = None;
-                true
-            }
-            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => true,
-        }
+    fn is_done(&self) -> bool {
+        *self.done.borrow()
     }
 
     async fn finish(mut self) {
-        let Some(done) = self.done.take() else {
-            return;
-        };
-        match tokio::time::timeout(CACHE_WRITE_WAIT, done).await {
-            Ok(Ok(result)) => self.report(result),
-            Ok(Err(_)) => {}
-            Err(_) => {
-                tracing::warn!(path = %self.dir.display(), "capability cache: still waiting for its lock after {CACHE_WRITE_WAIT:?}; going on without");
-            }
-        }
-    }
-
-    fn report(&self, result: std::io::Result<()>) {
-        if let Err(e) = result {
-            tracing::warn!(path = %self.dir.display(), "capability cache not written: {e}");
+        let waited = tokio::time::timeout(CACHE_WRITE_WAIT, self.done.wait_for(|done| *done)).await;
+        if waited.is_err() {
+            tracing::warn!(path = %self.dir.display(), "capability cache: still waiting for its lock after {CACHE_WRITE_WAIT:?}; going on without");
         }
     }
 }

@@ -50,10 +50,7 @@ impl<C: Capability> Registry<C> {
 
     /// An empty registry.
     pub fn new() -> Self {
-        Self {
-            types: TypeMap::new(C::KEY),
-            capability: PhantomData,
-        }
+        Self::with_pending(Pending::default())
     }
 
     /// An empty registry whose look-ups of a type nobody serves yet wait while `pending`

@@ -81,11 +81,7 @@ impl Registry {
 
     /// An empty registry.
     pub fn new() -> Self {
-        Self {
-            configs: TypeMap::new(CAPABILITY),
-            consumers: TypeMap::keyed_by(CAPABILITY, "consumer identity type"),
-            registering: Mutex::new(()),
-        }
+        Self::with_pending(crate::Pending::default())
     }
 
     /// An empty registry whose look-ups by config type wait while `pending` registrations run.
@@ -93,7 +89,8 @@ impl Registry {
     pub fn with_pending(pending: crate::Pending) -> Self {
         Self {
             configs: TypeMap::new(CAPABILITY).with_pending(pending),
-            ..Self::new()
+            consumers: TypeMap::keyed_by(CAPABILITY, "consumer identity type"),
+            registering: Mutex::new(()),
         }
     }
 

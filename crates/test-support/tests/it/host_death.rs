@@ -118,10 +118,13 @@ fn start_host(dir: &Path, root: &Path, transport: &str) -> Host {
 }
 
 fn default_signals_available() -> bool {
-    Command::new("env")
-        .args(["--default-signal", "true"])
-        .status()
-        .is_ok_and(|s| s.success())
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        Command::new("env")
+            .args(["--default-signal", "true"])
+            .status()
+            .is_ok_and(|s| s.success())
+    })
 }
 
 /// Whether this process ignores `signal` (bit `signal - 1` of `SigIgn` in /proc/self/status).
