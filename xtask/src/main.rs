@@ -1,5 +1,7 @@
 //! `cargo xtask <command>`: project automation with nothing but std and cargo.
 
+mod registry;
+
 use std::{
     env, fs,
     os::unix::fs::PermissionsExt,
@@ -15,7 +17,10 @@ cargo xtask <command>
 commands:
   e2e            build the example plugins and the example host (dev profile, shared with
                  `cargo test`), lay out a plugin directory, and drive the plugins through the
-                 manager (lifecycle scenario, then a pipeline through every capability) and the CLI
+                 manager (lifecycle scenario, then a pipeline through every capability, then the
+                 pipeline's component version copied into a local OCI registry and read back) and
+                 the CLI. The OCI scenario runs `docker-registry` ($OCM_DOCKER_REGISTRY, else from
+                 PATH); without it the scenario is skipped, or fails when CI is set
   bench          build in release and run every benchmark against floors measured in the same
                  run (raw hyper round trip, spawn + read a line, cp, probe CPU time): discovery
                  cold and with a warm capability cache, cold start, warm calls, manager
@@ -55,7 +60,7 @@ fn main() -> ExitCode {
 }
 
 /// The example plugins: (package, binary).
-const PLUGINS: [(&str, &str); 8] = [
+const PLUGINS: [(&str, &str); 9] = [
     ("ocm-example-directory-repository", "directory-repository"),
     ("ocm-example-file-input", "file-input"),
     ("ocm-example-sha256-digester", "sha256-digester"),
@@ -64,6 +69,7 @@ const PLUGINS: [(&str, &str); 8] = [
     ("ocm-example-local-resources", "local-resources"),
     ("ocm-example-rsa-signing-handler", "rsa-signing-handler"),
     ("ocm-example-local-credentials", "local-credentials"),
+    ("ocm-example-oci-repository", "oci-repository"),
 ];
 
 fn root() -> PathBuf {
@@ -129,6 +135,9 @@ impl Scratch {
     fn work(&self) -> PathBuf {
         self.0.join("work")
     }
+    fn registry(&self) -> PathBuf {
+        self.0.join("registry")
+    }
 }
 
 impl Drop for Scratch {
@@ -151,6 +160,11 @@ fn run(cmd: &mut Command) -> Result<String> {
 }
 
 fn e2e() -> Result<()> {
+    // Before the build: in CI a missing registry fails at once.
+    let registry_binary = registry::locate()?;
+    if registry_binary.is_none() {
+        registry::missing()?;
+    }
     let bin = cargo_build("dev", &["ocm-example-host", "ocm-plugin-cli"])?;
     let scratch = Scratch::new(&bin)?;
     println!("==> plugin directory {}", scratch.plugins().display());
@@ -175,6 +189,15 @@ fn e2e() -> Result<()> {
         .context("running ocm-example-host pipeline")?;
     if !status.success() {
         bail!("the pipeline failed: {status}");
+    }
+
+    println!("==> host program: the pipeline's component version into an OCI registry and back");
+    match &registry_binary {
+        Some(binary) => oci_scenario(&bin, &scratch, binary)?,
+        None => println!(
+            "SKIPPED: OCI registry scenario: docker-registry is not installed ({})",
+            registry::INSTALL
+        ),
     }
 
     println!("==> host program: component lister, credential plugin and signing handler together");
@@ -271,6 +294,26 @@ fn e2e() -> Result<()> {
         bail!("unexpected signing identity {identity:?}");
     }
     println!("e2e: OK");
+    Ok(())
+}
+
+/// Starts a registry in the scratch directory and copies the pipeline's component version into
+/// it through the OCI repository plugin (`ocm-example-host oci`).
+fn oci_scenario(bin: &Path, scratch: &Scratch, binary: &Path) -> Result<()> {
+    let registry = registry::Registry::start(binary, &scratch.registry())
+        .with_context(|| format!("starting the OCI registry {}", binary.display()))?;
+    let base_url = registry.base_url();
+    println!("     {} serving {base_url}", binary.display());
+    let status = Command::new(bin.join("ocm-example-host"))
+        .arg("oci")
+        .arg(scratch.plugins())
+        .arg(scratch.work())
+        .arg(&base_url)
+        .status()
+        .context("running ocm-example-host oci")?;
+    if !status.success() {
+        bail!("the OCI scenario failed: {status}{}", registry.log_tail());
+    }
     Ok(())
 }
 

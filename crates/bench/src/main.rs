@@ -17,6 +17,7 @@
 
 mod any;
 mod floors;
+mod oci;
 mod report;
 mod scenarios;
 
@@ -166,6 +167,7 @@ async fn run(
     let setup = scenarios::Setup { exe, plugins, work };
     scenarios::discovery(&setup, sizes, &mut results).await?;
     scenarios::calls(&setup, sizes, &spawn, &raw, &mut results).await?;
+    oci::oci(&setup, sizes, &mut results).await?;
 
     results.print();
     results.write(&out)?;

@@ -1,11 +1,12 @@
 //! Test fixtures shared by the integration tests: plugin directories laid out from built
-//! binaries, and process inspection.
+//! binaries, process inspection, and a real OCI registry ([`registry`]).
 //!
 //! The test plugin binary (`ocm-test-plugin`) chooses its behaviour from its own file name, since
 //! `capabilities` receives no configuration: link it into a plugin directory under a name that
 //! contains one of the keywords of [`Behaviour`].
 
 pub mod golden;
+pub mod registry;
 
 use std::{
     os::unix::fs::symlink,

@@ -3,10 +3,14 @@
 //! Run with `cargo xtask e2e` (which builds the plugins and lays out the plugin directory) or
 //! directly: `ocm-example-host e2e <plugin-dir> <work-dir>`, `ocm-example-host pipeline
 //! <plugin-dir> <work-dir>` (every v0.0.1 capability together), `ocm-example-host signing
-//! <plugin-dir> <work-dir>` (component lister, credential plugin, signing handler). The
-//! benchmarks live in `crates/bench` (`cargo xtask bench`).
+//! <plugin-dir> <work-dir>` (component lister, credential plugin, signing handler),
+//! `ocm-example-host oci <plugin-dir> <work-dir> <registry-url>` (the pipeline's component
+//! version copied into an OCI registry at `http://127.0.0.1:<port>` and read back; run it after
+//! `pipeline` with the same work dir). The benchmarks live in `crates/bench` (`cargo xtask
+//! bench`).
 
 mod e2e;
+mod oci;
 mod pipeline;
 mod signing;
 
@@ -40,8 +44,16 @@ fn main() -> ExitCode {
         [cmd, plugins, work] if cmd == "signing" => {
             runtime.block_on(signing::run(PathBuf::from(plugins), PathBuf::from(work)))
         }
+        [cmd, plugins, work, registry] if cmd == "oci" => runtime.block_on(oci::run(
+            PathBuf::from(plugins),
+            PathBuf::from(work),
+            registry.clone(),
+        )),
         _ => {
-            eprintln!("usage: ocm-example-host e2e|pipeline|signing <plugin-dir> <work-dir>");
+            eprintln!(
+                "usage: ocm-example-host e2e|pipeline|signing <plugin-dir> <work-dir>\n       \
+                 ocm-example-host oci <plugin-dir> <work-dir> <registry-url>"
+            );
             return ExitCode::from(2);
         }
     };

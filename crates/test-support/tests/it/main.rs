@@ -14,7 +14,9 @@ mod golden;
 mod host_death;
 mod lifecycle;
 mod memory;
+mod oci_repository;
 mod readme;
+mod registry_harness;
 mod soak;
 
 use std::{path::PathBuf, time::Duration};
@@ -28,6 +30,10 @@ pub(crate) fn test_plugin() -> PathBuf {
 
 pub(crate) fn directory_repository() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_it-directory-repository"))
+}
+
+pub(crate) fn oci_repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_it-oci-repository"))
 }
 
 pub(crate) fn cli() -> PathBuf {

@@ -4,4 +4,5 @@
 
 mod generations;
 mod manager_wire;
+mod oci;
 mod wire;

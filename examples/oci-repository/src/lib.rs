@@ -1,0 +1,221 @@
+//! An example OCM plugin: a **component version repository** (`componentVersionRepository`)
+//! that keeps component versions in an **OCI registry**, laid out byte for byte as OCM's Go
+//! code lays them out, so OCM's Go tooling reads what this plugin writes and the reverse.
+//!
+//! All logic lives in this library; the `oci-repository` binary only calls [`main`]. Registry
+//! traffic goes through the `oci-client` crate (rustls with the `ring` provider).
+//!
+//! # Repository spec
+//!
+//! ```json
+//! {"type":"OCIRepository/v1","baseUrl":"http://127.0.0.1:5000","subPath":"acme"}
+//! ```
+//!
+//! The type is [`REPOSITORY_TYPE`]; every name OCM accepts for it is served too
+//! ([`ACCEPTED_TYPES`]: `OCIRepository`, `OCI/v1`, `OCI`, `oci/v1`, `oci`, `OCIRegistry/v1`,
+//! `OCIRegistry`, `ociRegistry/v1`, `ociRegistry`). Fields: `type`, `baseUrl` (required) and
+//! `subPath` (optional), nothing else.
+//!
+//! * `baseUrl` is `host[:port][/path]` with an optional scheme: none, `https://` or `oci://`
+//!   use TLS; `http://` is plain HTTP (for local registries).
+//! * A path in `baseUrl` is a sub path; `subPath` is appended to it.
+//! * Requests that carry no spec (Go managers send none on reads) use the plugin configuration
+//!   ([`CONFIG_TYPE`], [`OciConfig`]), then the environment variables [`BASE_URL_ENV`] and
+//!   [`SUB_PATH_ENV`]; with neither, the answer is a 400 that names both.
+//!
+//! # Storage mapping (OCM's OCI storage backend)
+//!
+//! * A component lives in the OCI repository `[<subPath>/]component-descriptors/<name>`; a
+//!   version is the tag of the version with its first `+` replaced by `.build-`
+//!   (`1.0.0+build.1` → `1.0.0.build-build.1`).
+//! * A local resource or source is pushed as a blob into that repository; the returned access
+//!   is `{"type":"LocalBlob/v1","localReference":"sha256:<hex>","mediaType":…}`, and a resource
+//!   without a digest gets `{"hashAlgorithm":"SHA-256","normalisationAlgorithm":"genericBlobDigest/v1","value":<hex>}`.
+//! * A component version is an OCI image manifest (artifact type
+//!   `application/vnd.ocm.software.component-descriptor.v2`) whose config blob
+//!   (`application/vnd.ocm.software.component.config.v1+json`) is
+//!   `{"componentDescriptorLayer": <descriptor of layers[0]>}`; `layers[0]` is the descriptor as
+//!   compact JSON with sorted keys; then one layer per local blob, annotated
+//!   `software.ocm.artifact` with the identities and kinds of the artifacts stored in it. The
+//!   manifest carries the annotations of OCM's Go code, with this project
+//!   ([`layout::CREATOR`]) as creator and author. The tag is written last.
+//! * Reading accepts descriptor layers in JSON, YAML and tar (`component-descriptor.yaml`)
+//!   encodings, the legacy `application/vnd.gardener.cloud.cnudie.*` media types, and an image
+//!   index whose first manifest is the component version. Listing reads the tags, takes each
+//!   version from the `software.ocm.componentversion` annotation, skips what is not a component
+//!   version, and sorts by semver, highest first.
+//!
+//! # Credentials
+//!
+//! `Credentials/v1`, `OCICredentials/v1` or a flat map, with `username`/`password` (HTTP Basic,
+//! or the registry's token flow when it answers with a bearer challenge), `accessToken` (a
+//! bearer token used as is) or `refreshToken` (exchanged at the registry's token endpoint).
+//! Tokens are kept per registry and credentials and reused. The consumer identity
+//! (`/identity`) is `{"type":"OCIRegistry","hostname","port","scheme","path"}`. No secret is
+//! ever logged or put in an error.
+//!
+//! # Streaming
+//!
+//! No blob is held whole in memory: a file is hashed in one pass and uploaded in one streamed
+//! `PUT` (skipped when the registry has the blob already); a download streams into a new `0600`
+//! file in the system temp directory, hashed on the way, and is removed on a digest mismatch.
+//!
+//! # Example
+//!
+//! The storage mapping without a registry: the documents one component version becomes.
+//!
+//! ```
+//! use ocm_example_oci_repository::{layout, spec};
+//! use ocm_plugin_types::Descriptor;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut descriptor = Descriptor::default();
+//! descriptor.component.name = "acme.org/app".into();
+//! descriptor.component.version = "1.0.0+build.7".into();
+//! descriptor.component.provider = "acme.org".into();
+//!
+//! let spec = spec::RepositorySpec::parse("http://127.0.0.1:5000", "team")?;
+//! assert_eq!(spec.repository_of("acme.org/app")?, "team/component-descriptors/acme.org/app");
+//! assert_eq!(spec::tag_of("1.0.0+build.7")?, "1.0.0.build-build.7");
+//!
+//! let encoded = layout::encode(&descriptor, Vec::new())?;
+//! let manifest: serde_json::Value = serde_json::from_slice(&encoded.manifest)?;
+//! assert_eq!(manifest["artifactType"], layout::ARTIFACT_TYPE);
+//! assert_eq!(
+//!     manifest["annotations"]["software.ocm.componentversion"],
+//!     "acme.org/app:1.0.0+build.7"
+//! );
+//! assert_eq!(manifest["layers"][0]["digest"], layout::sha256_digest(&encoded.descriptor));
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod layout;
+mod registry;
+mod repository;
+pub mod spec;
+mod token;
+
+use std::process::ExitCode;
+
+use ocm_plugin_sdk::{BoxError, Plugin, PluginContext};
+use ocm_plugin_types::{JsonSchema, Type};
+use serde::{Deserialize, Serialize};
+
+pub use registry::{Auth, CONNECT_TIMEOUT};
+pub use repository::OciRepository;
+
+/// Name under which the plugin registers.
+pub const PLUGIN_NAME: &str = "oci-repository";
+
+/// The repository spec type this plugin serves.
+pub const REPOSITORY_TYPE: &str = "OCIRepository/v1";
+
+/// Every spec type served: [`REPOSITORY_TYPE`] and the other names OCM accepts for it.
+pub const ACCEPTED_TYPES: [&str; 10] = [
+    "OCIRepository/v1",
+    "OCIRepository",
+    "OCI/v1",
+    "OCI",
+    "oci/v1",
+    "oci",
+    "OCIRegistry/v1",
+    "OCIRegistry",
+    "ociRegistry/v1",
+    "ociRegistry",
+];
+
+/// The `type` of the consumer identity returned by `/identity`.
+pub const IDENTITY_TYPE: &str = "OCIRegistry";
+
+/// The configuration type this plugin declares.
+pub const CONFIG_TYPE: &str = "oci-repository.config.ocm.software/v1";
+
+/// Environment variable with the fallback `baseUrl` for requests without a spec.
+pub const BASE_URL_ENV: &str = "OCM_OCI_REPOSITORY_BASE_URL";
+
+/// Environment variable with the fallback `subPath` (used with [`BASE_URL_ENV`]).
+pub const SUB_PATH_ENV: &str = "OCM_OCI_REPOSITORY_SUB_PATH";
+
+/// The configuration entry of type [`CONFIG_TYPE`]: the registry used by requests that carry
+/// no spec.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OciConfig {
+    /// Fallback `baseUrl`.
+    #[serde(rename = "baseUrl", default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Fallback `subPath`.
+    #[serde(rename = "subPath", default, skip_serializing_if = "Option::is_none")]
+    pub sub_path: Option<String>,
+}
+
+/// The plugin's `main`: declares the capability (with every accepted type name) and the config
+/// type, then runs the plugin.
+pub fn main() -> ExitCode {
+    match plugin() {
+        Ok(plugin) => plugin.run(),
+        Err(e) => {
+            eprintln!("{PLUGIN_NAME}: invalid built-in declaration: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The plugin with its declarations.
+pub fn plugin() -> Result<Plugin, BoxError> {
+    let repository_type: Type = REPOSITORY_TYPE.parse()?;
+    let config_type: Type = CONFIG_TYPE.parse()?;
+    let aliases = ACCEPTED_TYPES[1..]
+        .iter()
+        .map(|t| t.parse::<Type>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let entry_type = config_type.clone();
+    Ok(Plugin::new(PLUGIN_NAME)
+        .config_type(config_type)
+        .component_version_repository(repository_type, repository_schema(), move |ctx| {
+            factory(ctx, &entry_type)
+        })
+        .aliases(aliases))
+}
+
+fn factory(ctx: &PluginContext, config_type: &Type) -> Result<OciRepository, BoxError> {
+    let config = ctx.config_entry::<OciConfig>(config_type)?;
+    let repository = OciRepository::from_config(config)?;
+    match repository.fallback() {
+        Some(spec) => tracing::info!(registry = %spec, "OCI repository ready"),
+        None => tracing::info!(
+            "OCI repository ready without a fallback registry: requests must carry a spec"
+        ),
+    }
+    Ok(repository)
+}
+
+/// The JSON schema (draft 2020-12) of a [`REPOSITORY_TYPE`] spec.
+pub fn repository_schema() -> JsonSchema {
+    JsonSchema(REPOSITORY_SCHEMA.as_bytes().to_vec())
+}
+
+const REPOSITORY_SCHEMA: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "OCIRepository/v1",
+  "description": "Component versions in an OCI registry, stored as OCM's OCI storage backend stores them.",
+  "type": "object",
+  "properties": {
+    "type": {
+      "type": "string",
+      "description": "The repository type: OCIRepository/v1 or another name OCM accepts for it."
+    },
+    "baseUrl": {
+      "type": "string",
+      "minLength": 1,
+      "description": "The registry: host[:port][/path], optionally with https:// or oci:// (TLS) or http:// (plain)."
+    },
+    "subPath": {
+      "type": "string",
+      "description": "Repository prefix inside the registry."
+    }
+  },
+  "required": ["type", "baseUrl"],
+  "additionalProperties": false
+}
+"#;

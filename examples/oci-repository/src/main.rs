@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    ocm_example_oci_repository::main()
+}

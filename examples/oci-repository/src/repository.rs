@@ -1,0 +1,707 @@
+//! [`OciRepository`]: the [`ComponentVersionRepository`] over an OCI registry.
+
+use std::{cmp::Ordering, path::Path};
+
+use futures_util::{StreamExt as _, stream};
+use ocm_plugin_contracts::{
+    Error, Result, async_trait,
+    component_version_repository::v1::{
+        AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest,
+        CheckHealthRequest, ComponentVersionRepository, GetComponentVersionRequest,
+        GetIdentityRequest, GetIdentityResponse, GetLocalResourceRequest, GetLocalResourceResponse,
+        GetLocalSourceRequest, GetLocalSourceResponse, ListComponentVersionsRequest,
+    },
+};
+use ocm_plugin_types::{
+    Credentials, Descriptor, Digest, Identity, Location, LocationType, Raw, Resource, Source,
+};
+
+use crate::{
+    BASE_URL_ENV, CONFIG_TYPE, OciConfig, SUB_PATH_ENV,
+    layout::{self, Manifest, OciDescriptor},
+    registry::{Clients, Session},
+    spec::{self, RepositorySpec},
+};
+
+/// How many manifests `list` reads at once.
+const LIST_CONCURRENCY: usize = 8;
+
+/// A component version repository in an OCI registry, laid out as OCM's Go code lays it out.
+///
+/// The registry comes from each request's repository spec, or, for requests that carry none (Go
+/// managers send none on reads), from the configured fallback ([`OciConfig`], else the
+/// environment variables [`BASE_URL_ENV`] and [`SUB_PATH_ENV`]).
+#[derive(Debug, Clone, Default)]
+pub struct OciRepository {
+    fallback: Option<RepositorySpec>,
+    clients: Clients,
+}
+
+impl OciRepository {
+    /// A repository with an optional fallback for requests without a spec.
+    pub fn new(fallback: Option<RepositorySpec>) -> Self {
+        Self {
+            fallback,
+            clients: Clients::default(),
+        }
+    }
+
+    /// The fallback from the plugin configuration, else from the environment.
+    pub fn from_config(config: Option<OciConfig>) -> Result<Self> {
+        let from_config = config.and_then(|c| c.base_url.map(|b| (b, c.sub_path)));
+        let from_env = || {
+            std::env::var(BASE_URL_ENV)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(|b| (b, std::env::var(SUB_PATH_ENV).ok()))
+        };
+        let fallback = match from_config.or_else(from_env) {
+            Some((base, sub)) => Some(RepositorySpec::parse(&base, sub.as_deref().unwrap_or(""))?),
+            None => None,
+        };
+        Ok(Self::new(fallback))
+    }
+
+    /// The fallback spec, if any.
+    pub fn fallback(&self) -> Option<&RepositorySpec> {
+        self.fallback.as_ref()
+    }
+
+    /// The spec a request addresses: its own, else the fallback; neither is a 400 naming both
+    /// ways to set one.
+    pub fn resolve(&self, spec: Option<&Raw>) -> Result<RepositorySpec> {
+        match spec {
+            Some(raw) if raw.get("baseUrl").is_some() || self.fallback.is_none() => {
+                RepositorySpec::from_raw(raw)
+            }
+            Some(raw) => {
+                // A spec without baseUrl (Go managers send the empty prototype on /identity):
+                // check its type, then use the fallback.
+                let _ = raw.type_().map(|_| RepositorySpec::from_raw(raw));
+                self.fallback.clone().ok_or_else(no_spec)
+            }
+            None => self.fallback.clone().ok_or_else(no_spec),
+        }
+    }
+
+    fn session(&self, spec: Option<&Raw>, credentials: &Credentials) -> Result<Session> {
+        let spec = self.resolve(spec)?;
+        self.clients.session(&spec, credentials)
+    }
+}
+
+fn no_spec() -> Error {
+    Error::InvalidArgument(format!(
+        "no registry: the request carries no OCIRepository/v1 spec with a `baseUrl`, the plugin \
+         configuration (config type {CONFIG_TYPE}) sets no `baseUrl`, and the environment \
+         variable {BASE_URL_ENV} is not set"
+    ))
+}
+
+/// A component version as read: its manifest and descriptor.
+struct Read {
+    manifest: Manifest,
+    descriptor: Descriptor,
+    reference: String,
+}
+
+impl OciRepository {
+    async fn read(&self, session: &Session, name: &str, version: &str) -> Result<Read> {
+        let repository = session.spec().repository_of(name)?;
+        let tag = spec::tag_of(version)?;
+        let reference = format!("{}:{tag}", session.location(&repository));
+        let Some(raw) = session.manifest(&repository, &tag).await? else {
+            return Err(Error::NotFound(format!(
+                "component version {name}:{version} not found in {} (no tag {tag} in repository {repository})",
+                session.spec()
+            )));
+        };
+        let manifest: Manifest = serde_json::from_slice(&raw.bytes).map_err(|e| {
+            Error::internal(format!(
+                "{reference} ({}) is not an OCI image manifest: {e}",
+                raw.digest
+            ))
+        })?;
+        let layer = descriptor_layer(session, &repository, &manifest, &reference).await?;
+        let encoding = layout::encoding_of(&layer.media_type).ok_or_else(|| {
+            Error::internal(format!(
+                "{reference} is not an OCM component version: its descriptor layer has media type {:?}",
+                layer.media_type
+            ))
+        })?;
+        if layer.size > layout::MAX_DESCRIPTOR_SIZE {
+            return Err(Error::internal(format!(
+                "the component descriptor of {reference} is {} bytes; this plugin reads at most {}",
+                layer.size,
+                layout::MAX_DESCRIPTOR_SIZE
+            )));
+        }
+        let bytes = session
+            .small_blob(
+                &repository,
+                &layer,
+                layout::MAX_DESCRIPTOR_SIZE,
+                "component descriptor",
+            )
+            .await?;
+        let descriptor = tokio::task::spawn_blocking({
+            let reference = reference.clone();
+            move || layout::decode_descriptor(&bytes, encoding, &reference)
+        })
+        .await
+        .map_err(|e| Error::internal_with("the decoding task failed", e))??;
+        Ok(Read {
+            manifest,
+            descriptor,
+            reference,
+        })
+    }
+}
+
+/// The descriptor layer: what the config names, else `layers[0]`. A manifest that is not a
+/// component version is an error naming the reference.
+async fn descriptor_layer(
+    session: &Session,
+    repository: &str,
+    manifest: &Manifest,
+    reference: &str,
+) -> Result<OciDescriptor> {
+    if !layout::is_component_manifest(manifest) {
+        return Err(Error::internal(format!(
+            "{reference} is not an OCM component version (artifact type {:?}, config media type {:?})",
+            manifest.artifact_type.as_deref().unwrap_or(""),
+            manifest.config.media_type
+        )));
+    }
+    let config_bytes = session
+        .small_blob(
+            repository,
+            &manifest.config,
+            layout::MAX_MANIFEST_SIZE,
+            "config",
+        )
+        .await?;
+    let config: layout::Config = serde_json::from_slice(&config_bytes).map_err(|e| {
+        Error::internal(format!("the config of {reference} cannot be decoded: {e}"))
+    })?;
+    match config.component_descriptor_layer {
+        Some(layer) if !layer.digest.is_empty() => {
+            // The layer must be one of the manifest's, with its size.
+            match manifest.layers.iter().find(|l| l.digest == layer.digest) {
+                Some(found) => Ok(OciDescriptor {
+                    media_type: if layer.media_type.is_empty() {
+                        found.media_type.clone()
+                    } else {
+                        layer.media_type
+                    },
+                    ..found.clone()
+                }),
+                None => Err(Error::internal(format!(
+                    "the config of {reference} names descriptor layer {} which the manifest does not list",
+                    layer.digest
+                ))),
+            }
+        }
+        _ => manifest.layers.first().cloned().ok_or_else(|| {
+            Error::internal(format!(
+                "{reference} has no layers, so no component descriptor"
+            ))
+        }),
+    }
+}
+
+/// The entries of a kind that match `identity` (every attribute it names equal); with no
+/// identity, every local entry.
+fn select<'a, T>(
+    items: &'a [T],
+    identity: Option<&Identity>,
+    identity_of: impl Fn(&T) -> Identity,
+    what: &str,
+    reference: &str,
+) -> Result<&'a T> {
+    let matches: Vec<&T> = items
+        .iter()
+        .filter(|item| match identity {
+            Some(wanted) => {
+                let have = identity_of(item);
+                wanted.iter().all(|(k, v)| have.get(k) == Some(v))
+            }
+            None => true,
+        })
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(Error::NotFound(format!(
+            "no {what} with identity {} in {reference}",
+            identity_text(identity)
+        ))),
+        many => Err(Error::InvalidArgument(format!(
+            "{} {what}s of {reference} match identity {}: {}; give more identity attributes",
+            many.len(),
+            identity_text(identity),
+            many.iter()
+                .map(|m| identity_text(Some(&identity_of(m))))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+fn identity_text(identity: Option<&Identity>) -> String {
+    identity.map_or_else(
+        || "{}".to_owned(),
+        |i| serde_json::to_string(i).unwrap_or_default(),
+    )
+}
+
+fn check_local_location(location: &Location) -> Result<&Path> {
+    match location.location_type {
+        LocationType::LocalFile => {
+            let path = Path::new(&location.value);
+            if !path.is_absolute() {
+                return Err(Error::InvalidArgument(format!(
+                    "the blob location {:?} is not an absolute path",
+                    location.value
+                )));
+            }
+            Ok(path)
+        }
+        ref other => Err(Error::InvalidArgument(format!(
+            "blob location type {other} is not supported by this plugin; send a localFile"
+        ))),
+    }
+}
+
+impl OciRepository {
+    /// Pushes a local blob and returns the access and digest to record.
+    async fn add_blob(
+        &self,
+        request_spec: &Raw,
+        credentials: &Credentials,
+        name: &str,
+        version: &str,
+        location: &Location,
+        media_type_hint: Option<String>,
+    ) -> Result<(Raw, String)> {
+        let session = self.session(Some(request_spec), credentials)?;
+        let repository = session.spec().repository_of(name)?;
+        spec::tag_of(version)?;
+        let path = check_local_location(location)?;
+        let (digest, size) = session.push_file(&repository, path).await?;
+        let media_type = location
+            .media_type
+            .clone()
+            .filter(|m| !m.is_empty())
+            .or(media_type_hint)
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        tracing::info!(%digest, size, repository, "local blob stored");
+        let access = Raw::new(serde_json::json!({
+            "type": layout::LOCAL_BLOB_TYPE,
+            "localReference": digest,
+            "mediaType": media_type,
+        }))
+        .map_err(|e| Error::internal_with("cannot build the access", e))?;
+        Ok((access, digest))
+    }
+}
+
+fn media_type_of(access: Option<&Raw>) -> Option<String> {
+    access
+        .and_then(|a| a.get("mediaType"))
+        .and_then(serde_json::Value::as_str)
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+}
+
+/// Semver precedence, descending; versions that are not semver follow, lexically descending.
+fn by_version_desc(a: &str, b: &str) -> Ordering {
+    let parse = |v: &str| semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok();
+    match (parse(a), parse(b)) {
+        (Some(x), Some(y)) => y.cmp(&x).then_with(|| b.cmp(a)),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => b.cmp(a),
+    }
+}
+
+#[async_trait]
+impl ComponentVersionRepository for OciRepository {
+    async fn get_component_version(
+        &self,
+        request: GetComponentVersionRequest,
+        credentials: &Credentials,
+    ) -> Result<Descriptor> {
+        let session = self.session(request.repository.as_ref(), credentials)?;
+        Ok(self
+            .read(&session, &request.name, &request.version)
+            .await?
+            .descriptor)
+    }
+
+    async fn list_component_versions(
+        &self,
+        request: ListComponentVersionsRequest,
+        credentials: &Credentials,
+    ) -> Result<Vec<String>> {
+        let session = self.session(request.repository.as_ref(), credentials)?;
+        let repository = session.spec().repository_of(&request.name)?;
+        let tags = session.tags(&repository).await?;
+        let prefix = format!("{}:", request.name);
+        let versions: Vec<Result<Option<String>>> = stream::iter(tags)
+            .map(|tag| {
+                let (session, repository, prefix) = (&session, &repository, &prefix);
+                async move {
+                    let Some(raw) = session.manifest(repository, &tag).await? else {
+                        return Ok(None);
+                    };
+                    let Ok(manifest) = serde_json::from_slice::<Manifest>(&raw.bytes) else {
+                        return Ok(None);
+                    };
+                    if !layout::is_component_manifest(&manifest) {
+                        return Ok(None);
+                    }
+                    let annotated = manifest
+                        .annotations
+                        .as_ref()
+                        .and_then(|a| a.get(layout::COMPONENT_VERSION_ANNOTATION))
+                        .and_then(|cv| cv.strip_prefix(prefix.as_str()))
+                        .map(str::to_owned);
+                    Ok(Some(
+                        annotated.unwrap_or_else(|| spec::version_of_tag(&tag)),
+                    ))
+                }
+            })
+            .buffer_unordered(LIST_CONCURRENCY)
+            .collect()
+            .await;
+        let mut out = Vec::new();
+        for v in versions {
+            if let Some(v) = v? {
+                out.push(v);
+            }
+        }
+        out.sort_by(|a, b| by_version_desc(a, b));
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Uploads the descriptor and config blobs, checks that every local blob the descriptor
+    /// names is in the repository, then writes the manifest under the version's tag: the tag
+    /// is the last thing written, so a failure leaves no half component version visible.
+    async fn add_component_version(
+        &self,
+        request: AddComponentVersionRequest,
+        credentials: &Credentials,
+    ) -> Result<()> {
+        let session = self.session(Some(&request.repository), credentials)?;
+        let descriptor = request.descriptor;
+        let (name, version) = (&descriptor.component.name, &descriptor.component.version);
+        let repository = session.spec().repository_of(name)?;
+        let tag = spec::tag_of(version)?;
+        let blobs = layout::local_blobs(&descriptor)?;
+        let mut layers = Vec::with_capacity(blobs.len());
+        for blob in &blobs {
+            let size = session
+                .blob_size(&repository, &blob.digest)
+                .await?
+                .ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "local blob {} of {} is not in {}: add it with add-local-resource (or \
+                     add-local-source) first; nothing was tagged",
+                        blob.digest,
+                        blob.artifacts
+                            .iter()
+                            .map(|a| format!("{} {}", a.kind, identity_text(Some(&a.identity))))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        session.location(&repository)
+                    ))
+                })?;
+            layers.push(layout::blob_layer(blob, size)?);
+        }
+        let encoded = layout::encode(&descriptor, layers)?;
+        session
+            .push_bytes(
+                &repository,
+                layout::DESCRIPTOR_JSON_MEDIA_TYPE,
+                encoded.descriptor,
+            )
+            .await?;
+        session
+            .push_bytes(&repository, layout::CONFIG_MEDIA_TYPE, encoded.config)
+            .await?;
+        session
+            .push_manifest(&repository, &tag, encoded.manifest)
+            .await?;
+        tracing::info!(component = %name, %version, %tag, repository, "component version stored");
+        Ok(())
+    }
+
+    async fn get_local_resource(
+        &self,
+        request: GetLocalResourceRequest,
+        credentials: &Credentials,
+    ) -> Result<GetLocalResourceResponse> {
+        let session = self.session(request.repository.as_ref(), credentials)?;
+        let read = self.read(&session, &request.name, &request.version).await?;
+        let resources = read
+            .descriptor
+            .component
+            .resources
+            .clone()
+            .unwrap_or_default();
+        let local: Vec<Resource> = resources
+            .into_iter()
+            .filter(|r| {
+                r.access
+                    .as_ref()
+                    .and_then(|a| a.get("type"))
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(layout::is_local_blob_type)
+            })
+            .collect();
+        let resource = select(
+            &local,
+            request.identity.as_ref(),
+            Resource::identity,
+            "local resource",
+            &read.reference,
+        )?
+        .clone();
+        let what = format!("resource {:?}", resource.name);
+        let location = fetch_local(
+            &session,
+            &read,
+            &request.name,
+            resource.access.as_ref(),
+            &what,
+        )
+        .await?;
+        Ok(GetLocalResourceResponse { location, resource })
+    }
+
+    async fn get_local_source(
+        &self,
+        request: GetLocalSourceRequest,
+        credentials: &Credentials,
+    ) -> Result<GetLocalSourceResponse> {
+        let session = self.session(request.repository.as_ref(), credentials)?;
+        let read = self.read(&session, &request.name, &request.version).await?;
+        let sources = read
+            .descriptor
+            .component
+            .sources
+            .clone()
+            .unwrap_or_default();
+        let local: Vec<Source> = sources
+            .into_iter()
+            .filter(|s| {
+                s.access
+                    .as_ref()
+                    .and_then(|a| a.get("type"))
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(layout::is_local_blob_type)
+            })
+            .collect();
+        let source = select(
+            &local,
+            request.identity.as_ref(),
+            Source::identity,
+            "local source",
+            &read.reference,
+        )?
+        .clone();
+        let what = format!("source {:?}", source.name);
+        let location = fetch_local(
+            &session,
+            &read,
+            &request.name,
+            source.access.as_ref(),
+            &what,
+        )
+        .await?;
+        Ok(GetLocalSourceResponse { location, source })
+    }
+
+    async fn add_local_resource(
+        &self,
+        request: AddLocalResourceRequest,
+        credentials: &Credentials,
+    ) -> Result<Resource> {
+        let mut resource = request.resource;
+        let hint = media_type_of(resource.access.as_ref());
+        let (access, digest) = self
+            .add_blob(
+                &request.repository,
+                credentials,
+                &request.name,
+                &request.version,
+                &request.resource_location,
+                hint,
+            )
+            .await?;
+        resource.access = Some(access);
+        if resource.digest.is_none() {
+            resource.digest = Some(Digest {
+                hash_algorithm: "SHA-256".into(),
+                normalisation_algorithm: "genericBlobDigest/v1".into(),
+                value: digest.trim_start_matches("sha256:").to_owned(),
+                extra: Default::default(),
+            });
+        }
+        Ok(resource)
+    }
+
+    async fn add_local_source(
+        &self,
+        request: AddLocalSourceRequest,
+        credentials: &Credentials,
+    ) -> Result<Source> {
+        let mut source = request.source;
+        let hint = media_type_of(source.access.as_ref());
+        let (access, _) = self
+            .add_blob(
+                &request.repository,
+                credentials,
+                &request.name,
+                &request.version,
+                &request.source_location,
+                hint,
+            )
+            .await?;
+        source.access = Some(access);
+        Ok(source)
+    }
+
+    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        let spec = self.resolve(Some(&request.typ))?;
+        Ok(GetIdentityResponse {
+            identity: spec.identity(),
+        })
+    }
+
+    /// Succeeds when the registry answers `/v2/` tags of a probe repository: it is reachable
+    /// and the credentials are accepted.
+    async fn check_health(
+        &self,
+        request: CheckHealthRequest,
+        credentials: &Credentials,
+    ) -> Result<()> {
+        let session = self.session(Some(&request.repository), credentials)?;
+        let repository = session.spec().repository_of("ocm.software/health-check")?;
+        session.tags(&repository).await.map(|_| ())
+    }
+}
+
+/// Downloads the local blob an access names, after checking the manifest lists it.
+async fn fetch_local(
+    session: &Session,
+    read: &Read,
+    component: &str,
+    access: Option<&Raw>,
+    what: &str,
+) -> Result<Location> {
+    let (digest, media_type) = layout::local_blob_of(access, what)?.ok_or_else(|| {
+        Error::InvalidArgument(format!("{what} of {} is not a local blob", read.reference))
+    })?;
+    let layer = read
+        .manifest
+        .layers
+        .iter()
+        .find(|l| l.digest == digest)
+        .cloned()
+        .ok_or_else(|| {
+            Error::internal(format!(
+                "{what} of {} names blob {digest}, which the manifest does not list",
+                read.reference
+            ))
+        })?;
+    let repository = session.spec().repository_of(component)?;
+    let path = session.pull_to_file(&repository, &layer).await?;
+    let value = path.to_str().ok_or_else(|| {
+        Error::internal(format!(
+            "temporary file path {} is not UTF-8",
+            path.display()
+        ))
+    })?;
+    Ok(Location {
+        location_type: LocationType::LocalFile,
+        value: value.to_owned(),
+        media_type: Some(media_type),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_sort_by_semver_descending() {
+        let mut v = vec![
+            "1.0.0",
+            "v2.0.0",
+            "1.10.0",
+            "1.2.0-rc.1",
+            "1.2.0",
+            "latest",
+            "abc",
+        ];
+        v.sort_by(|a, b| by_version_desc(a, b));
+        assert_eq!(
+            v,
+            [
+                "v2.0.0",
+                "1.10.0",
+                "1.2.0",
+                "1.2.0-rc.1",
+                "1.0.0",
+                "latest",
+                "abc"
+            ]
+        );
+    }
+
+    #[test]
+    fn identity_selection() {
+        let id = |pairs: &[(&str, &str)]| -> Identity {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let items = vec![
+            id(&[("name", "a"), ("os", "linux")]),
+            id(&[("name", "a"), ("os", "darwin")]),
+        ];
+        let got = select(
+            &items,
+            Some(&id(&[("name", "a"), ("os", "linux")])),
+            Clone::clone,
+            "x",
+            "r",
+        );
+        assert!(matches!(got, Ok(i) if i.get("os").map(String::as_str) == Some("linux")));
+        assert!(matches!(
+            select(&items, Some(&id(&[("name", "a")])), Clone::clone, "x", "r"),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            select(&items, Some(&id(&[("name", "b")])), Clone::clone, "x", "r"),
+            Err(Error::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn requests_without_a_spec_use_the_fallback_or_say_how_to_set_one() {
+        let repo = OciRepository::new(None);
+        match repo.resolve(None) {
+            Err(Error::InvalidArgument(m)) => {
+                assert!(m.contains(CONFIG_TYPE) && m.contains(BASE_URL_ENV), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let fallback = RepositorySpec::parse("http://127.0.0.1:5000", "x").ok();
+        let repo = OciRepository::new(fallback.clone());
+        assert_eq!(repo.resolve(None).ok(), fallback);
+    }
+}
