@@ -13,7 +13,7 @@ use ocm_plugin_manager::{
     contracts::component_version_repository::v1 as cvr,
     types::{Credentials, Descriptor, Location, Raw, Resource},
 };
-use ocm_plugin_test_support::registry::{Registry, RegistryAuth};
+use ocm_plugin_test_support::registry::{HttpAuth, Registry, RegistryAuth};
 
 use crate::{
     floors,
@@ -127,6 +127,31 @@ pub(crate) async fn oci(setup: &Setup, sizes: Sizes, results: &mut Results) -> R
     let large = round(repo.as_ref(), &manager, &spec, "2.0.0", &src, sizes.blob).await?;
     let large_peak = floors::memory(pid)?.peak;
     let label = format!("{} MiB", sizes.blob >> 20);
+    // The registry alone, over raw HTTP with the bytes already in memory: one monolithic PUT
+    // (POST + PUT) and one GET of the same size. No client can be faster than these.
+    let bytes = std::fs::read(&src)?;
+    let floor_repo = "floor/raw-http";
+    let t = Instant::now();
+    let digest = registry.push_blob(floor_repo, &bytes, HttpAuth::Anonymous)?;
+    let raw_put = t.elapsed();
+    let t = Instant::now();
+    let got = registry.get_blob(floor_repo, &digest, HttpAuth::Anonymous)?;
+    let raw_get = t.elapsed();
+    ensure!(
+        got.len() == bytes.len(),
+        "the raw GET returned {} bytes",
+        got.len()
+    );
+    drop((bytes, got));
+    for (name, took) in [
+        (format!("registry alone: raw HTTP PUT, {label}"), raw_put),
+        (format!("registry alone: raw HTTP GET, {label}"), raw_get),
+    ] {
+        results.push(
+            Row::value(GROUP, name, Unit::Millis, took.as_secs_f64() * 1e3)
+                .against("cp of the same file", cp.as_secs_f64() * 1e3),
+        );
+    }
     for (name, took) in [
         (format!("add-local-resource {label} (push)"), large.added),
         (format!("get-local-resource {label} (pull)"), large.fetched),

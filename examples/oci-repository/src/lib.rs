@@ -58,7 +58,20 @@
 //!
 //! No blob is held whole in memory: a file is hashed in one pass and uploaded in one streamed
 //! `PUT` (skipped when the registry has the blob already); a download streams into a new `0600`
-//! file in the system temp directory, hashed on the way, and is removed on a digest mismatch.
+//! file in the system temp directory, hashed on the way, and is removed on a digest or size
+//! mismatch, with an error naming both digests. Blobs arrive as `localFile` locations; a
+//! `unixNamedPipe` (which cannot be read twice, once to hash and once to upload) is refused
+//! with a 400. Descriptor layers over [`layout::MAX_DESCRIPTOR_SIZE`] (64 MiB) are refused
+//! before a byte of them is read.
+//!
+//! # Errors
+//!
+//! Invalid spec, component name or version: 400 naming the value. Unknown component version:
+//! 404 naming registry and repository. A descriptor naming a local blob the repository lacks:
+//! 400, and nothing is tagged. An identity matching no local artifact: 404; several: 400 listing
+//! them. Registry 401/403: 401. Registry unreachable: 500 naming `host:port`, after at most
+//! [`CONNECT_TIMEOUT`]. A manifest that is no component version, or a descriptor that does not
+//! decode: 500 naming the reference.
 //!
 //! # Example
 //!

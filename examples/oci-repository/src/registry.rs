@@ -13,7 +13,7 @@ use std::{
 use futures_util::StreamExt as _;
 use oci_client::{
     Client, Reference,
-    client::{ClientConfig, ClientProtocol},
+    client::{BlobResponse, ClientConfig, ClientProtocol},
     errors::{OciDistributionError, OciErrorCode},
     manifest::OciDescriptor as ClientDescriptor,
     secrets::RegistryAuth,
@@ -604,24 +604,32 @@ impl Session {
         let reference = self.digest_reference(repository, &blob.digest);
         self.prepare(&reference).await?;
         let layer = client_descriptor(blob);
-        let mut stream = self
+        // A ranged read from 0 (`Range: bytes=0-`) is the whole blob, but `oci-client` then
+        // leaves the digest to us: the writer thread checks it, so the blob is hashed once, off
+        // the request thread. A registry that ignores the range answers 200, and the client
+        // verifies that stream itself as well.
+        let mut stream = match self
             .client
-            .pull_blob_stream(&reference, &layer)
+            .pull_blob_stream_partial(&reference, &layer, 0, None)
             .await
-            .map_err(|e| self.map_error(e, repository, "read a local blob"))?;
+            .map_err(|e| self.map_error(e, repository, "read a local blob"))?
+        {
+            BlobResponse::Full(stream) | BlobResponse::Partial(stream) => stream,
+        };
         let file = tempfile::Builder::new()
             .prefix("oci-repository-blob-")
             .tempfile()
             .map_err(|e| Error::internal_with("cannot create a temporary file", e))?;
         // The writer runs on a thread of its own, so hashing and disk writes never stall the
-        // plugin's request thread; at most 8 chunks wait in the channel.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<bytes::Bytes>(8);
+        // plugin's request thread; at most 8 chunks wait in the channel, and a full channel
+        // suspends this task instead of blocking the thread.
+        let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
         let writer = tokio::task::spawn_blocking(move || write_and_hash(file, rx));
         let mut failure = None;
         while let Some(chunk) = stream.next().await {
             match chunk {
                 Ok(chunk) => {
-                    if tx.send(chunk).is_err() {
+                    if tx.send(chunk).await.is_err() {
                         break;
                     }
                 }
@@ -668,13 +676,13 @@ fn client_descriptor(d: &OciDescriptor) -> ClientDescriptor {
 
 fn write_and_hash(
     mut file: tempfile::NamedTempFile,
-    rx: std::sync::mpsc::Receiver<bytes::Bytes>,
+    mut rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
 ) -> Result<(tempfile::NamedTempFile, String, u64)> {
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     {
         let mut out = std::io::BufWriter::with_capacity(CHUNK, file.as_file_mut());
-        for chunk in rx {
+        while let Some(chunk) = rx.blocking_recv() {
             hasher.update(&chunk);
             size += chunk.len() as u64;
             out.write_all(&chunk)

@@ -75,9 +75,17 @@ impl OciRepository {
                 RepositorySpec::from_raw(raw)
             }
             Some(raw) => {
-                // A spec without baseUrl (Go managers send the empty prototype on /identity):
-                // check its type, then use the fallback.
-                let _ = raw.type_().map(|_| RepositorySpec::from_raw(raw));
+                // A spec without `baseUrl` (Go managers send the empty prototype on
+                // `/identity`): its type must still be one of ours; the registry is the fallback.
+                if let Some(t) = raw.type_() {
+                    let name = t.to_string();
+                    if !crate::ACCEPTED_TYPES.contains(&name.as_str()) {
+                        return Err(Error::InvalidArgument(format!(
+                            "unsupported repository type {name:?}: this plugin serves {}",
+                            crate::ACCEPTED_TYPES.join(", ")
+                        )));
+                    }
+                }
                 self.fallback.clone().ok_or_else(no_spec)
             }
             None => self.fallback.clone().ok_or_else(no_spec),

@@ -830,6 +830,27 @@ async fn oci_bad_input_gets_clear_answers() {
         "a partial or wrong file was left behind"
     );
 
+    // Digest mismatch on write: a file whose bytes differ on every read (a fresh UUID each time,
+    // always 37 bytes), so what is uploaded is not what was hashed. The registry refuses the
+    // upload; the error names the digest hashed before the upload and the file's digest now.
+    let changing = Path::new("/proc/sys/kernel/random/uuid");
+    if changing.exists() {
+        let result = oci
+            .add_local(
+                &creds,
+                name,
+                "8.0.0",
+                changing,
+                resource("uuid", "8.0.0", "text/plain"),
+            )
+            .await;
+        let text = format!("{:?}", result.as_ref().err());
+        assert!(
+            text.contains("digest mismatch") && text.matches("sha256:").count() >= 2,
+            "expected a digest mismatch naming both digests, got {text}"
+        );
+    }
+
     // A foreign manifest under a component version's tag, and an undecodable descriptor.
     let config = registry
         .push_blob(&repository, b"{}", HttpAuth::Anonymous)
@@ -1182,4 +1203,110 @@ async fn oci_memory_of_a_256_mib_add_and_fetch_stays_within_32_mib_of_a_1_mib_on
         "a 256 MiB add and fetch peaked at {large_peak} KiB, more than 32 MiB above the 1 MiB run's {small_peak} KiB"
     );
     oci.stop().await;
+}
+
+/// Starts the plugin the way a Go manager does (`--config` with a Go-style id), with `env`.
+fn start_go_style(
+    env: &[(&str, &str)],
+) -> (
+    std::process::Child,
+    ocm_plugin_runtime::PluginClient,
+    tempfile::TempDir,
+) {
+    use std::{
+        io::{BufRead, BufReader},
+        process::{Command, Stdio},
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut command = Command::new(oci_repository());
+    command
+        .arg("--config")
+        .arg(r#"{"id":"oci-repository","type":"unix","pluginType":"","idleTimeout":3600000000000}"#)
+        .env_remove(ocm_example_oci_repository::BASE_URL_ENV)
+        .env_remove(ocm_example_oci_repository::SUB_PATH_ENV)
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoint = ocm_plugin_runtime::parse_location_line(&line).unwrap();
+    let client = ocm_plugin_runtime::PluginClient::new("oci-repository", endpoint);
+    (child, client, tmp)
+}
+
+/// Go managers send no spec on reads: the registry then comes from the environment (or the
+/// plugin configuration), and without either the answer is a 400 naming both.
+#[tokio::test]
+async fn oci_reads_without_a_spec_use_the_environment_or_say_how_to_set_one() {
+    use ocm_plugin_endpoints::component_version_repository as routes;
+    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+        return;
+    };
+    let name = "acme.org/go-style";
+    let oci =
+        Oci::start(json!({"type": "OCIRepository/v1", "baseUrl": registry.url(), "subPath": "go"}))
+            .await;
+    oci.add_version(
+        &Credentials::new(),
+        descriptor(name, "1.0.0+b.1", Vec::new()),
+    )
+    .await
+    .unwrap();
+    oci.stop().await;
+
+    let url = registry.url();
+    let (mut child, client, _tmp) = start_go_style(&[
+        (ocm_example_oci_repository::BASE_URL_ENV, url.as_str()),
+        (ocm_example_oci_repository::SUB_PATH_ENV, "go"),
+    ]);
+    client.health().await.unwrap();
+    let d: Descriptor = client
+        .call_json(
+            &routes::GET_COMPONENT_VERSION,
+            &[("name", name), ("version", "1.0.0+b.1")],
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.component.version, "1.0.0+b.1");
+    let versions: Vec<String> = client
+        .call_json(
+            &routes::LIST_COMPONENT_VERSIONS,
+            &[("name", name)],
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(versions, ["1.0.0+b.1"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (mut child, client, _tmp) = start_go_style(&[]);
+    let err = client
+        .call_json::<Descriptor>(
+            &routes::GET_COMPONENT_VERSION,
+            &[("name", name), ("version", "1.0.0+b.1")],
+            None,
+            None,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("400")
+            && err.contains(ocm_example_oci_repository::BASE_URL_ENV)
+            && err.contains(ocm_example_oci_repository::CONFIG_TYPE),
+        "{err}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
