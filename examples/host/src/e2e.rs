@@ -12,13 +12,9 @@ use ocm_plugin_manager::{Outcome, PluginManager, RegistrationOptions, runtime::E
 use ocm_plugin_types::{Credentials, Descriptor, Location, Raw, Resource};
 use sha2::{Digest as _, Sha256};
 
+use crate::util::{hex, step};
+
 const PLUGIN: &str = "directory-repository";
-
-fn step(n: &mut u32, what: &str) {
-    *n += 1;
-    println!("[{n:>2}] {what}");
-}
-
 pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
     let mut n = 0;
     let store = work.join("store");
@@ -301,11 +297,6 @@ fn payload(len: usize) -> Vec<u8> {
         })
         .collect()
 }
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn kill(pid: u32) -> Result<()> {
     let pid = i32::try_from(pid)
         .ok()

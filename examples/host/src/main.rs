@@ -13,6 +13,7 @@ mod e2e;
 mod oci;
 mod pipeline;
 mod signing;
+mod util;
 
 use std::{path::PathBuf, process::ExitCode};
 

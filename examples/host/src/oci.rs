@@ -18,12 +18,13 @@ use std::{
 
 use anyhow::{Context, Result, bail, ensure};
 use ocm_plugin_contracts::component_version_repository::v1 as cvr;
-use ocm_plugin_manager::{PluginManager, RegistrationOptions};
-use ocm_plugin_types::{Credentials, Location, Raw};
+
+use ocm_plugin_types::{Credentials, Raw};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::e2e::shut_down_cleanly;
+use crate::util::{hex, raw, read, register_needing, step};
 
 const NAME: &str = "acme.org/pipeline";
 const VERSION: &str = "1.0.0";
@@ -33,25 +34,6 @@ const ARTIFACT_TYPE: &str = "application/vnd.ocm.software.component-descriptor.v
 const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 /// Connect, read and write timeout of each raw HTTP request, and its overall deadline.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn step(n: &mut u32, what: &str) {
-    *n += 1;
-    println!("[{n:>2}] {what}");
-}
-
-fn raw(v: Value) -> Result<Raw> {
-    Ok(Raw::new(v)?)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-async fn read(manager: &PluginManager, location: &Location) -> Result<Vec<u8>> {
-    let mut blob = manager.blob(location)?;
-    Ok(blob.read_to_vec().await?)
-}
-
 pub(crate) async fn run(plugins: PathBuf, work: PathBuf, base_url: String) -> Result<()> {
     let mut n = 0;
     let authority = base_url
@@ -76,16 +58,7 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf, base_url: String) -> Re
         &mut n,
         &format!("register every plugin in {}", plugins.display()),
     );
-    let manager = PluginManager::new()?;
-    let report = manager
-        .register_plugins(&plugins, RegistrationOptions::default())
-        .await?;
-    for id in ["directory-repository", "oci-repository"] {
-        let candidate = report.candidates.iter().find(|c| c.id == id);
-        let outcome = candidate.map(|c| c.outcome.to_string()).unwrap_or_default();
-        ensure!(outcome.starts_with("registered"), "{id}: {outcome}");
-        println!("     {id:<24} {outcome}");
-    }
+    let manager = register_needing(&plugins, &["directory-repository", "oci-repository"]).await?;
 
     step(
         &mut n,

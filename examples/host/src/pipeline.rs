@@ -14,30 +14,12 @@ use ocm_plugin_contracts::{
     resource_repository::v1 as rr,
 };
 use ocm_plugin_manager::{PluginManager, RegistrationOptions};
-use ocm_plugin_types::{Credentials, Descriptor, Location, Raw, Resource};
+use ocm_plugin_types::{Credentials, Descriptor, Raw, Resource};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use crate::e2e::shut_down_cleanly;
-
-fn step(n: &mut u32, what: &str) {
-    *n += 1;
-    println!("[{n:>2}] {what}");
-}
-
-fn raw(v: serde_json::Value) -> Result<Raw> {
-    Ok(Raw::new(v)?)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-async fn read(manager: &PluginManager, location: &Location) -> Result<Vec<u8>> {
-    let mut blob = manager.blob(location)?;
-    Ok(blob.read_to_vec().await?)
-}
-
+use crate::util::{hex, raw, read, step};
 pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
     let mut n = 0;
     let original_path = work.join("pipeline-input.txt");

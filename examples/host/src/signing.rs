@@ -13,12 +13,13 @@ use ocm_plugin_contracts::{
     credential_plugin::v1::{ConsumerIdentityRequest, ResolveRequest},
     signing_handler::v1::{SignIdentityRequest, SignRequest, VerifyRequest},
 };
-use ocm_plugin_manager::{PluginManager, RegistrationOptions};
-use ocm_plugin_types::{Credentials, Descriptor, Digest, Raw, Signature};
+
+use ocm_plugin_types::{Credentials, Descriptor, Digest, Signature};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use crate::e2e::shut_down_cleanly;
+use crate::util::{raw, register_needing, step};
 
 /// A published test key of the RSA example plugin (not a secret anywhere).
 const SIGNING_KEY: &str = include_str!("../../rsa-signing-handler/testdata/signer-a.pem");
@@ -26,16 +27,6 @@ const SIGNING_KEY: &str = include_str!("../../rsa-signing-handler/testdata/signe
 /// The prefix of the environment variables `cargo xtask e2e` gives the host (and so its
 /// plugins) for the environment credential source.
 pub(crate) const ENV_PREFIX: &str = "OCM_E2E_REGISTRY_";
-
-fn step(n: &mut u32, what: &str) {
-    *n += 1;
-    println!("[{n:>2}] {what}");
-}
-
-fn raw(v: serde_json::Value) -> Result<Raw> {
-    Ok(Raw::new(v)?)
-}
-
 pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
     let mut n = 0;
     let store = work.join("signing-store");
@@ -45,20 +36,15 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
         &mut n,
         &format!("register every plugin in {}", plugins.display()),
     );
-    let manager = PluginManager::new()?;
-    let report = manager
-        .register_plugins(&plugins, RegistrationOptions::default())
-        .await?;
-    for id in [
-        "directory-repository",
-        "rsa-signing-handler",
-        "local-credentials",
-    ] {
-        let candidate = report.candidates.iter().find(|c| c.id == id);
-        let outcome = candidate.map(|c| c.outcome.to_string()).unwrap_or_default();
-        ensure!(outcome.starts_with("registered"), "{id}: {outcome}");
-        println!("     {id:<24} {outcome}");
-    }
+    let manager = register_needing(
+        &plugins,
+        &[
+            "directory-repository",
+            "rsa-signing-handler",
+            "local-credentials",
+        ],
+    )
+    .await?;
 
     step(
         &mut n,

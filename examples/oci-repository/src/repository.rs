@@ -456,33 +456,14 @@ impl ComponentVersionRepository for OciRepository {
             .descriptor
             .component
             .resources
-            .clone()
+            .as_deref()
             .unwrap_or_default();
-        let local: Vec<Resource> = resources
-            .into_iter()
-            .filter(|r| {
-                r.access
-                    .as_ref()
-                    .and_then(|a| a.get("type"))
-                    .and_then(serde_json::Value::as_str)
-                    .is_some_and(layout::is_local_blob_type)
-            })
-            .collect();
-        let resource = select(
-            &local,
-            request.identity.as_ref(),
-            Resource::identity,
-            "local resource",
-            &read.reference,
-        )?
-        .clone();
-        let what = format!("resource {:?}", resource.name);
-        let location = fetch_local(
+        let (resource, location) = fetch_artifact(
+            resources,
             &session,
             &read,
             &request.name,
-            resource.access.as_ref(),
-            &what,
+            request.identity.as_ref(),
         )
         .await?;
         Ok(GetLocalResourceResponse { location, resource })
@@ -499,33 +480,14 @@ impl ComponentVersionRepository for OciRepository {
             .descriptor
             .component
             .sources
-            .clone()
+            .as_deref()
             .unwrap_or_default();
-        let local: Vec<Source> = sources
-            .into_iter()
-            .filter(|s| {
-                s.access
-                    .as_ref()
-                    .and_then(|a| a.get("type"))
-                    .and_then(serde_json::Value::as_str)
-                    .is_some_and(layout::is_local_blob_type)
-            })
-            .collect();
-        let source = select(
-            &local,
-            request.identity.as_ref(),
-            Source::identity,
-            "local source",
-            &read.reference,
-        )?
-        .clone();
-        let what = format!("source {:?}", source.name);
-        let location = fetch_local(
+        let (source, location) = fetch_artifact(
+            sources,
             &session,
             &read,
             &request.name,
-            source.access.as_ref(),
-            &what,
+            request.identity.as_ref(),
         )
         .await?;
         Ok(GetLocalSourceResponse { location, source })
@@ -599,6 +561,65 @@ impl ComponentVersionRepository for OciRepository {
         let repository = session.spec().repository_of("ocm.software/health-check")?;
         session.tags(&repository).await.map(|_| ())
     }
+}
+
+/// What `get-local-*` needs of a resource or a source.
+trait Artifact: Clone {
+    const KIND: &'static str;
+    fn identity(&self) -> Identity;
+    fn access(&self) -> Option<&Raw>;
+    fn name(&self) -> &str;
+}
+
+impl Artifact for Resource {
+    const KIND: &'static str = "resource";
+    fn identity(&self) -> Identity {
+        Self::identity(self)
+    }
+    fn access(&self) -> Option<&Raw> {
+        self.access.as_ref()
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Artifact for Source {
+    const KIND: &'static str = "source";
+    fn identity(&self) -> Identity {
+        Self::identity(self)
+    }
+    fn access(&self) -> Option<&Raw> {
+        self.access.as_ref()
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Selects the local artifact `identity` names among `items` and downloads its blob.
+async fn fetch_artifact<T: Artifact>(
+    items: &[T],
+    session: &Session,
+    read: &Read,
+    component: &str,
+    identity: Option<&Identity>,
+) -> Result<(T, Location)> {
+    let local: Vec<T> = items
+        .iter()
+        .filter(|item| {
+            item.access()
+                .and_then(|a| a.get("type"))
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(layout::is_local_blob_type)
+        })
+        .cloned()
+        .collect();
+    let what = format!("local {}", T::KIND);
+    let item = select(&local, identity, T::identity, &what, &read.reference)?.clone();
+    let what = format!("{} {:?}", T::KIND, item.name());
+    let location = fetch_local(session, read, component, item.access(), &what).await?;
+    Ok((item, location))
 }
 
 /// Downloads the local blob an access names, after checking the manifest lists it.

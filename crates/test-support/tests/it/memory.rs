@@ -12,7 +12,7 @@ use ocm_plugin_types::{Credentials, Descriptor, Label};
 use crate::{options, test_plugin, test_spec};
 
 /// Resident and peak resident memory of a process, in KiB, from /proc.
-fn rss_kib(pid: u32) -> (u64, u64) {
+pub(crate) fn rss_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let field = |name: &str| {
         status

@@ -515,6 +515,24 @@ fn creds_of(kind: &str, pairs: &[(&str, &str)]) -> Credentials {
     Credentials::typed(kind, pairs.iter().copied())
 }
 
+/// Stores `bytes` as the one local resource `x` of `name` 1.0.0.
+async fn store_one(oci: &Oci, creds: &Credentials, name: &str, dir: &Path, bytes: &[u8]) {
+    let file = write(dir, "x", bytes);
+    let r = oci
+        .add_local(
+            creds,
+            name,
+            "1.0.0",
+            &file,
+            resource("x", "1.0.0", "text/plain"),
+        )
+        .await
+        .unwrap();
+    oci.add_version(creds, descriptor(name, "1.0.0", vec![r]))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn oci_basic_auth_accepts_the_right_password_and_says_401_otherwise() {
     let Some(registry) = Registry::start(module_path!(), RegistryAuth::Basic).unwrap() else {
@@ -526,19 +544,7 @@ async fn oci_basic_auth_accepts_the_right_password_and_says_401_otherwise() {
     let files = tempfile::tempdir().unwrap();
     let name = "acme.org/basic";
     let good = basic(user, password);
-    let r = oci
-        .add_local(
-            &good,
-            name,
-            "1.0.0",
-            &write(files.path(), "x", b"basic"),
-            resource("x", "1.0.0", "text/plain"),
-        )
-        .await
-        .unwrap();
-    oci.add_version(&good, descriptor(name, "1.0.0", vec![r]))
-        .await
-        .unwrap();
+    store_one(&oci, &good, name, files.path(), b"basic").await;
     let (bytes, _) = oci.get_local(&good, name, "1.0.0", None).await.unwrap();
     assert_eq!(bytes, b"basic");
     assert_eq!(
@@ -593,19 +599,7 @@ async fn oci_bearer_token_flow_access_and_refresh_tokens_with_tokens_reused() {
 
     // username/password through the registry's WWW-Authenticate token flow.
     let good = basic(user, password);
-    let r = oci
-        .add_local(
-            &good,
-            name,
-            "1.0.0",
-            &write(files.path(), "x", b"bearer"),
-            resource("x", "1.0.0", "text/plain"),
-        )
-        .await
-        .unwrap();
-    oci.add_version(&good, descriptor(name, "1.0.0", vec![r]))
-        .await
-        .unwrap();
+    store_one(&oci, &good, name, files.path(), b"bearer").await;
     let after_first = tokens.requests();
     for _ in 0..5 {
         assert_eq!(
@@ -747,35 +741,18 @@ async fn oci_bad_input_gets_clear_answers() {
     );
 
     // Identity matching nothing (404) or several (400).
-    let one = oci
-        .add_local(
-            &creds,
-            name,
-            "1.0.0",
-            &write(files.path(), "l", b"linux"),
-            {
-                let mut r = resource("bin", "1.0.0", "application/octet-stream");
-                r.extra_identity = Some(identity(&[("os", "linux")]));
-                r
-            },
-        )
-        .await
-        .unwrap();
-    let two = oci
-        .add_local(
-            &creds,
-            name,
-            "1.0.0",
-            &write(files.path(), "d", b"darwin"),
-            {
-                let mut r = resource("bin", "1.0.0", "application/octet-stream");
-                r.extra_identity = Some(identity(&[("os", "darwin")]));
-                r
-            },
-        )
-        .await
-        .unwrap();
-    oci.add_version(&creds, descriptor(name, "1.0.0", vec![one, two]))
+    let mut per_os = Vec::new();
+    for os in ["linux", "darwin"] {
+        let mut r = resource("bin", "1.0.0", "application/octet-stream");
+        r.extra_identity = Some(identity(&[("os", os)]));
+        let file = write(files.path(), os, os.as_bytes());
+        per_os.push(
+            oci.add_local(&creds, name, "1.0.0", &file, r)
+                .await
+                .unwrap(),
+        );
+    }
+    oci.add_version(&creds, descriptor(name, "1.0.0", per_os))
         .await
         .unwrap();
     assert_error(
@@ -1107,20 +1084,6 @@ async fn oci_four_concurrent_uploads_to_one_version() {
     }
 }
 
-/// VmRSS and VmHWM of a process, in KiB.
-fn memory_kib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap()
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 #[tokio::test]
 async fn oci_memory_of_a_256_mib_add_and_fetch_stays_within_32_mib_of_a_1_mib_one() {
     let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
@@ -1190,10 +1153,10 @@ async fn oci_memory_of_a_256_mib_add_and_fetch_stays_within_32_mib_of_a_1_mib_on
     let reset_peak = || std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
     reset_peak();
     round("1.0.0", 1 << 20).await;
-    let (_, small_peak) = memory_kib(pid);
+    let (_, small_peak) = crate::memory::rss_kib(pid);
     reset_peak();
     round("2.0.0", 256 << 20).await;
-    let (after, large_peak) = memory_kib(pid);
+    let (after, large_peak) = crate::memory::rss_kib(pid);
     eprintln!(
         "oci-repository memory: peak of the 1 MiB round {small_peak} KiB, of the 256 MiB round \
          {large_peak} KiB, RSS now {after} KiB"
@@ -1309,4 +1272,71 @@ async fn oci_reads_without_a_spec_use_the_environment_or_say_how_to_set_one() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn oci_local_sources_round_trip() {
+    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+        return;
+    };
+    let oci = Oci::for_registry(&registry).await;
+    let creds = Credentials::new();
+    let files = tempfile::tempdir().unwrap();
+    let name = "acme.org/sources";
+    let bytes = patterned(70_000, 3);
+    let file = write(files.path(), "src.tar", &bytes);
+    let source = ocm_plugin_types::Source {
+        name: "code".into(),
+        version: "1.0.0".into(),
+        source_type: "git".into(),
+        access: Some(
+            Raw::new(json!({"type": "LocalBlob/v1", "mediaType": "application/x-tar"})).unwrap(),
+        ),
+        ..Default::default()
+    };
+    let stored = oci
+        .repo
+        .add_local_source(
+            cvr::AddLocalSourceRequest {
+                repository: oci.spec.clone(),
+                name: name.into(),
+                version: "1.0.0".into(),
+                source_location: Location::local_file(file.to_string_lossy()),
+                source,
+            },
+            &creds,
+        )
+        .await
+        .unwrap();
+    let access = stored.access.as_ref().unwrap().to_value();
+    assert_eq!(access["localReference"], registry_digest(&bytes).as_str());
+    assert_eq!(access["mediaType"], "application/x-tar");
+    let mut d = descriptor(name, "1.0.0", Vec::new());
+    d.component.sources = Some(vec![stored]);
+    oci.add_version(&creds, d).await.unwrap();
+    let got = oci
+        .repo
+        .get_local_source(
+            cvr::GetLocalSourceRequest {
+                repository: Some(oci.spec.clone()),
+                name: name.into(),
+                version: "1.0.0".into(),
+                identity: Some(identity(&[("name", "code")])),
+            },
+            &creds,
+        )
+        .await
+        .unwrap();
+    assert!(
+        std::fs::read(&got.location.value).unwrap() == bytes,
+        "the source came back different"
+    );
+    std::fs::remove_file(&got.location.value).unwrap();
+    assert_eq!(got.source.name, "code");
+    let m = manifest(&registry, &repo_of(name), "1.0.0", HttpAuth::Anonymous);
+    assert_eq!(
+        m["layers"][1]["annotations"]["software.ocm.artifact"],
+        r#"[{"identity":{"name":"code","version":"1.0.0"},"kind":"source"}]"#
+    );
+    oci.stop().await;
 }
