@@ -76,7 +76,7 @@ const TAIL_BYTES: usize = 64 * 1024;
 /// Longer stderr lines are kept in pieces of this size.
 const MAX_LINE: usize = 8 * 1024;
 /// Largest response [`http`] accepts.
-const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
+const MAX_RESPONSE: u64 = 1024 * 1024 * 1024;
 /// Largest request head and body the token server accepts.
 const MAX_REQUEST: usize = 1024 * 1024;
 /// Read and write timeout of the token server's connections.
