@@ -15,6 +15,16 @@ use serde_json::{Value, json};
 
 use crate::{oci_repository, options};
 
+/// A registry for the running test, or `None` (after one `SKIPPED` line naming the test) when
+/// `docker-registry` is not installed outside CI.
+pub(crate) fn start_registry(auth: RegistryAuth<'_>) -> Option<Registry> {
+    // libtest runs each test on a thread named after it.
+    let test = std::thread::current()
+        .name()
+        .map_or_else(|| module_path!().to_owned(), |name| format!("it::{name}"));
+    Registry::start(&test, auth).unwrap()
+}
+
 pub(crate) const COMPONENT: &str = "ocm.software/interop/golden";
 const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 
@@ -208,7 +218,7 @@ fn manifest(registry: &Registry, repository: &str, tag: &str, auth: HttpAuth<'_>
 
 #[tokio::test]
 async fn oci_round_trip_two_local_resources_with_the_layout_checked_over_raw_http() {
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+    let Some(registry) = start_registry(RegistryAuth::None) else {
         return;
     };
     let oci = Oci::for_registry(&registry).await;
@@ -362,7 +372,7 @@ fn registry_digest(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn oci_versions_with_plus_sorted_by_semver_and_foreign_tags_skipped() {
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+    let Some(registry) = start_registry(RegistryAuth::None) else {
         return;
     };
     let oci = Oci::for_registry(&registry).await;
@@ -424,7 +434,7 @@ async fn oci_versions_with_plus_sorted_by_semver_and_foreign_tags_skipped() {
 
 #[tokio::test]
 async fn oci_every_type_name_and_sub_path_form() {
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+    let Some(registry) = start_registry(RegistryAuth::None) else {
         return;
     };
     let creds = Credentials::new();
@@ -535,7 +545,7 @@ async fn store_one(oci: &Oci, creds: &Credentials, name: &str, dir: &Path, bytes
 
 #[tokio::test]
 async fn oci_basic_auth_accepts_the_right_password_and_says_401_otherwise() {
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::Basic).unwrap() else {
+    let Some(registry) = start_registry(RegistryAuth::Basic) else {
         return;
     };
     let user = ocm_plugin_test_support::registry::USERNAME;
@@ -587,8 +597,7 @@ async fn oci_basic_auth_accepts_the_right_password_and_says_401_otherwise() {
 #[tokio::test]
 async fn oci_bearer_token_flow_access_and_refresh_tokens_with_tokens_reused() {
     let tokens = TokenServer::start().unwrap();
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::Token(&tokens)).unwrap()
-    else {
+    let Some(registry) = start_registry(RegistryAuth::Token(&tokens)) else {
         return;
     };
     let user = ocm_plugin_test_support::registry::USERNAME;
@@ -691,7 +700,7 @@ fn assert_error(
 
 #[tokio::test]
 async fn oci_bad_input_gets_clear_answers() {
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+    let Some(registry) = start_registry(RegistryAuth::None) else {
         return;
     };
     let oci = Oci::for_registry(&registry).await;
@@ -978,7 +987,7 @@ fn push_component_manifest(
 
 #[tokio::test]
 async fn oci_reads_legacy_media_types_and_an_index() {
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+    let Some(registry) = start_registry(RegistryAuth::None) else {
         return;
     };
     let oci = Oci::for_registry(&registry).await;
@@ -1037,7 +1046,7 @@ async fn oci_reads_legacy_media_types_and_an_index() {
 
 #[tokio::test]
 async fn oci_four_concurrent_uploads_to_one_version() {
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+    let Some(registry) = start_registry(RegistryAuth::None) else {
         return;
     };
     let oci = Arc::new(Oci::for_registry(&registry).await);
@@ -1086,7 +1095,7 @@ async fn oci_four_concurrent_uploads_to_one_version() {
 
 #[tokio::test]
 async fn oci_memory_of_a_256_mib_add_and_fetch_stays_within_32_mib_of_a_1_mib_one() {
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+    let Some(registry) = start_registry(RegistryAuth::None) else {
         return;
     };
     let oci = Oci::for_registry(&registry).await;
@@ -1209,7 +1218,7 @@ fn start_go_style(
 #[tokio::test]
 async fn oci_reads_without_a_spec_use_the_environment_or_say_how_to_set_one() {
     use ocm_plugin_endpoints::component_version_repository as routes;
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+    let Some(registry) = start_registry(RegistryAuth::None) else {
         return;
     };
     let name = "acme.org/go-style";
@@ -1276,7 +1285,7 @@ async fn oci_reads_without_a_spec_use_the_environment_or_say_how_to_set_one() {
 
 #[tokio::test]
 async fn oci_local_sources_round_trip() {
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+    let Some(registry) = start_registry(RegistryAuth::None) else {
         return;
     };
     let oci = Oci::for_registry(&registry).await;

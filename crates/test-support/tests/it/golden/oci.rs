@@ -4,11 +4,11 @@
 //! wrote in each descriptor encoding (JSON, YAML, tar).
 
 use ocm_plugin_golden::Corpus;
-use ocm_plugin_test_support::registry::{HttpAuth, Registry, RegistryAuth};
+use ocm_plugin_test_support::registry::{HttpAuth, RegistryAuth};
 use ocm_plugin_types::{Credentials, Descriptor, Identity};
 use serde_json::{Value, json};
 
-use crate::oci_repository::{COMPONENT, Oci, resource};
+use crate::oci_repository::{COMPONENT, Oci, resource, start_registry};
 
 const VERSION: &str = "1.0.0+build.1";
 const TAG: &str = "1.0.0.build-build.1";
@@ -22,7 +22,7 @@ async fn golden_oci_plugin_writes_the_bytes_go_writes() {
     else {
         return;
     };
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+    let Some(registry) = start_registry(RegistryAuth::None) else {
         return;
     };
     let read = |name: &str| corpus.read(&format!("go-oci/{name}")).unwrap();
@@ -100,7 +100,7 @@ async fn golden_oci_plugin_reads_what_go_wrote_in_every_encoding() {
     let Some(corpus) = Corpus::locate(module_path!(), "go-oci: layouts read by the plugin") else {
         return;
     };
-    let Some(registry) = Registry::start(module_path!(), RegistryAuth::None).unwrap() else {
+    let Some(registry) = start_registry(RegistryAuth::None) else {
         return;
     };
     let read = |name: &str| corpus.read(&format!("go-oci/{name}")).unwrap();
