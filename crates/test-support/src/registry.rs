@@ -239,7 +239,15 @@ impl Registry {
         std::fs::write(&config, config_yaml(&storage, auth)?)
             .with_context(|| format!("writing {}", config.display()))?;
 
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        // distribution lets REGISTRY_* variables override the configuration (an address, a
+        // storage driver, auth): none from the caller's environment may change the test's.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("REGISTRY_") {
+                command.env_remove(key);
+            }
+        }
+        let child = command
             .arg("serve")
             .arg(&config)
             .stdin(Stdio::null())
