@@ -901,6 +901,28 @@ async fn oci_bad_input_gets_clear_answers() {
         &[&format!("127.0.0.1:{port}")],
     );
     assert!(started.elapsed() < ocm_example_oci_repository::CONNECT_TIMEOUT * 2);
+    let health = gone
+        .repo
+        .check_health(
+            cvr::CheckHealthRequest {
+                repository: gone.spec.clone(),
+            },
+            &creds,
+        )
+        .await;
+    assert_error(health, 500, &[&format!("127.0.0.1:{port}")]);
+    assert!(
+        oci.repo
+            .check_health(
+                cvr::CheckHealthRequest {
+                    repository: oci.spec.clone()
+                },
+                &creds
+            )
+            .await
+            .is_ok(),
+        "a reachable registry is healthy"
+    );
     gone.stop().await;
 
     // Invalid specs never reach a registry.
@@ -1180,6 +1202,7 @@ async fn oci_memory_of_a_256_mib_add_and_fetch_stays_within_32_mib_of_a_1_mib_on
 /// Starts the plugin the way a Go manager does (`--config` with a Go-style id), with `env`.
 fn start_go_style(
     env: &[(&str, &str)],
+    stderr: Option<std::fs::File>,
 ) -> (
     std::process::Child,
     ocm_plugin_runtime::PluginClient,
@@ -1199,7 +1222,7 @@ fn start_go_style(
         .env("TMPDIR", tmp.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(stderr.map_or_else(Stdio::null, Stdio::from));
     for (k, v) in env {
         command.env(k, v);
     }
@@ -1234,10 +1257,13 @@ async fn oci_reads_without_a_spec_use_the_environment_or_say_how_to_set_one() {
     oci.stop().await;
 
     let url = registry.url();
-    let (mut child, client, _tmp) = start_go_style(&[
-        (ocm_example_oci_repository::BASE_URL_ENV, url.as_str()),
-        (ocm_example_oci_repository::SUB_PATH_ENV, "go"),
-    ]);
+    let (mut child, client, _tmp) = start_go_style(
+        &[
+            (ocm_example_oci_repository::BASE_URL_ENV, url.as_str()),
+            (ocm_example_oci_repository::SUB_PATH_ENV, "go"),
+        ],
+        None,
+    );
     client.health().await.unwrap();
     let d: Descriptor = client
         .call_json(
@@ -1262,7 +1288,7 @@ async fn oci_reads_without_a_spec_use_the_environment_or_say_how_to_set_one() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let (mut child, client, _tmp) = start_go_style(&[]);
+    let (mut child, client, _tmp) = start_go_style(&[], None);
     let err = client
         .call_json::<Descriptor>(
             &routes::GET_COMPONENT_VERSION,
@@ -1348,4 +1374,85 @@ async fn oci_local_sources_round_trip() {
         r#"[{"identity":{"name":"code","version":"1.0.0"},"kind":"source"}]"#
     );
     oci.stop().await;
+}
+
+/// With every log on (`OCM_PLUGIN_LOG=trace`, which includes the HTTP and OCI client crates),
+/// no password, token or Basic header value reaches the plugin's log, through the Basic token
+/// flow, a refresh-token exchange, an access token and a refused password.
+#[tokio::test]
+async fn oci_no_secret_reaches_the_log_even_at_trace() {
+    use base64::Engine as _;
+    use ocm_plugin_endpoints::component_version_repository as routes;
+    let tokens = TokenServer::start().unwrap();
+    let Some(registry) = start_registry(RegistryAuth::Token(&tokens)) else {
+        return;
+    };
+    let user = ocm_plugin_test_support::registry::USERNAME;
+    let password = ocm_plugin_test_support::registry::PASSWORD;
+    let name = "acme.org/secrets";
+    let oci = Oci::for_registry(&registry).await;
+    let files = tempfile::tempdir().unwrap();
+    store_one(
+        &oci,
+        &basic(user, password),
+        name,
+        files.path(),
+        b"secret-free",
+    )
+    .await;
+    oci.stop().await;
+
+    let log_path = files.path().join("plugin.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let url = registry.url();
+    let (mut child, client, _tmp) = start_go_style(
+        &[
+            (ocm_example_oci_repository::BASE_URL_ENV, url.as_str()),
+            ("OCM_PLUGIN_LOG", "trace"),
+        ],
+        Some(log),
+    );
+    let minted = tokens.mint(&repo_of(name)).unwrap();
+    let wrong = "wrong-password-31337";
+    let cases = [
+        basic(user, password),
+        creds_of(
+            "Credentials/v1",
+            &[("refreshToken", tokens.refresh_token())],
+        ),
+        creds_of("Credentials/v1", &[("accessToken", &minted)]),
+        basic(user, wrong),
+    ];
+    for (i, creds) in cases.iter().enumerate() {
+        let got = client
+            .call_json::<Descriptor>(
+                &routes::GET_COMPONENT_VERSION,
+                &[("name", name), ("version", "1.0.0")],
+                Some(creds),
+                None,
+            )
+            .await;
+        assert_eq!(got.is_ok(), i < 3, "case {i}: {got:?}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    if std::env::var_os("OCM_SHOW_PLUGIN_LOG").is_some() {
+        eprintln!("{text}");
+    }
+    assert!(
+        text.lines().count() > 5,
+        "the plugin logged (almost) nothing at trace:\n{text}"
+    );
+    let basic_header =
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    for secret in [
+        password,
+        wrong,
+        tokens.refresh_token(),
+        minted.as_str(),
+        basic_header.as_str(),
+    ] {
+        assert!(!text.contains(secret), "a secret reached the plugin's log");
+    }
 }
