@@ -129,6 +129,7 @@
 #![warn(missing_docs)]
 
 mod argv;
+pub mod blob;
 mod capability;
 mod error;
 mod idle;

@@ -422,55 +422,9 @@ pub(crate) fn copy_in_kernel_hashing(
     })
 }
 
-/// The pipe buffer asked for on a named pipe we read (the default limit for users).
-const PIPE_BUFFER: usize = 1024 * 1024;
-
-/// How long a named pipe given as a blob may wait for its writer before the request fails.
-const PIPE_WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
-
 fn is_fifo(meta: &fs::Metadata) -> bool {
     use std::os::unix::fs::FileTypeExt as _;
     meta.file_type().is_fifo()
-}
-
-/// Opens a named pipe for reading without waiting for a writer forever: opened non-blocking,
-/// then polled until data or a writer's close arrives, at most `wait`; then made blocking for
-/// the copy.
-pub(crate) fn open_pipe(path: &Path, wait: std::time::Duration) -> io::Result<File> {
-    use rustix::event::{PollFd, PollFlags, Timespec, poll};
-    use rustix::fs::{OFlags, fcntl_setfl};
-    use std::os::unix::fs::OpenOptionsExt as _;
-
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(OFlags::NONBLOCK.bits() as i32)
-        .open(path)?;
-    let deadline = std::time::Instant::now() + wait;
-    loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("no writer opened the named pipe within {wait:?}"),
-            ));
-        }
-        let timeout = Timespec {
-            tv_sec: left.as_secs().try_into().unwrap_or(i64::MAX),
-            tv_nsec: left.subsec_nanos().into(),
-        };
-        let mut fds = [PollFd::new(&file, PollFlags::IN)];
-        match poll(&mut fds, Some(&timeout)) {
-            Ok(0) => continue,
-            Ok(_) => break,
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    fcntl_setfl(&file, OFlags::empty())?;
-    // A larger pipe buffer means fewer hand-overs between writer and reader for a large blob;
-    // where the system refuses, the default works too.
-    let _ = rustix::pipe::fcntl_setpipe_size(&file, PIPE_BUFFER);
-    Ok(file)
 }
 
 /// One repository root.
@@ -637,7 +591,7 @@ impl Store {
         // Copy outside the lock: the temporary file is private until it is renamed. The mode
         // comes from the opened file, so it belongs to the bytes we actually copy.
         let mut input = if is_pipe {
-            open_pipe(src, PIPE_WRITER_WAIT)
+            ocm_plugin_sdk::blob::open_named_pipe(src, ocm_plugin_sdk::blob::NAMED_PIPE_WRITER_WAIT)
         } else {
             File::open(src)
         }

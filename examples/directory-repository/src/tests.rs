@@ -1135,7 +1135,8 @@ fn a_named_pipe_without_a_writer_fails_in_bounded_time() {
     )
     .unwrap();
     let started = std::time::Instant::now();
-    let err = crate::store::open_pipe(&pipe, std::time::Duration::from_millis(200)).unwrap_err();
+    let err = ocm_plugin_sdk::blob::open_named_pipe(&pipe, std::time::Duration::from_millis(200))
+        .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }

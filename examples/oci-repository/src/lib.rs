@@ -59,9 +59,10 @@
 //! No blob is held whole in memory: a file is hashed in one pass and uploaded in one streamed
 //! `PUT` (skipped when the registry has the blob already); a download streams into a new `0600`
 //! file in the system temp directory, hashed on the way, and is removed on a digest or size
-//! mismatch, with an error naming both digests. Blobs arrive as `localFile` locations; a
-//! `unixNamedPipe` (which cannot be read twice, once to hash and once to upload) is refused
-//! with a 400. Descriptor layers over [`layout::MAX_DESCRIPTOR_SIZE`] (64 MiB) are refused
+//! mismatch, with an error naming both digests. A `unixNamedPipe` blob, which can be read only
+//! once, is uploaded in chunks as its writer writes and hashed on the way (the writer has
+//! [`NAMED_PIPE_WRITER_WAIT`](ocm_plugin_sdk::blob::NAMED_PIPE_WRITER_WAIT) to open it).
+//! Descriptor layers over [`layout::MAX_DESCRIPTOR_SIZE`] (64 MiB) are refused
 //! before a byte of them is read.
 //!
 //! # Errors

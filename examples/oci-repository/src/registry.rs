@@ -495,10 +495,23 @@ impl Session {
             .await
             .map_err(|e| self.map_error(e, repository, "look up a blob"))?;
         if !exists {
-            self.client
-                .push_blob(&reference, bytes, &descriptor.digest)
-                .await
-                .map_err(|e| self.map_error(e, repository, "upload a blob"))?;
+            // `push_blob` refuses an empty blob, which is valid (and the streamed monolithic
+            // upload sends it); everything else goes in one request as it is.
+            let pushed = if bytes.is_empty() {
+                self.client
+                    .push_blob_stream(
+                        &reference,
+                        futures_util::stream::empty(),
+                        &descriptor.digest,
+                        Some(0),
+                    )
+                    .await
+            } else {
+                self.client
+                    .push_blob(&reference, bytes, &descriptor.digest)
+                    .await
+            };
+            pushed.map_err(|e| self.map_error(e, repository, "upload a blob"))?;
         }
         Ok(descriptor)
     }
@@ -520,7 +533,7 @@ impl Session {
         }
         let file = std::fs::File::open(path)
             .map_err(|e| Error::InvalidArgument(format!("cannot open {}: {e}", path.display())))?;
-        let stream = file_stream(file, size);
+        let stream = file_stream(file, Some(size));
         let pushed = self
             .client
             .push_blob_stream(&reference, stream, &digest, Some(size))
@@ -541,6 +554,46 @@ impl Session {
             return Err(err);
         }
         Ok((digest, size))
+    }
+
+    /// Uploads what a named pipe's writer writes, read once: streamed in chunked `PATCH`es
+    /// while `oci-client` hashes it on the way, never more than a few chunks in memory.
+    /// Returns `(digest, size)`.
+    pub(crate) async fn push_pipe(&self, repository: &str, path: &Path) -> Result<(String, u64)> {
+        let reference = self.reference(repository, "latest");
+        self.prepare(&reference).await?;
+        let pipe = {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || {
+                ocm_plugin_sdk::blob::open_named_pipe(
+                    &path,
+                    ocm_plugin_sdk::blob::NAMED_PIPE_WRITER_WAIT,
+                )
+                .map_err(|e| {
+                    Error::InvalidArgument(format!(
+                        "cannot read the named pipe {}: {e}",
+                        path.display()
+                    ))
+                })
+            })
+            .await
+            .map_err(|e| Error::internal_with("the pipe task failed", e))??
+        };
+        match self
+            .client
+            .push_blob_stream_chunked(&reference, file_stream(pipe, None))
+            .await
+        {
+            Ok(pushed) => Ok((pushed.blob_digest, pushed.size)),
+            // An empty pipe is the empty blob, which the chunked upload refuses to send.
+            Err(OciDistributionError::PushNoDataError) => {
+                let empty = self
+                    .push_bytes(repository, "application/octet-stream", Vec::new())
+                    .await?;
+                Ok((empty.digest, 0))
+            }
+            Err(e) => Err(self.map_error(e, repository, "upload a blob from a named pipe")),
+        }
     }
 
     /// Pushes a manifest under `tag`; returns its digest.
@@ -608,14 +661,18 @@ impl Session {
         // leaves the digest to us: the writer thread checks it, so the blob is hashed once, off
         // the request thread. A registry that ignores the range answers 200, and the client
         // verifies that stream itself as well.
-        let mut stream = match self
-            .client
-            .pull_blob_stream_partial(&reference, &layer, 0, None)
-            .await
-            .map_err(|e| self.map_error(e, repository, "read a local blob"))?
-        {
-            BlobResponse::Full(stream) | BlobResponse::Partial(stream) => stream,
+        // An empty blob has no byte 0 to range from (416): it is read whole.
+        let pulled = if blob.size == 0 {
+            self.client.pull_blob_stream(&reference, &layer).await
+        } else {
+            self.client
+                .pull_blob_stream_partial(&reference, &layer, 0, None)
+                .await
+                .map(|response| match response {
+                    BlobResponse::Full(stream) | BlobResponse::Partial(stream) => stream,
+                })
         };
+        let mut stream = pulled.map_err(|e| self.map_error(e, repository, "read a local blob"))?;
         let file = tempfile::Builder::new()
             .prefix("oci-repository-blob-")
             .tempfile()
@@ -722,19 +779,21 @@ async fn hash_file(path: PathBuf) -> Result<(String, u64)> {
     .map_err(|e| Error::internal_with("the hashing task failed", e))?
 }
 
-/// The file as a stream of chunks, read on a thread of its own (bounded channel), stopping at
-/// `size` bytes so the upload matches the declared length.
+/// The file as a stream of chunks, read on a thread of its own (bounded channel). With a
+/// `size`, exactly that many bytes (so an upload matches its declared length, and a file that
+/// shrank is an error); without, up to the end (a pipe).
 fn file_stream(
     mut file: std::fs::File,
-    size: u64,
+    size: Option<u64>,
 ) -> impl futures_util::Stream<Item = oci_client::errors::Result<bytes::Bytes>> + Send + 'static {
     let (tx, rx) = tokio::sync::mpsc::channel::<oci_client::errors::Result<bytes::Bytes>>(4);
     std::thread::spawn(move || {
-        let mut left = size;
+        let mut left = size.unwrap_or(u64::MAX);
         while left > 0 {
             let want = usize::try_from(left.min(CHUNK as u64)).unwrap_or(CHUNK);
             let mut buf = vec![0u8; want];
-            match file.read(&mut buf) {
+            match read_full(&mut file, &mut buf) {
+                Ok(0) if size.is_none() => return,
                 Ok(0) => {
                     let _ =
                         tx.blocking_send(Err(OciDistributionError::IoError(std::io::Error::new(
@@ -760,6 +819,21 @@ fn file_stream(
     futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     })
+}
+
+/// Reads until `buf` is full or the input ends (a pipe hands over its buffer a piece at a time;
+/// full chunks mean fewer, larger requests).
+fn read_full(input: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// An error's text with URLs' query strings removed (they may carry tokens in some registries'

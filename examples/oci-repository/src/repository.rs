@@ -262,22 +262,27 @@ fn identity_text(identity: Option<&Identity>) -> String {
     )
 }
 
-fn check_local_location(location: &Location) -> Result<&Path> {
-    match location.location_type {
-        LocationType::LocalFile => {
-            let path = Path::new(&location.value);
-            if !path.is_absolute() {
-                return Err(Error::InvalidArgument(format!(
-                    "the blob location {:?} is not an absolute path",
-                    location.value
-                )));
-            }
-            Ok(path)
+/// A blob location this plugin reads: an absolute `localFile` or `unixNamedPipe` path, and
+/// whether it is a pipe.
+fn check_local_location(location: &Location) -> Result<(&Path, bool)> {
+    let is_pipe = match location.location_type {
+        LocationType::LocalFile => false,
+        LocationType::UnixNamedPipe => true,
+        ref other => {
+            return Err(Error::InvalidArgument(format!(
+                "blob location type {other} is not supported by this plugin; send a localFile \
+                 or a unixNamedPipe"
+            )));
         }
-        ref other => Err(Error::InvalidArgument(format!(
-            "blob location type {other} is not supported by this plugin; send a localFile"
-        ))),
+    };
+    let path = Path::new(&location.value);
+    if !path.is_absolute() {
+        return Err(Error::InvalidArgument(format!(
+            "the blob location {:?} is not an absolute path",
+            location.value
+        )));
     }
+    Ok((path, is_pipe))
 }
 
 impl OciRepository {
@@ -294,8 +299,12 @@ impl OciRepository {
         let session = self.session(Some(request_spec), credentials)?;
         let repository = session.spec().repository_of(name)?;
         spec::tag_of(version)?;
-        let path = check_local_location(location)?;
-        let (digest, size) = session.push_file(&repository, path).await?;
+        let (path, is_pipe) = check_local_location(location)?;
+        let (digest, size) = if is_pipe {
+            session.push_pipe(&repository, path).await?
+        } else {
+            session.push_file(&repository, path).await?
+        };
         let media_type = location
             .media_type
             .clone()

@@ -1456,3 +1456,88 @@ async fn oci_no_secret_reaches_the_log_even_at_trace() {
         assert!(!text.contains(secret), "a secret reached the plugin's log");
     }
 }
+
+/// Blobs from a named pipe: read once, uploaded in chunks as the writer writes, hashed on the
+/// way; an empty pipe (and an empty file) is the empty blob.
+#[tokio::test]
+async fn oci_named_pipe_blobs_are_streamed_once() {
+    let Some(registry) = start_registry(RegistryAuth::None) else {
+        return;
+    };
+    let oci = Oci::for_registry(&registry).await;
+    let creds = Credentials::new();
+    let files = tempfile::tempdir().unwrap();
+    let name = "acme.org/pipes";
+    let mut stored = Vec::new();
+    for (part, bytes) in [("big", patterned(9 << 20, 5)), ("empty", Vec::new())] {
+        let fifo = files.path().join(format!("{part}.pipe"));
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        )
+        .unwrap();
+        let writer = std::thread::spawn({
+            let (fifo, bytes) = (fifo.clone(), bytes.clone());
+            move || {
+                use std::io::Write as _;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(fifo)
+                    .unwrap()
+                    .write_all(&bytes)
+                    .unwrap();
+            }
+        });
+        let location = Location {
+            location_type: ocm_plugin_types::LocationType::UnixNamedPipe,
+            ..Location::local_file(fifo.to_string_lossy())
+        };
+        let r = oci
+            .repo
+            .add_local_resource(
+                cvr::AddLocalResourceRequest {
+                    repository: oci.spec.clone(),
+                    name: name.into(),
+                    version: "1.0.0".into(),
+                    resource_location: location,
+                    resource: resource(part, "1.0.0", "application/octet-stream"),
+                },
+                &creds,
+            )
+            .await
+            .unwrap();
+        writer.join().unwrap();
+        assert_eq!(
+            r.access.as_ref().unwrap().to_value()["localReference"],
+            registry_digest(&bytes).as_str(),
+            "{part}"
+        );
+        stored.push((part, bytes, r));
+    }
+    // An empty file is the empty blob as well (and is read back without a ranged request).
+    let empty_file = write(files.path(), "empty.bin", b"");
+    let r = oci
+        .add_local(
+            &creds,
+            name,
+            "1.0.0",
+            &empty_file,
+            resource("empty-file", "1.0.0", "text/plain"),
+        )
+        .await
+        .unwrap();
+    stored.push(("empty-file", Vec::new(), r));
+    let resources = stored.iter().map(|(_, _, r)| r.clone()).collect();
+    oci.add_version(&creds, descriptor(name, "1.0.0", resources))
+        .await
+        .unwrap();
+    for (part, bytes, _) in stored {
+        let (got, _) = oci
+            .get_local(&creds, name, "1.0.0", Some(identity(&[("name", part)])))
+            .await
+            .unwrap();
+        assert!(got == bytes, "{part} came back different");
+    }
+    oci.stop().await;
+}
