@@ -193,6 +193,7 @@ fn drain(stderr: ChildStderr, tail: &Mutex<Tail>, port: mpsc::Sender<u16>) {
 pub struct Registry {
     child: Child,
     port: u16,
+    tls: bool,
     dir: tempfile::TempDir,
     tail: Arc<Mutex<Tail>>,
     drain: Option<(JoinHandle<()>, mpsc::Receiver<()>)>,
@@ -207,6 +208,17 @@ impl Registry {
     /// stderr and returns `Ok(None)`, or returns an error saying how to install it when `CI` is
     /// set. Every start failure carries the end of the registry's stderr.
     pub fn start(test_name: &str, auth: RegistryAuth<'_>) -> Result<Option<Self>> {
+        Self::start_with(test_name, auth, false)
+    }
+
+    /// [`Registry::start`] without authentication, serving HTTPS only, with the fixture
+    /// certificate `tls.crt` (for `127.0.0.1` and `localhost`) issued by the fixture CA
+    /// `tls-ca.crt`: clients trust it through that CA (e.g. `SSL_CERT_FILE`).
+    pub fn start_tls(test_name: &str) -> Result<Option<Self>> {
+        Self::start_with(test_name, RegistryAuth::None, true)
+    }
+
+    fn start_with(test_name: &str, auth: RegistryAuth<'_>, tls: bool) -> Result<Option<Self>> {
         let found = locate_binary(
             std::env::var_os(BINARY_VAR),
             std::env::var_os("PATH"),
@@ -224,11 +236,11 @@ impl Registry {
             let _ = writeln!(io::stderr(), "SKIPPED {test_name}: {why}");
             return Ok(None);
         };
-        Self::start_binary(&binary, auth).map(Some)
+        Self::start_binary(&binary, auth, tls).map(Some)
     }
 
     /// [`Registry::start`] with a known binary.
-    fn start_binary(binary: &Path, auth: RegistryAuth<'_>) -> Result<Self> {
+    fn start_binary(binary: &Path, auth: RegistryAuth<'_>, tls: bool) -> Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("ocm-registry-")
             .tempdir()
@@ -236,7 +248,7 @@ impl Registry {
         let storage = dir.path().join("storage");
         std::fs::create_dir(&storage).with_context(|| format!("creating {}", storage.display()))?;
         let config = dir.path().join("config.yml");
-        std::fs::write(&config, config_yaml(&storage, auth)?)
+        std::fs::write(&config, config_yaml(&storage, auth, tls)?)
             .with_context(|| format!("writing {}", config.display()))?;
 
         let mut command = Command::new(binary);
@@ -260,6 +272,7 @@ impl Registry {
         let mut registry = Self {
             child,
             port: 0,
+            tls,
             dir,
             tail: Arc::default(),
             drain: None,
@@ -303,7 +316,11 @@ impl Registry {
 
         // The line is logged after the socket is bound, so the connection is queued even if
         // the server has not begun accepting: one request suffices.
-        let expected = if matches!(auth, RegistryAuth::None) {
+        // Over TLS the plain-HTTP probe gets Go's 400 for "an HTTP request to an HTTPS
+        // server", which shows the server is serving just as well.
+        let expected = if tls {
+            400
+        } else if matches!(auth, RegistryAuth::None) {
             200
         } else {
             401
@@ -312,7 +329,7 @@ impl Registry {
         if remaining.is_zero() {
             return Err(registry.failure("start deadline passed before GET /v2/"));
         }
-        let url = format!("{}/v2/", registry.url());
+        let url = format!("http://{}/v2/", registry.host_port());
         match http_with_timeout("GET", &url, &[], &[], remaining) {
             Ok(response) if response.status == expected => Ok(registry),
             Ok(response) => Err(registry.failure(&format!(
@@ -344,7 +361,8 @@ impl Registry {
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.host_port())
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.host_port())
     }
 
     /// The root of the registry's filesystem storage.
@@ -547,7 +565,7 @@ fn yaml_path(path: &Path) -> Result<String> {
 
 /// The registry's configuration: loopback only, a random port, filesystem storage, info logs
 /// in text format on stderr (the port is read from them), no access log.
-fn config_yaml(storage: &Path, auth: RegistryAuth<'_>) -> Result<String> {
+fn config_yaml(storage: &Path, auth: RegistryAuth<'_>, tls: bool) -> Result<String> {
     let mut yaml = format!(
         "version: 0.1
 log:
@@ -569,6 +587,13 @@ http:
 ",
         root = yaml_path(storage)?
     );
+    if tls {
+        yaml.push_str(&format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            yaml_path(&fixture("tls.crt"))?,
+            yaml_path(&fixture("tls.key"))?
+        ));
+    }
     match auth {
         RegistryAuth::None => {}
         RegistryAuth::Basic => {
@@ -1581,7 +1606,7 @@ mod tests {
     fn a_registry_that_exits_reports_its_stderr() {
         let dir = tempfile::tempdir().unwrap();
         let fake = script(dir.path(), "echo 'configuration error: boom' >&2; exit 3");
-        let error = Registry::start_binary(&fake, RegistryAuth::None)
+        let error = Registry::start_binary(&fake, RegistryAuth::None, false)
             .unwrap_err()
             .to_string();
         assert!(error.contains("stopped before listening"), "{error}");
@@ -1596,7 +1621,7 @@ mod tests {
             dir.path(),
             "echo 'level=info msg=\"listening on 127.0.0.1:1\"' >&2; exec tail -f /dev/null",
         );
-        let error = Registry::start_binary(&fake, RegistryAuth::None)
+        let error = Registry::start_binary(&fake, RegistryAuth::None, false)
             .unwrap_err()
             .to_string();
         assert!(

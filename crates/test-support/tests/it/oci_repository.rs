@@ -18,11 +18,14 @@ use crate::{oci_repository, options};
 /// A registry for the running test, or `None` (after one `SKIPPED` line naming the test) when
 /// `docker-registry` is not installed outside CI.
 pub(crate) fn start_registry(auth: RegistryAuth<'_>) -> Option<Registry> {
-    // libtest runs each test on a thread named after it.
-    let test = std::thread::current()
+    Registry::start(&test_name(), auth).unwrap()
+}
+
+/// The running test's path (libtest runs each test on a thread named after it).
+fn test_name() -> String {
+    std::thread::current()
         .name()
-        .map_or_else(|| module_path!().to_owned(), |name| format!("it::{name}"));
-    Registry::start(&test, auth).unwrap()
+        .map_or_else(|| module_path!().to_owned(), |name| format!("it::{name}"))
 }
 
 pub(crate) const COMPONENT: &str = "ocm.software/interop/golden";
@@ -1540,4 +1543,85 @@ async fn oci_named_pipe_blobs_are_streamed_once() {
         assert!(got == bytes, "{part} came back different");
     }
     oci.stop().await;
+}
+
+/// An HTTPS registry: `https://`, `oci://` and a bare `host:port` all use TLS, verified against
+/// the trust store (here the fixture CA through `SSL_CERT_FILE`); an untrusted certificate is
+/// a clear 500, never a silent fallback to plain HTTP.
+#[tokio::test]
+async fn oci_https_registry_trusted_through_the_ca_and_refused_without_it() {
+    use ocm_plugin_endpoints::component_version_repository as routes;
+    use ocm_plugin_test_support::registry::fixture;
+    let Some(registry) = Registry::start_tls(&test_name()).unwrap() else {
+        return;
+    };
+    let https = registry.url();
+    assert!(https.starts_with("https://"), "{https}");
+    let host_port = registry.host_port();
+    let ca = fixture("tls-ca.crt");
+    let name = "acme.org/tls";
+    let (mut child, client, _tmp) = start_go_style(
+        &[
+            (ocm_example_oci_repository::BASE_URL_ENV, https.as_str()),
+            ("SSL_CERT_FILE", ca.to_str().unwrap()),
+        ],
+        None,
+    );
+    for (version, base) in [
+        ("1.0.0", format!("oci://{host_port}")),
+        ("2.0.0", host_port.clone()),
+        ("3.0.0", https.clone()),
+    ] {
+        let body = json!({
+            "repository": {"type": "OCIRepository/v1", "baseUrl": base},
+            "descriptor": serde_json::to_value(descriptor(name, version, Vec::new())).unwrap(),
+        });
+        client
+            .call(
+                &routes::ADD_COMPONENT_VERSION,
+                &[],
+                None,
+                Some(body.to_string().into_bytes()),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{base}: {e}"));
+    }
+    let versions: Vec<String> = client
+        .call_json(
+            &routes::LIST_COMPONENT_VERSIONS,
+            &[("name", name)],
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(versions, ["3.0.0", "2.0.0", "1.0.0"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // Trusting another CA only: the registry's certificate is refused.
+    let other = fixture("token.crt");
+    let (mut child, client, _tmp) = start_go_style(
+        &[
+            (ocm_example_oci_repository::BASE_URL_ENV, https.as_str()),
+            ("SSL_CERT_FILE", other.to_str().unwrap()),
+        ],
+        None,
+    );
+    let err = client
+        .call_json::<Vec<String>>(
+            &routes::LIST_COMPONENT_VERSIONS,
+            &[("name", name)],
+            None,
+            None,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("500") && err.contains(&host_port) && err.contains("certificate"),
+        "{err}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
