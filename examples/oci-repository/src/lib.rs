@@ -17,7 +17,9 @@
 //! `subPath` (optional), nothing else.
 //!
 //! * `baseUrl` is `host[:port][/path]` with an optional scheme: none, `https://` or `oci://`
-//!   use TLS; `http://` is plain HTTP (for local registries).
+//!   use TLS, verified against the system's trust store (`SSL_CERT_FILE` and `SSL_CERT_DIR`
+//!   are honoured), never falling back to plain HTTP; `http://` is plain HTTP (for local
+//!   registries).
 //! * A path in `baseUrl` is a sub path; `subPath` is appended to it.
 //! * Requests that carry no spec (Go managers send none on reads) use the plugin configuration
 //!   ([`CONFIG_TYPE`], [`OciConfig`]), then the environment variables [`BASE_URL_ENV`] and
