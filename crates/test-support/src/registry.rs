@@ -889,67 +889,15 @@ fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>> {
 // ---------------------------------------------------------------------------------------------
 // The token server
 
-/// `application/x-www-form-urlencoded` encoding of `pairs` (also fine for query strings).
+/// `application/x-www-form-urlencoded` encoding of `pairs`, sorted by name: the route table's
+/// query codec (Go's `url.Values.Encode`), also fine for query strings.
 pub fn form_urlencoded(pairs: &[(&str, &str)]) -> String {
-    fn encode(out: &mut String, text: &str) {
-        for byte in text.bytes() {
-            match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    out.push(char::from(byte));
-                }
-                b' ' => out.push('+'),
-                _ => out.push_str(&format!("%{byte:02X}")),
-            }
-        }
-    }
-    let mut out = String::new();
-    for (index, (name, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            out.push('&');
-        }
-        encode(&mut out, name);
-        out.push('=');
-        encode(&mut out, value);
-    }
-    out
-}
-
-/// Decodes one form or query component (`+` is a space, `%XX` a byte).
-fn url_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let hex = bytes
-            .get(index + 1..index + 3)
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (bytes[index], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                index += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                index += 1;
-            }
-            (byte, _) => {
-                out.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    ocm_plugin_endpoints::encode_query(pairs.iter().copied())
 }
 
 fn parse_form(text: &str) -> Vec<(String, String)> {
-    text.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (url_decode(name), url_decode(value))
-        })
-        .collect()
+    // A form that does not decode (not UTF-8) carries nothing the token server accepts.
+    ocm_plugin_endpoints::decode_query(text).unwrap_or_default()
 }
 
 fn form_value<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -1569,7 +1517,10 @@ mod tests {
                 ("x".to_owned(), "a b&c".to_owned()),
             ]
         );
-        assert_eq!(url_decode("%zz%41"), "%zzA");
+        assert_eq!(
+            parse_form("a=%zz%41"),
+            [("a".to_owned(), "%zzA".to_owned())]
+        );
     }
 
     #[test]

@@ -325,6 +325,24 @@ pub struct Digest {
     pub extra: Map<String, Value>,
 }
 
+impl Digest {
+    /// The digest OCM records for a blob's bytes: SHA-256 of them, normalisation
+    /// `genericBlobDigest/v1`, `hex` the lower-case hex of the hash.
+    ///
+    /// ```
+    /// let d = ocm_plugin_types::Digest::generic_blob_sha256("ab12");
+    /// assert_eq!((d.hash_algorithm.as_str(), d.normalisation_algorithm.as_str()), ("SHA-256", "genericBlobDigest/v1"));
+    /// ```
+    pub fn generic_blob_sha256(hex: impl Into<String>) -> Self {
+        Self {
+            hash_algorithm: "SHA-256".to_owned(),
+            normalisation_algorithm: "genericBlobDigest/v1".to_owned(),
+            value: hex.into(),
+            extra: Map::new(),
+        }
+    }
+}
+
 /// A signature of a component version (descriptor v2 `signatures[]`): what was signed and the
 /// signature itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -62,12 +62,7 @@ impl Artifact for Resource {
     fn set_blob(&mut self, hex: &str, media_type: &str) -> Result<()> {
         match &self.digest {
             None => {
-                self.digest = Some(Digest {
-                    hash_algorithm: "SHA-256".into(),
-                    normalisation_algorithm: "genericBlobDigest/v1".into(),
-                    value: hex.to_owned(),
-                    extra: Default::default(),
-                });
+                self.digest = Some(Digest::generic_blob_sha256(hex));
             }
             Some(d)
                 if d.hash_algorithm == "SHA-256"

@@ -12,7 +12,7 @@ use ocm_plugin_contracts::{
 use ocm_plugin_types::{Credentials, Digest, Identity, Location, Raw, Resource, Source};
 
 use crate::{
-    DIGEST_HASH_ALGORITHM, DIGEST_NORMALISATION_ALGORITHM, IDENTITY_TYPE, LOCAL_BLOB_ACCESS_TYPE,
+    IDENTITY_TYPE, LOCAL_BLOB_ACCESS_TYPE,
     blob::{self, Blob},
     spec::FileSpec,
 };
@@ -109,12 +109,7 @@ impl InputMethod for FileInput {
             resource_type: r.resource_type,
             relation: "local".to_owned(),
             access: Some(access),
-            digest: Some(Digest {
-                hash_algorithm: DIGEST_HASH_ALGORITHM.to_owned(),
-                normalisation_algorithm: DIGEST_NORMALISATION_ALGORITHM.to_owned(),
-                value: blob.sha256,
-                extra: Default::default(),
-            }),
+            digest: Some(Digest::generic_blob_sha256(blob.sha256)),
             ..Resource::default()
         };
         Ok(ProcessResourceResponse { resource, location })

@@ -149,12 +149,7 @@ impl ResourceRepository for LocalResources {
                 "the declared digest does not match the stored bytes; replacing it"
             );
         }
-        resource.digest = Some(Digest {
-            hash_algorithm: HASH_ALGORITHM.to_owned(),
-            normalisation_algorithm: NORMALISATION_ALGORITHM.to_owned(),
-            value: hex,
-            extra: Default::default(),
-        });
+        resource.digest = Some(Digest::generic_blob_sha256(hex));
         tracing::info!(
             resource = %resource.name,
             path = %access.path.display(),

@@ -210,11 +210,11 @@ fn new_client(scheme: Scheme) -> Client {
     Client::new(config)
 }
 
-/// A manifest as read: its bytes, digest and media type.
+/// A manifest as read: its JSON (parsed once, here) and its digest.
 #[derive(Debug, Clone)]
 pub(crate) struct RawManifest {
-    /// The manifest bytes.
-    pub(crate) bytes: Vec<u8>,
+    /// The manifest as JSON.
+    pub(crate) value: serde_json::Value,
     /// Its digest.
     pub(crate) digest: String,
 }
@@ -350,27 +350,12 @@ impl Session {
                 };
             }
         };
-        if bytes.len() as u64 > layout::MAX_MANIFEST_SIZE {
-            return Err(Error::internal(format!(
-                "the manifest {}:{tag} is larger than {} bytes",
-                self.location(repository),
-                layout::MAX_MANIFEST_SIZE
-            )));
-        }
-        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::internal(format!(
-                "the manifest {}:{tag} is not JSON: {e}",
-                self.location(repository)
-            ))
-        })?;
+        let value = self.manifest_json(&bytes, repository, tag)?;
         let is_index = value.get("manifests").is_some()
             && value.get("layers").is_none()
             && value.get("config").is_none();
         if !is_index {
-            return Ok(Some(RawManifest {
-                bytes: bytes.to_vec(),
-                digest,
-            }));
+            return Ok(Some(RawManifest { value, digest }));
         }
         let index: layout::Index = serde_json::from_value(value).map_err(|e| {
             Error::internal(format!(
@@ -390,10 +375,30 @@ impl Session {
             .pull_manifest_raw(&reference, &self.auth, &accepted)
             .await
             .map_err(|e| self.map_error(e, repository, "read the index's first manifest"))?;
-        Ok(Some(RawManifest {
-            bytes: bytes.to_vec(),
-            digest,
-        }))
+        let value = self.manifest_json(&bytes, repository, &digest)?;
+        Ok(Some(RawManifest { value, digest }))
+    }
+
+    /// A manifest's bytes as JSON, refusing one over [`layout::MAX_MANIFEST_SIZE`].
+    fn manifest_json(
+        &self,
+        bytes: &[u8],
+        repository: &str,
+        reference: &str,
+    ) -> Result<serde_json::Value> {
+        if bytes.len() as u64 > layout::MAX_MANIFEST_SIZE {
+            return Err(Error::internal(format!(
+                "the manifest {}:{reference} is larger than {} bytes",
+                self.location(repository),
+                layout::MAX_MANIFEST_SIZE
+            )));
+        }
+        serde_json::from_slice(bytes).map_err(|e| {
+            Error::internal(format!(
+                "the manifest {}:{reference} is not JSON: {e}",
+                self.location(repository)
+            ))
+        })
     }
 
     /// A small blob (config, descriptor), read whole after checking its declared size against

@@ -15,6 +15,7 @@ use ocm_plugin_contracts::{
 use ocm_plugin_types::{
     Credentials, Descriptor, Digest, Identity, Location, LocationType, Raw, Resource, Source,
 };
+use serde::Deserialize as _;
 
 use crate::{
     BASE_URL_ENV, CONFIG_TYPE, OciConfig, SUB_PATH_ENV,
@@ -77,15 +78,7 @@ impl OciRepository {
             Some(raw) => {
                 // A spec without `baseUrl` (Go managers send the empty prototype on
                 // `/identity`): its type must still be one of ours; the registry is the fallback.
-                if let Some(t) = raw.type_() {
-                    let name = t.to_string();
-                    if !crate::ACCEPTED_TYPES.contains(&name.as_str()) {
-                        return Err(Error::InvalidArgument(format!(
-                            "unsupported repository type {name:?}: this plugin serves {}",
-                            crate::ACCEPTED_TYPES.join(", ")
-                        )));
-                    }
-                }
+                spec::check_type(raw)?;
                 self.fallback.clone().ok_or_else(no_spec)
             }
             None => self.fallback.clone().ok_or_else(no_spec),
@@ -124,7 +117,7 @@ impl OciRepository {
                 session.spec()
             )));
         };
-        let manifest: Manifest = serde_json::from_slice(&raw.bytes).map_err(|e| {
+        let manifest: Manifest = Manifest::deserialize(&raw.value).map_err(|e| {
             Error::internal(format!(
                 "{reference} ({}) is not an OCI image manifest: {e}",
                 raw.digest
@@ -286,15 +279,16 @@ fn check_local_location(location: &Location) -> Result<(&Path, bool)> {
 }
 
 impl OciRepository {
-    /// Pushes a local blob and returns the access and digest to record.
+    /// Pushes a local blob and returns the access and digest to record. The media type is the
+    /// location's, else the one the artifact's current access names, else
+    /// `application/octet-stream`.
     async fn add_blob(
         &self,
         request_spec: &Raw,
         credentials: &Credentials,
-        name: &str,
-        version: &str,
+        (name, version): (&str, &str),
         location: &Location,
-        media_type_hint: Option<String>,
+        current_access: Option<&Raw>,
     ) -> Result<(Raw, String)> {
         let session = self.session(Some(request_spec), credentials)?;
         let repository = session.spec().repository_of(name)?;
@@ -309,7 +303,7 @@ impl OciRepository {
             .media_type
             .clone()
             .filter(|m| !m.is_empty())
-            .or(media_type_hint)
+            .or_else(|| media_type_of(current_access))
             .unwrap_or_else(|| "application/octet-stream".to_owned());
         tracing::info!(%digest, size, repository, "local blob stored");
         let access = Raw::new(serde_json::json!({
@@ -371,7 +365,7 @@ impl ComponentVersionRepository for OciRepository {
                     let Some(raw) = session.manifest(repository, &tag).await? else {
                         return Ok(None);
                     };
-                    let Ok(manifest) = serde_json::from_slice::<Manifest>(&raw.bytes) else {
+                    let Ok(manifest) = Manifest::deserialize(&raw.value) else {
                         return Ok(None);
                     };
                     if !layout::is_component_manifest(&manifest) {
@@ -508,25 +502,19 @@ impl ComponentVersionRepository for OciRepository {
         credentials: &Credentials,
     ) -> Result<Resource> {
         let mut resource = request.resource;
-        let hint = media_type_of(resource.access.as_ref());
         let (access, digest) = self
             .add_blob(
                 &request.repository,
                 credentials,
-                &request.name,
-                &request.version,
+                (&request.name, &request.version),
                 &request.resource_location,
-                hint,
+                resource.access.as_ref(),
             )
             .await?;
         resource.access = Some(access);
         if resource.digest.is_none() {
-            resource.digest = Some(Digest {
-                hash_algorithm: "SHA-256".into(),
-                normalisation_algorithm: "genericBlobDigest/v1".into(),
-                value: digest.trim_start_matches("sha256:").to_owned(),
-                extra: Default::default(),
-            });
+            let hex = digest.trim_start_matches("sha256:");
+            resource.digest = Some(Digest::generic_blob_sha256(hex));
         }
         Ok(resource)
     }
@@ -537,15 +525,13 @@ impl ComponentVersionRepository for OciRepository {
         credentials: &Credentials,
     ) -> Result<Source> {
         let mut source = request.source;
-        let hint = media_type_of(source.access.as_ref());
         let (access, _) = self
             .add_blob(
                 &request.repository,
                 credentials,
-                &request.name,
-                &request.version,
+                (&request.name, &request.version),
                 &request.source_location,
-                hint,
+                source.access.as_ref(),
             )
             .await?;
         source.access = Some(access);

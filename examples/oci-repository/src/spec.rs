@@ -46,15 +46,7 @@ impl RepositorySpec {
     /// `http://` (plain). A path in `baseUrl` becomes the sub path; with a `subPath` as well, the
     /// `subPath` is appended to it.
     pub fn from_raw(spec: &Raw) -> Result<Self> {
-        if let Some(t) = spec.type_() {
-            let name = t.to_string();
-            if !ACCEPTED_TYPES.contains(&name.as_str()) {
-                return Err(Error::InvalidArgument(format!(
-                    "unsupported repository type {name:?}: this plugin serves {}",
-                    ACCEPTED_TYPES.join(", ")
-                )));
-            }
-        }
+        check_type(spec)?;
         let obj = spec.as_object();
         for key in obj.keys() {
             if !matches!(key.as_str(), "type" | "baseUrl" | "subPath") {
@@ -186,6 +178,22 @@ impl std::fmt::Display for RepositorySpec {
             write!(f, "/{}", self.sub_path)?;
         }
         Ok(())
+    }
+}
+
+/// A spec's declared type, when it has one, must be one this plugin serves.
+pub(crate) fn check_type(spec: &Raw) -> Result<()> {
+    let Some(t) = spec.type_() else {
+        return Ok(());
+    };
+    let name = t.to_string();
+    if ACCEPTED_TYPES.contains(&name.as_str()) {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "unsupported repository type {name:?}: this plugin serves {}",
+            ACCEPTED_TYPES.join(", ")
+        )))
     }
 }
 

@@ -107,11 +107,7 @@ pub(crate) async fn exchange(
     if let Some(service) = challenge.service.as_deref() {
         form.push(("service", service));
     }
-    let body = form
-        .iter()
-        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let body = ocm_plugin_sdk::endpoints::encode_query(form);
     let realm_shown = realm.split('?').next().unwrap_or_default().to_owned();
     let response = client
         .post(&realm)
@@ -214,18 +210,6 @@ fn parse_challenge(header: &str) -> Challenge {
     out
 }
 
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,13 +225,5 @@ mod tests {
         assert_eq!(c.realm.as_deref(), Some("https://auth.example/t"));
         assert_eq!(c.service.as_deref(), Some("x"));
         assert_eq!(parse_challenge(r#"Basic realm="x""#), Challenge::default());
-    }
-
-    #[test]
-    fn form_encoding() {
-        assert_eq!(
-            percent_encode("repository:a/b:pull,push"),
-            "repository%3Aa%2Fb%3Apull%2Cpush"
-        );
     }
 }

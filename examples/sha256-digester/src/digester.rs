@@ -9,9 +9,7 @@ use ocm_plugin_contracts::{
 };
 use ocm_plugin_types::{Credentials, Digest, Identity};
 
-use crate::{
-    HASH_ALGORITHM, IDENTITY_TYPE, NORMALISATION_ALGORITHM, access::LocalFileAccess, hash,
-};
+use crate::{HASH_ALGORITHM, IDENTITY_TYPE, access::LocalFileAccess, hash};
 
 /// The SHA-256 digest processor for `localFile/v1` accesses.
 ///
@@ -51,12 +49,7 @@ pub(crate) fn reconcile(declared: Option<&Digest>, computed: String) -> Result<D
             )));
         }
     }
-    Ok(Digest {
-        hash_algorithm: HASH_ALGORITHM.to_owned(),
-        normalisation_algorithm: NORMALISATION_ALGORITHM.to_owned(),
-        value: computed,
-        extra: Default::default(),
-    })
+    Ok(Digest::generic_blob_sha256(computed))
 }
 
 #[async_trait]

@@ -74,13 +74,26 @@ impl Oci {
         file: &Path,
         resource: Resource,
     ) -> Result<Resource, ContractError> {
+        let location = Location::local_file(file.to_string_lossy());
+        self.add_local_at(creds, name, version, location, resource)
+            .await
+    }
+
+    pub(crate) async fn add_local_at(
+        &self,
+        creds: &Credentials,
+        name: &str,
+        version: &str,
+        location: Location,
+        resource: Resource,
+    ) -> Result<Resource, ContractError> {
         self.repo
             .add_local_resource(
                 cvr::AddLocalResourceRequest {
                     repository: self.spec.clone(),
                     name: name.into(),
                     version: version.into(),
-                    resource_location: Location::local_file(file.to_string_lossy()),
+                    resource_location: location,
                     resource,
                 },
                 creds,
@@ -147,7 +160,22 @@ impl Oci {
         identity: Option<Identity>,
     ) -> Result<(Vec<u8>, Resource), ContractError> {
         let got = self
-            .repo
+            .get_local_location(creds, name, version, identity)
+            .await?;
+        let bytes = std::fs::read(&got.location.value).unwrap();
+        std::fs::remove_file(&got.location.value).unwrap();
+        Ok((bytes, got.resource))
+    }
+
+    /// Downloads a local resource; the caller owns the handed-over file.
+    pub(crate) async fn get_local_location(
+        &self,
+        creds: &Credentials,
+        name: &str,
+        version: &str,
+        identity: Option<Identity>,
+    ) -> Result<cvr::GetLocalResourceResponse, ContractError> {
+        self.repo
             .get_local_resource(
                 cvr::GetLocalResourceRequest {
                     repository: Some(self.spec.clone()),
@@ -157,10 +185,7 @@ impl Oci {
                 },
                 creds,
             )
-            .await?;
-        let bytes = std::fs::read(&got.location.value).unwrap();
-        std::fs::remove_file(&got.location.value).unwrap();
-        Ok((bytes, got.resource))
+            .await
     }
 
     pub(crate) async fn stop(self) {
@@ -1163,16 +1188,7 @@ async fn oci_memory_of_a_256_mib_add_and_fetch_stays_within_32_mib_of_a_1_mib_on
                 .await
                 .unwrap();
             let got = oci
-                .repo
-                .get_local_resource(
-                    cvr::GetLocalResourceRequest {
-                        repository: Some(oci.spec.clone()),
-                        name: name.into(),
-                        version: version.into(),
-                        identity: None,
-                    },
-                    creds,
-                )
+                .get_local_location(creds, name, version, None)
                 .await
                 .unwrap();
             assert_eq!(
@@ -1497,16 +1513,12 @@ async fn oci_named_pipe_blobs_are_streamed_once() {
             ..Location::local_file(fifo.to_string_lossy())
         };
         let r = oci
-            .repo
-            .add_local_resource(
-                cvr::AddLocalResourceRequest {
-                    repository: oci.spec.clone(),
-                    name: name.into(),
-                    version: "1.0.0".into(),
-                    resource_location: location,
-                    resource: resource(part, "1.0.0", "application/octet-stream"),
-                },
+            .add_local_at(
                 &creds,
+                name,
+                "1.0.0",
+                location,
+                resource(part, "1.0.0", "application/octet-stream"),
             )
             .await
             .unwrap();
