@@ -1,6 +1,7 @@
 //! The floors every figure is judged against, measured in the same run: a raw hyper round trip
 //! over a Unix socket between two processes, spawning a trivial binary and reading one line,
-//! `cp` of the same file, and the CPU time of one `capabilities` run.
+//! `cp` of the same file, the CPU time of one `capabilities` run, and serde_json parsing and
+//! serialising the same descriptor.
 
 use std::{
     io::{BufRead as _, BufReader},
@@ -269,4 +270,15 @@ pub(crate) fn blob_file(path: &Path, size: usize) -> Result<PathBuf> {
     }
     file.flush()?;
     Ok(path.to_owned())
+}
+
+/// One serde_json round trip of a JSON document: parse it into a `serde_json::Value` and
+/// serialise that again. What any code that reads and writes the document must at least spend.
+pub(crate) fn json_round_trip(bytes: &[u8]) -> Result<Duration> {
+    let t = Instant::now();
+    let value = serde_json::from_slice::<serde_json::Value>(std::hint::black_box(bytes))?;
+    let out = serde_json::to_vec(&value)?;
+    let elapsed = t.elapsed();
+    std::hint::black_box(out);
+    Ok(elapsed)
 }

@@ -20,6 +20,7 @@ mod floors;
 mod oci;
 mod report;
 mod scenarios;
+mod signing;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -168,6 +169,7 @@ async fn run(
     scenarios::discovery(&setup, sizes, &mut results).await?;
     scenarios::calls(&setup, sizes, &spawn, &raw, &mut results).await?;
     oci::oci(&setup, sizes, &mut results).await?;
+    signing::digest(sizes, &mut results)?;
 
     results.print();
     results.write(&out)?;

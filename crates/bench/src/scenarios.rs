@@ -27,6 +27,8 @@ pub(crate) struct Sizes {
     pub(crate) probe_cpu_runs: usize,
     pub(crate) blob: usize,
     pub(crate) burst_descriptor_resources: usize,
+    /// Digests of the 500-resource descriptor (and as many serde_json round trips).
+    pub(crate) digest_iterations: usize,
 }
 
 impl Sizes {
@@ -38,6 +40,7 @@ impl Sizes {
             probe_cpu_runs: 100,
             blob: 256 << 20,
             burst_descriptor_resources: 8000,
+            digest_iterations: 500,
         }
     }
 
@@ -49,6 +52,7 @@ impl Sizes {
             probe_cpu_runs: 10,
             blob: 8 << 20,
             burst_descriptor_resources: 200,
+            digest_iterations: 10,
         }
     }
 }

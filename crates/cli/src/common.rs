@@ -94,7 +94,7 @@ impl Ctx<'_> {
 }
 
 /// Reads a credentials file, or stdin for `-`. Errors name the path, never the content.
-fn read_credentials_file(path: &Path) -> Result<String> {
+pub(crate) fn read_credentials_file(path: &Path) -> Result<String> {
     if path == Path::new("-") {
         let mut text = String::new();
         std::io::stdin()

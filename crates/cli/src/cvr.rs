@@ -64,6 +64,9 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
                 std::fs::read_to_string(text)
                     .with_context(|| format!("reading descriptor {text}"))?
             };
+            // The field OCM could not read, named, before the wire struct's own (shorter) error.
+            let value: serde_json::Value = parse_json("descriptor", &text)?;
+            ocm_plugin_manager::signing::check_v2(&value).context("--descriptor")?;
             let descriptor: Descriptor = parse_json("descriptor", &text)?;
             let stored = format!(
                 "{}:{}",

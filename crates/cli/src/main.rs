@@ -19,6 +19,9 @@
 //! ocm-plugin call <dir> credential-plugin consumer-identity --spec '<credential spec>'
 //! ocm-plugin call <dir> credential-plugin resolve --spec '<credential spec>' [--identity '<json>']
 //! ocm-plugin call <dir> <capability> get-identity --spec '<spec>'
+//! ocm-plugin sign <dir> --repository '<spec>' --component C --version V [--signer '<config>'] [--signature NAME] [--force] [--credentials-file F]
+//! ocm-plugin verify <dir> --repository '<spec>' --component C --version V [--signer '<config>'] [--signature NAME] [--credentials-file F]
+//! ocm-plugin digest --descriptor FILE [--normalisation ALGO] [--hash ALGO] [--print-normalised]
 //! ```
 //!
 //! Credentials come from `--credentials-file` (`-`: stdin), `OCM_PLUGIN_CREDENTIALS` or
@@ -36,6 +39,7 @@ mod cvr;
 mod digest_processor;
 mod input;
 mod resource_repository;
+mod signing;
 mod signing_handler;
 
 use std::{
@@ -57,12 +61,18 @@ use crate::common::Ctx;
 /// The exit statuses, in every `--help`.
 const EXIT_STATUS: &str = "Exit status: 0 success; 1 the listing or the operation failed (the \
 cause is printed on stderr, once); 2 invalid arguments; 3 `list` only: some plugins were \
-rejected (the whole listing is still printed). Output: text on stdout, JSON with --json; logs \
+rejected (the whole listing is still printed); 4 `verify` and `digest --check-safe` only: the \
+signature does not hold (the descriptor's digest differs from the signed one, the signing \
+handler refused the signature, no signature of that name) or the descriptor is not safely \
+digestible. Output: text on stdout, JSON with --json; logs \
 and errors on stderr, coloured only on a terminal and never with NO_COLOR set.";
 
 /// `list` found plugins it rejected: a script checking the status notices a broken plugin
 /// directory without parsing the listing.
 const EXIT_REJECTED: u8 = 3;
+
+/// `verify` found that a signature does not hold.
+const EXIT_REFUSED: u8 = 4;
 
 /// Where credentials can come from without being visible in the process list.
 const CREDENTIALS_ENV: &str = ocm_plugin_manager::runtime::CREDENTIALS_ENV;
@@ -109,6 +119,39 @@ enum Command {
         call: Box<CallArgs>,
         #[command(flatten)]
         common: Common,
+    },
+    /// Sign a component version held by a component version repository plugin, as OCM's
+    /// `ocm sign cv` does (jsonNormalisation/v4alpha1, SHA-256), through a signing-handler
+    /// plugin, and store it back. Prints the new signature entry.
+    Sign {
+        /// Plugin directory (or a single plugin file).
+        dir: PathBuf,
+        #[command(flatten)]
+        target: Box<signing::Target>,
+        #[command(flatten)]
+        sign: signing::SignArgs,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Verify one signature (--signature) or every signature of a component version: the
+    /// descriptor's digest is recomputed and compared, then the signing-handler plugin checks
+    /// the signature. Exit status 4 when a signature does not hold.
+    Verify {
+        /// Plugin directory (or a single plugin file).
+        dir: PathBuf,
+        #[command(flatten)]
+        target: Box<signing::Target>,
+        /// The signature to verify [default: every signature].
+        #[arg(long, value_name = "NAME")]
+        signature: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print the digest spec of a descriptor file (JSON or YAML) as OCM computes it, or with
+    /// --print-normalised the exact normalised bytes; no plugin is involved.
+    Digest {
+        #[command(flatten)]
+        args: signing::DigestArgs,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions {
@@ -292,6 +335,10 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<signing::Refused>().is_some() => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_REFUSED)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -354,6 +401,41 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::List { dir, common } => list(&dir, &common).await,
         // Answered before the runtime starts.
         Command::Completions { .. } => Ok(ExitCode::SUCCESS),
+        Command::Digest { args } => {
+            use std::io::Write as _;
+            let out = signing::digest(&args)?;
+            std::io::stdout().write_all(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sign {
+            dir,
+            target,
+            sign,
+            common,
+        } => {
+            let manager = PluginManager::new()?;
+            let result = signing::sign(&manager, &dir, &target, &sign, &common).await;
+            let shutdown = manager.shutdown().await;
+            let value = result?;
+            shutdown.context("shutting down plugins")?;
+            print_value(&value, common.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify {
+            dir,
+            target,
+            signature,
+            common,
+        } => {
+            let manager = PluginManager::new()?;
+            let result =
+                signing::verify(&manager, &dir, &target, signature.as_deref(), &common).await;
+            let shutdown = manager.shutdown().await;
+            let value = result?;
+            shutdown.context("shutting down plugins")?;
+            print_value(&value, common.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Call {
             dir,
             capability,

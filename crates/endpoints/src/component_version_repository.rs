@@ -198,7 +198,9 @@ operation! {
 }
 
 operation! {
-    /// Store a descriptor.
+    /// Store a descriptor. Only one OCM's Go code can read is stored (the provider a string,
+    /// `signing` a boolean, a component name and version, …): a descriptor OCM cannot decode
+    /// cannot be listed, verified or transferred by OCM's tools, so both sides refuse it.
     AddComponentVersion {
         handle: dyn Trait,
         route: ADD_COMPONENT_VERSION,
@@ -206,7 +208,14 @@ operation! {
         response: (),
         spec: |r| Some(&r.repository),
         call: |h, r, c| h.add_component_version(r, c),
+        check: |r| check_descriptor(&r.descriptor),
     }
+}
+
+/// [`ocm_plugin_signing::check_v2`] of a descriptor, as a message.
+fn check_descriptor(descriptor: &Descriptor) -> std::result::Result<(), String> {
+    let value = serde_json::to_value(descriptor).map_err(|e| e.to_string())?;
+    ocm_plugin_signing::check_v2(&value).map_err(|e| e.to_string())
 }
 
 operation! {

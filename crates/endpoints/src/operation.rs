@@ -64,6 +64,14 @@ pub trait Operation: 'static {
         let _ = (request, spec);
     }
 
+    /// Checks what a request carries beyond its spec, the same on both sides of the wire: a
+    /// client refuses to send what a server would refuse (with 400), and a server refuses it
+    /// even from a client that did not check. The message names the offending field.
+    fn check(request: &Self::Request) -> std::result::Result<(), String> {
+        let _ = request;
+        Ok(())
+    }
+
     /// For requests without a spec: a type name that picks the implementation (the credential
     /// plugin's `/resolve` names only an identity, whose `type` is the spec type's name).
     fn type_hint(request: &Self::Request) -> Option<&str> {
@@ -119,6 +127,7 @@ macro_rules! operation {
             spec: |$r:ident| $spec:expr,
             call: |$h:ident, $q:ident, $c:ident| $call:expr
             $(, bind: |$br:ident, $bs:ident| $bind:expr)?
+            $(, check: |$cr:ident| $check:expr)?
             $(,)?
         }
     ) => {
@@ -139,6 +148,12 @@ macro_rules! operation {
             $(
                 fn bind($br: &mut Self::Request, $bs: &ocm_plugin_types::Raw) {
                     $bind
+                }
+            )?
+
+            $(
+                fn check($cr: &Self::Request) -> std::result::Result<(), String> {
+                    $check
                 }
             )?
 

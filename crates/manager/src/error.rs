@@ -53,7 +53,111 @@ pub enum Error {
     /// A blob could not be read or a request file not written.
     #[error(transparent)]
     Blob(#[from] ocm_plugin_registries::Error),
+    /// No plugin serves what a signing operation needs (a repository or signing handler type).
+    #[error("no {what} for this spec: {source}")]
+    Plugin {
+        /// The capability looked for.
+        what: &'static str,
+        /// Why the look-up failed (unknown type, rejected plugin, start failure).
+        source: Box<ocm_plugin_registries::Error>,
+    },
+    /// Reading or storing a component version through its repository plugin failed.
+    #[error("{operation} component version {component}:{version}: {source}")]
+    ComponentVersion {
+        /// `reading` or `storing the signed`.
+        operation: &'static str,
+        /// The component name.
+        component: String,
+        /// The version.
+        version: String,
+        /// The plugin's error.
+        source: ocm_plugin_contracts::Error,
+    },
+    /// The descriptor cannot be signed or verified as it is: OCM cannot read it, it is not
+    /// safely digestible, an algorithm is unsupported, or (verifying) its digest differs from
+    /// the one the signature signed.
+    #[error("{component}: {source}")]
+    Descriptor {
+        /// `name:version` of the component version (and the signature, when verifying).
+        component: String,
+        /// What is wrong, from the normalisation.
+        source: ocm_plugin_signing::Error,
+    },
+    /// Signing would replace an existing signature, and replacing was not asked for.
+    #[error("signature {name:?} already exists on {component} (sign with force to replace it)")]
+    SignatureExists {
+        /// The signature's name.
+        name: String,
+        /// `name:version` of the component version.
+        component: String,
+    },
+    /// No signature to verify: the name asked for is not there, or there are none.
+    #[error(
+        "{}",
+        match (name, available.is_empty()) {
+            (_, true) => format!("{component} has no signatures"),
+            (Some(name), false) => format!(
+                "{component} has no signature {name:?} (it has: {})",
+                available.join(", ")
+            ),
+            (None, false) => format!("{component}: no signature selected"),
+        }
+    )]
+    SignatureNotFound {
+        /// The name asked for (`None`: all).
+        name: Option<String>,
+        /// `name:version` of the component version.
+        component: String,
+        /// The names of the signatures it has.
+        available: Vec<String>,
+    },
+    /// The signing handler failed to sign.
+    #[error("signing {component} as {name:?} failed: {source}")]
+    Signer {
+        /// The signature's name.
+        name: String,
+        /// `name:version` of the component version.
+        component: String,
+        /// The handler's error.
+        source: ocm_plugin_contracts::Error,
+    },
+    /// The digest matched but the signing handler refused the signature (wrong key, tampered
+    /// value, untrusted certificate chain, unsupported signature algorithm).
+    #[error("signature {name:?} of {component} is invalid: {source}")]
+    SignatureInvalid {
+        /// The signature's name.
+        name: String,
+        /// `name:version` of the component version.
+        component: String,
+        /// The handler's reason.
+        source: ocm_plugin_contracts::Error,
+    },
+    /// A descriptor could not be turned into JSON (it holds a value JSON cannot).
+    #[error("encoding the descriptor failed: {0}")]
+    Encode(String),
     /// Stopping some plugins failed; all were attempted.
     #[error("shutdown: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Shutdown(Vec<ocm_plugin_runtime::Error>),
+}
+
+impl Error {
+    pub(crate) fn plugin(what: &'static str, source: ocm_plugin_registries::Error) -> Self {
+        Self::Plugin {
+            what,
+            source: Box::new(source),
+        }
+    }
+
+    pub(crate) fn component_version(
+        operation: &'static str,
+        target: &crate::signing::ComponentVersionRef,
+        source: ocm_plugin_contracts::Error,
+    ) -> Self {
+        Self::ComponentVersion {
+            operation,
+            component: target.component.clone(),
+            version: target.version.clone(),
+            source,
+        }
+    }
 }

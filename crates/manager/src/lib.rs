@@ -67,6 +67,7 @@ mod error;
 mod host_dir;
 mod manager;
 mod report;
+pub mod signing;
 
 pub use cache::CapabilityCache;
 pub use config::{RegistrationOptions, flatten_generic_config};

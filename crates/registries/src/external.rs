@@ -108,6 +108,7 @@ impl ExternalPlugin {
             }
             None => {}
         }
+        Op::check(&request).map_err(ContractError::InvalidArgument)?;
         let route = Op::ROUTE;
         let sent = match route.params {
             Params::Query(_) => {

@@ -3,15 +3,16 @@
 //! Run with `cargo xtask e2e` (which builds the plugins and lays out the plugin directory) or
 //! directly: `ocm-example-host e2e <plugin-dir> <work-dir>`, `ocm-example-host pipeline
 //! <plugin-dir> <work-dir>` (every v0.0.1 capability together), `ocm-example-host signing
-//! <plugin-dir> <work-dir>` (component lister, credential plugin, signing handler),
-//! `ocm-example-host oci <plugin-dir> <work-dir> <registry-url>` (the pipeline's component
-//! version copied into an OCI registry at `http://127.0.0.1:<port>` and read back; run it after
-//! `pipeline` with the same work dir). The benchmarks live in `crates/bench` (`cargo xtask
-//! bench`).
+//! <plugin-dir> <work-dir>` (component lister, credential plugin, and signing and verifying a
+//! component version through the manager, with tamper checks), `ocm-example-host oci
+//! <plugin-dir> <work-dir> <registry-url>` (the pipeline's component version copied into an OCI
+//! registry at `http://127.0.0.1:<port>`, read back and signed; run it after `pipeline` with the
+//! same work dir). The benchmarks live in `crates/bench` (`cargo xtask bench`).
 
 mod e2e;
 mod oci;
 mod pipeline;
+mod sign;
 mod signing;
 mod util;
 

@@ -4,7 +4,11 @@
 //! directory repository (read `acme.org/pipeline` `1.0.0` and its local resource) -> OCI
 //! repository (add the local resource, add the component version) -> OCI repository (list, get
 //! the component version, get the local resource: bytes and SHA-256 as the directory store
-//! gave them) -> the registry itself over plain HTTP (tag list, manifest artifact type).
+//! gave them) -> the registry itself over plain HTTP (tag list, manifest artifact type) ->
+//! the manager signs the component version in the registry (jsonNormalisation/v4alpha1,
+//! SHA-256, RSA signing handler) and verifies it with the public key only; tampered copies
+//! re-tagged over the same version are refused (signed label, resource digest) or still
+//! verify (repositoryContexts, unsigned label).
 //!
 //! Needs the pipeline scenario's store (`<work>/pipeline-store`) and a registry at `<baseUrl>`
 //! (`http://127.0.0.1:<port>`, no authentication): `cargo xtask e2e` provides both.
@@ -19,15 +23,19 @@ use std::{
 use anyhow::{Context, Result, bail, ensure};
 use ocm_plugin_contracts::component_version_repository::v1 as cvr;
 
+use ocm_plugin_manager::signing::{ComponentVersionRef, SigningCredentials};
 use ocm_plugin_types::{Credentials, Raw};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::e2e::shut_down_cleanly;
+use crate::sign::{self, Expect};
 use crate::util::{hex, raw, read, register_needing, step};
 
 const NAME: &str = "acme.org/pipeline";
 const VERSION: &str = "1.0.0";
+/// The name of the signature the scenario writes.
+const OCI_SIGNATURE: &str = "acme-oci";
 /// Where OCM's OCI mapping keeps the component (no sub path).
 const OCI_REPOSITORY: &str = "component-descriptors/acme.org/pipeline";
 const ARTIFACT_TYPE: &str = "application/vnd.ocm.software.component-descriptor.v2";
@@ -58,7 +66,15 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf, base_url: String) -> Re
         &mut n,
         &format!("register every plugin in {}", plugins.display()),
     );
-    let manager = register_needing(&plugins, &["directory-repository", "oci-repository"]).await?;
+    let manager = register_needing(
+        &plugins,
+        &[
+            "directory-repository",
+            "oci-repository",
+            "rsa-signing-handler",
+        ],
+    )
+    .await?;
 
     step(
         &mut n,
@@ -365,6 +381,107 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf, base_url: String) -> Re
     ensure!(
         layers.contains(&blob_digest.as_str()),
         "the manifest's layers {layers:?} lack the local blob {blob_digest}"
+    );
+
+    step(
+        &mut n,
+        "manager: sign the OCI component version (jsonNormalisation/v4alpha1, SHA-256), verify with the public key only",
+    );
+    let target = ComponentVersionRef {
+        repository: oci_spec.clone(),
+        component: NAME.into(),
+        version: VERSION.into(),
+    };
+    let config = sign::rsa_config()?;
+    let mut private = Credentials::new();
+    private.insert("privateKeyPEM".into(), sign::PRIVATE_KEY.into());
+    let signature = manager
+        .sign_component_version(
+            &target,
+            &config,
+            &SigningCredentials {
+                repository: creds.clone(),
+                signer: private,
+            },
+            &sign::options(OCI_SIGNATURE, false),
+        )
+        .await
+        .with_context(|| format!("signing {NAME}:{VERSION} in the registry"))?;
+    println!(
+        "     signature {:?}: digest {} {} {}, {}",
+        signature.name,
+        signature.digest.normalisation_algorithm,
+        signature.digest.hash_algorithm,
+        signature.digest.value,
+        signature.signature.algorithm
+    );
+    let public = sign::public_key_only(sign::PUBLIC_KEY);
+    let checked = sign::Signed {
+        manager: &manager,
+        target: &target,
+        verifier: &config,
+        credentials: &public,
+        name: OCI_SIGNATURE,
+    };
+    let verified = checked.verify().await?;
+    sign::print_verified(&verified);
+    ensure!(
+        verified.iter().all(|v| v.digest == signature.digest),
+        "verified {verified:?}, signed {signature:?}"
+    );
+    let tagged = sign::get(&manager, &target, &creds).await?;
+    ensure!(
+        sign::signatures_named(&tagged, OCI_SIGNATURE) == 1,
+        "the registry's descriptor must carry the signature: {:?}",
+        tagged.signatures
+    );
+
+    step(
+        &mut n,
+        &format!(
+            "tamper in the registry (each copy re-tagged over {NAME}:{VERSION}): a signing label added and the resource digest changed are refused; a repositoryContexts entry and an unsigned label still verify"
+        ),
+    );
+    checked
+        .tamper(
+            "signing label added",
+            Expect::DigestMismatch,
+            sign::add_signing_label,
+        )
+        .await?;
+    checked
+        .tamper(
+            "resource digest changed",
+            Expect::DigestMismatch,
+            sign::zero_resource_digest,
+        )
+        .await?;
+    checked
+        .tamper(
+            "repositoryContexts entry and unsigned label added",
+            Expect::StillVerifies,
+            |d| {
+                d.component
+                    .repository_contexts
+                    .get_or_insert_with(Vec::new)
+                    .push(raw(json!({"type": "OCIRegistry", "baseUrl": base_url}))?);
+                sign::add_label(d, "acme.org/note", "copied", false);
+                Ok(())
+            },
+        )
+        .await?;
+    let versions = oci_repo
+        .list_component_versions(
+            cvr::ListComponentVersionsRequest {
+                repository: Some(oci_spec.clone()),
+                name: NAME.into(),
+            },
+            &creds,
+        )
+        .await?;
+    ensure!(
+        versions == [VERSION],
+        "re-tagging must leave one version, got {versions:?}"
     );
 
     step(&mut n, "shut down: no plugin process, no temp file left");

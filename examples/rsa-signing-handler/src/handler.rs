@@ -17,6 +17,7 @@ use rsa::{
 
 use crate::{
     IDENTITY_ATTRIBUTE_ALGORITHM, IDENTITY_ATTRIBUTE_SIGNATURE, IDENTITY_TYPE, MEDIA_TYPE_PEM,
+    chain,
     config::{RsaSigningConfig, SignatureAlgorithm, SignatureEncodingPolicy},
     digest::{HashAlgorithm, ParsedDigest},
     keys, pem,
@@ -141,7 +142,8 @@ fn known_algorithm(name: &str, what: &str) -> Result<SignatureAlgorithm> {
 struct Decoded {
     algorithm: SignatureAlgorithm,
     bytes: Vec<u8>,
-    certificates: usize,
+    /// The DER certificates a PEM signature embeds, leaf first; empty for plain signatures.
+    certificates: Vec<Vec<u8>>,
 }
 
 /// Reads a signature's value by its media type and checks that every statement about the
@@ -199,7 +201,7 @@ fn decode_signature(info: &SignatureInfo) -> Result<Decoded> {
     Ok(Decoded {
         algorithm,
         bytes,
-        certificates: 0,
+        certificates: Vec::new(),
     })
 }
 
@@ -251,9 +253,13 @@ impl SigningHandler for RsaSigningHandler {
         })
     }
 
-    /// Verifies the signature over its digest with the public key from the credentials (or
-    /// the one of the private key). The configuration is checked but not used: the signature's
-    /// media type, algorithm and PEM header say how it was made.
+    /// Verifies the signature over its digest. A PEM signature that embeds certificates is
+    /// verified with the key of its leaf certificate, after the chain has been validated against
+    /// the trust anchors (the `CERTIFICATE` blocks of the credentials' public key material; see
+    /// `chain.rs`). Plain signatures and PEM signatures without certificates are verified with
+    /// the public key from the credentials (or the one of the private key). The configuration
+    /// is checked but not used: the signature's media type, algorithm and PEM header say how it
+    /// was made.
     async fn verify(
         &self,
         request: VerifyRequest,
@@ -268,15 +274,31 @@ impl SigningHandler for RsaSigningHandler {
         } = &request.signature;
         let digest = ParsedDigest::parse(digest)?;
         let decoded = decode_signature(signature)?;
-        let key = keys::verifying_key(credentials)?;
-        if decoded.certificates > 0 {
+        let key = if decoded.certificates.is_empty() {
+            keys::verifying_key(credentials)?
+        } else {
+            let embedded = decoded
+                .certificates
+                .iter()
+                .enumerate()
+                .map(|(i, der)| {
+                    chain::Cert::from_der(der).map_err(|e| {
+                        Error::InvalidArgument(format!(
+                            "invalid PEM signature: embedded certificate {}: {e}",
+                            i + 1
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let anchors = keys::trust_anchors(credentials)?;
+            let leaf_key = chain::verify_chain(&embedded, &anchors, chain::now())?;
             tracing::debug!(
                 signature = %name,
-                certificates = decoded.certificates,
-                "the PEM signature's certificate chain is not validated; verifying with the key \
-                 from the credentials"
+                certificates = embedded.len(),
+                "certificate chain validated; verifying with the signing certificate's key"
             );
-        }
+            leaf_key
+        };
         verify_digest(&key, decoded.algorithm, &digest, &decoded.bytes)?;
         tracing::debug!(signature = %name, algorithm = %decoded.algorithm, "signature verified");
         Ok(VerifyResponse {})

@@ -16,7 +16,7 @@ use rsa::{
 
 use crate::{
     CREDENTIAL_TYPE_NAME, CREDENTIAL_TYPE_VERSION, PRIVATE_KEY_PEM, PRIVATE_KEY_PEM_FILE,
-    PUBLIC_KEY_PEM, PUBLIC_KEY_PEM_FILE, pem,
+    PUBLIC_KEY_PEM, PUBLIC_KEY_PEM_FILE, chain::Cert, pem,
 };
 
 /// Key files are a few kilobytes; anything larger is not a key file (and `/dev/zero` must not
@@ -229,4 +229,63 @@ pub(crate) fn certificate_chain(credentials: &Credentials) -> Result<Vec<Vec<u8>
             .map_err(|e| Error::Unauthorized(format!("in {}: {e}", loaded.source))),
         None => Ok(Vec::new()),
     }
+}
+
+/// The trust anchors for a PEM signature's certificate chain: every `CERTIFICATE` block of the
+/// public key material (a self-signed CA certificate, or several). Other blocks next to them
+/// are ignored.
+///
+/// Errors are [`Error::Unauthorized`], worded as OCM's Go handler words them: no public key
+/// material at all is `certificate signed by unknown authority`; material without a
+/// certificate (a bare `PUBLIC KEY`, say) is `cannot load certificate chain from credentials:
+/// unexpected pem block type for certificate: "PUBLIC KEY"`.
+pub(crate) fn trust_anchors(credentials: &Credentials) -> Result<Vec<Cert>> {
+    check_credential_type(credentials)?;
+    let Some(loaded) = load(credentials, &PUBLIC)? else {
+        return Err(Error::Unauthorized(format!(
+            "certificate verification failed: x509: certificate signed by unknown authority: \
+             the PEM signature embeds a certificate chain, and the credentials hold no trust \
+             anchor to validate it against: set {PUBLIC_KEY_PEM} (inline PEM) or \
+             {PUBLIC_KEY_PEM_FILE} (path to a PEM file) to the CA CERTIFICATE; properties \
+             present: {}",
+            property_names(credentials)
+        )));
+    };
+    let source = &loaded.source;
+    let found = pem::blocks(&loaded.text);
+    let certificates: Vec<_> = found.iter().filter(|b| b.label == "CERTIFICATE").collect();
+    if certificates.is_empty() {
+        let what = match found.first() {
+            Some(block) => format!(
+                "unexpected pem block type for certificate: {:?}",
+                block.label
+            ),
+            None => "invalid certificate format (expected \"CERTIFICATE\" PEM block)".to_owned(),
+        };
+        return Err(Error::Unauthorized(format!(
+            "cannot load certificate chain from credentials: {what}: the PEM signature embeds \
+             a certificate chain, so {source} must hold the trust anchor as a CA CERTIFICATE, \
+             not a bare public key"
+        )));
+    }
+    certificates
+        .iter()
+        .enumerate()
+        .map(|(i, block)| {
+            let der = block.decode_body().ok_or_else(|| {
+                Error::Unauthorized(format!(
+                    "cannot load certificate chain from credentials: CERTIFICATE block {} in \
+                     {source} is not valid base64",
+                    i + 1
+                ))
+            })?;
+            Cert::from_der(&der).map_err(|e| {
+                Error::Unauthorized(format!(
+                    "cannot load certificate chain from credentials: CERTIFICATE block {} in \
+                     {source}: {e}",
+                    i + 1
+                ))
+            })
+        })
+        .collect()
 }

@@ -46,10 +46,34 @@
 //! `InvalidArgument` (`signature verification failed: …`): the request's signature is wrong
 //! for its digest and key, while the credentials themselves are fine.
 //!
-//! **Difference from OCM:** PEM signatures are verified with the public key from the
-//! credentials, like plain ones. Certificates embedded in the signature are not validated and
-//! not used (this crate has no X.509 path validation); OCM instead takes the key from the
-//! embedded certificate chain after validating it against trust anchors.
+//! # Certificate chains
+//!
+//! A PEM signature that embeds `CERTIFICATE` blocks is verified as OCM's handler verifies it:
+//! the chain (leaf first) is validated against the trust anchors, the `CERTIFICATE` blocks of
+//! the credentials' public key material (typically one self-signed CA certificate), and the
+//! signature is then checked with the **leaf certificate's** public key. The validation checks
+//! every certificate's validity period (now), issuer/subject chaining and the RSA signature
+//! of each certificate by the next (or by an anchor), that the chain ends at an anchor (an
+//! embedded copy of an anchor, or a certificate an anchor issued), `basicConstraints` CA:true,
+//! `keyUsage` keyCertSign and `pathLenConstraint` on every issuer, and `keyUsage`
+//! digitalSignature plus extended key usage `codeSigning` on the leaf. A refused chain is
+//! `InvalidArgument` (`signature verification failed: certificate verification failed: …`,
+//! naming the certificate and the reason: dates, both names, the missing usage, the untrusted
+//! root). Missing anchors are a credentials problem, `Unauthorized`, worded as in OCM: no
+//! public key material is `certificate signed by unknown authority`; a bare `PUBLIC KEY` where
+//! a certificate is needed is `cannot load certificate chain from credentials: unexpected pem
+//! block type for certificate: "PUBLIC KEY"`.
+//!
+//! PEM signatures without certificates, and plain signatures, are verified with the public
+//! key from the credentials.
+//!
+//! **Differences from OCM:** the system's root certificates are never trusted (only the
+//! anchors from the credentials); a PEM signature without certificates is verified with the
+//! credentials' key instead of being refused; the anchor material may hold other blocks next
+//! to its certificates; the leaf must carry the extended key usage `codeSigning` (Go also
+//! accepts a leaf without any extended key usage extension) and, when it has a `keyUsage`
+//! extension, digitalSignature (Go does not check it); certificates must be signed with
+//! `sha256`/`sha384`/`sha512WithRSAEncryption` (no RSASSA-PSS or ECDSA certificate signatures).
 //!
 //! # Credentials
 //!
@@ -61,7 +85,8 @@
 //! * [`PUBLIC_KEY_PEM`] (`publicKeyPEM`) or [`PUBLIC_KEY_PEM_FILE`] (`publicKeyPEMFile`): an RSA
 //!   public key, SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`), to verify with; when absent,
 //!   verification uses the private key's public half. When signing with `PEM` encoding, its
-//!   `CERTIFICATE` blocks are appended to the signature.
+//!   `CERTIFICATE` blocks are appended to the signature; when verifying a PEM signature that
+//!   embeds certificates, its `CERTIFICATE` blocks are the trust anchors (see above).
 //!
 //! The inline property wins over the file property; the snake_case names of older OCM
 //! configurations (`private_key_pem`, …) are accepted as fallbacks. Missing or malformed keys
@@ -124,12 +149,15 @@
 
 #![warn(missing_docs)]
 
+mod chain;
 mod config;
 mod digest;
 mod handler;
 mod keys;
 mod pem;
 
+#[cfg(test)]
+mod golden_tests;
 #[cfg(test)]
 mod plugin_tests;
 #[cfg(test)]
@@ -196,10 +224,12 @@ pub const CREDENTIAL_TYPE_VERSION: &str = "v1";
 pub const PRIVATE_KEY_PEM: &str = "privateKeyPEM";
 /// Credential property: path of a PEM file with the RSA private key.
 pub const PRIVATE_KEY_PEM_FILE: &str = "privateKeyPEMFile";
-/// Credential property: inline PEM of the RSA public key (SPKI or PKCS#1), and of the
-/// certificates to embed in PEM signatures.
+/// Credential property: inline PEM of the RSA public key (SPKI or PKCS#1), of the
+/// certificates to embed in PEM signatures, and of the trust anchors (CA certificates) that
+/// the certificate chains of PEM signatures are validated against.
 pub const PUBLIC_KEY_PEM: &str = "publicKeyPEM";
-/// Credential property: path of a PEM file with the RSA public key.
+/// Credential property: path of a PEM file with the RSA public key (or, for verifying PEM
+/// signatures with certificates, the trust anchor certificates).
 pub const PUBLIC_KEY_PEM_FILE: &str = "publicKeyPEMFile";
 
 /// The consumer identity type credentials are requested for.

@@ -165,8 +165,9 @@ pub(crate) struct PemSignature {
     pub(crate) signature: Vec<u8>,
     /// The `Signature Algorithm` header, if present and not empty.
     pub(crate) algorithm: Option<String>,
-    /// How many `CERTIFICATE` blocks follow the signature.
-    pub(crate) certificates: usize,
+    /// The DER bytes of the `CERTIFICATE` blocks that follow the signature, in order (leaf
+    /// first, as OCM writes them).
+    pub(crate) certificates: Vec<Vec<u8>>,
 }
 
 /// Reads the PEM form of a signature. The first block must be the `SIGNATURE` block; the
@@ -196,7 +197,16 @@ pub(crate) fn decode_signature(text: &str) -> Result<PemSignature, String> {
         .iter()
         .skip(1)
         .filter(|b| b.label == "CERTIFICATE")
-        .count();
+        .enumerate()
+        .map(|(i, b)| {
+            b.decode_body().ok_or_else(|| {
+                format!(
+                    "CERTIFICATE block {} after the signature is not valid base64",
+                    i + 1
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(PemSignature {
         signature,
         algorithm,

@@ -6,6 +6,7 @@ use std::{
     path::{Path, PathBuf},
     process::Command,
     sync::OnceLock,
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use ocm_plugin_contracts::{
@@ -22,6 +23,24 @@ use rsa::{
     sha2::{Digest as _, Sha256, Sha384, Sha512},
 };
 use serde_json::json;
+use x509_cert::{
+    builder::{Builder as _, CertificateBuilder, profile::BuilderProfile},
+    certificate::TbsCertificate,
+    der::{
+        Decode as _, Encode as _,
+        asn1::{ObjectIdentifier, UtcTime},
+        flagset::FlagSet,
+        oid::db::rfc5280,
+    },
+    ext::{
+        Extension,
+        pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages},
+    },
+    name::Name,
+    serial_number::SerialNumber,
+    spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef},
+    time::{Time, Validity},
+};
 
 use crate::*;
 
@@ -380,11 +399,25 @@ async fn pem_signatures_carry_the_certificates_of_the_public_key_material() {
         let (last, full) = lines.split_last().unwrap();
         assert!(full.iter().all(|l| l.len() == 64) && last.len() <= 64);
     }
-    verify(&signature, &credentials).await.unwrap();
+    // The embedded certificate is validated against the certificates of the public key
+    // material: this one (OpenSSL's default self-signed CA) has no extended key usage
+    // codeSigning, so it cannot vouch for a signature.
+    let message = invalid_argument(verify(&signature, &credentials).await);
+    assert!(
+        message.starts_with("signature verification failed: certificate verification failed:")
+            && message.contains("lacks extended key usage codeSigning"),
+        "{message}"
+    );
 
-    // A certificate alone is not read as a key: the error says so.
+    // Without the certificates, the PEM signature is verified with the credentials' key.
+    let mut bare = signature.clone();
+    let decoded = pem::decode_signature(value).unwrap();
+    bare.signature.value = pem::encode_signature(ALGORITHM_RSASSA_PSS, &decoded.signature, &[]);
+    verify(&bare, &credentials).await.unwrap();
+
+    // A certificate alone is not read as a key for such a signature: the error says so.
     let cert_only = rsa_credentials(&[(PUBLIC_KEY_PEM, CERT_A)]);
-    let message = unauthorized(verify(&signature, &cert_only).await);
+    let message = unauthorized(verify(&bare, &cert_only).await);
     assert!(message.contains("X.509 certificates"), "{message}");
 }
 
@@ -435,10 +468,8 @@ async fn tampering_fails_verification() {
 /// The signature value with one bit of the signature changed, in the same encoding.
 fn flip_signature_bit(info: &SignatureInfo) -> String {
     let (mut bytes, certificates) = if info.media_type == MEDIA_TYPE_PEM {
-        (
-            pem::decode_signature(&info.value).unwrap().signature,
-            Vec::new(),
-        )
+        let decoded = pem::decode_signature(&info.value).unwrap();
+        (decoded.signature, decoded.certificates)
     } else {
         (hex::decode(&info.value).unwrap(), Vec::new())
     };
@@ -874,6 +905,466 @@ async fn consumer_identities_are_ocms() {
     assert!(message.contains("algorithm mismatch"), "{message}");
 }
 
+// ---- certificate chains in PEM signatures ----
+
+/// What a test certificate says; [`issue`] makes it.
+struct CertSpec<'a> {
+    subject: &'a str,
+    issuer: &'a str,
+    /// The key the certificate is for.
+    key: &'a PrivateKey,
+    /// The key it is signed with (the issuer's).
+    signer: &'a PrivateKey,
+    ca: bool,
+    key_usage: Option<FlagSet<KeyUsages>>,
+    extended_key_usage: Option<Vec<ObjectIdentifier>>,
+    /// Validity in days relative to now: from `now + valid.0` to `now + valid.1`.
+    valid: (i64, i64),
+}
+
+const DAY: u64 = 24 * 60 * 60;
+const CA_NAME: &str = "CN=OCM Test CA,O=OCM Plugin Tests (TEST ONLY)";
+const SIGNER_NAME: &str = "CN=OCM Test Code Signer,O=OCM Plugin Tests (TEST ONLY)";
+
+impl<'a> CertSpec<'a> {
+    /// A self-signed CA with key B, valid for ten years.
+    fn ca() -> Self {
+        Self {
+            subject: CA_NAME,
+            issuer: CA_NAME,
+            key: key_b(),
+            signer: key_b(),
+            ca: true,
+            key_usage: Some(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+            extended_key_usage: None,
+            valid: (-1, 3650),
+        }
+    }
+
+    /// A code-signing certificate for key A issued by [`CertSpec::ca`], valid for a year.
+    fn leaf() -> Self {
+        Self {
+            subject: SIGNER_NAME,
+            issuer: CA_NAME,
+            key: key_a(),
+            signer: key_b(),
+            ca: false,
+            key_usage: Some(KeyUsages::DigitalSignature.into()),
+            extended_key_usage: Some(vec![rfc5280::ID_KP_CODE_SIGNING]),
+            valid: (-1, 365),
+        }
+    }
+}
+
+/// A builder profile that only sets the names; the extensions are added by [`issue`].
+struct Names {
+    subject: Name,
+    issuer: Name,
+}
+
+impl BuilderProfile for Names {
+    fn get_issuer(&self, _subject: &Name) -> Name {
+        self.issuer.clone()
+    }
+
+    fn get_subject(&self) -> Name {
+        self.subject.clone()
+    }
+
+    fn build_extensions(
+        &self,
+        _spk: SubjectPublicKeyInfoRef<'_>,
+        _issuer_spk: SubjectPublicKeyInfoRef<'_>,
+        _tbs: &TbsCertificate,
+    ) -> x509_cert::builder::Result<Vec<Extension>> {
+        Ok(Vec::new())
+    }
+}
+
+/// Now plus `days` (negative: in the past), as an X.509 time.
+fn x509_time(days: i64) -> Time {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let shift = Duration::from_secs(days.unsigned_abs() * DAY);
+    let at = if days >= 0 { now + shift } else { now - shift };
+    Time::UtcTime(UtcTime::from_unix_duration(at).unwrap())
+}
+
+/// The certificate `spec` describes, as PEM, signed with sha256WithRSAEncryption.
+fn issue(spec: &CertSpec<'_>) -> String {
+    let validity = Validity::new(x509_time(spec.valid.0), x509_time(spec.valid.1));
+    let spki = SubjectPublicKeyInfoOwned::from_der(
+        spec.key
+            .to_public_key()
+            .to_public_key_der()
+            .unwrap()
+            .as_bytes(),
+    )
+    .unwrap();
+    let profile = Names {
+        subject: spec.subject.parse().unwrap(),
+        issuer: spec.issuer.parse().unwrap(),
+    };
+    let serial = SerialNumber::from(u32::from(spec.subject.len() as u8) + 1000);
+    let mut builder = CertificateBuilder::new(profile, serial, validity, spki).unwrap();
+    builder
+        .add_extension(&BasicConstraints {
+            ca: spec.ca,
+            path_len_constraint: None,
+        })
+        .unwrap();
+    if let Some(usages) = spec.key_usage {
+        builder.add_extension(&KeyUsage(usages)).unwrap();
+    }
+    if let Some(usages) = &spec.extended_key_usage {
+        builder
+            .add_extension(&ExtendedKeyUsage(usages.clone()))
+            .unwrap();
+    }
+    let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(spec.signer.clone());
+    let cert = builder
+        .build::<_, rsa::pkcs1v15::Signature>(&signer)
+        .unwrap();
+    certificate_pem(&cert.to_der().unwrap())
+}
+
+/// A `CERTIFICATE` PEM block for DER bytes.
+fn certificate_pem(der: &[u8]) -> String {
+    use base64::{Engine as _, engine::general_purpose::STANDARD};
+    let encoded = STANDARD.encode(der);
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(64)
+        .map(|line| std::str::from_utf8(line).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
+}
+
+fn key_b() -> &'static PrivateKey {
+    static KEY: OnceLock<PrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| PrivateKey::from_pkcs8_pem(KEY_B).unwrap())
+}
+
+/// A PEM signature (PSS, SHA-256) with key A embedding the certificates `chain` (PEM texts).
+async fn sign_with_chain(chain: &[&str]) -> Signature {
+    let material = chain.concat();
+    let credentials = rsa_credentials(&[(PRIVATE_KEY_PEM, KEY_A), (PUBLIC_KEY_PEM, &material)]);
+    let signature = sign(ALGORITHM_RSASSA_PSS, "PEM", "SHA-256", &credentials)
+        .await
+        .unwrap();
+    assert_eq!(
+        pem::decode_signature(&signature.signature.value)
+            .unwrap()
+            .certificates
+            .len(),
+        chain.len()
+    );
+    signature
+}
+
+fn anchor(ca_pem: &str) -> Credentials {
+    rsa_credentials(&[(PUBLIC_KEY_PEM, ca_pem)])
+}
+
+/// The message of a chain refusal; fails on anything else.
+fn chain_refused<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
+    let message = invalid_argument(result);
+    assert!(
+        message.starts_with("signature verification failed: certificate verification failed: "),
+        "{message}"
+    );
+    message
+}
+
+#[tokio::test]
+async fn a_valid_chain_verifies_with_the_leaf_key() {
+    let ca = issue(&CertSpec::ca());
+    let leaf = issue(&CertSpec::leaf());
+    // Leaf and CA embedded (the CA equals the anchor), or the leaf alone (issued by the anchor).
+    for chain in [vec![leaf.as_str(), ca.as_str()], vec![leaf.as_str()]] {
+        let signature = sign_with_chain(&chain).await;
+        verify(&signature, &anchor(&ca)).await.unwrap();
+        // The anchor may come from a file and sit among other certificates.
+        let dir = tempfile::tempdir().unwrap();
+        let other = issue(&CertSpec {
+            subject: "CN=Unrelated CA",
+            issuer: "CN=Unrelated CA",
+            ..CertSpec::ca()
+        });
+        let file = write(dir.path(), "anchors.pem", format!("{other}{ca}"));
+        let from_file = rsa_credentials(&[(PUBLIC_KEY_PEM_FILE, file.to_str().unwrap())]);
+        verify(&signature, &from_file).await.unwrap();
+    }
+
+    // The signature is checked with the leaf's key, not with a key from the credentials: a
+    // leaf certificate for key B does not vouch for a signature made with key A.
+    let leaf_b = issue(&CertSpec {
+        key: key_b(),
+        ..CertSpec::leaf()
+    });
+    let signature = sign_with_chain(&[&leaf_b, &ca]).await;
+    let message = invalid_argument(verify(&signature, &anchor(&ca)).await);
+    assert!(
+        message.starts_with("signature verification failed: the RSASSA-PSS signature"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn expired_or_not_yet_valid_certificates_are_refused() {
+    let ca = issue(&CertSpec::ca());
+    let expired = issue(&CertSpec {
+        valid: (-30, -1),
+        ..CertSpec::leaf()
+    });
+    let signature = sign_with_chain(&[&expired, &ca]).await;
+    let message = chain_refused(verify(&signature, &anchor(&ca)).await);
+    assert!(
+        message.contains(&format!(
+            "the signing certificate {SIGNER_NAME} has expired"
+        )) && message.contains("valid from ")
+            && message.contains(" until ")
+            && message.contains("now is "),
+        "{message}"
+    );
+
+    let not_yet = issue(&CertSpec {
+        valid: (1, 30),
+        ..CertSpec::leaf()
+    });
+    let signature = sign_with_chain(&[&not_yet, &ca]).await;
+    let message = chain_refused(verify(&signature, &anchor(&ca)).await);
+    assert!(
+        message.contains("is not yet valid: valid from "),
+        "{message}"
+    );
+
+    // An expired anchor is refused too.
+    let old_ca = issue(&CertSpec {
+        valid: (-30, -1),
+        ..CertSpec::ca()
+    });
+    let leaf = issue(&CertSpec::leaf());
+    let signature = sign_with_chain(&[&leaf]).await;
+    let message = chain_refused(verify(&signature, &anchor(&old_ca)).await);
+    assert!(
+        message.contains(&format!("trust anchor {CA_NAME} has expired")),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_leaf_without_code_signing_usage_is_refused() {
+    let ca = issue(&CertSpec::ca());
+    for (case, spec) in [
+        (
+            "EKU serverAuth only",
+            CertSpec {
+                extended_key_usage: Some(vec![rfc5280::ID_KP_SERVER_AUTH]),
+                ..CertSpec::leaf()
+            },
+        ),
+        (
+            "no EKU",
+            CertSpec {
+                extended_key_usage: None,
+                ..CertSpec::leaf()
+            },
+        ),
+    ] {
+        let leaf = issue(&spec);
+        let signature = sign_with_chain(&[&leaf, &ca]).await;
+        let message = chain_refused(verify(&signature, &anchor(&ca)).await);
+        assert!(
+            message.contains(&format!(
+                "the signing certificate {SIGNER_NAME} lacks extended key usage codeSigning"
+            )),
+            "{case}: {message}"
+        );
+    }
+
+    let no_digital_signature = issue(&CertSpec {
+        key_usage: Some(KeyUsages::KeyEncipherment.into()),
+        ..CertSpec::leaf()
+    });
+    let signature = sign_with_chain(&[&no_digital_signature, &ca]).await;
+    let message = chain_refused(verify(&signature, &anchor(&ca)).await);
+    assert!(
+        message.contains("lacks key usage digitalSignature"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn issuers_must_be_cas_allowed_to_sign_certificates() {
+    let not_ca = issue(&CertSpec {
+        ca: false,
+        ..CertSpec::ca()
+    });
+    let leaf = issue(&CertSpec::leaf());
+    let signature = sign_with_chain(&[&leaf]).await;
+    let message = chain_refused(verify(&signature, &anchor(&not_ca)).await);
+    assert!(
+        message.contains(&format!("certificate {CA_NAME} is not a CA")),
+        "{message}"
+    );
+
+    let no_cert_sign = issue(&CertSpec {
+        key_usage: Some(KeyUsages::DigitalSignature.into()),
+        ..CertSpec::ca()
+    });
+    let message = chain_refused(verify(&signature, &anchor(&no_cert_sign)).await);
+    assert!(message.contains("lacks key usage keyCertSign"), "{message}");
+}
+
+#[tokio::test]
+async fn a_chain_ending_at_another_ca_is_refused() {
+    let ca = issue(&CertSpec::ca());
+    let leaf = issue(&CertSpec::leaf());
+
+    // Another CA (other name): the leaf's issuer is not a trust anchor.
+    let other = issue(&CertSpec {
+        subject: "CN=Other CA",
+        issuer: "CN=Other CA",
+        key: key_a(),
+        signer: key_a(),
+        ..CertSpec::ca()
+    });
+    let signature = sign_with_chain(&[&leaf]).await;
+    let message = chain_refused(verify(&signature, &anchor(&other)).await);
+    assert!(
+        message.contains("x509: certificate signed by unknown authority")
+            && message.contains(&format!("is issued by {CA_NAME}"))
+            && message.contains("trust anchors: CN=Other CA"),
+        "{message}"
+    );
+
+    // The embedded self-signed root is not the anchor: untrusted root.
+    let signature = sign_with_chain(&[&leaf, &ca]).await;
+    let message = chain_refused(verify(&signature, &anchor(&other)).await);
+    assert!(
+        message.contains("untrusted root") && message.contains(CA_NAME),
+        "{message}"
+    );
+
+    // An impostor CA with the same name but another key: the leaf's signature does not verify.
+    let impostor = issue(&CertSpec {
+        key: key_a(),
+        signer: key_a(),
+        ..CertSpec::ca()
+    });
+    let signature = sign_with_chain(&[&leaf]).await;
+    let message = chain_refused(verify(&signature, &anchor(&impostor)).await);
+    assert!(
+        message.contains(&format!(
+            "the signature of certificate {SIGNER_NAME} does not verify with the key of {CA_NAME}"
+        )),
+        "{message}"
+    );
+    // … also when the impostor is embedded and the real CA is the anchor.
+    let signature = sign_with_chain(&[&leaf, &impostor]).await;
+    let message = chain_refused(verify(&signature, &anchor(&ca)).await);
+    assert!(
+        message.contains("does not verify with the key of"),
+        "{message}"
+    );
+
+    // Certificates in the wrong order: issuer mismatch naming both names.
+    let signature = sign_with_chain(&[&leaf, &other]).await;
+    let message = chain_refused(verify(&signature, &anchor(&ca)).await);
+    assert!(
+        message.contains(&format!(
+            "issuer mismatch: certificate {SIGNER_NAME} is issued by {CA_NAME}, but the next \
+             certificate is CN=Other CA"
+        )),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_chain_needs_a_certificate_anchor_in_the_credentials() {
+    let ca = issue(&CertSpec::ca());
+    let leaf = issue(&CertSpec::leaf());
+    let signature = sign_with_chain(&[&leaf, &ca]).await;
+
+    // A bare public key (even the CA's own) is no trust anchor, as in OCM.
+    let ca_public = key_b()
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    for public in [ca_public.as_str(), forms_a().spki_public.as_str()] {
+        let message = unauthorized(verify(&signature, &anchor(public)).await);
+        assert!(
+            message.contains(
+                "cannot load certificate chain from credentials: unexpected pem block type for \
+                 certificate: \"PUBLIC KEY\""
+            ),
+            "{message}"
+        );
+        assert_no_key_material(&message);
+    }
+
+    // No public key material at all (a private key does not help): unknown authority.
+    for credentials in [rsa_credentials(&[]), signing_credentials()] {
+        let message = unauthorized(verify(&signature, &credentials).await);
+        assert!(
+            message.contains("x509: certificate signed by unknown authority")
+                && message.contains(PUBLIC_KEY_PEM_FILE),
+            "{message}"
+        );
+    }
+
+    // A malformed anchor certificate, and a malformed embedded certificate.
+    let broken = "-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n";
+    let message = unauthorized(verify(&signature, &anchor(broken)).await);
+    assert!(
+        message.contains("not a valid X.509 certificate"),
+        "{message}"
+    );
+    let mut bad = signature.clone();
+    let decoded = pem::decode_signature(&signature.signature.value).unwrap();
+    bad.signature.value =
+        pem::encode_signature(ALGORITHM_RSASSA_PSS, &decoded.signature, &[vec![0, 1, 2]]);
+    let message = invalid_argument(verify(&bad, &anchor(&ca)).await);
+    assert!(
+        message.starts_with("invalid PEM signature: embedded certificate 1: not a valid X.509"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_tampered_signature_with_a_valid_chain_is_refused() {
+    let ca = issue(&CertSpec::ca());
+    let leaf = issue(&CertSpec::leaf());
+    let signature = sign_with_chain(&[&leaf, &ca]).await;
+    verify(&signature, &anchor(&ca)).await.unwrap();
+
+    let mut flipped = signature.clone();
+    flipped.signature.value = flip_signature_bit(&signature.signature);
+    assert_eq!(
+        pem::decode_signature(&flipped.signature.value)
+            .unwrap()
+            .certificates
+            .len(),
+        2
+    );
+    let message = invalid_argument(verify(&flipped, &anchor(&ca)).await);
+    assert!(
+        message.starts_with("signature verification failed: the RSASSA-PSS signature"),
+        "{message}"
+    );
+
+    let mut other_digest = signature;
+    other_digest.digest.value = hex::encode(hash_of("SHA-256", b"something else"));
+    let message = invalid_argument(verify(&other_digest, &anchor(&ca)).await);
+    assert!(
+        message.starts_with("signature verification failed"),
+        "{message}"
+    );
+}
+
 // ---- PEM armour ----
 
 #[test]
@@ -882,7 +1373,7 @@ fn pem_parsing_is_lenient_and_never_panics() {
     let decoded = pem::decode_signature(&signature).unwrap();
     assert_eq!(decoded.signature, vec![7u8; 256]);
     assert_eq!(decoded.algorithm.as_deref(), Some("RSASSA-PSS"));
-    assert_eq!(decoded.certificates, 1);
+    assert_eq!(decoded.certificates, vec![vec![1, 2, 3]]);
 
     // CRLF line ends, text around the blocks and odd header spacing are read as Go reads them.
     let crlf = format!(

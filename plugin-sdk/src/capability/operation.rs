@@ -42,6 +42,7 @@ async fn serve<Op: Operation>(
     let (parts, body) = request.into_parts();
     let credentials = request::credentials(Op::ROUTE.auth, &parts.headers)?;
     let request: Op::Request = decode(Op::ROUTE, &parts, body).await?;
+    Op::check(&request).map_err(ApiError::bad_request)?;
     let spec = Op::spec(&request);
     let implementation = match (spec, Op::type_hint(&request)) {
         (None, Some(name)) => dispatch.pick_by_name(Some(name))?,

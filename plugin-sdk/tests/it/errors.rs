@@ -221,3 +221,53 @@ async fn oversized_bodies_are_413() {
         answer.body
     );
 }
+
+/// A descriptor OCM's Go code cannot read is refused before the implementation sees it, even
+/// from a client that does not check: a 400 naming the field.
+#[tokio::test]
+async fn descriptors_ocm_cannot_read_are_400_naming_the_field() {
+    let router = router();
+    let component = |extra: &str| {
+        format!(
+            r#"{{"repository":{SPEC},"descriptor":{{"meta":{{"schemaVersion":"v2"}},"component":{{"name":"acme.org/x","version":"1.0.0",{extra}}}}}}}"#
+        )
+    };
+    for (extra, field) in [
+        (r#""provider":{"name":"acme.org"}"#, "component.provider"),
+        // Refused while decoding already (the wire struct has a boolean and a string map).
+        (
+            r#""provider":"acme.org","labels":[{"name":"l","value":1,"signing":"true"}]"#,
+            "expected a boolean",
+        ),
+        (
+            r#""provider":"acme.org","resources":[{"name":"r","version":"1","type":"blob","relation":"local","extraIdentity":{"arch":7}}]"#,
+            "expected a string",
+        ),
+        (
+            r#""provider":"{\"name\":\"acme\",\"labels\":[{\"name\":1}]}""#,
+            "component.provider",
+        ),
+        (
+            r#""provider":"acme.org","resources":[{"version":"1"}]"#,
+            "component.resources[0].name",
+        ),
+    ] {
+        let answer = send(
+            &router,
+            request(&cvr::ADD_COMPONENT_VERSION, &[], &component(extra)),
+        )
+        .await;
+        assert_eq!(answer.status.as_u16(), 400, "{extra}: {}", answer.body);
+        assert!(answer.body.contains(field), "{extra}: {}", answer.body);
+    }
+    let missing_name = format!(
+        r#"{{"repository":{SPEC},"descriptor":{{"component":{{"version":"1.0.0","provider":"p"}}}}}}"#
+    );
+    let answer = send(
+        &router,
+        request(&cvr::ADD_COMPONENT_VERSION, &[], &missing_name),
+    )
+    .await;
+    assert_eq!(answer.status.as_u16(), 400, "{}", answer.body);
+    assert!(answer.body.contains("component.name"), "{}", answer.body);
+}

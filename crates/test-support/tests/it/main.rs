@@ -17,6 +17,7 @@ mod memory;
 mod oci_repository;
 mod readme;
 mod registry_harness;
+mod signing;
 mod soak;
 
 use std::{path::PathBuf, time::Duration};
@@ -34,6 +35,10 @@ pub(crate) fn directory_repository() -> PathBuf {
 
 pub(crate) fn oci_repository() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_it-oci-repository"))
+}
+
+pub(crate) fn rsa_signing_handler() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_it-rsa-signing-handler"))
 }
 
 pub(crate) fn cli() -> PathBuf {

@@ -5,4 +5,5 @@
 mod generations;
 mod manager_wire;
 mod oci;
+mod signing;
 mod wire;
