@@ -123,6 +123,7 @@ enum Command {
     /// Sign a component version held by a component version repository plugin, as OCM's
     /// `ocm sign cv` does (jsonNormalisation/v4alpha1, SHA-256), through a signing-handler
     /// plugin, and store it back. Prints the new signature entry.
+    #[command(after_help = EXIT_STATUS)]
     Sign {
         /// Plugin directory (or a single plugin file).
         dir: PathBuf,
@@ -136,6 +137,7 @@ enum Command {
     /// Verify one signature (--signature) or every signature of a component version: the
     /// descriptor's digest is recomputed and compared, then the signing-handler plugin checks
     /// the signature. Exit status 4 when a signature does not hold.
+    #[command(after_help = EXIT_STATUS)]
     Verify {
         /// Plugin directory (or a single plugin file).
         dir: PathBuf,
@@ -149,6 +151,7 @@ enum Command {
     },
     /// Print the digest spec of a descriptor file (JSON or YAML) as OCM computes it, or with
     /// --print-normalised the exact normalised bytes; no plugin is involved.
+    #[command(after_help = EXIT_STATUS)]
     Digest {
         #[command(flatten)]
         args: signing::DigestArgs,

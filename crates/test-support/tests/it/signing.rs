@@ -325,6 +325,17 @@ fn digest_prints_the_spec_or_the_normalised_bytes() {
     use sha2::Digest as _;
     assert_eq!(spec["value"], hex::encode(sha2::Sha512::digest(&bytes)));
 
+    for verb in ["sign", "verify", "digest"] {
+        let help = Command::new(cli())
+            .args([verb, "--help"])
+            .assert()
+            .success();
+        let help = String::from_utf8_lossy(&help.get_output().stdout).into_owned();
+        assert!(
+            help.contains("Exit status:") && help.contains("4 `verify`"),
+            "{verb}: {help}"
+        );
+    }
     let bad = Command::new(cli())
         .args(["digest", "--hash", "SHA256", "--descriptor"])
         .arg(&file)
