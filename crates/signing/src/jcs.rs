@@ -49,10 +49,23 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
 }
 
 fn write_object(out: &mut Vec<u8>, members: &Map<String, Value>) {
+    // serde_json's map usually iterates in code point order already, which is UTF-16 order
+    // unless a key holds characters above U+FFFF: sort only when the order is not right.
+    let in_order = members
+        .keys()
+        .zip(members.keys().skip(1))
+        .all(|(a, b)| utf16_cmp(a, b) != Ordering::Greater);
+    if in_order {
+        return write_members(out, members.iter());
+    }
     let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
     sorted.sort_by(|(a, _), (b, _)| utf16_cmp(a, b));
+    write_members(out, sorted.into_iter());
+}
+
+fn write_members<'a>(out: &mut Vec<u8>, members: impl Iterator<Item = (&'a String, &'a Value)>) {
     out.push(b'{');
-    for (i, (name, value)) in sorted.into_iter().enumerate() {
+    for (i, (name, value)) in members.enumerate() {
         if i > 0 {
             out.push(b',');
         }

@@ -90,62 +90,61 @@ pub fn normalise(descriptor: &Value, algorithm: NormalisationAlgorithm) -> Resul
     match algorithm {
         NormalisationAlgorithm::JsonV4Alpha1 => {
             let decoded = v2::decode(descriptor)?;
-            Ok(jcs::to_vec(&v4alpha1(&decoded.component)?))
+            Ok(jcs::to_vec(&v4alpha1(decoded.component)?))
         }
     }
 }
 
-/// The normalised form as a JSON value, before it is written canonically.
-fn v4alpha1(c: &v2::Component) -> Result<Value, Error> {
+/// The normalised form as a JSON value, before it is written canonically. Takes the decoded
+/// descriptor by value: its strings move into the result instead of being copied.
+fn v4alpha1(c: v2::Component) -> Result<Value, Error> {
     let mut component = Map::new();
-    component.insert("name".into(), c.name.clone().into());
-    component.insert("version".into(), c.version.clone().into());
-    if let Some(labels) = signed_labels(&c.labels) {
-        component.insert("labels".into(), labels);
-    }
-    if !c.creation_time.is_empty() {
-        component.insert("creationTime".into(), c.creation_time.clone().into());
-    }
     if let Some(provider) = provider(&c.provider)? {
         component.insert("provider".into(), provider);
     }
-    let resources = c.resources.iter().map(|r| {
-        let mut m = element(&r.name, &r.version, &r.extra_identity);
-        if let Some(labels) = signed_labels(&r.labels) {
+    component.insert("name".into(), c.name.into());
+    component.insert("version".into(), c.version.into());
+    if let Some(labels) = signed_labels(c.labels) {
+        component.insert("labels".into(), labels);
+    }
+    if !c.creation_time.is_empty() {
+        component.insert("creationTime".into(), c.creation_time.into());
+    }
+    let resources = c.resources.into_iter().map(|r| {
+        let mut m = element(r.name, r.version, r.extra_identity);
+        if let Some(labels) = signed_labels(r.labels) {
             m.insert("labels".into(), labels);
         }
-        m.insert("type".into(), r.type_.clone().into());
-        m.insert("relation".into(), r.relation.clone().into());
+        m.insert("type".into(), r.type_.into());
+        m.insert("relation".into(), r.relation.into());
         let access_none = r
             .access
             .as_ref()
             .and_then(|a| a.type_.as_deref())
             .is_some_and(|t| t == "none" || t == "None");
-        if let Some(d) = r.digest.as_ref().filter(|_| !access_none) {
+        if let Some(d) = r.digest.filter(|_| !access_none) {
             m.insert("digest".into(), digest(d));
         }
         Value::Object(m)
     });
     component.insert("resources".into(), resources.collect());
-    let sources = c.sources.iter().map(|s| {
-        let mut m = element(&s.name, &s.version, &s.extra_identity);
-        if let Some(labels) = signed_labels(&s.labels) {
+    let sources = c.sources.into_iter().map(|s| {
+        let mut m = element(s.name, s.version, s.extra_identity);
+        if let Some(labels) = signed_labels(s.labels) {
             m.insert("labels".into(), labels);
         }
-        m.insert("type".into(), s.type_.clone().into());
+        m.insert("type".into(), s.type_.into());
         Value::Object(m)
     });
     component.insert("sources".into(), sources.collect());
-    let references = c.references.iter().map(|r| {
-        let mut m = element(&r.name, &r.version, &r.extra_identity);
+    let references = c.references.into_iter().map(|r| {
+        let mut m = element(r.name, r.version, r.extra_identity);
         if !r.labels.is_empty() {
-            m.insert(
-                "labels".into(),
-                r.labels.iter().map(label).collect::<Vec<_>>().into(),
-            );
+            let labels: Vec<Value> = r.labels.into_iter().map(label).collect();
+            m.insert("labels".into(), labels.into());
         }
-        m.insert("componentName".into(), r.component_name.clone().into());
-        m.insert("digest".into(), digest(&r.digest));
+        m.insert("componentName".into(), r.component_name.into());
+        m.insert("digest".into(), digest(r.digest));
         Value::Object(m)
     });
     component.insert("componentReferences".into(), references.collect());
@@ -156,36 +155,39 @@ fn v4alpha1(c: &v2::Component) -> Result<Value, Error> {
 
 /// `name`, `version` and a non-empty `extraIdentity` of a resource, source or reference.
 fn element(
-    name: &str,
-    version: &str,
-    extra_identity: &std::collections::BTreeMap<String, GoString>,
+    name: String,
+    version: String,
+    extra_identity: std::collections::BTreeMap<String, GoString>,
 ) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("name".into(), name.into());
     m.insert("version".into(), version.into());
     if !extra_identity.is_empty() {
         let identity: Map<String, Value> = extra_identity
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.0.clone())))
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v.0)))
             .collect();
         m.insert("extraIdentity".into(), identity.into());
     }
     m
 }
 
-fn digest(d: &v2::Digest) -> Value {
-    json!({
-        "hashAlgorithm": d.hash_algorithm,
-        "normalisationAlgorithm": d.normalisation_algorithm,
-        "value": d.value,
-    })
+fn digest(d: v2::Digest) -> Value {
+    let mut m = Map::new();
+    m.insert("hashAlgorithm".into(), d.hash_algorithm.into());
+    m.insert(
+        "normalisationAlgorithm".into(),
+        d.normalisation_algorithm.into(),
+    );
+    m.insert("value".into(), d.value.into());
+    Value::Object(m)
 }
 
 /// A label as the digest sees it: `name`, `value` (if not null) and `signing` (if true).
-fn label(l: &Label) -> Value {
+fn label(l: Label) -> Value {
     let mut m = Map::new();
-    m.insert("name".into(), l.name.clone().into());
-    m.insert("value".into(), l.value.clone());
+    m.insert("name".into(), l.name.into());
+    m.insert("value".into(), l.value);
     if l.signing {
         m.insert("signing".into(), true.into());
     }
@@ -193,8 +195,12 @@ fn label(l: &Label) -> Value {
 }
 
 /// The labels with `signing: true`, or `None` when none is left (the key then disappears).
-fn signed_labels(labels: &[Label]) -> Option<Value> {
-    let kept: Vec<Value> = labels.iter().filter(|l| l.signing).map(label).collect();
+fn signed_labels(labels: Vec<Label>) -> Option<Value> {
+    let kept: Vec<Value> = labels
+        .into_iter()
+        .filter(|l| l.signing)
+        .map(label)
+        .collect();
     (!kept.is_empty()).then(|| kept.into())
 }
 
@@ -212,7 +218,7 @@ fn provider(text: &str) -> Result<Option<Value>, Error> {
         let mut m = Map::new();
         m.insert("name".into(), p.name.into());
         if p.has_labels
-            && let Some(labels) = signed_labels(&p.labels)
+            && let Some(labels) = signed_labels(p.labels)
         {
             m.insert("labels".into(), labels);
         }

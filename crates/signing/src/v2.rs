@@ -262,6 +262,10 @@ pub(crate) fn decode(descriptor: &Value) -> Result<Descriptor, Error> {
             problem: format!("a descriptor is a JSON object, not {}", kind(descriptor)),
         });
     }
+    // The fast path; the path of a refusal is worked out only when there is one.
+    if let Ok(decoded) = Descriptor::deserialize(descriptor) {
+        return Ok(decoded);
+    }
     serde_path_to_error::deserialize(descriptor).map_err(|e| {
         let path = e.path().to_string();
         Error::NotV2 {
