@@ -200,7 +200,9 @@ fn e2e() -> Result<()> {
         ),
     }
 
-    println!("==> host program: component lister, credential plugin and signing handler together");
+    println!(
+        "==> host program: component lister, credential plugin, and component versions signed and verified as OCM does (jsonNormalisation/v4alpha1)"
+    );
     let status = Command::new(bin.join("ocm-example-host"))
         .arg("signing")
         .arg(scratch.plugins())
