@@ -5,7 +5,10 @@ use ocm_plugin_endpoints::{Answer, AnswerError, Operation, Params, request_to_qu
 use ocm_plugin_runtime::{Error as RuntimeError, SchemaValidator, Supervisor};
 use ocm_plugin_types::{Credentials, Raw, Type};
 
-use crate::{Error, Result, remote_error::to_contract_error};
+use crate::{
+    Error, Result,
+    remote_error::{call_error, to_contract_error},
+};
 
 /// An external plugin as a registry knows it: the shared supervisor of its process and the
 /// compiled schema it declared for each of its types.
@@ -128,7 +131,7 @@ impl ExternalPlugin {
                     .await
             }
         };
-        let body = sent.map_err(|e| to_contract_error(e.into()))?;
+        let body = sent.map_err(|e| call_error(e.into(), route.operation))?;
         Op::Response::from_body(&body).map_err(|e| {
             let (plugin_id, operation) = (self.id().to_owned(), route.operation);
             to_contract_error(match e {

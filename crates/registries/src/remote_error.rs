@@ -5,7 +5,7 @@ use ocm_plugin_contracts::Error as ContractError;
 use crate::Error;
 
 /// Maps a failure to the contract error a caller matches on: the plugin's 400/401/404 keep their
-/// meaning (with the plugin id and operation in the text); everything else stays the rich
+/// meaning (a 501 of a call is [`call_error`]'s) (with the plugin id and operation in the text); everything else stays the rich
 /// [`Error`], boxed in [`ContractError::Remote`] so it can be downcast.
 pub(crate) fn to_contract_error(error: Error) -> ContractError {
     match &error {
@@ -20,4 +20,17 @@ pub(crate) fn to_contract_error(error: Error) -> ContractError {
         },
         _ => ContractError::Remote(Box::new(error)),
     }
+}
+
+/// Maps the failure of a call of `operation`: a plugin's 501 is [`ContractError::Unsupported`],
+/// exactly as an in-process implementation that lacks the operation fails, so a caller matches
+/// one variant wherever the implementation runs; everything else as [`to_contract_error`].
+pub(crate) fn call_error(error: Error, operation: &'static str) -> ContractError {
+    if let Error::Plugin(e) = &error
+        && e.status() == Some(501)
+    {
+        tracing::debug!(operation, error = %error, "the plugin does not support the operation");
+        return ContractError::Unsupported(operation);
+    }
+    to_contract_error(error)
 }

@@ -124,14 +124,21 @@ impl<T: ?Sized> TypeMap<T> {
     /// Registers every type of `plugin`, or none of them if one is taken by another plugin.
     pub(crate) fn register_external(&self, plugin: &ExternalPlugin) -> Result<()> {
         let types: Vec<Type> = plugin.types().cloned().collect();
-        self.check_external(&types)?;
-        self.insert_external(plugin, &types);
+        // Checked and inserted under one write lock: two registrations of one type at once
+        // cannot both pass the check.
+        let mut inner = self.write();
+        self.check_in(&inner, &types)?;
+        self.insert_in(&mut inner, plugin, &types);
         Ok(())
     }
 
-    /// Fails if one of `types` is served by another external plugin.
+    /// Fails if one of `types` is served by another external plugin. Callers that insert
+    /// afterwards serialise the two steps themselves (the credential registry holds its lock).
     pub(crate) fn check_external(&self, types: &[Type]) -> Result<()> {
-        let inner = self.read();
+        self.check_in(&self.read(), types)
+    }
+
+    fn check_in(&self, inner: &Inner<T>, types: &[Type]) -> Result<()> {
         for typ in types {
             if let Some(existing) = inner.external.get(typ) {
                 return Err(self.duplicate(typ, existing.id().to_owned()));
@@ -142,7 +149,10 @@ impl<T: ?Sized> TypeMap<T> {
 
     /// Maps `types` to `plugin`, without checking for duplicates.
     pub(crate) fn insert_external(&self, plugin: &ExternalPlugin, types: &[Type]) {
-        let mut inner = self.write();
+        self.insert_in(&mut self.write(), plugin, types);
+    }
+
+    fn insert_in(&self, inner: &mut Inner<T>, plugin: &ExternalPlugin, types: &[Type]) {
         for typ in types {
             if inner.internal.contains_key(typ) {
                 tracing::info!(

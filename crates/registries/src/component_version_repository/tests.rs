@@ -6,7 +6,7 @@ use ocm_plugin_types::{Credentials, Raw};
 use super::{Provider, Registry};
 use crate::{
     Error,
-    test_util::{plugin, schemas, ty},
+    test_util::{plugin, schemas, strict_plugin, ty},
 };
 
 struct Fixed(&'static str);
@@ -101,4 +101,32 @@ async fn specs_without_type_or_unknown_types_are_refused() {
         err.to_string(),
         "componentVersionRepository: no implementation registered for type Nope/v1; no type is registered"
     );
+}
+
+/// Two plugins registering one type at the same moment: exactly one wins, the other is a
+/// duplicate (the check and the insertion are one step).
+#[test]
+fn concurrent_registrations_of_one_type_cannot_both_pass() {
+    for round in 0..50 {
+        let registry = Arc::new(Registry::new());
+        let start = Arc::new(std::sync::Barrier::new(2));
+        let threads: Vec<_> = ["left", "right"]
+            .into_iter()
+            .map(|id| {
+                let (registry, start) = (registry.clone(), start.clone());
+                let plugin = strict_plugin(id, "Race/v1");
+                std::thread::spawn(move || {
+                    start.wait();
+                    registry.register_external(&plugin).is_ok()
+                })
+            })
+            .collect();
+        let won: Vec<bool> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(
+            won.iter().filter(|w| **w).count(),
+            1,
+            "round {round}: {won:?}"
+        );
+        assert_eq!(registry.list().len(), 1);
+    }
 }

@@ -43,3 +43,44 @@ fn the_readme_host_stores_and_reads_through_the_readme_plugin() {
         "memory: registered: componentVersionRepository [Memory/v1]\nstored acme.org/app:1.0.0\n"
     );
 }
+
+/// An operation the README's plugin does not implement answers 501, which reaches the host as
+/// the same `Unsupported` error an in-process implementation gives, with the operation's name.
+#[tokio::test]
+async fn an_unimplemented_operation_is_unsupported_as_in_process() {
+    use ocm_plugin_manager::contracts::{
+        Error as ContractError, component_version_repository::v1::ListComponentVersionsRequest,
+    };
+    let dir = PluginDir::new().unwrap();
+    dir.add(
+        "memory",
+        std::path::Path::new(env!("CARGO_BIN_EXE_it-memory-plugin")),
+    )
+    .unwrap();
+    let manager = ocm_plugin_manager::PluginManager::new().unwrap();
+    manager
+        .register_plugins(dir.path(), crate::options())
+        .await
+        .unwrap();
+    let spec = crate::spec(r#"{"type":"Memory/v1"}"#);
+    let repo = manager
+        .component_version_repositories()
+        .get(&spec)
+        .await
+        .unwrap();
+    let err = repo
+        .list_component_versions(
+            ListComponentVersionsRequest {
+                repository: Some(spec.clone()),
+                name: "acme.org/app".into(),
+            },
+            &ocm_plugin_manager::types::Credentials::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ContractError::Unsupported("list-component-versions")),
+        "{err:?}"
+    );
+    manager.shutdown().await.unwrap();
+}
