@@ -64,7 +64,8 @@ cause is printed on stderr, once); 2 invalid arguments; 3 `list` only: some plug
 rejected (the whole listing is still printed); 4 `verify` and `digest --check-safe` only: the \
 signature does not hold (the descriptor's digest differs from the signed one, the signing \
 handler refused the signature, no signature of that name) or the descriptor is not safely \
-digestible. Output: text on stdout, JSON with --json; logs \
+digestible; 130 or 143: ended by SIGINT or SIGTERM, in any phase, after stopping every \
+plugin and removing every temporary file. Output: text on stdout, JSON with --json; logs \
 and errors on stderr, coloured only on a terminal and never with NO_COLOR set.";
 
 /// `list` found plugins it rejected: a script checking the status notices a broken plugin
@@ -417,12 +418,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             common,
         } => {
             let manager = PluginManager::new()?;
-            let result = signing::sign(&manager, &dir, &target, &sign, &common).await;
-            let shutdown = manager.shutdown().await;
-            let value = result?;
-            shutdown.context("shutting down plugins")?;
-            print_value(&value, common.json)?;
-            Ok(ExitCode::SUCCESS)
+            let work = signing::sign(&manager, &dir, &target, &sign, &common);
+            finish(&manager, work, common.json).await
         }
         Command::Verify {
             dir,
@@ -431,13 +428,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             common,
         } => {
             let manager = PluginManager::new()?;
-            let result =
-                signing::verify(&manager, &dir, &target, signature.as_deref(), &common).await;
-            let shutdown = manager.shutdown().await;
-            let value = result?;
-            shutdown.context("shutting down plugins")?;
-            print_value(&value, common.json)?;
-            Ok(ExitCode::SUCCESS)
+            let work = signing::verify(&manager, &dir, &target, signature.as_deref(), &common);
+            finish(&manager, work, common.json).await
         }
         Command::Call {
             dir,
@@ -447,22 +439,91 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             common,
         } => {
             let manager = PluginManager::new()?;
-            let result = call(&manager, &dir, capability, &operation, *args, &common).await;
-            let shutdown = manager.shutdown().await;
-            let value = result?;
-            shutdown.context("shutting down plugins")?;
-            print_value(&value, common.json)?;
+            let work = call(&manager, &dir, capability, &operation, *args, &common);
+            finish(&manager, work, common.json).await
+        }
+    }
+}
+
+/// Runs `work` to its end and prints its value, unless SIGINT or SIGTERM comes first; either
+/// way the manager is shut down afterwards (every plugin stopped, every temporary file
+/// removed). A signal drops `work`, which cancels a probe, a plugin start or a call in flight,
+/// so the command ends at once with the status a shell reports for the signal (130, 143).
+async fn finish(
+    manager: &PluginManager,
+    work: impl std::future::Future<Output = Result<Value>>,
+    as_json: bool,
+) -> Result<ExitCode> {
+    match interruptible(manager, work).await? {
+        Ok(value) => {
+            print_value(&value, as_json)?;
             Ok(ExitCode::SUCCESS)
         }
+        Err(interrupted) => Ok(interrupted),
+    }
+}
+
+/// `work`, or the exit status of the signal that interrupted it; then the manager's shutdown.
+async fn interruptible<T>(
+    manager: &PluginManager,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<Result<T, ExitCode>> {
+    let outcome = tokio::select! {
+        result = work => Ok(result),
+        status = interrupted() => Err(status),
+    };
+    let shutdown = manager.shutdown().await;
+    match outcome {
+        Ok(result) => {
+            let value = result?;
+            shutdown.context("shutting down plugins")?;
+            Ok(Ok(value))
+        }
+        Err(status) => {
+            if let Err(e) = shutdown {
+                eprintln!("error: shutting down plugins: {e:#}");
+            }
+            Ok(Err(ExitCode::from(status)))
+        }
+    }
+}
+
+/// Waits for the first SIGINT or SIGTERM, and answers the status a shell reports for it. The
+/// handlers are installed even where the signal was ignored (a job started in the background
+/// of a script): the command must still end when asked to.
+async fn interrupted() -> u8 {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => tokio::select! {
+            _ = int.recv() => {
+                eprintln!("interrupted (SIGINT): stopping plugins");
+                130
+            }
+            _ = term.recv() => {
+                eprintln!("terminated (SIGTERM): stopping plugins");
+                143
+            }
+        },
+        // No handler could be installed: the default action of the signals still applies.
+        _ => std::future::pending().await,
     }
 }
 
 /// Prints every candidate; [`EXIT_REJECTED`] when any was rejected.
 async fn list(dir: &Path, common: &Common) -> Result<ExitCode> {
     let manager = PluginManager::new()?;
-    let report = manager.register_plugins(dir, options(common)?).await;
-    manager.shutdown().await?;
-    let report = report?;
+    let options = options(common)?;
+    let report = match interruptible(&manager, async {
+        Ok(manager.register_plugins(dir, options).await?)
+    })
+    .await?
+    {
+        Ok(report) => report,
+        Err(interrupted) => return Ok(interrupted),
+    };
     if common.json {
         let items: Vec<Value> = report
             .candidates

@@ -56,6 +56,7 @@ pub async fn probe_capabilities_document(
             cause,
         })?;
     let pid = child.id();
+    tracing::debug!(plugin_id, pid, ?timeout, "running `capabilities`");
     let tail = Arc::new(StderrTail::default());
     let (done_tx, mut stderr_done) = watch::channel(false);
     if let Some(stderr) = child.stderr.take() {

@@ -108,6 +108,11 @@ impl Process {
         })?;
         // Killed with its group if this host dies before it stops the plugin.
         crate::watchdog::watch(pid);
+        tracing::debug!(
+            plugin_id = &**plugin_id,
+            pid,
+            "plugin process spawned; waiting for its location"
+        );
 
         let tail = Arc::new(StderrTail::default());
         let (stderr_loc_tx, stderr_location) = watch::channel(None);

@@ -591,3 +591,137 @@ fn calls_are_not_held_up_by_other_plugins_and_tcp_works() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
 }
+
+/// SIGINT or SIGTERM in any phase of a command (a probe that hangs, a start that never
+/// completes, a call that never answers) ends it within a second, leaving no plugin process
+/// and no temporary file, even when the signal was ignored by whoever started it.
+#[test]
+fn a_signal_ends_the_command_in_every_phase() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    // (plugin file name, the log line that says the phase was reached)
+    let phases = [
+        ("repo-capabilities-hang", "running `capabilities`"),
+        ("repo-no-location", "plugin process spawned"),
+        ("repo-hang-on-get", "plugin started"),
+    ];
+    for (plugin, marker) in phases {
+        for (signal, status) in [
+            (rustix::process::Signal::INT, 130),
+            (rustix::process::Signal::TERM, 143),
+        ] {
+            let dir = PluginDir::new().unwrap();
+            dir.add(plugin, &test_plugin()).unwrap();
+            let tmp = tempfile::tempdir().unwrap();
+            // Started with SIGINT ignored, as a background job of a script is (where `env`
+            // can do that).
+            let mut command = if crate::host_death::default_signals_available() {
+                let mut env = std::process::Command::new("env");
+                env.arg("--ignore-signal=INT").arg(cli());
+                env
+            } else {
+                std::process::Command::new(cli())
+            };
+            let mut child = command
+                .arg("call")
+                .arg(dir.path())
+                .args(["component-version-repository", "get-component-version"])
+                .args([
+                    "--spec",
+                    r#"{"type":"TestRepository/v1","baseUrl":"https://example.org"}"#,
+                ])
+                .args(["--name", "c", "--version", "1", "--no-cache"])
+                .args([
+                    "--probe-timeout",
+                    "60",
+                    "--start-timeout",
+                    "60",
+                    "--call-timeout",
+                    "60",
+                ])
+                .env("OCM_PLUGIN_LOG", "debug")
+                .env("TMPDIR", tmp.path())
+                .env_remove("OCM_PLUGIN_CREDENTIALS")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            // Read the log until the phase is reached (or the command ends), on a thread so
+            // the wait has a deadline.
+            let stderr = child.stderr.take().unwrap();
+            let (tx, rx) = std::sync::mpsc::channel::<String>();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let mut log = Vec::new();
+            let reached = loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match rx.recv_timeout(left) {
+                    Ok(line) => {
+                        let hit = line.contains(marker);
+                        log.push(line);
+                        if hit {
+                            break true;
+                        }
+                    }
+                    Err(_) => break false,
+                }
+            };
+            assert!(
+                reached,
+                "{plugin}: never logged {marker:?}:\n{}",
+                log.join("\n")
+            );
+            let pid = log
+                .iter()
+                .rev()
+                .find(|l| l.contains(marker))
+                .and_then(|l| l.split("pid=").nth(1))
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse::<u32>().ok());
+            let pid = pid.unwrap_or_else(|| panic!("{plugin}: no pid in {:?}", log.last()));
+            let plugin_exit = crate::host_death::pidfd(pid);
+
+            let sent = Instant::now();
+            let cli_pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+            rustix::process::kill_process(cli_pid, signal).unwrap();
+            let (done_tx, done_rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = done_tx.send(child.wait());
+            });
+            let exit = done_rx
+                .recv_timeout(Duration::from_secs(5))
+                .unwrap_or_else(|_| panic!("{plugin}: still running 5 s after {signal:?}"))
+                .unwrap();
+            let took = sent.elapsed();
+            assert!(
+                took < Duration::from_secs(1),
+                "{plugin} {signal:?}: took {took:?}"
+            );
+            assert_eq!(exit.code(), Some(status), "{plugin} {signal:?}");
+
+            // The plugin was killed before the command ended (its exit may take the kernel a
+            // moment), and every temporary file is gone.
+            let rest: Vec<String> = rx.try_iter().collect();
+            assert!(
+                crate::host_death::exited_by(&plugin_exit, Instant::now() + Duration::from_secs(2)),
+                "{plugin} {signal:?}: plugin {pid} still runs\n{}\n{}",
+                log.join("\n"),
+                rest.join("\n")
+            );
+            let left: Vec<_> = std::fs::read_dir(tmp.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            assert!(left.is_empty(), "{plugin} {signal:?}: left behind {left:?}");
+        }
+    }
+}

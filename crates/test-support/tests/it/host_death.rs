@@ -117,7 +117,7 @@ fn start_host(dir: &Path, root: &Path, transport: &str) -> Host {
     }
 }
 
-fn default_signals_available() -> bool {
+pub(crate) fn default_signals_available() -> bool {
     static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *AVAILABLE.get_or_init(|| {
         Command::new("env")
@@ -138,7 +138,7 @@ fn ignored_here(signal: Signal) -> bool {
     mask & (1u64 << (signal.as_raw() - 1)) != 0
 }
 
-fn pidfd(pid: u32) -> OwnedFd {
+pub(crate) fn pidfd(pid: u32) -> OwnedFd {
     pidfd_open(
         Pid::from_raw(i32::try_from(pid).unwrap()).unwrap(),
         rustix::process::PidfdFlags::empty(),
@@ -150,7 +150,7 @@ fn pidfd(pid: u32) -> OwnedFd {
 /// A pidfd becomes readable when its process exits: an event, not polling.
 /// A signal to this process (child exits elsewhere in the suite) interrupts the poll; it is
 /// resumed with what is left of the deadline.
-fn exited_by(fd: &OwnedFd, deadline: Instant) -> bool {
+pub(crate) fn exited_by(fd: &OwnedFd, deadline: Instant) -> bool {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let timeout = Timespec::try_from(left).unwrap();
