@@ -61,7 +61,7 @@ struct Inner {
     /// Registrations in progress, for look-ups of types not registered yet.
     pending: Pending,
     /// Background registrations, aborted by shutdown.
-    background: Mutex<Vec<tokio::task::AbortHandle>>,
+    background: Mutex<Vec<Background>>,
     /// Capability cache writes in flight (`true` once done): shutdown waits for them.
     cache_writes: Mutex<Vec<tokio::sync::watch::Receiver<bool>>>,
     shut_down: AtomicBool,
@@ -268,6 +268,9 @@ impl PluginManager {
         }
         let dir = dir.as_ref().to_owned();
         let serialised = Arc::clone(&self.inner.registering).lock_owned().await;
+        if self.inner.shut_down.load(Ordering::Acquire) {
+            return Err(Error::ShutDown);
+        }
         let cache_dir = options.cache.dir();
         let (mut candidates, looked) = {
             let (walk_dir, cache_dir) = (dir.clone(), cache_dir.clone());
@@ -343,7 +346,9 @@ impl PluginManager {
             + Duration::from_secs(5);
         let guard = self.inner.pending.begin(deadline);
         let manager = self.clone();
+        let (finished, done) = Finished::new();
         let task = tokio::spawn(async move {
+            let _finished = finished;
             let _serialised = serialised;
             let _guard = guard;
             let timeout = options.capabilities_timeout;
@@ -416,7 +421,7 @@ impl PluginManager {
             }
             RegistrationReport { candidates }
         });
-        self.lock_background().push(task.abort_handle());
+        self.track(Some(task.abort_handle()), done);
         Ok(Registration { task })
     }
 
@@ -451,9 +456,13 @@ impl PluginManager {
                 // types): it serves nothing, so it must not keep running.
                 let provided = self.lock_plugins().remove(&c.id);
                 if let Some(supervisor) = provided {
+                    let (finished, done) = Finished::new();
+                    // Waited for by `shutdown`, never aborted: a stop must not stop halfway.
                     tokio::spawn(async move {
+                        let _finished = finished;
                         let _ = supervisor.shutdown().await;
                     });
+                    self.track(None, done);
                 }
                 self.note_rejected(&c.id, &declared, why);
                 tracing::warn!(plugin_id = %c.id, path = %c.path.display(), "plugin rejected: {why}");
@@ -477,14 +486,30 @@ impl PluginManager {
         tracing::debug!(plugin_id = %c.id, "provided ahead of its turn: {outcome}");
     }
 
-    fn lock_background(&self) -> std::sync::MutexGuard<'_, Vec<tokio::task::AbortHandle>> {
+    fn lock_background(&self) -> std::sync::MutexGuard<'_, Vec<Background>> {
         let mut background = self
             .inner
             .background
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        background.retain(|task| !task.is_finished());
+        background.retain(|task| !*task.done.borrow());
         background
+    }
+
+    /// Keeps a background task for [`shutdown`](Self::shutdown) to wait for, and to end first
+    /// if it has an `abort` handle; one started after the shutdown began is ended at once.
+    fn track(
+        &self,
+        abort: Option<tokio::task::AbortHandle>,
+        done: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut background = self.lock_background();
+        if self.inner.shut_down.load(Ordering::Acquire)
+            && let Some(abort) = &abort
+        {
+            abort.abort();
+        }
+        background.push(Background { abort, done });
     }
 
     /// Registers one probed plugin in every registry its capabilities name.
@@ -593,6 +618,16 @@ impl PluginManager {
         let supervisor = self
             .plugin(&c.id)
             .unwrap_or_else(|| Supervisor::new(sup_config));
+        {
+            // In the map before any registry can hand it out, under the lock `shutdown` sets
+            // its flag under: a supervisor is either stopped by `shutdown`, or never reachable.
+            let mut plugins = self.lock_plugins();
+            if self.inner.shut_down.load(Ordering::Acquire) {
+                supervisor.close();
+                return Outcome::Rejected("the plugin manager was shut down".to_owned());
+            }
+            plugins.insert(c.id.clone(), Arc::clone(&supervisor));
+        }
 
         let mut registered = 0;
         let mut failures = Vec::new();
@@ -603,10 +638,14 @@ impl PluginManager {
             }
         }
         if registered == 0 {
+            // Reachable through no registry: only a supervisor provided ahead of its turn may
+            // be running, and `settle` stops that one.
+            if mode == Mode::Register && supervisor.spawn_count() == 0 {
+                self.lock_plugins().remove(&c.id);
+            }
             return Outcome::Rejected(failures.join("; "));
         }
         warnings.extend(failures);
-        self.lock_plugins().insert(c.id.clone(), supervisor);
         Outcome::Registered {
             capabilities,
             warnings,
@@ -780,10 +819,20 @@ impl PluginManager {
     /// leave behind, and removes the manager's temporary directory. Later calls to start a
     /// plugin fail. Every plugin is attempted even if some fail.
     pub async fn shutdown(&self) -> Result<()> {
-        self.inner.shut_down.store(true, Ordering::Release);
-        // Probes still running are killed with their tasks (the probe's child is killed on drop).
-        for task in self.lock_background().drain(..) {
-            task.abort();
+        {
+            // Set under the plugins lock: a registration inserting a supervisor either did so
+            // before (and it is stopped below) or sees the flag and closes it.
+            let _plugins = self.lock_plugins();
+            self.inner.shut_down.store(true, Ordering::Release);
+        }
+        // Probes still running end with their tasks (the probe's child is killed on drop); the
+        // tasks are waited for, not only aborted, so nothing of this manager runs afterwards.
+        let background: Vec<Background> = self.lock_background().drain(..).collect();
+        for abort in background.iter().filter_map(|task| task.abort.as_ref()) {
+            abort.abort();
+        }
+        for mut task in background {
+            let _ = tokio::time::timeout(BACKGROUND_WAIT, task.done.wait_for(|done| *done)).await;
         }
         // What was probed is kept: cache writes in flight finish (each bounded).
         let writes: Vec<_> = self
@@ -820,6 +869,35 @@ impl PluginManager {
         } else {
             Err(Error::Shutdown(errors))
         }
+    }
+}
+
+/// How long [`PluginManager::shutdown`] waits for each aborted background task to end (an
+/// aborted task ends at its next await; this only bounds a task stuck in blocking code).
+const BACKGROUND_WAIT: Duration = Duration::from_secs(5);
+
+/// A background task of the manager: how to end it (none for a task that stops a plugin: it
+/// is waited for, never cut short) and how to see that it ended.
+#[derive(Debug)]
+struct Background {
+    abort: Option<tokio::task::AbortHandle>,
+    done: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Moved into a background task: says the task ended (finished, failed or aborted) when the
+/// task's future is dropped.
+struct Finished(tokio::sync::watch::Sender<bool>);
+
+impl Finished {
+    fn new() -> (Self, tokio::sync::watch::Receiver<bool>) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (Self(tx), rx)
+    }
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
     }
 }
 

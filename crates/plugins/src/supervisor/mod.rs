@@ -306,6 +306,14 @@ impl Supervisor {
         self.stop_locked(&mut inner).await
     }
 
+    /// Refuses every later start with [`Error::Stopped`], at once and without waiting: for a
+    /// supervisor that was never started (or whose owner stops it with [`shutdown`]).
+    ///
+    /// [`shutdown`]: Self::shutdown
+    pub fn close(&self) {
+        self.view().shut_down = true;
+    }
+
     /// [`stop`](Self::stop), and refuse every later start with [`Error::Stopped`].
     pub async fn shutdown(&self) -> Result<()> {
         self.view().shut_down = true;

@@ -470,3 +470,119 @@ async fn lifecycle_idle_plugin_stops_itself_and_restarts_on_next_use() {
     assert_ne!(sup.pid().unwrap(), pid);
     manager.shutdown().await.unwrap();
 }
+
+/// Shutdown is a barrier: raced against a registration (cached plugins registered at once, a
+/// slow probe in the background) and against calls, it returns only when nothing of the manager
+/// runs any more, and after it every call fails as shut down, no plugin is started, no
+/// supervisor is left that could start one, and the temporary directory is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_shutdown_is_a_barrier_against_registration_and_calls() {
+    let dir = PluginDir::new().unwrap();
+    dir.add("serving", &test_plugin()).unwrap();
+    dir.add("slow-capabilities-hang", &test_plugin()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    for round in 0..200 {
+        // Even rounds probe every plugin; odd ones find the serving plugin in the cache.
+        let cache_dir = cache.path().join(format!("{}", round / 2));
+        let opts = || RegistrationOptions {
+            cache: ocm_plugin_manager::CapabilityCache::At(cache_dir.clone()),
+            capabilities_timeout: Duration::from_secs(20),
+            ..options()
+        };
+        let manager = PluginManager::new().unwrap();
+        let temp = manager.temp_dir().to_owned();
+        let (begun, registration_begun) = tokio::sync::watch::channel(false);
+        let mut shutdown_after = registration_begun.clone();
+        let registering = {
+            let (manager, path, opts) = (manager.clone(), dir.path().to_owned(), opts());
+            tokio::spawn(async move {
+                let registration = manager.start_registration(path, opts).await;
+                begun.send_replace(true);
+                registration
+            })
+        };
+        // The call starts once the registration has (so it waits for the plugin and starts it).
+        let calling = {
+            let manager = manager.clone();
+            let mut registration_begun = registration_begun;
+            tokio::spawn(async move {
+                let _ = registration_begun.wait_for(|begun| *begun).await;
+                let repo = manager
+                    .component_version_repositories()
+                    .get(&test_spec())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                repo.list_component_versions(list_request(), &Credentials::new())
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        };
+        // Shut down once the registration has begun: at a different point of the call's
+        // plugin start in each round, or after the call in every fifth.
+        let _ = shutdown_after.wait_for(|begun| *begun).await;
+        let calling = if round % 5 == 0 {
+            let done = calling.await.unwrap();
+            tokio::spawn(async move { done })
+        } else {
+            calling
+        };
+        for _ in 0..round % 23 {
+            tokio::task::yield_now().await;
+        }
+        let started = Instant::now();
+        if let Err(e) = manager.shutdown().await {
+            let left: Vec<_> = walk(&temp);
+            panic!("round {round}: shutdown failed: {e}; left: {left:?}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "round {round}: shutdown waited {:?} (for the hanging probe?)",
+            started.elapsed()
+        );
+        assert!(!temp.exists(), "round {round}: temp dir left behind");
+        // Whatever the registration and the call did, nothing runs now and nothing can start.
+        let registration = registering.await.unwrap();
+        if let Ok(registration) = registration {
+            let _ = registration.finish().await;
+        }
+        let _ = calling.await.unwrap();
+        for sup in manager.plugins() {
+            assert_eq!(
+                sup.pid(),
+                None,
+                "round {round}: {} still runs",
+                sup.plugin_id()
+            );
+        }
+        let after = manager
+            .component_version_repositories()
+            .get(&test_spec())
+            .await;
+        if let Ok(repo) = after {
+            let err = repo
+                .list_component_versions(list_request(), &Credentials::new())
+                .await
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("shut down"),
+                "round {round}: {err}"
+            );
+        }
+        assert!(matches!(
+            manager.start_registration(dir.path(), opts()).await,
+            Err(ocm_plugin_manager::Error::ShutDown)
+        ));
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
+}
