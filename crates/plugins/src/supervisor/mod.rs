@@ -93,6 +93,10 @@ const STABLE_UPTIME: Duration = Duration::from_secs(10);
 
 /// After a broken connection during a read, how long to wait for the process's exit to be
 /// reported before sending the read again. A deadline on an event, only on that error path.
+/// How long an abandoned start waits for its killed process to be reaped (SIGKILL: at once,
+/// unless the kernel is slow to tear it down).
+const ABANDON_REAP: Duration = Duration::from_secs(2);
+
 const EXIT_SETTLE: Duration = Duration::from_millis(100);
 
 /// Lifecycle of a supervised plugin.
@@ -144,6 +148,10 @@ pub struct Supervisor {
     /// Changed under the view lock; an atomic so that a successful call, which finds it zero
     /// nearly always, takes no lock.
     failures: AtomicU32,
+    /// Every state change, for those who wait for one (`watch_state`).
+    states: watch::Sender<State>,
+    /// Set by `close`: a start in progress gives up at once.
+    closing: watch::Sender<bool>,
 }
 
 #[derive(Default)]
@@ -216,6 +224,8 @@ impl Supervisor {
             spawn_count: AtomicU64::new(0),
             finished_starts: AtomicU64::new(0),
             failures: AtomicU32::new(0),
+            states: watch::channel(State::Registered).0,
+            closing: watch::channel(false).0,
         })
     }
 
@@ -306,21 +316,37 @@ impl Supervisor {
         self.stop_locked(&mut inner).await
     }
 
-    /// Refuses every later start with [`Error::Stopped`], at once and without waiting: for a
-    /// supervisor that was never started (or whose owner stops it with [`shutdown`]).
+    /// Refuses every later start with [`Error::Stopped`], and makes a start in progress give
+    /// up (its process is killed), at once and without waiting. [`shutdown`] does this first.
     ///
     /// [`shutdown`]: Self::shutdown
     pub fn close(&self) {
         self.view().shut_down = true;
+        self.closing.send_replace(true);
     }
 
-    /// [`stop`](Self::stop), and refuse every later start with [`Error::Stopped`].
+    /// Every change of [`state`](Self::state) from now on: wait for one instead of asking
+    /// again. A process that exits on its own shows in `state()` at once, and here when its
+    /// supervisor next acts on it.
+    pub fn watch_state(&self) -> watch::Receiver<State> {
+        self.states.subscribe()
+    }
+
+    /// [`stop`](Self::stop), and refuse every later start with [`Error::Stopped`]; a start in
+    /// progress is abandoned rather than waited for.
     pub async fn shutdown(&self) -> Result<()> {
-        self.view().shut_down = true;
+        self.close();
         let mut inner = self.inner.lock().await;
         let result = self.stop_locked(&mut inner).await;
-        self.view().state = State::Stopped;
+        self.set_state(State::Stopped);
         result
+    }
+
+    /// Sets and publishes the state.
+    fn set_state(&self, state: State) {
+        let mut view = self.view();
+        view.state = state;
+        self.states.send_replace(state);
     }
 
     fn view(&self) -> MutexGuard<'_, View> {
@@ -422,7 +448,7 @@ impl Supervisor {
         let (process, startup) = match Process::spawn(&self.plugin_id, &self.config) {
             Ok(spawned) => spawned,
             Err(e) => {
-                self.view().state = State::Failed;
+                self.set_state(State::Failed);
                 self.note_failure(e.to_string());
                 inner.last_failure = Some(e.duplicate());
                 return Err(e);
@@ -433,15 +459,20 @@ impl Supervisor {
             let mut view = self.view();
             view.pid = Some(process.pid);
             view.exit = Some(process.exit.clone());
+            // Published once the pid is known.
+            self.states.send_replace(view.state);
         }
-        match process
-            .handshake(
-                startup,
-                self.config.start_timeout,
-                self.config.credentials_form,
-            )
-            .await
-        {
+        let mut closing = self.closing.subscribe();
+        let handshake = process.handshake(
+            startup,
+            self.config.start_timeout,
+            self.config.credentials_form,
+        );
+        let outcome = tokio::select! {
+            outcome = handshake => outcome,
+            _ = closing.wait_for(|closing| *closing) => Err(self.stopped()),
+        };
+        match outcome {
             Ok(client) => {
                 tracing::info!(
                     plugin_id = &*self.plugin_id,
@@ -454,6 +485,7 @@ impl Supervisor {
                     let mut view = self.view();
                     view.state = State::Ready;
                     view.ready = Some((client.clone(), generation));
+                    self.states.send_replace(view.state);
                 }
                 inner.running = Some(Running {
                     since: std::time::Instant::now(),
@@ -464,14 +496,33 @@ impl Supervisor {
                 Ok((client, generation))
             }
             Err(e) => {
-                tracing::warn!(plugin_id = &*self.plugin_id, error = %e, "plugin failed to start");
+                let abandoned = matches!(e, Error::Stopped { .. });
+                if abandoned {
+                    tracing::info!(
+                        plugin_id = &*self.plugin_id,
+                        pid = process.pid,
+                        "start abandoned: the supervisor was closed"
+                    );
+                } else {
+                    tracing::warn!(plugin_id = &*self.plugin_id, error = %e, "plugin failed to start");
+                }
+                let mut exit = process.exit.clone();
                 drop(process);
+                if abandoned {
+                    // Killed on drop; reaped before the lock is released, so that the shutdown
+                    // waiting for it leaves no process behind.
+                    let _ =
+                        tokio::time::timeout(ABANDON_REAP, exit.wait_for(Option::is_some)).await;
+                }
                 {
                     let mut view = self.view();
                     view.state = State::Failed;
                     view.pid = None;
+                    self.states.send_replace(view.state);
                 }
-                self.note_failure(e.to_string());
+                if !abandoned {
+                    self.note_failure(e.to_string());
+                }
                 inner.last_failure = Some(e.duplicate());
                 Err(e)
             }
@@ -486,6 +537,7 @@ impl Supervisor {
             let mut view = self.view();
             view.state = State::Stopping;
             view.ready = None;
+            self.states.send_replace(view.state);
         }
         let result = running.process.terminate(self.config.stop_grace).await;
         drop(running);
@@ -493,6 +545,7 @@ impl Supervisor {
         view.state = State::Stopped;
         view.pid = None;
         view.exit = None;
+        self.states.send_replace(view.state);
         result
     }
 
@@ -508,6 +561,7 @@ impl Supervisor {
             let mut view = self.view();
             view.state = State::Exited;
             view.ready = None;
+            self.states.send_replace(view.state);
         }
         if let Err(e) = running.process.terminate(self.config.stop_grace).await {
             tracing::warn!(plugin_id = &*self.plugin_id, error = %e, "stopping an unreachable plugin failed");
@@ -651,6 +705,7 @@ impl Drop for CancelledStart<'_> {
             view.state = State::Failed;
             view.pid = None;
             view.ready = None;
+            sup.states.send_replace(view.state);
         }
     }
 }

@@ -586,3 +586,53 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// `shutdown` abandons a start in progress instead of waiting for its deadline: the half-started
+/// process is killed, the caller gets a shut-down error, and shutdown returns at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_shutdown_abandons_a_start_in_progress() {
+    let opts = RegistrationOptions {
+        start_timeout: Duration::from_secs(60),
+        ..options()
+    };
+    let (_dir, manager) = manager_with(&["slow-no-location"], opts).await;
+    let sup = manager.plugin("slow-no-location").unwrap();
+    let mut states = sup.watch_state();
+    let calling = {
+        let manager = manager.clone();
+        tokio::spawn(async move {
+            let repo = manager
+                .component_version_repositories()
+                .get(&test_spec())
+                .await
+                .map_err(|e| e.to_string())?;
+            repo.list_component_versions(list_request(), &Credentials::new())
+                .await
+                .map_err(|e| e.to_string())
+        })
+    };
+    // The process is spawned and waits for a location line it never prints.
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        states.wait_for(|s| *s == ocm_plugin_manager::runtime::State::Starting),
+    )
+    .await
+    .expect("the start never began")
+    .unwrap();
+    let pid = sup.pid().expect("a starting plugin has a pid");
+
+    let started = Instant::now();
+    manager.shutdown().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "shutdown waited {:?} for the start",
+        started.elapsed()
+    );
+    let err = calling.await.unwrap().unwrap_err();
+    assert!(err.contains("shut down"), "{err}");
+    assert!(
+        !process_exists(pid),
+        "the half-started plugin was killed and reaped"
+    );
+    assert_eq!(sup.state(), ocm_plugin_manager::runtime::State::Stopped);
+}
