@@ -8,6 +8,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 use tokio::sync::watch;
 
+use crate::host_tie::wait_for_exit_unreaped;
 use crate::logs::{StderrTail, drain_stderr};
 use crate::process_group::{KILL, signal_group};
 use crate::{Error, Result};
@@ -56,6 +57,8 @@ pub async fn probe_capabilities_document(
             cause,
         })?;
     let pid = child.id();
+    // Listed with the watchdog like a served plugin, so a probe dies with its host too.
+    let mut listed = Listed::new(pid);
     tracing::debug!(plugin_id, pid, ?timeout, "running `capabilities`");
     let tail = Arc::new(StderrTail::default());
     let (done_tx, mut stderr_done) = watch::channel(false);
@@ -78,6 +81,12 @@ pub async fn probe_capabilities_document(
                 let _ = signal_group(pid, KILL);
             }
         }
+        // The group is killed (whatever the probe left running) and unlisted while the leader
+        // is an unreaped zombie that keeps the group id reserved; then it is reaped.
+        if let Some(pid) = pid {
+            wait_for_exit_unreaped(pid).await;
+        }
+        listed.release();
         let status = child.wait().await;
         (out, status)
     };
@@ -93,10 +102,8 @@ pub async fn probe_capabilities_document(
     let (out, status) = match outcome {
         Ok(done) => done,
         Err(_elapsed) => {
-            // Kill the whole group (the plugin may have forked), then reap the child.
-            if let Some(pid) = pid {
-                let _ = signal_group(pid, KILL);
-            }
+            // Kill the whole group (the plugin may have forked) and unlist it, then reap.
+            listed.release();
             let _ = child.start_kill();
             let status = child.wait().await.ok();
             let _ = tokio::time::timeout(STDERR_EOF_GRACE, stderr_done.wait_for(|d| *d)).await;
@@ -107,10 +114,6 @@ pub async fn probe_capabilities_document(
             ));
         }
     };
-    // The child is reaped; make sure nothing it left in its group lives on.
-    if let Some(pid) = pid {
-        let _ = signal_group(pid, KILL);
-    }
     let _ = tokio::time::timeout(STDERR_EOF_GRACE, stderr_done.wait_for(|d| *d)).await;
 
     // Unreadable or oversized output is the cause, even though we killed the process for it.
@@ -153,4 +156,31 @@ async fn read_capped<R: AsyncRead + Unpin>(stdout: Option<R>) -> Result<Vec<u8>,
         return Err(format!("stdout is larger than {MAX_CAPABILITIES} bytes"));
     }
     Ok(buf)
+}
+
+/// A probe's process group while it is listed with the watchdog. Released (group killed and
+/// unlisted) before the leader is reaped, or on drop when the probe is abandoned (its task
+/// aborted, the host shutting down): a listed group must never outlive its reserved id.
+struct Listed(Option<u32>);
+
+impl Listed {
+    fn new(pid: Option<u32>) -> Self {
+        if let Some(pid) = pid {
+            crate::watchdog::watch(pid);
+        }
+        Self(pid)
+    }
+
+    fn release(&mut self) {
+        if let Some(pid) = self.0.take() {
+            let _ = signal_group(pid, KILL);
+            crate::watchdog::unwatch(pid);
+        }
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        self.release();
+    }
 }

@@ -49,10 +49,14 @@ pub(crate) fn tie_to_host(command: &mut Command) -> io::Result<Lifeline> {
     Ok(Lifeline { _write: write })
 }
 
-/// Returns once our child `pid` has exited, without reaping it: a pidfd becomes readable at
-/// exit and leaves the zombie in place, so its pid (and group id) stays reserved until the
-/// caller reaps it. Returns at once if no pidfd can be had (kernels before 5.3); the caller
-/// then signals after reaping, as it did before.
+/// Returns once our child `pid` has exited, without reaping it, so that its pid (and group id)
+/// stays reserved by the zombie until the caller reaps it: the caller can signal the group in
+/// between without ever hitting a group that reused the id.
+///
+/// A pidfd becomes readable at exit. Where pidfds cannot be had (kernels before 5.3, seccomp
+/// profiles, gVisor), or when [`NO_PIDFD_ENV`] asks so (to test this path), every `SIGCHLD`
+/// wakes a non-reaping `waitid(WNOHANG | WNOWAIT)` on `pid`: an event, not polling, and no
+/// thread per plugin. Returns at once only if `pid` is not our child at all.
 pub(crate) async fn wait_for_exit_unreaped(pid: u32) {
     let Some(pid) = i32::try_from(pid)
         .ok()
@@ -60,14 +64,56 @@ pub(crate) async fn wait_for_exit_unreaped(pid: u32) {
     else {
         return;
     };
-    let Ok(fd) = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::NONBLOCK) else {
-        return;
+    if !pidfd_disabled()
+        && let Ok(fd) = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::NONBLOCK)
+        && let Ok(fd) = register_readable(fd)
+    {
+        // Readable means exited; an error from the reactor means we cannot wait this way.
+        if fd.readable().await.is_ok() {
+            return;
+        }
+    }
+    wait_for_exit_by_sigchld(pid).await;
+}
+
+/// Set (to anything but empty or `0`) to wait for plugin exits without pidfds, as on kernels
+/// that have none: the test suite runs its lifecycle tests both ways.
+pub const NO_PIDFD_ENV: &str = "OCM_PLUGIN_NO_PIDFD";
+
+fn pidfd_disabled() -> bool {
+    static DISABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DISABLED
+        .get_or_init(|| std::env::var_os(NO_PIDFD_ENV).is_some_and(|v| !v.is_empty() && v != "0"))
+}
+
+/// The fallback of [`wait_for_exit_unreaped`]: checks on every `SIGCHLD`.
+async fn wait_for_exit_by_sigchld(pid: rustix::process::Pid) {
+    use rustix::process::{WaitId, WaitIdOptions, waitid};
+    // Listening before the first check: a SIGCHLD in between is not lost.
+    let mut sigchld = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGCHLD; a plugin's exit is noticed when it is reaped");
+            None
+        }
     };
-    let Ok(fd) = register_readable(fd) else {
-        return;
-    };
-    // Readable means exited; an error from the reactor means we cannot wait this way.
-    let _ = fd.readable().await;
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    loop {
+        match waitid(WaitId::Pid(pid), options) {
+            Ok(Some(_)) => return,
+            Ok(None) | Err(rustix::io::Errno::INTR) => {}
+            // Not (or no longer) our child: nothing to wait for.
+            Err(_) => return,
+        }
+        match sigchld.as_mut() {
+            Some(s) => {
+                if s.recv().await.is_none() {
+                    return;
+                }
+            }
+            None => return,
+        }
+    }
 }
 
 #[allow(unsafe_code)]

@@ -62,6 +62,7 @@ mod watchdog;
 pub use capabilities::{probe_capabilities, probe_capabilities_document};
 pub use client::{CredentialsForm, PluginClient};
 pub use error::{Error, Result};
+pub use host_tie::NO_PIDFD_ENV;
 pub use location::{Endpoint, parse_location_line};
 pub use logs::{PLUGIN_LOG_TARGET, forward_log_line, map_level};
 pub use ocm_plugin_endpoints::{CREDENTIALS_ENV, SchemaValidator};

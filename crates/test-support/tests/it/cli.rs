@@ -725,3 +725,55 @@ fn a_signal_ends_the_command_in_every_phase() {
         }
     }
 }
+
+/// A probe that hangs dies with its host, however the host dies (here SIGKILL, which no handler
+/// sees): probes are listed with the host's watchdog like served plugins.
+#[test]
+fn a_hanging_probe_dies_with_its_killed_host() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = PluginDir::new().unwrap();
+    dir.add("repo-capabilities-hang", &test_plugin()).unwrap();
+    let mut child = std::process::Command::new(cli())
+        .arg("list")
+        .arg(dir.path())
+        .args(["--no-cache", "--probe-timeout", "600"])
+        .env("OCM_PLUGIN_LOG", "debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let line = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the probe never started");
+        if line.contains("running `capabilities`") {
+            break line;
+        }
+    };
+    let pid: u32 = line
+        .split("pid=")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {line}"));
+    let probe = crate::host_death::pidfd(pid);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        crate::host_death::exited_by(&probe, Instant::now() + Duration::from_secs(5)),
+        "the probe {pid} outlived its host"
+    );
+}
