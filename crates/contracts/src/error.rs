@@ -33,9 +33,44 @@ pub enum Error {
         source: Option<BoxError>,
     },
     /// Calling a remote implementation failed (transport, plugin start, validation, status).
-    /// The boxed error is the caller's own rich error type and can be downcast.
-    #[error(transparent)]
-    Remote(BoxError),
+    /// The boxed error is the caller's own rich error type and can be downcast; `kind` says
+    /// what it means without downcasting.
+    #[error("{source}")]
+    Remote {
+        /// What kind of failure it is.
+        kind: ErrorKind,
+        /// The remote client's own error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+/// What kind of failure an [`Error`] is, wherever the implementation ran: what a caller reacts
+/// to (fix the input, fetch credentials, retry later, report a bug) without downcasting.
+///
+/// ```
+/// use ocm_plugin_contracts::{Error, ErrorKind};
+/// assert_eq!(Error::NotFound("acme.org/app:1.0.0".into()).kind(), ErrorKind::NotFound);
+/// assert_eq!(Error::Unsupported("get-identity").kind(), ErrorKind::Unsupported);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request or its spec is wrong: fix the input.
+    InvalidInput,
+    /// Credentials are missing or were refused.
+    Unauthorized,
+    /// The addressed object does not exist.
+    NotFound,
+    /// The implementation does not offer the operation.
+    Unsupported,
+    /// The implementation could not be reached: its plugin failed to start, is cooling down
+    /// after crashes, exited, or was shut down. Another attempt later may succeed.
+    Unavailable,
+    /// No answer within the deadline.
+    Timeout,
+    /// The implementation failed.
+    Internal,
 }
 
 impl Error {
@@ -64,7 +99,19 @@ impl Error {
             Self::Unauthorized(_) => 401,
             Self::NotFound(_) => 404,
             Self::Unsupported(_) => 501,
-            Self::Internal { .. } | Self::Remote(_) => 500,
+            Self::Internal { .. } | Self::Remote { .. } => 500,
+        }
+    }
+
+    /// What kind of failure this is; the same for a plugin's answer and an in-process error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidArgument(_) => ErrorKind::InvalidInput,
+            Self::Unauthorized(_) => ErrorKind::Unauthorized,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Unsupported(_) => ErrorKind::Unsupported,
+            Self::Internal { .. } => ErrorKind::Internal,
+            Self::Remote { kind, .. } => *kind,
         }
     }
 }

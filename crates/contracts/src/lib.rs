@@ -76,4 +76,4 @@ pub mod resource_repository;
 pub mod signing_handler;
 
 pub use async_trait::async_trait;
-pub use error::{BoxError, Error, Result};
+pub use error::{BoxError, Error, ErrorKind, Result};

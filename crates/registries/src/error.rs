@@ -122,3 +122,12 @@ fn rejected_text(rejected: Option<&(String, String)>) -> String {
         format!("; plugin {id} declares it but was rejected: {why}")
     })
 }
+
+impl Error {
+    /// What kind of failure this is, as [`ocm_plugin_contracts::Error::kind`] tells it: a
+    /// plugin that could not be started is `Unavailable`, a call without an answer `Timeout`,
+    /// a spec that fails its schema `InvalidInput`.
+    pub fn kind(&self) -> ocm_plugin_contracts::ErrorKind {
+        crate::remote_error::kind(self)
+    }
+}

@@ -1,6 +1,6 @@
 //! How a registry or runtime failure surfaces through a contract trait.
 
-use ocm_plugin_contracts::Error as ContractError;
+use ocm_plugin_contracts::{Error as ContractError, ErrorKind};
 
 use crate::Error;
 
@@ -16,9 +16,47 @@ pub(crate) fn to_contract_error(error: Error) -> ContractError {
             Some(400) => ContractError::InvalidArgument(error.to_string()),
             Some(401) => ContractError::Unauthorized(error.to_string()),
             Some(404) => ContractError::NotFound(error.to_string()),
-            _ => ContractError::Remote(Box::new(error)),
+            _ => remote(error),
         },
-        _ => ContractError::Remote(Box::new(error)),
+        _ => remote(error),
+    }
+}
+
+/// The rich error, boxed, with the kind a caller reacts to.
+fn remote(error: Error) -> ContractError {
+    ContractError::Remote {
+        kind: kind(&error),
+        source: Box::new(error),
+    }
+}
+
+/// What kind of failure a registry or runtime error is ([`Error::kind`]).
+pub(crate) fn kind(error: &Error) -> ErrorKind {
+    use ocm_plugin_runtime::Error as Runtime;
+    match error {
+        Error::MissingType { .. }
+        | Error::NotRegistered { .. }
+        | Error::Validation { .. }
+        | Error::InvalidConsumerIdentity { .. }
+        | Error::UnsupportedLocationType(_)
+        | Error::PathDoesNotExist(_) => ErrorKind::InvalidInput,
+        Error::Plugin(e) => match e {
+            Runtime::CallTimeout { .. } => ErrorKind::Timeout,
+            Runtime::Spawn { .. }
+            | Runtime::Capabilities { .. }
+            | Runtime::ExitedBeforeReady { .. }
+            | Runtime::StartTimeout { .. }
+            | Runtime::Health { .. }
+            | Runtime::Connect { .. }
+            | Runtime::CoolingDown { .. }
+            | Runtime::Stopped { .. } => ErrorKind::Unavailable,
+            Runtime::Validation { .. } | Runtime::Schema { .. } => ErrorKind::InvalidInput,
+            Runtime::Status { status: 501, .. } => ErrorKind::Unsupported,
+            Runtime::Status { status: 503, .. } => ErrorKind::Unavailable,
+            Runtime::Status { status: 504, .. } => ErrorKind::Timeout,
+            _ => ErrorKind::Internal,
+        },
+        _ => ErrorKind::Internal,
     }
 }
 

@@ -50,7 +50,7 @@ pub(crate) fn strict_plugin(id: &str, typ: &str) -> ExternalPlugin {
 /// The error behind a contract error, if it is one of ours.
 pub(crate) fn registry_error(e: &ocm_plugin_contracts::Error) -> Option<&crate::Error> {
     match e {
-        ocm_plugin_contracts::Error::Remote(b) => b.downcast_ref(),
+        ocm_plugin_contracts::Error::Remote { source, .. } => source.downcast_ref(),
         _ => None,
     }
 }

@@ -306,8 +306,11 @@ async fn process_hanging_call_ends_at_the_call_deadline_and_others_are_unaffecte
         .get_component_version(get, &Credentials::default())
         .await
         .err()
-        .unwrap()
-        .to_string();
+        .unwrap();
+    // A timeout, told apart without downcasting; the rich error stays the source.
+    assert_eq!(err.kind(), ocm_plugin_contracts::ErrorKind::Timeout);
+    assert!(std::error::Error::source(&err).is_some());
+    let err = err.to_string();
     let took = started.elapsed();
     assert!(took >= timeout && took < timeout * 4, "{took:?}");
     assert!(err.contains("hang-on-get"), "names the plugin: {err}");
@@ -390,7 +393,8 @@ async fn process_panicking_handler_answers_500_and_keeps_serving() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, ContractError::Remote(_)), "{err:?}");
+    assert!(matches!(err, ContractError::Remote { .. }), "{err:?}");
+    assert_eq!(err.kind(), ocm_plugin_contracts::ErrorKind::Internal);
     let text = err.to_string();
     assert!(
         text.contains("500") && text.contains("panic recovered"),
@@ -605,10 +609,10 @@ async fn lifecycle_shutdown_abandons_a_start_in_progress() {
                 .component_version_repositories()
                 .get(&test_spec())
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| (e.kind(), e.to_string()))?;
             repo.list_component_versions(list_request(), &Credentials::new())
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| (e.kind(), e.to_string()))
         })
     };
     // The process is spawned and waits for a location line it never prints.
@@ -628,8 +632,9 @@ async fn lifecycle_shutdown_abandons_a_start_in_progress() {
         "shutdown waited {:?} for the start",
         started.elapsed()
     );
-    let err = calling.await.unwrap().unwrap_err();
+    let (kind, err) = calling.await.unwrap().unwrap_err();
     assert!(err.contains("shut down"), "{err}");
+    assert_eq!(kind, ocm_plugin_contracts::ErrorKind::Unavailable, "{err}");
     assert!(
         !process_exists(pid),
         "the half-started plugin was killed and reaped"
