@@ -29,22 +29,14 @@ impl Ctx<'_> {
     /// The credentials of `--credentials`, `--credentials-file` or `OCM_PLUGIN_CREDENTIALS`
     /// (at most one is given; `main` checks), or none.
     pub(crate) fn credentials(&self) -> Result<Credentials> {
-        let (source, text) = if let Some(text) = &self.args.credentials {
-            ("--credentials", text.clone())
-        } else if let Some(path) = &self.args.credentials_file {
-            ("--credentials-file", read_credentials_file(path)?)
-        } else {
-            match std::env::var_os(CREDENTIALS_ENV).filter(|v| !v.is_empty()) {
-                Some(value) => (
-                    CREDENTIALS_ENV,
-                    value
-                        .into_string()
-                        .map_err(|_| anyhow!("{CREDENTIALS_ENV} is not valid UTF-8"))?,
-                ),
-                None => return Ok(Credentials::new()),
-            }
-        };
-        Ok(parse_secret_json::<Option<Credentials>>(source, &text)?.unwrap_or_default())
+        load_credentials(
+            self.args.credentials.as_deref(),
+            self.args
+                .credentials_file
+                .as_deref()
+                .map(|path| ("--credentials-file", path)),
+            true,
+        )
     }
 
     /// `--identity`, if given.
@@ -93,8 +85,34 @@ impl Ctx<'_> {
     }
 }
 
-/// Reads a credentials file, or stdin for `-`. Errors name the path, never the content.
-pub(crate) fn read_credentials_file(path: &Path) -> Result<String> {
+/// Credentials from the first of: inline JSON (`--credentials`), a file given with the option
+/// `file.0` (`-`: stdin), and, when `env`, `OCM_PLUGIN_CREDENTIALS`; none otherwise.
+pub(crate) fn load_credentials(
+    inline: Option<&str>,
+    file: Option<(&str, &Path)>,
+    env: bool,
+) -> Result<Credentials> {
+    let (source, text) = if let Some(text) = inline {
+        ("--credentials", text.to_owned())
+    } else if let Some((option, path)) = file {
+        (option, read_credentials_file(option, path)?)
+    } else {
+        match std::env::var_os(CREDENTIALS_ENV).filter(|v| env && !v.is_empty()) {
+            Some(value) => (
+                CREDENTIALS_ENV,
+                value
+                    .into_string()
+                    .map_err(|_| anyhow!("{CREDENTIALS_ENV} is not valid UTF-8"))?,
+            ),
+            None => return Ok(Credentials::new()),
+        }
+    };
+    Ok(parse_secret_json::<Option<Credentials>>(source, &text)?.unwrap_or_default())
+}
+
+/// Reads the credentials file of `option`, or stdin for `-`. Errors name the path, never the
+/// content.
+fn read_credentials_file(option: &str, path: &Path) -> Result<String> {
     if path == Path::new("-") {
         let mut text = String::new();
         std::io::stdin()
@@ -102,8 +120,7 @@ pub(crate) fn read_credentials_file(path: &Path) -> Result<String> {
             .context("reading the credentials from stdin")?;
         return Ok(text);
     }
-    std::fs::read_to_string(path)
-        .with_context(|| format!("reading --credentials-file {}", path.display()))
+    std::fs::read_to_string(path).with_context(|| format!("reading {option} {}", path.display()))
 }
 
 /// Like [`parse_json`] for secrets: serde's messages quote offending values ("invalid type:

@@ -67,7 +67,8 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
             // The field OCM could not read, named, before the wire struct's own (shorter) error.
             let value: serde_json::Value = parse_json("descriptor", &text)?;
             ocm_plugin_manager::signing::check_v2(&value).context("--descriptor")?;
-            let descriptor: Descriptor = parse_json("descriptor", &text)?;
+            let descriptor: Descriptor = serde_json::from_value(value)
+                .context("--descriptor is not valid JSON of the expected shape")?;
             let stored = format!(
                 "{}:{}",
                 descriptor.component.name, descriptor.component.version

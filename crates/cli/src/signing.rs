@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 use clap::Args;
 use ocm_plugin_manager::{
     Error as ManagerError, PluginManager,
@@ -10,14 +10,11 @@ use ocm_plugin_manager::{
         self, ComponentVersionRef, DescriptorError, HashAlgorithm, NormalisationAlgorithm,
         SignOptions, SigningCredentials,
     },
-    types::{Credentials, Raw},
+    types::Raw,
 };
 use serde_json::{Value, json};
 
-use crate::{
-    CREDENTIALS_ENV, Common,
-    common::{parse_secret_json, read_credentials_file},
-};
+use crate::{Common, common::load_credentials};
 
 /// What `sign` and `verify` address, and with what.
 #[derive(Args)]
@@ -110,22 +107,6 @@ impl std::fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
-fn credentials_from(path: Option<&Path>, env: bool, what: &str) -> Result<Credentials> {
-    let (source, text) = match path {
-        Some(path) => (what.to_owned(), read_credentials_file(path)?),
-        None if env => match std::env::var_os(CREDENTIALS_ENV).filter(|v| !v.is_empty()) {
-            Some(v) => (
-                CREDENTIALS_ENV.to_owned(),
-                v.into_string()
-                    .map_err(|_| anyhow!("{CREDENTIALS_ENV} is not valid UTF-8"))?,
-            ),
-            None => return Ok(Credentials::new()),
-        },
-        None => return Ok(Credentials::new()),
-    };
-    Ok(parse_secret_json::<Option<Credentials>>(&source, &text)?.unwrap_or_default())
-}
-
 impl Target {
     fn parts(&self) -> Result<(ComponentVersionRef, Raw, SigningCredentials)> {
         let repository = Raw::from_json(&self.repository)
@@ -133,11 +114,19 @@ impl Target {
         let signer =
             Raw::from_json(&self.signer).context("--signer must be a JSON object with a type")?;
         let credentials = SigningCredentials {
-            signer: credentials_from(self.credentials_file.as_deref(), true, "--credentials-file")?,
-            repository: credentials_from(
-                self.repository_credentials_file.as_deref(),
+            signer: load_credentials(
+                None,
+                self.credentials_file
+                    .as_deref()
+                    .map(|path| ("--credentials-file", path)),
+                true,
+            )?,
+            repository: load_credentials(
+                None,
+                self.repository_credentials_file
+                    .as_deref()
+                    .map(|path| ("--repository-credentials-file", path)),
                 false,
-                "--repository-credentials-file",
             )?,
         };
         let target = ComponentVersionRef {

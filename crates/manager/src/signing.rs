@@ -17,7 +17,7 @@ use ocm_plugin_types::{Credentials, Descriptor, Digest, Raw, Signature};
 use serde_json::Value;
 
 pub use ocm_plugin_signing::{
-    Error as DescriptorError, HashAlgorithm, NormalisationAlgorithm, Unsafe,
+    Digestible, Error as DescriptorError, HashAlgorithm, NormalisationAlgorithm, Unsafe,
     check_safely_digestible, check_v2, digest, jcs, normalise, read_descriptor, verify_digest,
 };
 
@@ -156,17 +156,13 @@ impl PluginManager {
                 component: component_label(descriptor),
             });
         }
-        let digest = ocm_plugin_signing::check_safely_digestible(&value)
-            .and_then(|()| ocm_plugin_signing::digest(&value, options.normalisation, options.hash))
+        let digest = Digestible::new(&value, options.normalisation)
             .map_err(|source| Error::Descriptor {
                 component: component_label(descriptor),
                 source,
-            })?;
-        let handler = self
-            .signing_handlers()
-            .get(signer)
-            .await
-            .map_err(|source| Error::plugin("signing handler", source))?;
+            })?
+            .digest(options.hash);
+        let handler = self.signing_handler(signer).await?;
         let answer = handler
             .sign(
                 SignRequest {
@@ -241,25 +237,24 @@ impl PluginManager {
                 available: all.iter().map(|s| s.name.clone()).collect(),
             });
         }
-        ocm_plugin_signing::check_safely_digestible(&value).map_err(|source| {
-            Error::Descriptor {
-                component: component.clone(),
-                source,
-            }
-        })?;
-        let handler = self
-            .signing_handlers()
-            .get(verifier)
-            .await
-            .map_err(|source| Error::plugin("signing handler", source))?;
-        let mut verified = Vec::with_capacity(selected.len());
-        for signature in selected {
-            ocm_plugin_signing::verify_digest(&value, &signature.digest).map_err(|source| {
+        // Read and normalised once for every signature (one algorithm exists; a signature that
+        // names another is refused by `verify`).
+        let digestible =
+            Digestible::new(&value, NormalisationAlgorithm::JsonV4Alpha1).map_err(|source| {
                 Error::Descriptor {
-                    component: format!("{component}, signature {:?}", signature.name),
+                    component: component.clone(),
                     source,
                 }
             })?;
+        let handler = self.signing_handler(verifier).await?;
+        let mut verified = Vec::with_capacity(selected.len());
+        for signature in selected {
+            digestible
+                .verify(&signature.digest)
+                .map_err(|source| Error::Descriptor {
+                    component: format!("{component}, signature {:?}", signature.name),
+                    source,
+                })?;
             handler
                 .verify(
                     VerifyRequest {
@@ -286,6 +281,17 @@ impl PluginManager {
 }
 
 impl PluginManager {
+    /// The signing handler for `spec`'s type.
+    async fn signing_handler(
+        &self,
+        spec: &Raw,
+    ) -> Result<std::sync::Arc<dyn ocm_plugin_contracts::signing_handler::v1::SigningHandler>> {
+        self.signing_handlers()
+            .get(spec)
+            .await
+            .map_err(|source| Error::plugin("signing handler", source))
+    }
+
     /// The repository plugin of `target` and the descriptor it holds.
     async fn read(
         &self,

@@ -80,13 +80,21 @@ pub fn digest(
     normalisation: NormalisationAlgorithm,
     hash: HashAlgorithm,
 ) -> Result<Digest, Error> {
-    let normalised = normalise(descriptor, normalisation)?;
-    Ok(Digest {
+    Ok(spec(
+        normalisation,
+        hash,
+        &normalise(descriptor, normalisation)?,
+    ))
+}
+
+/// The digest spec of normalised bytes.
+fn spec(normalisation: NormalisationAlgorithm, hash: HashAlgorithm, normalised: &[u8]) -> Digest {
+    Digest {
         hash_algorithm: hash.name().to_owned(),
         normalisation_algorithm: normalisation.name().to_owned(),
-        value: hex::encode(hash.hash(&normalised)),
+        value: hex::encode(hash.hash(normalised)),
         extra: Default::default(),
-    })
+    }
 }
 
 /// Recomputes the digest a signature claims, with the signature's own algorithms, and compares
@@ -97,7 +105,12 @@ pub fn digest(
 pub fn verify_digest(descriptor: &Value, claimed: &Digest) -> Result<(), Error> {
     let normalisation = NormalisationAlgorithm::resolve(&claimed.normalisation_algorithm)?;
     let hash = HashAlgorithm::resolve(&claimed.hash_algorithm)?;
-    let fresh = hash.hash(&normalise(descriptor, normalisation)?);
+    compare(&normalise(descriptor, normalisation)?, hash, claimed)
+}
+
+/// The hash of `normalised` against the value a digest spec claims.
+fn compare(normalised: &[u8], hash: HashAlgorithm, claimed: &Digest) -> Result<(), Error> {
+    let fresh = hash.hash(normalised);
     let recorded = hex::decode(&claimed.value).map_err(|e| Error::InvalidDigestValue {
         value: claimed.value.clone(),
         reason: e.to_string(),
@@ -109,6 +122,62 @@ pub fn verify_digest(descriptor: &Value, claimed: &Digest) -> Result<(), Error> 
         });
     }
     Ok(())
+}
+
+/// A descriptor decoded once, checked by the safely-digestible rules and normalised: what
+/// signing (one digest) and verifying (one comparison per signature) need, without reading the
+/// descriptor again for each step.
+///
+/// ```
+/// use ocm_plugin_signing::{Digestible, HashAlgorithm, NormalisationAlgorithm};
+/// let d = serde_json::json!({"component": {"name": "acme.org/app", "version": "1.0.0", "provider": "acme.org"}});
+/// let digestible = Digestible::new(&d, NormalisationAlgorithm::JsonV4Alpha1)?;
+/// let spec = digestible.digest(HashAlgorithm::Sha256);
+/// digestible.verify(&spec)?;
+/// # Ok::<(), ocm_plugin_signing::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digestible {
+    normalisation: NormalisationAlgorithm,
+    normalised: Vec<u8>,
+}
+
+impl Digestible {
+    /// Decodes `descriptor`, checks [`check_safely_digestible`]'s rules and normalises it.
+    pub fn new(descriptor: &Value, normalisation: NormalisationAlgorithm) -> Result<Self, Error> {
+        let component = v2::decode(descriptor)?.component;
+        check_component(&component)?;
+        Ok(Self {
+            normalisation,
+            normalised: crate::normalise::normalise_decoded(component, normalisation)?,
+        })
+    }
+
+    /// The normalised bytes.
+    pub fn normalised(&self) -> &[u8] {
+        &self.normalised
+    }
+
+    /// The digest spec with `hash`.
+    pub fn digest(&self, hash: HashAlgorithm) -> Digest {
+        spec(self.normalisation, hash, &self.normalised)
+    }
+
+    /// [`verify_digest`] against these bytes: the claim's normalisation must resolve to the one
+    /// these bytes were made with (`jsonNormalisation/v3` resolves to v4alpha1).
+    pub fn verify(&self, claimed: &Digest) -> Result<(), Error> {
+        let normalisation = NormalisationAlgorithm::resolve(&claimed.normalisation_algorithm)?;
+        if normalisation != self.normalisation {
+            return Err(Error::UnknownNormalisation(
+                claimed.normalisation_algorithm.clone(),
+            ));
+        }
+        compare(
+            &self.normalised,
+            HashAlgorithm::resolve(&claimed.hash_algorithm)?,
+            claimed,
+        )
+    }
 }
 
 /// Why a descriptor may not be digested safely (OCM's `IsSafelyDigestible`). The message is
@@ -160,8 +229,10 @@ pub enum Unsafe {
 /// );
 /// ```
 pub fn check_safely_digestible(descriptor: &Value) -> Result<(), Error> {
-    let decoded = v2::decode(descriptor)?;
-    let c = &decoded.component;
+    check_component(&v2::decode(descriptor)?.component)
+}
+
+fn check_component(c: &v2::Component) -> Result<(), Error> {
     if let Some(r) = c.references.iter().find(|r| !r.digest.is_complete()) {
         return Err(Unsafe::ReferenceWithoutDigest {
             name: r.name.clone(),

@@ -51,7 +51,9 @@ mod normalise;
 mod v2;
 mod yaml;
 
-pub use digest::{HashAlgorithm, Unsafe, check_safely_digestible, digest, verify_digest};
+pub use digest::{
+    Digestible, HashAlgorithm, Unsafe, check_safely_digestible, digest, verify_digest,
+};
 pub use normalise::{NormalisationAlgorithm, normalise};
 pub use v2::check_v2;
 

@@ -87,11 +87,16 @@ impl std::str::FromStr for NormalisationAlgorithm {
 /// # Ok::<(), ocm_plugin_signing::Error>(())
 /// ```
 pub fn normalise(descriptor: &Value, algorithm: NormalisationAlgorithm) -> Result<Vec<u8>, Error> {
+    normalise_decoded(v2::decode(descriptor)?.component, algorithm)
+}
+
+/// [`normalise`] of a descriptor already decoded as Go decodes it.
+pub(crate) fn normalise_decoded(
+    component: v2::Component,
+    algorithm: NormalisationAlgorithm,
+) -> Result<Vec<u8>, Error> {
     match algorithm {
-        NormalisationAlgorithm::JsonV4Alpha1 => {
-            let decoded = v2::decode(descriptor)?;
-            Ok(jcs::to_vec(&v4alpha1(decoded.component)?))
-        }
+        NormalisationAlgorithm::JsonV4Alpha1 => Ok(jcs::to_vec(&v4alpha1(component)?)),
     }
 }
 

@@ -407,14 +407,7 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf, base_url: String) -> Re
         )
         .await
         .with_context(|| format!("signing {NAME}:{VERSION} in the registry"))?;
-    println!(
-        "     signature {:?}: digest {} {} {}, {}",
-        signature.name,
-        signature.digest.normalisation_algorithm,
-        signature.digest.hash_algorithm,
-        signature.digest.value,
-        signature.signature.algorithm
-    );
+    sign::print_signed(&signature);
     let public = sign::public_key_only(sign::PUBLIC_KEY);
     let checked = sign::Signed {
         manager: &manager,

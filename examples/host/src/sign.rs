@@ -11,7 +11,7 @@ use ocm_plugin_manager::{
         SigningCredentials, Verified,
     },
 };
-use ocm_plugin_types::{Credentials, Descriptor, Raw};
+use ocm_plugin_types::{Credentials, Descriptor, Raw, Signature};
 use serde_json::json;
 
 use crate::util::raw;
@@ -105,7 +105,20 @@ pub(crate) fn signatures_named(descriptor: &Descriptor, name: &str) -> usize {
         .count()
 }
 
-/// Prints what verified.
+/// Prints a new signature entry: its name, the digest it signs and the algorithm.
+pub(crate) fn print_signed(signature: &Signature) {
+    println!(
+        "     signature {:?}: digest {} {} {}, {} ({})",
+        signature.name,
+        signature.digest.normalisation_algorithm,
+        signature.digest.hash_algorithm,
+        signature.digest.value,
+        signature.signature.algorithm,
+        signature.signature.media_type
+    );
+}
+
+/// Prints what was verified, a line per signature.
 pub(crate) fn print_verified(verified: &[Verified]) {
     for v in verified {
         println!(

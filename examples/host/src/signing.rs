@@ -279,15 +279,7 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
         )
         .await
         .context("signing acme.org/signed 1.1.0")?;
-    println!(
-        "     signature {:?}: digest {} {} {}, {} ({})",
-        signature.name,
-        signature.digest.normalisation_algorithm,
-        signature.digest.hash_algorithm,
-        signature.digest.value,
-        signature.signature.algorithm,
-        signature.signature.media_type
-    );
+    sign::print_signed(&signature);
     ensure!(
         signature.digest.normalisation_algorithm == "jsonNormalisation/v4alpha1"
             && signature.digest.hash_algorithm == "SHA-256"

@@ -597,7 +597,6 @@ fn calls_are_not_held_up_by_other_plugins_and_tcp_works() {
 /// and no temporary file, even when the signal was ignored by whoever started it.
 #[test]
 fn a_signal_ends_the_command_in_every_phase() {
-    use std::io::{BufRead as _, BufReader};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 
@@ -649,45 +648,8 @@ fn a_signal_ends_the_command_in_every_phase() {
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap();
-            // Read the log until the phase is reached (or the command ends), on a thread so
-            // the wait has a deadline.
-            let stderr = child.stderr.take().unwrap();
-            let (tx, rx) = std::sync::mpsc::channel::<String>();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            let deadline = Instant::now() + Duration::from_secs(30);
-            let mut log = Vec::new();
-            let reached = loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                match rx.recv_timeout(left) {
-                    Ok(line) => {
-                        let hit = line.contains(marker);
-                        log.push(line);
-                        if hit {
-                            break true;
-                        }
-                    }
-                    Err(_) => break false,
-                }
-            };
-            assert!(
-                reached,
-                "{plugin}: never logged {marker:?}:\n{}",
-                log.join("\n")
-            );
-            let pid = log
-                .iter()
-                .rev()
-                .find(|l| l.contains(marker))
-                .and_then(|l| l.split("pid=").nth(1))
-                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-                .and_then(|n| n.parse::<u32>().ok());
-            let pid = pid.unwrap_or_else(|| panic!("{plugin}: no pid in {:?}", log.last()));
+            let mut log = Log::of(&mut child);
+            let pid = log.pid_at(marker);
             let plugin_exit = crate::host_death::pidfd(pid);
 
             let sent = Instant::now();
@@ -710,12 +672,10 @@ fn a_signal_ends_the_command_in_every_phase() {
 
             // The plugin was killed before the command ended (its exit may take the kernel a
             // moment), and every temporary file is gone.
-            let rest: Vec<String> = rx.try_iter().collect();
             assert!(
                 crate::host_death::exited_by(&plugin_exit, Instant::now() + Duration::from_secs(2)),
-                "{plugin} {signal:?}: plugin {pid} still runs\n{}\n{}",
-                log.join("\n"),
-                rest.join("\n")
+                "{plugin} {signal:?}: plugin {pid} still runs\n{}",
+                log.all()
             );
             let left: Vec<_> = std::fs::read_dir(tmp.path())
                 .unwrap()
@@ -730,7 +690,6 @@ fn a_signal_ends_the_command_in_every_phase() {
 /// sees): probes are listed with the host's watchdog like served plugins.
 #[test]
 fn a_hanging_probe_dies_with_its_killed_host() {
-    use std::io::{BufRead as _, BufReader};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 
@@ -746,29 +705,7 @@ fn a_hanging_probe_dies_with_its_killed_host() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let line = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the probe never started");
-        if line.contains("running `capabilities`") {
-            break line;
-        }
-    };
-    let pid: u32 = line
-        .split("pid=")
-        .nth(1)
-        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no pid in {line}"));
+    let pid = Log::of(&mut child).pid_at("running `capabilities`");
     let probe = crate::host_death::pidfd(pid);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -776,4 +713,56 @@ fn a_hanging_probe_dies_with_its_killed_host() {
         crate::host_death::exited_by(&probe, Instant::now() + Duration::from_secs(5)),
         "the probe {pid} outlived its host"
     );
+}
+
+/// A command's stderr, read line by line on a thread so that a wait for a line has a deadline.
+struct Log {
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Log {
+    fn of(child: &mut std::process::Child) -> Self {
+        use std::io::{BufRead as _, BufReader};
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (30 s at most) for a line containing `marker` and answers the `pid=` it names.
+    fn pid_at(&mut self, marker: &str) -> u32 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let Ok(line) = self.lines.recv_timeout(left) else {
+                panic!("never logged {marker:?}:\n{}", self.seen.join("\n"));
+            };
+            let pid = line
+                .contains(marker)
+                .then(|| line.split("pid=").nth(1))
+                .flatten()
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse().ok());
+            self.seen.push(line);
+            if let Some(pid) = pid {
+                return pid;
+            }
+        }
+    }
+
+    /// Everything logged so far.
+    fn all(&mut self) -> String {
+        self.seen.extend(self.lines.try_iter());
+        self.seen.join("\n")
+    }
 }
