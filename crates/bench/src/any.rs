@@ -202,6 +202,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
             supervisor.stop().await?;
             let t = Instant::now();
             supervisor
+                .supervisor()
                 .call(route, &query, Some(&credentials), body.clone())
                 .await?;
             cold.push(t.elapsed());
@@ -217,7 +218,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
             .against("spawn + read a line", Unit::Millis.of(spawn.p50())),
         );
 
-        let client = supervisor.client().await?;
+        let client = supervisor.supervisor().client().await?;
         let (mut health, mut warm) = (Vec::new(), Vec::new());
         for i in 0..args.iterations + args.iterations / 10 {
             let t = Instant::now();
@@ -225,6 +226,7 @@ pub(crate) async fn run(args: Args) -> Result<()> {
             let h = t.elapsed();
             let t = Instant::now();
             supervisor
+                .supervisor()
                 .call(route, &query, Some(&credentials), body.clone())
                 .await?;
             if i >= args.iterations / 10 {

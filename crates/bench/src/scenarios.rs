@@ -8,7 +8,7 @@ use std::{
 
 use anyhow::{Context as _, Result, ensure};
 use ocm_plugin_manager::{
-    CapabilityCache, Outcome, PluginManager, RegistrationOptions, RegistrationReport,
+    CapabilityCache, Outcome, PluginManager, RegistrationOptions, RegistrationReport, Rejection,
     contracts::{component_version_repository::v1 as cvr, identity::GetIdentityRequest},
     types::{Credentials, Descriptor, Location, LocationType, Raw, Resource},
 };
@@ -238,7 +238,7 @@ fn cached_or_duplicate(report: &RegistrationReport) -> usize {
         .iter()
         .filter(|c| match &c.outcome {
             Outcome::Registered { cached, .. } => *cached,
-            Outcome::Rejected(why) => why.contains("already registered"),
+            Outcome::Rejected(why) => matches!(why, Rejection::AlreadyRegistered { .. }),
             Outcome::Skipped(_) => false,
         })
         .count()
@@ -362,7 +362,7 @@ pub(crate) async fn calls(
     for _ in 0..sizes.cold {
         supervisor.stop().await?;
         let t = Instant::now();
-        supervisor.client().await?;
+        supervisor.start().await?;
         started.push(t.elapsed());
     }
     let started = Samples::new(started);
@@ -381,7 +381,7 @@ pub(crate) async fn calls(
     let access = Raw::new(serde_json::json!({"type": "localFile/v1", "path": "/etc/hostname"}))?;
     let resources = manager.resource_repositories().get(&access).await?;
     let resources_plugin = manager.plugin(RESOURCES).context("no local-resources")?;
-    let client = resources_plugin.client().await?;
+    let client = resources_plugin.supervisor().client().await?;
     let identity = || GetIdentityRequest {
         typ: access.clone(),
     };
@@ -744,7 +744,7 @@ async fn memory(run: &Run<'_>, results: &mut Results) -> Result<()> {
     // An idle SDK plugin: freshly started, one call answered.
     let supervisor = manager.plugin(RESOURCES).context("no local-resources")?;
     supervisor.stop().await?;
-    supervisor.client().await?.health().await?;
+    supervisor.supervisor().client().await?.health().await?;
     let pid = supervisor.pid().context("local-resources is not running")?;
     let idle = floors::memory(pid)?;
     results.push(
@@ -774,7 +774,7 @@ async fn memory(run: &Run<'_>, results: &mut Results) -> Result<()> {
         .plugin(REPOSITORY)
         .context("no directory-repository")?;
     supervisor.stop().await?;
-    supervisor.client().await?.health().await?;
+    supervisor.supervisor().client().await?.health().await?;
     let pid = supervisor
         .pid()
         .context("directory-repository is not running")?;

@@ -5,10 +5,7 @@ use std::{io::Read as _, path::Path};
 
 use anyhow::{Context, Result, anyhow, bail};
 use ocm_plugin_manager::types::{Credentials, Identity, Location, Raw};
-use ocm_plugin_manager::{
-    PluginManager,
-    registries::{Blob, RequestFile},
-};
+use ocm_plugin_manager::{Blob, PluginManager, RequestFile};
 use serde_json::{Value, error::Category, json};
 
 use crate::{CREDENTIALS_ENV, CallArgs};

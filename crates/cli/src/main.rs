@@ -76,7 +76,7 @@ const EXIT_REJECTED: u8 = 3;
 const EXIT_REFUSED: u8 = 4;
 
 /// Where credentials can come from without being visible in the process list.
-const CREDENTIALS_ENV: &str = ocm_plugin_manager::runtime::CREDENTIALS_ENV;
+const CREDENTIALS_ENV: &str = ocm_plugin_manager::CREDENTIALS_ENV;
 
 /// How to pass credentials, in `call --help`.
 const CREDENTIALS_HELP: &str = "Credentials: prefer --credentials-file <path> (`-` reads stdin) \
@@ -553,11 +553,11 @@ async fn list(dir: &Path, common: &Common) -> Result<ExitCode> {
                     }
                     Outcome::Skipped(why) => {
                         v["status"] = "skipped".into();
-                        v["reason"] = why.clone().into();
+                        v["reason"] = why.to_string().into();
                     }
                     Outcome::Rejected(why) => {
                         v["status"] = "rejected".into();
-                        v["reason"] = why.clone().into();
+                        v["reason"] = why.to_string().into();
                     }
                 }
                 v

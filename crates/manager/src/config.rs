@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use ocm_plugin_runtime::SupervisorConfig;
-use ocm_plugin_types::{ConnectionType, Raw};
+use ocm_plugin_types::{ConnectionType, PluginConfig, Raw};
 
 use crate::CapabilityCache;
 
@@ -62,6 +62,24 @@ impl Default for RegistrationOptions {
                 .map_or(4, |n| n.get() * 2)
                 .clamp(4, 32),
         }
+    }
+}
+
+impl RegistrationOptions {
+    /// How to run one plugin under these options.
+    pub(crate) fn supervisor_config(
+        &self,
+        plugin_id: String,
+        path: std::path::PathBuf,
+        config: PluginConfig,
+    ) -> SupervisorConfig {
+        let mut sup = SupervisorConfig::new(plugin_id, path, config);
+        sup.start_timeout = self.start_timeout;
+        sup.stop_grace = self.stop_grace;
+        sup.call_timeout = self.call_timeout;
+        sup.restart_limit = self.restart_limit;
+        sup.restart_cooldown = self.restart_cooldown;
+        sup
     }
 }
 

@@ -8,10 +8,22 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use crate::{Candidate, Error, Outcome, Result};
+use crate::{Error, Outcome, Rejection, Result, Skip};
 
-/// A candidate that passed the file checks, or the reason it did not.
-pub(crate) fn discover(dir: &Path) -> Result<Vec<Candidate>> {
+/// A file found in the plugin directory.
+#[derive(Debug)]
+pub(crate) struct Found {
+    pub(crate) path: PathBuf,
+    /// The plugin id: the file name.
+    pub(crate) id: String,
+    /// `None` while it is still a candidate (it passed the file checks); registration decides
+    /// its outcome.
+    pub(crate) outcome: Option<Outcome>,
+}
+
+/// Every file under `dir`, in discovery order: those that pass the file checks are candidates,
+/// the others carry the reason they are not.
+pub(crate) fn discover(dir: &Path) -> Result<Vec<Found>> {
     let meta = match fs::metadata(dir) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -36,15 +48,14 @@ pub(crate) fn discover(dir: &Path) -> Result<Vec<Candidate>> {
     }
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
     for c in &mut out {
-        if !is_pending(c) {
+        if c.outcome.is_some() {
             continue;
         }
         if let Some(first) = seen.get(&c.id) {
-            c.outcome = Outcome::Rejected(format!(
-                "duplicate plugin id {:?}: already used by {}",
-                c.id,
-                first.display()
-            ));
+            c.outcome = Some(Outcome::Rejected(Rejection::DuplicateId {
+                id: c.id.clone(),
+                first: first.clone(),
+            }));
         } else {
             seen.insert(c.id.clone(), c.path.clone());
         }
@@ -52,7 +63,7 @@ pub(crate) fn discover(dir: &Path) -> Result<Vec<Candidate>> {
     // Rejected files count as found: the report says why they could not be used.
     if !out
         .iter()
-        .any(|c| is_pending(c) || matches!(c.outcome, Outcome::Rejected(_)))
+        .any(|c| !matches!(c.outcome, Some(Outcome::Skipped(_))))
     {
         return Err(Error::NoPluginsFound(dir.to_owned()));
     }
@@ -61,7 +72,7 @@ pub(crate) fn discover(dir: &Path) -> Result<Vec<Candidate>> {
 
 /// Depth-first, entries in lexical order, like Go's `filepath.Walk`. A subdirectory that cannot
 /// be read becomes a rejected candidate instead of aborting the walk.
-fn walk(dir: &Path, out: &mut Vec<Candidate>) -> std::io::Result<()> {
+fn walk(dir: &Path, out: &mut Vec<Found>) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
@@ -72,16 +83,13 @@ fn walk(dir: &Path, out: &mut Vec<Candidate>) -> std::io::Result<()> {
         };
         if lmeta.is_dir() {
             if let Err(e) = walk(&path, out) {
-                out.push(candidate(
+                out.push(found(
                     path,
-                    Outcome::Rejected(format!("cannot read directory: {e}")),
+                    Some(Outcome::Rejected(Rejection::UnreadableDirectory(e.into()))),
                 ));
             }
         } else if lmeta.file_type().is_symlink() && path.is_dir() {
-            out.push(candidate(
-                path,
-                Outcome::Skipped("symbolic link to a directory is not followed".into()),
-            ));
+            out.push(found(path, Some(Outcome::Skipped(Skip::DirectoryLink))));
         } else {
             out.push(check_file(path));
         }
@@ -89,37 +97,31 @@ fn walk(dir: &Path, out: &mut Vec<Candidate>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn candidate(path: PathBuf, outcome: Outcome) -> Candidate {
+fn found(path: PathBuf, outcome: Option<Outcome>) -> Found {
     let id = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Candidate { path, id, outcome }
+    Found { path, id, outcome }
 }
 
 /// The naming rule of Go (a name with any `.` has an extension and is skipped, dot-files
 /// included), then our checks: a regular file (symlinks followed) with an executable bit.
-fn check_file(path: PathBuf) -> Candidate {
-    let c = candidate(path, Outcome::Skipped(String::new()));
-    let outcome = if c.id.contains('.') {
-        Outcome::Skipped("the name has an extension".into())
+fn check_file(path: PathBuf) -> Found {
+    let mut c = found(path, None);
+    c.outcome = if c.id.contains('.') {
+        Some(Outcome::Skipped(Skip::Extension))
     } else {
         match fs::metadata(&c.path) {
-            Err(e) => Outcome::Rejected(format!("cannot stat: {e}")),
-            Ok(m) if !m.is_file() => Outcome::Rejected("not a regular file".into()),
+            Err(e) => Some(Outcome::Rejected(Rejection::Unreadable(e.into()))),
+            Ok(m) if !m.is_file() => Some(Outcome::Rejected(Rejection::NotRegularFile)),
             Ok(m) if m.permissions().mode() & 0o111 == 0 => {
-                Outcome::Rejected("not executable (no execute permission bit set)".into())
+                Some(Outcome::Rejected(Rejection::NotExecutable))
             }
-            // Registration decides the final outcome; `Skipped("")` marks "still a candidate".
-            Ok(_) => return c,
+            Ok(_) => None,
         }
     };
-    Candidate { outcome, ..c }
-}
-
-/// Whether a candidate is still in the running after the file checks.
-pub(crate) fn is_pending(c: &Candidate) -> bool {
-    matches!(&c.outcome, Outcome::Skipped(s) if s.is_empty())
+    c
 }
 
 #[cfg(test)]
@@ -151,14 +153,10 @@ mod tests {
             .iter()
             .map(|c| {
                 let rel = c.path.strip_prefix(d).unwrap().display().to_string();
-                let o = if is_pending(c) {
-                    "pending".to_owned()
-                } else {
-                    match &c.outcome {
-                        Outcome::Skipped(s) => format!("skipped: {s}"),
-                        Outcome::Rejected(s) => format!("rejected: {s}"),
-                        Outcome::Registered { .. } => unreachable!(),
-                    }
+                let o = match &c.outcome {
+                    None => "pending".to_owned(),
+                    Some(o @ (Outcome::Skipped(_) | Outcome::Rejected(_))) => o.to_string(),
+                    Some(Outcome::Registered { .. }) => unreachable!(),
                 };
                 (rel, o)
             })
@@ -183,6 +181,10 @@ mod tests {
             assert_eq!(summary[i].1, *o, "{p}");
         }
         assert_eq!(summary[7].0, "sub/b-plugin");
+        assert!(matches!(
+            &found[7].outcome,
+            Some(Outcome::Rejected(Rejection::DuplicateId { id, first })) if id == "b-plugin" && first == &d.join("b-plugin")
+        ));
         assert!(
             summary[7]
                 .1
@@ -217,6 +219,6 @@ mod tests {
         touch(&p, 0o755);
         let found = discover(&p).unwrap();
         assert_eq!(found.len(), 1);
-        assert!(is_pending(&found[0]));
+        assert!(found[0].outcome.is_none());
     }
 }

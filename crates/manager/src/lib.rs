@@ -21,9 +21,8 @@
 //!
 //! Blobs travel as files. A location a plugin answers with is read through
 //! [`PluginManager::blob`]: if it lies in the manager's temp dir it is handed over and deleted
-//! when the [`Blob`](registries::Blob) is dropped; otherwise it is only read. Files the host
-//! puts into requests ([`PluginManager::request_file`]) are deleted after use. See
-//! [`registries::blob`] for the rule.
+//! when the [`Blob`] is dropped; otherwise it is only read. Files the host puts into requests
+//! ([`PluginManager::request_file`]) are deleted after use.
 //!
 //! [`component_version_repositories`]: PluginManager::component_version_repositories
 //! [`credential_repositories`]: PluginManager::credential_repositories
@@ -59,11 +58,20 @@
 //! manager.shutdown().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! # What the API holds
+//!
+//! A host needs the manager, its registries and their handles, the contract traits and wire
+//! types ([`contracts`], [`types`]), blobs, errors, and a [`PluginHandle`] per plugin. The
+//! process supervisor, the pending-registration gate and raw calls that skip validation are
+//! not part of it; the `internals` feature exposes them (as `PluginHandle::supervisor` and the
+//! `runtime` and `registries_internals` modules) for benchmarks and protocol tests.
 
 mod cache;
 mod config;
 mod discovery;
 mod error;
+mod handle;
 mod host_dir;
 mod manager;
 mod report;
@@ -72,10 +80,43 @@ pub mod signing;
 pub use cache::CapabilityCache;
 pub use config::{RegistrationOptions, flatten_generic_config};
 pub use error::{Error, Result};
+pub use handle::PluginHandle;
 pub use manager::{PluginManager, Registration};
-pub use report::{Candidate, Outcome, RegistrationReport};
+pub use report::{Candidate, Outcome, RegistrationReport, Rejection, Skip};
 
 pub use ocm_plugin_contracts as contracts;
-pub use ocm_plugin_registries as registries;
-pub use ocm_plugin_runtime as runtime;
 pub use ocm_plugin_types as types;
+
+/// What a registry look-up or a blob operation can fail with; [`RegistryError::kind`] classifies it.
+pub use ocm_plugin_registries::Error as RegistryError;
+/// Blobs that travel between the host and plugins as files; see the module docs of the crate
+/// for who deletes them.
+pub use ocm_plugin_registries::{Blob, BlobReader, RequestFile};
+/// Where the `ocm-plugin` CLI reads credentials from; the manager never passes it on to a plugin.
+pub use ocm_plugin_runtime::CREDENTIALS_ENV;
+/// What starting, calling or stopping a plugin process can fail with.
+pub use ocm_plugin_runtime::Error as ProcessError;
+/// A plugin's lifecycle state and where it listens.
+pub use ocm_plugin_runtime::{Endpoint, State};
+
+/// The registry of each capability kind, as returned by the manager's accessors, with what its
+/// `list` answers.
+pub mod registry {
+    pub use ocm_plugin_registries::blob_transformer::Registry as BlobTransformers;
+    pub use ocm_plugin_registries::component_lister::Registry as ComponentListers;
+    pub use ocm_plugin_registries::component_version_repository::Provider;
+    pub use ocm_plugin_registries::component_version_repository::Registry as ComponentVersionRepositories;
+    pub use ocm_plugin_registries::credential_plugin::Registry as CredentialPlugins;
+    pub use ocm_plugin_registries::credential_repository::Registry as CredentialRepositories;
+    pub use ocm_plugin_registries::digest_processor::Registry as DigestProcessors;
+    pub use ocm_plugin_registries::input::Registry as InputMethods;
+    pub use ocm_plugin_registries::resource_repository::Registry as ResourceRepositories;
+    pub use ocm_plugin_registries::signing_handler::Registry as SigningHandlers;
+}
+
+/// The registries crate whole (external plugin registration, the pending gate).
+#[cfg(feature = "internals")]
+pub use ocm_plugin_registries as registries_internals;
+/// The process layer (supervisor, raw client, probe), for benchmarks and protocol tests.
+#[cfg(feature = "internals")]
+pub use ocm_plugin_runtime as runtime;

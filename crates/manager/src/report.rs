@@ -1,6 +1,6 @@
-use std::{fmt, path::PathBuf};
+use std::{fmt, path::PathBuf, sync::Arc};
 
-use ocm_plugin_types::PluginCapabilities;
+use ocm_plugin_types::{CapabilityKind, PluginCapabilities, Type};
 
 /// What happened to each file found in a plugin directory.
 #[derive(Debug, Clone, Default)]
@@ -48,10 +48,121 @@ pub enum Outcome {
         /// Whether `capabilities` came from the capability cache instead of a probe.
         cached: bool,
     },
-    /// Not a plugin by the naming rule (the name has an extension), or not followed.
-    Skipped(String),
+    /// Not a plugin by the naming rule, or not followed.
+    Skipped(Skip),
     /// Looked like a plugin but could not be registered.
-    Rejected(String),
+    Rejected(Rejection),
+}
+
+/// Why a file of a plugin directory is not a candidate at all (nothing wrong with it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Skip {
+    /// The name has a `.` (Go's rule: an extension, dot-files included).
+    #[error("the name has an extension")]
+    Extension,
+    /// A symbolic link to a directory: the walk does not follow those (no cycles).
+    #[error("symbolic link to a directory is not followed")]
+    DirectoryLink,
+}
+
+/// Why a candidate could not be registered. Each reason is its own variant, so a host can act
+/// on it (for instance tell a broken binary from a configuration it did not give) without
+/// parsing text; the text is what `ocm-plugin list` prints.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// A subdirectory of the plugin directory could not be read.
+    #[error("cannot read directory: {0}")]
+    UnreadableDirectory(#[source] Arc<std::io::Error>),
+    /// The file's metadata could not be read.
+    #[error("cannot stat: {0}")]
+    Unreadable(#[source] Arc<std::io::Error>),
+    /// A directory entry that is neither a regular file nor a link to one.
+    #[error("not a regular file")]
+    NotRegularFile,
+    /// No execute permission bit is set.
+    #[error("not executable (no execute permission bit set)")]
+    NotExecutable,
+    /// Another file of the same walk has the same name (the plugin id).
+    #[error("duplicate plugin id {id:?}: already used by {}", first.display())]
+    DuplicateId {
+        /// The id both files have.
+        id: String,
+        /// The file that has it first, in discovery order.
+        first: PathBuf,
+    },
+    /// An earlier registration of this manager registered a plugin with the same id.
+    #[error("a plugin with id {id:?} is already registered in this manager")]
+    AlreadyRegistered {
+        /// The id.
+        id: String,
+    },
+    /// Running `capabilities` failed: it could not start, failed, timed out, or printed
+    /// something that is not a capabilities document.
+    #[error("{0}")]
+    Probe(#[source] Arc<ocm_plugin_runtime::Error>),
+    /// The plugin needs configuration of its declared types and none of them was given.
+    #[error(
+        "no configuration found for plugin {id}; requested configuration types: {}",
+        type_list(requested)
+    )]
+    NoConfiguration {
+        /// The plugin id.
+        id: String,
+        /// The configuration types it declared.
+        requested: Vec<Type>,
+    },
+    /// Nothing it declared is a capability this manager serves (W24: a newer or unknown format
+    /// would otherwise register nothing silently).
+    #[error("declares no capability this manager understands (declared: [{}])", declared.join(", "))]
+    NoKnownCapability {
+        /// The capability keys it declared.
+        declared: Vec<String>,
+    },
+    /// Two kinds it declared use the same paths with different request bodies.
+    #[error(
+        "declares both {first} and {second}, which use the same paths ({}) with different request bodies: one plugin binary cannot be both",
+        paths.join(", ")
+    )]
+    ConflictingKinds {
+        /// The kind declared first.
+        first: CapabilityKind,
+        /// The kind declared second.
+        second: CapabilityKind,
+        /// The paths they share.
+        paths: Vec<&'static str>,
+    },
+    /// A declared JSON schema does not compile.
+    #[error("{kind}: invalid JSON schema for type {typ}: {message}")]
+    InvalidSchema {
+        /// The capability kind declaring it.
+        kind: CapabilityKind,
+        /// The type the schema is for.
+        typ: Type,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A capability was declared without any type.
+    #[error("declares {kind} without any type")]
+    NoTypes {
+        /// The capability kind.
+        kind: CapabilityKind,
+    },
+    /// Its registry refused it, typically because another plugin serves one of its types.
+    #[error("failed to register plugin {id}: {source}")]
+    Registry {
+        /// The plugin id.
+        id: String,
+        /// The registry's reason.
+        source: Arc<ocm_plugin_registries::Error>,
+    },
+    /// None of its capabilities could be registered; each reason, in declaration order.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    EveryCapability(Vec<Self>),
+    /// The manager was shut down while the plugin was being registered.
+    #[error("the plugin manager was shut down")]
+    ShutDown,
 }
 
 impl fmt::Display for Outcome {
@@ -95,4 +206,10 @@ impl fmt::Display for Outcome {
             Self::Rejected(why) => write!(f, "rejected: {why}"),
         }
     }
+}
+
+/// Go's `%s` of a slice of types: `[a/v1 b/v1]`.
+pub(crate) fn type_list(types: &[Type]) -> String {
+    let names: Vec<String> = types.iter().map(ToString::to_string).collect();
+    format!("[{}]", names.join(" "))
 }

@@ -8,7 +8,7 @@ use std::{
 
 use anyhow::{Context, Result, bail, ensure};
 use ocm_plugin_contracts::component_version_repository::v1 as cvr;
-use ocm_plugin_manager::{Outcome, PluginManager, RegistrationOptions, runtime::Endpoint};
+use ocm_plugin_manager::{Endpoint, Outcome, PluginManager, RegistrationOptions};
 use ocm_plugin_types::{Credentials, Descriptor, Location, Raw, Resource};
 use sha2::{Digest as _, Sha256};
 
@@ -223,8 +223,8 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
         &mut n,
         &format!("kill the plugin (pid {pid}) behind the manager's back"),
     );
-    let socket = match supervisor.client().await?.endpoint() {
-        Endpoint::Unix(p) => Some(p.clone()),
+    let socket = match supervisor.start().await? {
+        Endpoint::Unix(p) => Some(p),
         Endpoint::Tcp(_) => None,
     };
     kill(pid)?;
@@ -249,8 +249,8 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
     ensure!(!process_exists(pid), "the killed process must be reaped");
 
     step(&mut n, "shut down and look for leftovers");
-    let socket = match supervisor.client().await?.endpoint() {
-        Endpoint::Unix(p) => Some(p.clone()),
+    let socket = match supervisor.start().await? {
+        Endpoint::Unix(p) => Some(p),
         Endpoint::Tcp(_) => socket,
     };
     let temp = manager.temp_dir().to_owned();

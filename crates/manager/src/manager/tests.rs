@@ -6,17 +6,20 @@ use std::{path::PathBuf, time::Duration};
 use ocm_plugin_registries::{Error as RegistryError, component_version_repository::Provider};
 use ocm_plugin_types::{ConnectionType, Location, PluginCapabilities, Raw, Type};
 
+use super::registration::Mode;
 use super::*;
+use crate::discovery::Found;
+use crate::{Outcome, Rejection};
 
 fn ty(s: &str) -> Type {
     s.parse().unwrap()
 }
 
-fn candidate(id: &str, path: &str) -> Candidate {
-    Candidate {
+fn candidate(id: &str, path: &str) -> Found {
+    Found {
         path: PathBuf::from(path),
         id: id.into(),
-        outcome: Outcome::Skipped(String::new()),
+        outcome: None,
     }
 }
 
@@ -143,7 +146,10 @@ async fn plugins_that_declare_nothing_we_understand_are_rejected() {
         "rejected: declares no capability this manager understands (declared: [someFutureKind])"
     );
     let outcome = add(&manager, "empty", "/bin/true", r#"{"types":null}"#);
-    assert!(matches!(outcome, Outcome::Rejected(_)), "{outcome}");
+    assert!(
+        matches!(&outcome, Outcome::Rejected(Rejection::NoKnownCapability { declared }) if declared.is_empty()),
+        "{outcome}"
+    );
     assert!(manager.plugins().is_empty());
     manager.shutdown().await.unwrap();
 }
@@ -163,6 +169,11 @@ async fn a_plugin_declaring_both_credential_kinds_is_rejected() {
         outcome.to_string(),
         "rejected: declares both credentialRepository and credentialPlugin, which use the same paths (/consumer-identity, /resolve) with different request bodies: one plugin binary cannot be both"
     );
+    assert!(matches!(
+        &outcome,
+        Outcome::Rejected(Rejection::ConflictingKinds { first, second, .. })
+            if first.key() == "credentialRepository" && second.key() == "credentialPlugin"
+    ));
     assert!(manager.plugins().is_empty());
     manager.shutdown().await.unwrap();
 }
@@ -226,7 +237,7 @@ async fn a_plugin_is_rejected_only_if_none_of_its_capabilities_registered() {
         manager
             .plugins()
             .iter()
-            .map(|p| p.plugin_id().to_owned())
+            .map(|p| p.id().to_owned())
             .collect::<Vec<_>>(),
         ["a", "b"]
     );
@@ -353,7 +364,7 @@ async fn the_document_format_picks_the_credentials_form_and_aliases_resolve() {
         ["capability someFutureKind is not supported by this manager"]
     );
     add(&manager, "dual", "/bin/true", dual);
-    let form = |id: &str| manager.plugin(id).unwrap().config().credentials_form;
+    let form = |id: &str| manager.supervisor(id).unwrap().config().credentials_form;
     assert_eq!(
         (form("old"), form("new"), form("dual")),
         (
@@ -405,9 +416,10 @@ async fn a_missing_type_names_what_is_served_and_who_was_rejected() {
         false,
         Mode::Register,
     );
-    let Outcome::Rejected(why) = &outcome else {
+    let Outcome::Rejected(why @ Rejection::InvalidSchema { typ, .. }) = &outcome else {
         panic!("{outcome}")
     };
+    assert_eq!(typ.to_string(), "Broken/v1");
     manager.note_rejected("broken", &caps, why);
 
     let err = manager

@@ -49,10 +49,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("temp {}", manager.temp_dir().display());
     for plugin in manager.plugins() {
-        let client = plugin.client().await?;
+        let endpoint = plugin.start().await?;
         let pid = plugin.pid().ok_or("a started plugin has no pid")?;
-        println!("pid {} {pid}", plugin.plugin_id());
-        println!("endpoint {} {}", plugin.plugin_id(), client.endpoint());
+        println!("pid {} {pid}", plugin.id());
+        println!("endpoint {} {endpoint}", plugin.id());
     }
     println!("ready");
     // Wait to be killed; the test that started this host bounds its own waits.

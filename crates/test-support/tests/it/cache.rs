@@ -4,7 +4,6 @@
 use std::{
     fs,
     path::{Path, PathBuf},
-    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -450,7 +449,7 @@ async fn a_plugin_probed_ahead_of_an_earlier_one_serves_at_once() {
     assert_eq!(registered(&report), 2, "{report:?}");
     // Registered in its turn with the supervisor it was started with: no second process.
     let confirmed = manager.plugin("b-directory").unwrap();
-    assert!(Arc::ptr_eq(&provided, &confirmed));
+    assert_eq!(provided, confirmed, "one plugin, one supervisor");
     list_through(&manager, &spec).await;
     assert_eq!(confirmed.spawn_count(), 1);
     manager.shutdown().await.unwrap();

@@ -217,7 +217,7 @@ async fn process_ignoring_sigterm_is_killed_after_the_grace_period() {
         .await
         .unwrap();
     let sup = manager.plugin("stubborn").unwrap();
-    sup.client().await.unwrap();
+    sup.start().await.unwrap();
     let pid = sup.pid().unwrap();
     let started = Instant::now();
     sup.stop().await.unwrap();

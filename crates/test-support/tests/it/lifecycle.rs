@@ -8,7 +8,7 @@ use std::{
 
 use futures_util::future::join_all;
 use ocm_plugin_contracts::{Error as ContractError, component_version_repository::v1 as cvr};
-use ocm_plugin_manager::{PluginManager, RegistrationOptions, runtime::Endpoint};
+use ocm_plugin_manager::{Endpoint, PluginManager, RegistrationOptions, State};
 use ocm_plugin_test_support::{PluginDir, process_exists};
 use ocm_plugin_types::{Credentials, Descriptor};
 
@@ -131,7 +131,7 @@ async fn lifecycle_shutdown_leaves_no_process_zombie_socket_or_temp_dir() {
         .await
         .unwrap();
     let pid = sup.pid().unwrap();
-    let Endpoint::Unix(socket) = sup.client().await.unwrap().endpoint().clone() else {
+    let Endpoint::Unix(socket) = sup.start().await.unwrap() else {
         panic!("expected a unix socket")
     };
     assert!(socket.exists());
@@ -551,12 +551,7 @@ async fn lifecycle_shutdown_is_a_barrier_against_registration_and_calls() {
         }
         let _ = calling.await.unwrap();
         for sup in manager.plugins() {
-            assert_eq!(
-                sup.pid(),
-                None,
-                "round {round}: {} still runs",
-                sup.plugin_id()
-            );
+            assert_eq!(sup.pid(), None, "round {round}: {} still runs", sup.id());
         }
         let after = manager
             .component_version_repositories()
@@ -618,7 +613,7 @@ async fn lifecycle_shutdown_abandons_a_start_in_progress() {
     // The process is spawned and waits for a location line it never prints.
     tokio::time::timeout(
         Duration::from_secs(10),
-        states.wait_for(|s| *s == ocm_plugin_manager::runtime::State::Starting),
+        states.wait_for(|s| *s == State::Starting),
     )
     .await
     .expect("the start never began")
@@ -639,5 +634,5 @@ async fn lifecycle_shutdown_abandons_a_start_in_progress() {
         !process_exists(pid),
         "the half-started plugin was killed and reaped"
     );
-    assert_eq!(sup.state(), ocm_plugin_manager::runtime::State::Stopped);
+    assert_eq!(sup.state(), State::Stopped);
 }

@@ -65,7 +65,7 @@ pub(crate) fn test_spec() -> Raw {
 
 /// Waits for a supervised plugin's current process to exit, without polling, or fails after
 /// `deadline`.
-pub(crate) async fn wait_exit(sup: &ocm_plugin_runtime::Supervisor, deadline: Duration) {
+pub(crate) async fn wait_exit(sup: &ocm_plugin_manager::PluginHandle, deadline: Duration) {
     tokio::time::timeout(deadline, sup.wait_exit())
         .await
         .expect("plugin did not exit before the deadline");
