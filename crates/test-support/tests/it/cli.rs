@@ -686,33 +686,53 @@ fn a_signal_ends_the_command_in_every_phase() {
     }
 }
 
-/// A probe that hangs dies with its host, however the host dies (here SIGKILL, which no handler
-/// sees): probes are listed with the host's watchdog like served plugins.
+/// A probe that hangs dies with its host, however the host dies: by every signal of the
+/// host-death test, SIGKILL (which no handler sees) included. Probes are listed with the host's
+/// watchdog like served plugins, and the CLI's own SIGINT/SIGTERM handling kills them as well.
 #[test]
-fn a_hanging_probe_dies_with_its_killed_host() {
+fn a_hanging_probe_dies_with_its_host_by_any_signal() {
+    use crate::host_death::{
+        HOST_DEATH_SIGNALS, default_signals_available, exited_by, ignored_here, pidfd,
+    };
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 
     let dir = PluginDir::new().unwrap();
     dir.add("repo-capabilities-hang", &test_plugin()).unwrap();
-    let mut child = std::process::Command::new(cli())
-        .arg("list")
-        .arg(dir.path())
-        .args(["--no-cache", "--probe-timeout", "600"])
-        .env("OCM_PLUGIN_LOG", "debug")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = Log::of(&mut child).pid_at("running `capabilities`");
-    let probe = crate::host_death::pidfd(pid);
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    assert!(
-        crate::host_death::exited_by(&probe, Instant::now() + Duration::from_secs(5)),
-        "the probe {pid} outlived its host"
-    );
+    for signal in HOST_DEATH_SIGNALS {
+        if ignored_here(signal) && !default_signals_available() {
+            eprintln!("SKIPPED {signal:?}: ignored by the test's parent and `env --default-signal` is unavailable");
+            continue;
+        }
+        // Every signal at its default in the host, whatever the test's parent ignores.
+        let mut command = if default_signals_available() {
+            let mut c = std::process::Command::new("env");
+            c.arg("--default-signal").arg(cli());
+            c
+        } else {
+            std::process::Command::new(cli())
+        };
+        let mut child = command
+            .arg("list")
+            .arg(dir.path())
+            .args(["--no-cache", "--probe-timeout", "600"])
+            .env("OCM_PLUGIN_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = Log::of(&mut child).pid_at("running `capabilities`");
+        let probe = pidfd(pid);
+        let host = rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap();
+        rustix::process::kill_process(host, signal).unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{signal:?}: the host did not die");
+        assert!(
+            exited_by(&probe, Instant::now() + Duration::from_secs(5)),
+            "{signal:?}: the probe {pid} outlived its host"
+        );
+    }
 }
 
 /// A command's stderr, read line by line on a thread so that a wait for a line has a deadline.

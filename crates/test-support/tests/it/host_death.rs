@@ -128,7 +128,7 @@ pub(crate) fn default_signals_available() -> bool {
 }
 
 /// Whether this process ignores `signal` (bit `signal - 1` of `SigIgn` in /proc/self/status).
-fn ignored_here(signal: Signal) -> bool {
+pub(crate) fn ignored_here(signal: Signal) -> bool {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let mask = status
         .lines()
@@ -163,23 +163,25 @@ pub(crate) fn exited_by(fd: &OwnedFd, deadline: Instant) -> bool {
     }
 }
 
+/// The signals a host is killed with in the host-death tests. (Not SIGSEGV: a Rust program's
+/// stack-overflow handler survives a SIGSEGV sent with kill, so the host would not die.)
+pub(crate) const HOST_DEATH_SIGNALS: [Signal; 8] = [
+    Signal::KILL,
+    Signal::TERM,
+    Signal::INT,
+    Signal::HUP,
+    Signal::QUIT,
+    Signal::ABORT,
+    Signal::USR1,
+    Signal::ALARM,
+];
+
 #[test]
 fn lifecycle_plugins_die_with_their_host_by_any_signal() {
     let dir = plugins();
     let root = tempfile::tempdir().unwrap();
     let mut slowest = Duration::ZERO;
-    for signal in [
-        Signal::KILL,
-        Signal::TERM,
-        Signal::INT,
-        Signal::HUP,
-        Signal::QUIT,
-        Signal::ABORT,
-        Signal::USR1,
-        Signal::ALARM,
-    ] {
-        // (Not SIGSEGV: a Rust program's stack-overflow handler survives a SIGSEGV sent with
-        // kill, so the host would not die.)
+    for signal in HOST_DEATH_SIGNALS {
         if ignored_here(signal) && !default_signals_available() {
             eprintln!(
                 "SKIPPED {signal:?}: ignored by the test's parent and `env --default-signal` is unavailable"
