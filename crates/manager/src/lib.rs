@@ -99,6 +99,30 @@ pub use ocm_plugin_runtime::Error as ProcessError;
 /// A plugin's lifecycle state and where it listens.
 pub use ocm_plugin_runtime::{Endpoint, State};
 
+/// Runs `<path> capabilities` as registration does (own process group, listed with the
+/// watchdog, stderr forwarded to `tracing`, killed at `timeout`) and returns the parsed document
+/// with its bytes exactly as printed: to inspect a plugin binary before it is installed or
+/// published, without registering it.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let (capabilities, _printed) = ocm_plugin_manager::probe_plugin(
+///     "hello",
+///     std::path::Path::new("target/release/hello"),
+///     std::time::Duration::from_secs(10),
+/// )
+/// .await?;
+/// println!("{} capabilities", capabilities.capabilities.len());
+/// # Ok(()) }
+/// ```
+pub async fn probe_plugin(
+    plugin_id: &str,
+    path: &std::path::Path,
+    timeout: std::time::Duration,
+) -> std::result::Result<(types::PluginCapabilities, Vec<u8>), ProcessError> {
+    ocm_plugin_runtime::probe_capabilities_document(plugin_id, path, timeout).await
+}
+
 /// The registry of each capability kind, as returned by the manager's accessors, with what its
 /// `list` answers.
 pub mod registry {
