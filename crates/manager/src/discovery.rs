@@ -8,6 +8,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use crate::permissions::Permissions;
 use crate::{Error, Outcome, Rejection, Result, Skip};
 
 /// A file found in the plugin directory.
@@ -45,6 +46,11 @@ pub(crate) fn discover(dir: &Path) -> Result<Vec<Found>> {
     } else {
         // A single plugin path works too.
         out.push(check_file(dir.to_owned()));
+    }
+    // Nothing another user could change runs (see `permissions`).
+    let mut permissions = Permissions::new(dir);
+    for c in out.iter_mut().filter(|c| c.outcome.is_none()) {
+        c.outcome = permissions.check(&c.path).map(Outcome::Rejected);
     }
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
     for c in &mut out {

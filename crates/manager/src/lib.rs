@@ -74,6 +74,7 @@ mod error;
 mod handle;
 mod host_dir;
 mod manager;
+mod permissions;
 mod report;
 pub mod signing;
 
@@ -82,7 +83,7 @@ pub use config::{RegistrationOptions, flatten_generic_config};
 pub use error::{Error, Result};
 pub use handle::PluginHandle;
 pub use manager::{PluginManager, Registration};
-pub use report::{Candidate, Outcome, RegistrationReport, Rejection, Skip};
+pub use report::{Candidate, Exposure, Outcome, RegistrationReport, Rejection, Skip};
 
 pub use ocm_plugin_contracts as contracts;
 pub use ocm_plugin_types as types;

@@ -66,6 +66,30 @@ pub enum Skip {
     DirectoryLink,
 }
 
+/// What lets another user change a plugin binary or a directory on its way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Exposure {
+    /// Members of its group may write it.
+    #[error("is writable by its group (mode {mode:04o})")]
+    GroupWritable {
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// Anyone may write it.
+    #[error("is writable by anyone (mode {mode:04o})")]
+    WorldWritable {
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// It belongs to another user (neither this one nor root).
+    #[error("belongs to another user (uid {uid})")]
+    ForeignOwner {
+        /// The owner.
+        uid: u32,
+    },
+}
+
 /// Why a candidate could not be registered. Each reason is its own variant, so a host can act
 /// on it (for instance tell a broken binary from a configuration it did not give) without
 /// parsing text; the text is what `ocm-plugin list` prints.
@@ -84,6 +108,18 @@ pub enum Rejection {
     /// No execute permission bit is set.
     #[error("not executable (no execute permission bit set)")]
     NotExecutable,
+    /// Another user could change the binary, or a directory on its way, and so run code with
+    /// this user's rights; refused whatever the trust policy (see [`Exposure`]).
+    #[error(
+        "{} {exposure}: another user could change what runs as this user (fix: chmod go-w, or chown to this user)",
+        path.display()
+    )]
+    Exposed {
+        /// The binary or directory at fault.
+        path: PathBuf,
+        /// What lets others change it.
+        exposure: Exposure,
+    },
     /// Another file of the same walk has the same name (the plugin id).
     #[error("duplicate plugin id {id:?}: already used by {}", first.display())]
     DuplicateId {

@@ -701,7 +701,9 @@ fn a_hanging_probe_dies_with_its_host_by_any_signal() {
     dir.add("repo-capabilities-hang", &test_plugin()).unwrap();
     for signal in HOST_DEATH_SIGNALS {
         if ignored_here(signal) && !default_signals_available() {
-            eprintln!("SKIPPED {signal:?}: ignored by the test's parent and `env --default-signal` is unavailable");
+            eprintln!(
+                "SKIPPED {signal:?}: ignored by the test's parent and `env --default-signal` is unavailable"
+            );
             continue;
         }
         // Every signal at its default in the host, whatever the test's parent ignores.

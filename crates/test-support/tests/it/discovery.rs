@@ -197,3 +197,57 @@ async fn configuration_is_filtered_by_declared_types() {
     );
     manager.shutdown().await.unwrap();
 }
+
+/// A plugin another user could change is never run: a world-writable binary, and any plugin in
+/// a world-writable plugin directory, are refused with the reason, and never probed.
+#[tokio::test]
+async fn plugins_other_users_can_change_are_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let dir = PluginDir::new().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    // A copy, so that its mode is its own (`add` links to the shared build output).
+    let copy = |name: &str, mode: u32| {
+        let path = root.join(name);
+        std::fs::copy(test_plugin(), &path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        path
+    };
+    copy("mine", 0o755);
+    let open = copy("open", 0o777);
+    let manager = PluginManager::new().unwrap();
+    let report = manager.register_plugins(&root, options()).await.unwrap();
+    assert!(matches!(
+        outcome(&report, "mine"),
+        Outcome::Registered { .. }
+    ));
+    assert!(
+        matches!(
+            outcome(&report, "open"),
+            Outcome::Rejected(ocm_plugin_manager::Rejection::Exposed {
+                path,
+                exposure: ocm_plugin_manager::Exposure::WorldWritable { mode: 0o777 },
+            }) if *path == open
+        ),
+        "{}",
+        outcome(&report, "open")
+    );
+    assert!(manager.plugin("open").is_none());
+    manager.shutdown().await.unwrap();
+
+    // The whole directory writable by anyone (as a careless `chmod 777` leaves it).
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let manager = PluginManager::new().unwrap();
+    let report = manager.register_plugins(&root, options()).await.unwrap();
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let text = outcome(&report, "mine").to_string();
+    assert_eq!(
+        text,
+        format!(
+            "rejected: {} is writable by anyone (mode 0777): another user could change what runs as this user (fix: chmod go-w, or chown to this user)",
+            root.display()
+        )
+    );
+    assert!(manager.plugins().is_empty());
+    manager.shutdown().await.unwrap();
+}
