@@ -31,6 +31,10 @@ commands:
   bench --plugin PATH --spec JSON [--capability C] [--operation O] [--request JSON]
                  cold and warm figures of any plugin binary, next to the same floors; writes
                  target/bench/plugin-results.json
+  dist [--out DIR]
+                 build the example plugins with the distribution profile (stripped, LTO, one
+                 codegen unit), copy them to DIR (default target/dist/plugins) ready for
+                 `ocm-plugin publish`, and print each size next to an OCM Go test plugin's
   soak [N]       N start, call, stop cycles (default 1000) against one plugin; fails if open
                  descriptors, child processes or socket files grow (CI runs 60)
 ";
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("e2e") => e2e(),
         Some("bench") => bench(&args[1..]),
+        Some("dist") => dist(&args[1..]),
         Some("soak") => soak(args.get(1).map(String::as_str).unwrap_or("1000")),
         Some("help" | "-h" | "--help") | None => {
             print!("{HELP}");
@@ -343,6 +348,47 @@ fn soak(cycles: &str) -> Result<()> {
         bail!("soak failed: {status}");
     }
     Ok(())
+}
+
+/// Size of a stripped OCM Go test plugin (`bindings/go` plugin manager's test plugin, built with
+/// `-ldflags "-s -w"`), measured when the distribution issue was filed: the reference the
+/// distribution sizes are printed against.
+const GO_PLUGIN_BYTES: u64 = 12 * 1000 * 1000;
+
+fn dist(args: &[String]) -> Result<()> {
+    let out = match args {
+        [] => target_dir().join("dist").join("plugins"),
+        [flag, dir] if flag == "--out" => PathBuf::from(dir),
+        _ => bail!("dist: expected no arguments or `--out DIR` (see cargo xtask help)"),
+    };
+    let bin = cargo_build("dist", &[])?;
+    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    println!(
+        "\n{:<22} {:>12} {:>9}   (OCM Go test plugin, stripped: {:.1} MB)",
+        "plugin",
+        "bytes",
+        "vs Go",
+        mb(GO_PLUGIN_BYTES)
+    );
+    for (_, name) in PLUGINS {
+        let from = bin.join(name);
+        let to = out.join(name);
+        // A copy, not the build output itself: the next build must not change what was shipped.
+        fs::copy(&from, &to)
+            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+        fs::set_permissions(&to, fs::Permissions::from_mode(0o755))?;
+        let size = fs::metadata(&to)?.len();
+        #[allow(clippy::cast_precision_loss)]
+        let ratio = size as f64 / GO_PLUGIN_BYTES as f64;
+        println!("{name:<22} {size:>12} {ratio:>8.2}x   {:.1} MB", mb(size));
+    }
+    println!("\n==> {} (publish with `ocm-plugin publish`)", out.display());
+    Ok(())
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
 }
 
 fn bench(args: &[String]) -> Result<()> {
