@@ -55,6 +55,7 @@ mod error;
 mod host_tie;
 mod location;
 mod logs;
+mod process;
 mod process_group;
 mod supervisor;
 mod watchdog;
