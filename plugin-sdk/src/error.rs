@@ -84,7 +84,8 @@ pub enum Error {
         /// The type whose schema is broken.
         typ: Type,
         /// What the compiler said.
-        message: String,
+        #[source]
+        message: ocm_plugin_endpoints::SchemaError,
     },
     /// A typed spec cannot be declared: its `TYPE` is not a type, or its schema does not
     /// serialise.

@@ -47,7 +47,7 @@ pub use query::{
     request_from_query, request_to_query,
 };
 pub use route::{Auth, Param, Params, Route};
-pub use schema::SchemaValidator;
+pub use schema::{Problem, SchemaError, SchemaValidator};
 
 /// Header that carries credentials as JSON.
 pub const AUTHORIZATION: &str = "authorization";

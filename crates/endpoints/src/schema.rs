@@ -24,7 +24,64 @@ pub struct SchemaValidator {
 /// why it did not compile.
 struct Compiled {
     schema: Vec<u8>,
-    validator: OnceLock<Result<Validator, String>>,
+    validator: OnceLock<Result<Validator, SchemaError>>,
+}
+
+/// Why a schema could not be used or an instance did not satisfy it. Typed, so that a caller
+/// can tell a broken schema from a rejected spec and list the problems without parsing text;
+/// the `Display` text is the one callers showed before (Go's wording where it has one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchemaError {
+    /// The schema itself is unusable: empty, not JSON, or not a valid schema (a remote `$ref`
+    /// included).
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong with it, e.g. `empty JSON schema: EOF`.
+        message: String,
+    },
+    /// The instance is a JSON string: the Go manager refuses to validate (and so to send) a
+    /// spec that is a bare string.
+    #[error("jsonschema validation failed: the instance is a JSON string, not a typed object")]
+    StringInstance,
+    /// The instance does not satisfy the schema; every failure is listed.
+    #[error("jsonschema validation failed: {}", join(problems))]
+    Rejected {
+        /// Each failing place in the instance with its error.
+        problems: Vec<Problem>,
+    },
+}
+
+/// One place where an instance fails its schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// JSON pointer into the instance (`/flag`); empty for the instance itself.
+    pub instance_path: String,
+    /// The validator's message, e.g. `"baseUrl" is a required property`.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // An empty pointer (a missing or unexpected top-level property) reads better in words.
+        if self.instance_path.is_empty() {
+            write!(f, "at the top level: {}", self.message)
+        } else {
+            write!(f, "at '{}': {}", self.instance_path, self.message)
+        }
+    }
+}
+
+fn join(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn invalid(message: String) -> SchemaError {
+    SchemaError::Invalid { message }
 }
 
 impl std::fmt::Debug for SchemaValidator {
@@ -36,7 +93,7 @@ impl std::fmt::Debug for SchemaValidator {
 impl SchemaValidator {
     /// Compiles schema bytes. Empty bytes (Go: `EOF`), malformed JSON and invalid schemas are
     /// errors carrying a readable message.
-    pub fn compile(schema: &[u8]) -> Result<Self, String> {
+    pub fn compile(schema: &[u8]) -> Result<Self, SchemaError> {
         let validator = build(schema)?;
         Ok(Self {
             inner: Arc::new(Compiled {
@@ -76,11 +133,11 @@ impl SchemaValidator {
     /// Compiles now if that has not happened yet (a [`deferred`](Self::deferred) validator
     /// compiled ahead of its first use, on a thread where the time does not matter). The
     /// error is the compile error every validation would report.
-    pub fn precompile(&self) -> Result<(), String> {
+    pub fn precompile(&self) -> Result<(), SchemaError> {
         self.validator().map(drop)
     }
 
-    fn validator(&self) -> Result<&Validator, String> {
+    fn validator(&self) -> Result<&Validator, SchemaError> {
         let compiled = &*self.inner;
         compiled
             .validator
@@ -90,42 +147,39 @@ impl SchemaValidator {
     }
 
     /// Checks an instance. The error lists every failing instance path with its message, e.g.
-    /// `jsonschema validation failed: at '': "baseUrl" is a required property`.
+    /// `jsonschema validation failed: at the top level: "baseUrl" is a required property`.
     ///
     /// A JSON string instance is always invalid: the Go manager refuses to validate (and so
     /// to send) specs that are bare strings.
-    pub fn validate(&self, instance: &Value) -> Result<(), String> {
+    pub fn validate(&self, instance: &Value) -> Result<(), SchemaError> {
         if instance.is_string() {
-            return Err(
-                "jsonschema validation failed: the instance is a JSON string, not a typed object"
-                    .to_owned(),
-            );
+            return Err(SchemaError::StringInstance);
         }
         let validator = self.validator()?;
         if validator.is_valid(instance) {
             return Ok(());
         }
-        let problems: Vec<String> = validator
+        let problems = validator
             .iter_errors(instance)
-            .map(|e| format!("at '{}': {e}", e.instance_path()))
+            .map(|e| Problem {
+                instance_path: e.instance_path().to_string(),
+                message: e.to_string(),
+            })
             .collect();
-        Err(format!(
-            "jsonschema validation failed: {}",
-            problems.join("; ")
-        ))
+        Err(SchemaError::Rejected { problems })
     }
 }
 
-fn build(schema: &[u8]) -> Result<Validator, String> {
+fn build(schema: &[u8]) -> Result<Validator, SchemaError> {
     if schema.iter().all(u8::is_ascii_whitespace) {
-        return Err("empty JSON schema: EOF".to_owned());
+        return Err(invalid("empty JSON schema: EOF".to_owned()));
     }
     let value: Value = serde_json::from_slice(schema)
-        .map_err(|e| format!("JSON schema is not valid JSON: {e}"))?;
+        .map_err(|e| invalid(format!("JSON schema is not valid JSON: {e}")))?;
     // Draft 2020-12 unless `$schema` says otherwise; no retriever, so no remote `$ref`.
     jsonschema::options()
         .build(&value)
-        .map_err(|e| format!("invalid JSON schema: {e}"))
+        .map_err(|e| invalid(format!("invalid JSON schema: {e}")))
 }
 
 #[cfg(test)]

@@ -1,23 +1,19 @@
+//! The `capabilities` probe: a short run of the plugin binary on top of [`PluginProcess`].
+
 use std::path::Path;
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ocm_plugin_endpoints::{CREDENTIALS_ENV, LAUNCH_TOKEN_ENV};
 use ocm_plugin_types::PluginCapabilities;
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::process::Command;
-use tokio::sync::watch;
 
-use crate::host_tie::wait_for_exit_unreaped;
-use crate::logs::{StderrTail, drain_stderr};
-use crate::process_group::{KILL, signal_group};
+use crate::process::{PluginProcess, SpawnOptions, Spawned, Stdin};
 use crate::{Error, Result};
 
 /// Most stdout a `capabilities` answer may have; real documents are a few KiB.
 const MAX_CAPABILITIES: u64 = 16 * 1024 * 1024;
-/// After the process is gone, how long stderr may stay open (held by a stray descendant)
-/// before the error is reported with what was read so far. A deadline, never slept.
-pub(crate) const STDERR_EOF_GRACE: Duration = Duration::from_millis(500);
 
 /// Asks a plugin binary what it offers: runs `<path> capabilities` and parses its stdout.
 ///
@@ -38,96 +34,76 @@ pub async fn probe_capabilities(
 
 /// [`probe_capabilities`], also returning the document the plugin printed, exactly as
 /// printed (a capability cache keeps it and parses it again, in whatever format it was).
+///
+/// Cancel-safe: dropping the returned future kills the probe's process group, and the process
+/// is still reaped (see `PluginProcess`).
 pub async fn probe_capabilities_document(
     plugin_id: &str,
     path: &Path,
     timeout: Duration,
 ) -> Result<(PluginCapabilities, Vec<u8>)> {
-    let mut child = Command::new(path)
-        .arg("capabilities")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|cause| Error::Spawn {
-            plugin_id: plugin_id.to_owned(),
-            path: path.to_owned(),
-            cause,
-        })?;
-    let pid = child.id();
-    // Listed with the watchdog like a served plugin, so a probe dies with its host too.
-    let mut listed = Listed::new(pid);
-    tracing::debug!(plugin_id, pid, ?timeout, "running `capabilities`");
-    let tail = Arc::new(StderrTail::default());
-    let (done_tx, mut stderr_done) = watch::channel(false);
-    if let Some(stderr) = child.stderr.take() {
-        tokio::spawn(drain_stderr(
-            Arc::from(plugin_id),
-            stderr,
-            Arc::clone(&tail),
-            None,
-            done_tx,
-        ));
-    }
-    let stdout = child.stdout.take();
+    let id: Arc<str> = Arc::from(plugin_id);
+    let options = SpawnOptions {
+        stdin: Stdin::Null,
+        env: &[],
+        env_remove: &[CREDENTIALS_ENV, LAUNCH_TOKEN_ENV],
+        launch_token: false,
+        stderr_location: false,
+    };
+    let Spawned {
+        process, stdout, ..
+    } = PluginProcess::spawn(&id, path, ["capabilities"], options)?;
+    tracing::debug!(
+        plugin_id,
+        pid = process.pid(),
+        ?timeout,
+        "running `capabilities`"
+    );
 
+    // The deadline covers reading stdout and the exit (reaped, its group killed and unlisted).
     let run = async {
         let out = read_capped(stdout).await;
         if out.is_err() {
             // It would block on a full pipe forever: stop it now rather than at the deadline.
-            if let Some(pid) = pid {
-                let _ = signal_group(pid, KILL);
-            }
+            process.kill().await;
         }
-        // The group is killed (whatever the probe left running) and unlisted while the leader
-        // is an unreaped zombie that keeps the group id reserved; then it is reaped.
-        if let Some(pid) = pid {
-            wait_for_exit_unreaped(pid).await;
-        }
-        listed.release();
-        let status = child.wait().await;
-        (out, status)
+        let exited = process.wait().await;
+        (out, exited)
     };
     let outcome = tokio::time::timeout(timeout, run).await;
 
-    let error =
-        |reason: String, status: Option<ExitStatus>, tail: &StderrTail| Error::Capabilities {
-            plugin_id: plugin_id.to_owned(),
-            reason,
-            status,
-            stderr_tail: tail.render(),
-        };
-    let (out, status) = match outcome {
-        Ok(done) => done,
-        Err(_elapsed) => {
-            // Kill the whole group (the plugin may have forked) and unlist it, then reap.
-            listed.release();
-            let _ = child.start_kill();
-            let status = child.wait().await.ok();
-            let _ = tokio::time::timeout(STDERR_EOF_GRACE, stderr_done.wait_for(|d| *d)).await;
-            return Err(error(
-                format!("timed out after {timeout:?}; the process group was killed"),
-                status,
-                &tail,
-            ));
-        }
+    let error = |reason: String, status: Option<ExitStatus>, tail: String| Error::Capabilities {
+        plugin_id: plugin_id.to_owned(),
+        reason,
+        status,
+        stderr_tail: tail,
     };
-    let _ = tokio::time::timeout(STDERR_EOF_GRACE, stderr_done.wait_for(|d| *d)).await;
+    let Ok((out, exited)) = outcome else {
+        // The whole group dies (the plugin may have forked); the reaper unlists and reaps it.
+        process.kill().await;
+        return Err(error(
+            format!("timed out after {timeout:?}; the process group was killed"),
+            process.status(),
+            process.tail().await,
+        ));
+    };
+    let tail = process.tail().await;
+    let status = exited.and_then(|e| e.0);
 
     // Unreadable or oversized output is the cause, even though we killed the process for it.
     let out = match out {
         Ok(out) => out,
-        Err(reason) => return Err(error(reason, status.ok(), &tail)),
+        Err(reason) => return Err(error(reason, status, tail)),
     };
-    let status = status.map_err(|cause| Error::Io {
-        plugin_id: plugin_id.to_owned(),
-        context: "waiting for `capabilities`".to_owned(),
-        cause,
-    })?;
+    let Some(status) = status else {
+        return Err(Error::Io {
+            plugin_id: plugin_id.to_owned(),
+            context: "waiting for `capabilities`".to_owned(),
+            cause: Arc::new(std::io::Error::other("the process could not be waited for")),
+        });
+    };
     if !status.success() {
-        return Err(error("the process failed".to_owned(), Some(status), &tail));
+        return Err(error("the process failed".to_owned(), Some(status), tail));
     }
     match PluginCapabilities::parse(&out) {
         Ok(capabilities) => Ok((capabilities, out)),
@@ -136,7 +112,7 @@ pub async fn probe_capabilities_document(
             Err(error(
                 format!("{e}; stdout was {shown:?}"),
                 Some(status),
-                &tail,
+                tail,
             ))
         }
     }
@@ -156,31 +132,4 @@ async fn read_capped<R: AsyncRead + Unpin>(stdout: Option<R>) -> Result<Vec<u8>,
         return Err(format!("stdout is larger than {MAX_CAPABILITIES} bytes"));
     }
     Ok(buf)
-}
-
-/// A probe's process group while it is listed with the watchdog. Released (group killed and
-/// unlisted) before the leader is reaped, or on drop when the probe is abandoned (its task
-/// aborted, the host shutting down): a listed group must never outlive its reserved id.
-struct Listed(Option<u32>);
-
-impl Listed {
-    fn new(pid: Option<u32>) -> Self {
-        if let Some(pid) = pid {
-            crate::watchdog::watch(pid);
-        }
-        Self(pid)
-    }
-
-    fn release(&mut self) {
-        if let Some(pid) = self.0.take() {
-            let _ = signal_group(pid, KILL);
-            crate::watchdog::unwatch(pid);
-        }
-    }
-}
-
-impl Drop for Listed {
-    fn drop(&mut self) {
-        self.release();
-    }
 }

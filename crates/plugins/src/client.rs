@@ -224,7 +224,7 @@ impl PluginClient {
             Some(Err(cause)) => Err(Error::Decode {
                 plugin_id: self.inner.plugin_id.clone(),
                 operation: route.operation.to_owned(),
-                cause,
+                cause: std::sync::Arc::new(cause),
             }),
             None => Err(Error::EmptyBody {
                 plugin_id: self.inner.plugin_id.clone(),

@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 use std::process::ExitStatus;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Result alias of this crate.
@@ -13,8 +14,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// request to plugin: …`, `failed to decode response from plugin: …`). Because the cause is
 /// already part of the message, variants do not expose it again through
 /// [`std::error::Error::source`]: printing a chain shows each piece once.
+///
+/// `Clone`, so that one failed start can be handed to every caller that waited for it and kept
+/// as [`Supervisor::last_failure`](crate::Supervisor::last_failure): causes that are not
+/// `Clone` themselves are shared in an [`Arc`].
 #[non_exhaustive]
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// The plugin binary could not be executed (missing, not executable, bad format…).
     #[error("failed to start plugin {plugin_id} ({}): {cause}", path.display())]
@@ -24,7 +29,7 @@ pub enum Error {
         /// The binary.
         path: PathBuf,
         /// Why the process could not be created.
-        cause: std::io::Error,
+        cause: Arc<std::io::Error>,
     },
 
     /// `<plugin> capabilities` failed: bad exit, timeout, or stdout that is not exactly one
@@ -50,6 +55,19 @@ pub enum Error {
         status: Option<ExitStatus>,
         /// Last lines of stderr.
         stderr_tail: String,
+    },
+
+    /// A ready plugin exited on its own shortly after it started (it counts as a failed start
+    /// for the restart cool-down). Reported by [`Supervisor::last_failure`] and in
+    /// [`Error::CoolingDown`], never by a call.
+    ///
+    /// [`Supervisor::last_failure`]: crate::Supervisor::last_failure
+    #[error("plugin {plugin_id} exited shortly after starting ({})", fmt_exit(status.as_ref()))]
+    ExitedEarly {
+        /// Display id of the plugin.
+        plugin_id: String,
+        /// Exit status (`None` if waiting for the process failed).
+        status: Option<ExitStatus>,
     },
 
     /// The plugin neither became ready nor exited within the start timeout; it was killed.
@@ -127,7 +145,7 @@ pub enum Error {
         /// Operation of the route.
         operation: String,
         /// The JSON error.
-        cause: serde_json::Error,
+        cause: Arc<serde_json::Error>,
     },
 
     /// A 200 answer had an empty body where a JSON result was expected.
@@ -206,7 +224,7 @@ pub enum Error {
         /// What was being done.
         context: String,
         /// The I/O error.
-        cause: std::io::Error,
+        cause: Arc<std::io::Error>,
     },
 }
 
@@ -231,6 +249,7 @@ impl Error {
             Self::Spawn { plugin_id, .. }
             | Self::Capabilities { plugin_id, .. }
             | Self::ExitedBeforeReady { plugin_id, .. }
+            | Self::ExitedEarly { plugin_id, .. }
             | Self::StartTimeout { plugin_id, .. }
             | Self::Health { plugin_id, .. }
             | Self::Connect { plugin_id, .. }
@@ -244,155 +263,6 @@ impl Error {
             | Self::CallTimeout { plugin_id, .. }
             | Self::CoolingDown { plugin_id, .. }
             | Self::Io { plugin_id, .. } => plugin_id,
-        }
-    }
-}
-
-impl Error {
-    /// A copy of this error, for every caller that waited on one failed start. Causes that are
-    /// not `Clone` are rebuilt from their kind and text.
-    pub(crate) fn duplicate(&self) -> Self {
-        let io = |e: &std::io::Error| std::io::Error::new(e.kind(), e.to_string());
-        match self {
-            Self::Spawn {
-                plugin_id,
-                path,
-                cause,
-            } => Self::Spawn {
-                plugin_id: plugin_id.clone(),
-                path: path.clone(),
-                cause: io(cause),
-            },
-            Self::Capabilities {
-                plugin_id,
-                reason,
-                status,
-                stderr_tail,
-            } => Self::Capabilities {
-                plugin_id: plugin_id.clone(),
-                reason: reason.clone(),
-                status: *status,
-                stderr_tail: stderr_tail.clone(),
-            },
-            Self::ExitedBeforeReady {
-                plugin_id,
-                status,
-                stderr_tail,
-            } => Self::ExitedBeforeReady {
-                plugin_id: plugin_id.clone(),
-                status: *status,
-                stderr_tail: stderr_tail.clone(),
-            },
-            Self::StartTimeout {
-                plugin_id,
-                timeout,
-                phase,
-                stderr_tail,
-            } => Self::StartTimeout {
-                plugin_id: plugin_id.clone(),
-                timeout: *timeout,
-                phase,
-                stderr_tail: stderr_tail.clone(),
-            },
-            Self::Health {
-                plugin_id,
-                message,
-                stderr_tail,
-            } => Self::Health {
-                plugin_id: plugin_id.clone(),
-                message: message.clone(),
-                stderr_tail: stderr_tail.clone(),
-            },
-            Self::Connect {
-                plugin_id,
-                operation,
-                message,
-            } => Self::Connect {
-                plugin_id: plugin_id.clone(),
-                operation: operation.clone(),
-                message: message.clone(),
-            },
-            Self::Transport {
-                plugin_id,
-                operation,
-                message,
-            } => Self::Transport {
-                plugin_id: plugin_id.clone(),
-                operation: operation.clone(),
-                message: message.clone(),
-            },
-            Self::Status {
-                plugin_id,
-                operation,
-                status,
-                body,
-            } => Self::Status {
-                plugin_id: plugin_id.clone(),
-                operation: operation.clone(),
-                status: *status,
-                body: body.clone(),
-            },
-            Self::Decode {
-                plugin_id,
-                operation,
-                cause,
-            } => Self::Decode {
-                plugin_id: plugin_id.clone(),
-                operation: operation.clone(),
-                cause: serde::de::Error::custom(cause.to_string()),
-            },
-            Self::EmptyBody {
-                plugin_id,
-                operation,
-            } => Self::EmptyBody {
-                plugin_id: plugin_id.clone(),
-                operation: operation.clone(),
-            },
-            Self::Validation {
-                plugin_id,
-                operation,
-                message,
-            } => Self::Validation {
-                plugin_id: plugin_id.clone(),
-                operation: operation.clone(),
-                message: message.clone(),
-            },
-            Self::Schema { plugin_id, message } => Self::Schema {
-                plugin_id: plugin_id.clone(),
-                message: message.clone(),
-            },
-            Self::Stopped { plugin_id } => Self::Stopped {
-                plugin_id: plugin_id.clone(),
-            },
-            Self::CallTimeout {
-                plugin_id,
-                operation,
-                timeout,
-            } => Self::CallTimeout {
-                plugin_id: plugin_id.clone(),
-                operation: operation.clone(),
-                timeout: *timeout,
-            },
-            Self::CoolingDown {
-                plugin_id,
-                failures,
-                retry_in,
-                last,
-            } => Self::CoolingDown {
-                plugin_id: plugin_id.clone(),
-                failures: *failures,
-                retry_in: *retry_in,
-                last: last.clone(),
-            },
-            Self::Io {
-                plugin_id,
-                context,
-                cause,
-            } => Self::Io {
-                plugin_id: plugin_id.clone(),
-                context: context.clone(),
-                cause: io(cause),
-            },
         }
     }
 }

@@ -55,6 +55,7 @@ mod error;
 mod host_tie;
 mod location;
 mod logs;
+mod process;
 mod process_group;
 mod supervisor;
 mod watchdog;
@@ -65,6 +66,8 @@ pub use error::{Error, Result};
 pub use host_tie::NO_PIDFD_ENV;
 pub use location::{Endpoint, parse_location_line};
 pub use logs::{PLUGIN_LOG_TARGET, forward_log_line, map_level};
-pub use ocm_plugin_endpoints::{CREDENTIALS_ENV, SchemaValidator};
+pub use ocm_plugin_endpoints::{
+    CREDENTIALS_ENV, Problem as SchemaProblem, SchemaError, SchemaValidator,
+};
 pub use process_group::group_alive as process_group_alive;
 pub use supervisor::{State, Supervisor, SupervisorConfig};

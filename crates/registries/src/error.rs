@@ -70,8 +70,9 @@ pub enum Error {
         typ: Type,
         /// The plugin whose schema rejected it.
         plugin_id: String,
-        /// Every violation, one per line.
-        message: String,
+        /// Every violation, with its place in the spec.
+        #[source]
+        message: ocm_plugin_runtime::SchemaError,
     },
     /// A plugin answered 200 with something the operation cannot use: a field it needs is
     /// missing or `null` (the Go manager dereferenced such fields and panicked, W17), or the

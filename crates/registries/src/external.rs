@@ -143,7 +143,7 @@ impl ExternalPlugin {
                 AnswerError::Decode(cause) => RuntimeError::Decode {
                     plugin_id,
                     operation: operation.to_owned(),
-                    cause,
+                    cause: std::sync::Arc::new(cause),
                 }
                 .into(),
                 other => Error::InvalidResponse {

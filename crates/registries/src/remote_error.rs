@@ -45,6 +45,7 @@ pub(crate) fn kind(error: &Error) -> ErrorKind {
             Runtime::Spawn { .. }
             | Runtime::Capabilities { .. }
             | Runtime::ExitedBeforeReady { .. }
+            | Runtime::ExitedEarly { .. }
             | Runtime::StartTimeout { .. }
             | Runtime::Health { .. }
             | Runtime::Connect { .. }

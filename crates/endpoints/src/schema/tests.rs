@@ -35,7 +35,10 @@ fn valid_instance_passes() {
 
 #[test]
 fn missing_required_field_is_named() {
-    let err = object_schema().validate(&json!({"name": "a"})).unwrap_err();
+    let err = object_schema()
+        .validate(&json!({"name": "a"}))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("jsonschema validation failed"), "{err}");
     assert!(err.contains("extra"), "{err}");
 }
@@ -44,7 +47,8 @@ fn missing_required_field_is_named() {
 fn wrong_type_mentions_expected_type() {
     let err = object_schema()
         .validate(&json!({"name": "a", "extra": "b", "flag": "yes"}))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("boolean"), "{err}");
     assert!(err.contains("/flag"), "{err}");
 }
@@ -62,7 +66,8 @@ fn every_failure_is_listed() {
         .unwrap();
     let err = v
         .validate(&json!({"version": "1.2", "port": 0}))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("/version") && err.contains("/port"), "{err}");
 }
 
@@ -97,7 +102,7 @@ fn unusable_schemas_are_errors() {
         ),
     ];
     for (schema, want) in cases {
-        let err = SchemaValidator::compile(schema).unwrap_err();
+        let err = SchemaValidator::compile(schema).unwrap_err().to_string();
         assert!(
             err.contains(want),
             "{}: {err}",
@@ -108,8 +113,9 @@ fn unusable_schemas_are_errors() {
 
 #[tokio::test]
 async fn remote_refs_fail_without_blocking_inside_a_runtime() {
-    let err =
-        SchemaValidator::compile(br#"{"$ref": "https://example.com/schema.json"}"#).unwrap_err();
+    let err = SchemaValidator::compile(br#"{"$ref": "https://example.com/schema.json"}"#)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("invalid JSON schema"), "{err}");
 }
 
@@ -123,15 +129,18 @@ fn go_dummy_repository_schema() {
         .unwrap();
     let err = v
         .validate(&json!({"type": "DummyRepository/v1", "baseUrl": "x", "extra": 1}))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("extra"), "{err}");
     let err = v
         .validate(&json!({"type": "DummyRepository/v1"}))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("baseUrl"), "{err}");
     let err = v
         .validate(&json!({"type": "/bad", "baseUrl": "x"}))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("/type"), "{err}");
 }
 
@@ -154,7 +163,49 @@ fn deferred_compiles_on_first_use_and_reports_a_bad_schema_each_time() {
     }
     let broken = SchemaValidator::deferred(b"{\"type\": 12}");
     for _ in 0..2 {
-        let err = broken.validate(&serde_json::json!({})).unwrap_err();
+        let err = broken
+            .validate(&serde_json::json!({}))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("invalid JSON schema"), "{err}");
     }
+}
+
+/// The error is typed: every problem with its instance path, and the text callers always
+/// showed, except that a top-level problem says so in words instead of `at ''`.
+#[test]
+fn rejections_are_typed_and_keep_their_text() {
+    let err = object_schema()
+        .validate(&json!({"name": "a", "flag": "yes"}))
+        .unwrap_err();
+    let SchemaError::Rejected { problems } = &err else {
+        panic!("{err:?}")
+    };
+    let mut paths: Vec<&str> = problems.iter().map(|p| p.instance_path.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["", "/flag"]);
+    let text = err.to_string();
+    assert!(
+        text.starts_with("jsonschema validation failed: at "),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"at the top level: "extra" is a required property"#),
+        "{text}"
+    );
+    assert!(text.contains("at '/flag': "), "{text}");
+    assert!(!text.contains("at ''"), "{text}");
+    assert_eq!(
+        SchemaValidator::compile(b"").unwrap_err(),
+        SchemaError::Invalid {
+            message: "empty JSON schema: EOF".into()
+        }
+    );
+    assert_eq!(
+        object_schema()
+            .validate(&json!("s"))
+            .unwrap_err()
+            .to_string(),
+        "jsonschema validation failed: the instance is a JSON string, not a typed object"
+    );
 }

@@ -1,14 +1,18 @@
 //! The process supervisor: one per plugin binary, starting it lazily, restarting it when it
 //! died, and stopping it cleanly.
+//!
+//! Its whole state is one [`Status`] in one watch channel, changed only by the transitions in
+//! the `impl Supervisor` block marked "Transitions": a reader (`state`, `pid`, the fast path of
+//! a call) borrows it without waiting for a start in progress, and a waiter subscribes to it.
 
-mod process;
+mod handshake;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitStatus;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::Method;
@@ -17,7 +21,7 @@ use ocm_plugin_types::{Credentials, PluginConfig};
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
-use self::process::{Exited, Process};
+use crate::process::{ExitWatch, PluginProcess};
 use crate::{CredentialsForm, Error, PluginClient, Result};
 
 /// How to run one plugin binary.
@@ -91,38 +95,136 @@ impl SupervisorConfig {
 /// circuit breaker; one that lived longer (an idle exit, a rare crash) resets it.
 const STABLE_UPTIME: Duration = Duration::from_secs(10);
 
-/// After a broken connection during a read, how long to wait for the process's exit to be
-/// reported before sending the read again. A deadline on an event, only on that error path.
 /// How long an abandoned start waits for its killed process to be reaped (SIGKILL: at once,
 /// unless the kernel is slow to tear it down).
 const ABANDON_REAP: Duration = Duration::from_secs(2);
 
+/// After a broken connection during a read, how long to wait for the process's exit to be
+/// reported before sending the read again. A deadline on an event, only on that error path.
 const EXIT_SETTLE: Duration = Duration::from_millis(100);
 
-/// Lifecycle of a supervised plugin.
+/// Lifecycle of a supervised plugin, as [`Supervisor::state`] and
+/// [`Supervisor::watch_state`] report it.
 ///
 /// ```text
-/// Registered --first use--> Starting --location + /healthz 200--> Ready
-/// Starting --exit / timeout / bad health--> Failed         (next use retries)
-/// Ready --process exit / unreachable--> Exited             (next use restarts)
-/// Ready --stop() / shutdown()--> Stopping --> Stopped      (next use restarts, unless shut down)
+///            first use / use after an exit or stop
+///   Idle ─────────────────────────────────────────▶ Starting ──location + /healthz 200──▶ Ready
+///    ▲ ▲                                             │   │                                 │ │
+///    │ └──── start failed, under the restart limit ◀─┘   │ start failed at the limit       │ │
+///    │       (or the caller gave up)                     ▼                                 │ │
+///    │                                              CoolingDown ──retry_in passed──▶ Idle  │ │
+///    │                                                   ▲                                 │ │
+///    │                                                   └── exited early, at the limit ◀──┘ │
+///    ├──── exited (idle timeout, crash) ◀────────────────────────────────────────────────────┤
+///    │                                                                                       │
+///    └──── Stopping ◀── stop(), or unreachable and replaced ─────────────────────────────────┘
+///
+///   close() / shutdown(): Idle, CoolingDown ──▶ Stopped (for good); a Starting start is
+///   abandoned and a Ready process stopped (shutdown) on their way there.
 /// ```
+///
+/// A `Ready` process whose exit was observed reads `Idle` at once, before anyone calls it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
-    /// Never started.
-    Registered,
-    /// A start is in progress.
+    /// No process: never started, exited, stopped by [`Supervisor::stop`], or its last start
+    /// failed (see [`Supervisor::last_failure`]) and it is not cooling down. The next use
+    /// starts it.
+    Idle,
+    /// A process was spawned and its handshake is in progress.
     Starting,
     /// Running and answering.
     Ready,
-    /// The process ended on its own (idle timeout, crash) or became unreachable.
-    Exited,
-    /// The last start failed.
-    Failed,
-    /// Being stopped.
+    /// Too many failed starts or early exits in a row: starts are refused
+    /// ([`Error::CoolingDown`]) until the cool-down passes.
+    CoolingDown,
+    /// A graceful stop is in progress.
     Stopping,
-    /// Stopped by [`Supervisor::stop`] or [`Supervisor::shutdown`].
+    /// Closed for good by [`Supervisor::close`] or [`Supervisor::shutdown`].
     Stopped,
+}
+
+/// Everything a supervisor knows, in one value of one watch channel.
+struct Status {
+    phase: Phase,
+    /// Start attempts that have ended (succeeded, failed or were given up); the attempt in
+    /// progress, if any, is number `attempts + 1`, and an attempt's number is the generation
+    /// of its process. It changes only when an attempt ends, so a caller that saw it before
+    /// waiting for the start lock can tell whether a start ended meanwhile.
+    attempts: u64,
+    /// Failed starts and early exits in a row; reset by a successful call or a stable run.
+    failures: u32,
+    /// The last of those failures.
+    last_failure: Option<Failure>,
+    /// Set by `close`: no start from now on, and a start in progress gives up.
+    closed: bool,
+}
+
+/// Where the supervised process is in its life.
+enum Phase {
+    Idle,
+    Starting {
+        attempt: u64,
+        pid: u32,
+        exit: ExitWatch,
+    },
+    Ready(Box<Running>),
+    CoolingDown {
+        until: Instant,
+    },
+    Stopping {
+        pid: u32,
+        exit: ExitWatch,
+    },
+    Stopped,
+}
+
+/// A process that completed its handshake.
+struct Running {
+    process: PluginProcess,
+    client: PluginClient,
+    generation: u64,
+    /// When the handshake completed.
+    since: Instant,
+}
+
+/// A failed start or an early exit.
+struct Failure {
+    /// The attempt (generation) that failed.
+    attempt: u64,
+    /// `true` for a failed start, `false` for an early exit of a ready process: only a failed
+    /// start is handed to the callers that waited for it.
+    at_start: bool,
+    error: Error,
+}
+
+impl Status {
+    fn state(&self) -> State {
+        match &self.phase {
+            Phase::Idle => State::Idle,
+            Phase::Starting { .. } => State::Starting,
+            Phase::Ready(running) if running.process.exited() => {
+                if self.closed {
+                    State::Stopped
+                } else {
+                    State::Idle
+                }
+            }
+            Phase::Ready(_) => State::Ready,
+            Phase::CoolingDown { .. } => State::CoolingDown,
+            Phase::Stopping { .. } => State::Stopping,
+            Phase::Stopped => State::Stopped,
+        }
+    }
+
+    /// Client and generation of a ready process that has not exited.
+    fn ready(&self) -> Option<(PluginClient, u64)> {
+        match &self.phase {
+            Phase::Ready(running) if !running.process.exited() => {
+                Some((running.client.clone(), running.generation))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Supervises one plugin binary; shared (`Arc`) by every registry that names the plugin, so a
@@ -131,67 +233,21 @@ pub enum State {
 ///
 /// The process is started on first use and restarted on the next use after it exited. Starts
 /// are single-flight: they happen under one async lock (nushell's `PersistentPlugin::get`), so
-/// any number of concurrent first callers cause exactly one spawn, while callers of a running
-/// plugin take a short synchronous fast path.
+/// any number of concurrent first callers cause exactly one spawn, and all of them get that
+/// start's client or error; callers of a running plugin only borrow the status.
 pub struct Supervisor {
     config: SupervisorConfig,
     plugin_id: Arc<str>,
-    /// Start, stop and restart happen under this lock.
-    inner: tokio::sync::Mutex<Inner>,
-    /// What `state()`, `pid()` and the fast path read without waiting for a start in progress.
-    /// Only ever held briefly, never across an await.
-    view: Mutex<View>,
-    spawn_count: AtomicU64,
-    /// `Inner::finished`, readable before waiting for the lock.
-    finished_starts: AtomicU64,
-    /// Failed starts and early crashes in a row; reset by a successful call or a stable run.
-    /// Changed under the view lock; an atomic so that a successful call, which finds it zero
-    /// nearly always, takes no lock.
-    failures: AtomicU32,
-    /// Every state change, for those who wait for one (`watch_state`).
+    /// Handed to the tasks that watch a ready process's exit and a cool-down's end.
+    me: Weak<Self>,
+    /// Starts, stops and restarts happen under this lock, one at a time.
+    start_lock: tokio::sync::Mutex<()>,
+    /// The state, changed only through [`Supervisor::transition`].
+    status: watch::Sender<Status>,
+    /// `status` as a [`State`], published by [`Supervisor::transition`] on every change.
     states: watch::Sender<State>,
-    /// Set by `close`: a start in progress gives up at once.
-    closing: watch::Sender<bool>,
-}
-
-#[derive(Default)]
-struct Inner {
-    running: Option<Running>,
-    /// Number of start attempts so far; identifies the running process.
-    generation: u64,
-    /// Number of finished start attempts (mirrored in `Supervisor::finished_starts`).
-    finished: u64,
-    /// Error of the last attempt, if it failed: handed to every caller that waited for it.
-    last_failure: Option<Error>,
-}
-
-/// A process that completed its handshake.
-struct Running {
-    /// When the handshake completed.
-    since: std::time::Instant,
-    process: Process,
-    client: PluginClient,
-    generation: u64,
-}
-
-struct View {
-    state: State,
-    shut_down: bool,
-    pid: Option<u32>,
-    /// Exit watch of the current process, if any.
-    exit: Option<watch::Receiver<Option<Exited>>>,
-    /// Client and generation of the ready process.
-    ready: Option<(PluginClient, u64)>,
-    /// While set and in the future, starts are refused.
-    cooling_until: Option<std::time::Instant>,
-    /// The last of those failures, rendered.
-    last_failure: String,
-}
-
-impl View {
-    fn exited(&self) -> bool {
-        self.exit.as_ref().is_some_and(|e| e.borrow().is_some())
-    }
+    /// A metric: how many processes were ever spawned.
+    spawn_count: AtomicU64,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -208,24 +264,20 @@ impl std::fmt::Debug for Supervisor {
 impl Supervisor {
     /// A supervisor for one binary. Nothing is spawned until the first [`client`](Self::client).
     pub fn new(config: SupervisorConfig) -> Arc<Self> {
-        Arc::new(Self {
+        Arc::new_cyclic(|me| Self {
             plugin_id: Arc::from(config.plugin_id.as_str()),
             config,
-            inner: tokio::sync::Mutex::new(Inner::default()),
-            view: Mutex::new(View {
-                state: State::Registered,
-                shut_down: false,
-                pid: None,
-                exit: None,
-                cooling_until: None,
-                last_failure: String::new(),
-                ready: None,
+            me: me.clone(),
+            start_lock: tokio::sync::Mutex::new(()),
+            status: watch::Sender::new(Status {
+                phase: Phase::Idle,
+                attempts: 0,
+                failures: 0,
+                last_failure: None,
+                closed: false,
             }),
+            states: watch::Sender::new(State::Idle),
             spawn_count: AtomicU64::new(0),
-            finished_starts: AtomicU64::new(0),
-            failures: AtomicU32::new(0),
-            states: watch::channel(State::Registered).0,
-            closing: watch::channel(false).0,
         })
     }
 
@@ -240,19 +292,37 @@ impl Supervisor {
     }
 
     /// The current lifecycle state. A ready process whose exit was just observed reads as
-    /// [`State::Exited`] at once, before anyone calls it again.
+    /// [`State::Idle`] at once, before anyone calls it again.
     pub fn state(&self) -> State {
-        let view = self.view();
-        match view.state {
-            State::Ready if view.exited() => State::Exited,
-            s => s,
-        }
+        self.status.borrow().state()
+    }
+
+    /// Every change of [`state`](Self::state) from now on: wait for one instead of asking
+    /// again. Every transition is published, including a ready process's exit, which is noticed
+    /// by a task waiting for it (a moment after `state()` already shows it).
+    pub fn watch_state(&self) -> watch::Receiver<State> {
+        self.states.subscribe()
+    }
+
+    /// The last failed start or early exit (a ready process that exited within seconds), until
+    /// a call succeeds or a process runs stably; `None` if there was none since.
+    pub fn last_failure(&self) -> Option<Error> {
+        self.status
+            .borrow()
+            .last_failure
+            .as_ref()
+            .map(|f| f.error.clone())
     }
 
     /// Pid of the running child (also its process group id), if there is one.
     pub fn pid(&self) -> Option<u32> {
-        let view = self.view();
-        view.pid.filter(|_| !view.exited())
+        let status = self.status.borrow();
+        let (pid, exit) = match &status.phase {
+            Phase::Starting { pid, exit, .. } | Phase::Stopping { pid, exit } => (*pid, exit),
+            Phase::Ready(running) => (running.process.pid(), &running.process.exit()),
+            _ => return None,
+        };
+        exit.borrow().is_none().then_some(pid)
     }
 
     /// How many processes were ever spawned for this plugin.
@@ -264,7 +334,11 @@ impl Supervisor {
     /// to crashes and idle exits without polling. Returns at once with `None` when no process
     /// is running (or when waiting for it failed).
     pub async fn wait_exit(&self) -> Option<ExitStatus> {
-        let mut exit = self.view().exit.clone()?;
+        let mut exit = match &self.status.borrow().phase {
+            Phase::Starting { exit, .. } | Phase::Stopping { exit, .. } => exit.clone(),
+            Phase::Ready(running) => running.process.exit(),
+            _ => return None,
+        };
         let exited = exit.wait_for(Option::is_some).await.ok().and_then(|e| *e);
         exited.and_then(|e| e.0)
     }
@@ -312,8 +386,8 @@ impl Supervisor {
     /// Stops the current process, if any: SIGTERM to its group, up to `stop_grace` for it to
     /// exit, then SIGKILL to the group; it is always reaped. A later use starts it again.
     pub async fn stop(&self) -> Result<()> {
-        let mut inner = self.inner.lock().await;
-        self.stop_locked(&mut inner).await
+        let _start = self.start_lock.lock().await;
+        self.stop_locked(None).await
     }
 
     /// Refuses every later start with [`Error::Stopped`], and makes a start in progress give
@@ -321,42 +395,18 @@ impl Supervisor {
     ///
     /// [`shutdown`]: Self::shutdown
     pub fn close(&self) {
-        self.view().shut_down = true;
-        self.closing.send_replace(true);
-    }
-
-    /// Every change of [`state`](Self::state) from now on: wait for one instead of asking
-    /// again. A process that exits on its own shows in `state()` at once, and here when its
-    /// supervisor next acts on it.
-    pub fn watch_state(&self) -> watch::Receiver<State> {
-        self.states.subscribe()
+        self.transition(|status| status.closed = true);
     }
 
     /// [`stop`](Self::stop), and refuse every later start with [`Error::Stopped`]; a start in
     /// progress is abandoned rather than waited for.
     pub async fn shutdown(&self) -> Result<()> {
         self.close();
-        let mut inner = self.inner.lock().await;
-        let result = self.stop_locked(&mut inner).await;
-        self.set_state(State::Stopped);
-        result
+        let _start = self.start_lock.lock().await;
+        self.stop_locked(None).await
     }
 
-    /// Sets and publishes the state.
-    fn set_state(&self, state: State) {
-        let mut view = self.view();
-        view.state = state;
-        self.states.send_replace(state);
-    }
-
-    fn view(&self) -> MutexGuard<'_, View> {
-        // The view holds plain data; a panic while holding it cannot leave it inconsistent.
-        self.view
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn stopped(&self) -> Error {
+    fn stopped_error(&self) -> Error {
         Error::Stopped {
             plugin_id: self.plugin_id.to_string(),
         }
@@ -364,188 +414,117 @@ impl Supervisor {
 
     /// Client and generation of a ready process, starting one if needed.
     async fn live(&self) -> Result<(PluginClient, u64)> {
-        {
-            let view = self.view();
-            if view.shut_down {
-                return Err(self.stopped());
+        let attempts_before = {
+            let status = self.status.borrow();
+            if status.closed {
+                return Err(self.stopped_error());
             }
-            if view.state == State::Ready
-                && !view.exited()
-                && let Some(ready) = &view.ready
-            {
-                return Ok(ready.clone());
+            if let Some(ready) = status.ready() {
+                return Ok(ready);
             }
-        }
-        // A start that finishes while we wait for the lock is ours too.
-        let finished_before = self.finished_starts.load(Ordering::Acquire);
-        let mut inner = self.inner.lock().await;
-        if self.view().shut_down {
-            return Err(self.stopped());
-        }
-        if inner.finished != finished_before
-            && let Some(failure) = &inner.last_failure
+            status.attempts
+        };
+        let _start = self.start_lock.lock().await;
+        // The exit task may not have run yet.
+        self.exit_noticed();
         {
+            let status = self.status.borrow();
+            if status.closed {
+                return Err(self.stopped_error());
+            }
+            if let Some(ready) = status.ready() {
+                return Ok(ready);
+            }
             // Single flight for failures too: everyone who waited on a failed start gets its
             // error; whoever comes later tries again.
-            return Err(failure.duplicate());
-        }
-        if let Some(running) = &inner.running {
-            if !running.process.exited() {
-                return Ok((running.client.clone(), running.generation));
+            if status.attempts != attempts_before
+                && let Some(failure) = &status.last_failure
+                && failure.at_start
+                && failure.attempt == status.attempts
+            {
+                return Err(failure.error.clone());
             }
-            let status = running.process.exit.borrow().and_then(|e| e.0);
-            tracing::info!(
-                plugin_id = &*self.plugin_id,
-                pid = running.process.pid,
-                status = status.map(|s| s.to_string()),
-                "plugin exited; restarting it"
-            );
-            if running.since.elapsed() < STABLE_UPTIME {
-                let why = match status {
-                    Some(status) => format!("exited {status} shortly after starting"),
-                    None => "exited shortly after starting".to_owned(),
-                };
-                self.note_failure(why);
-            } else {
-                self.note_success();
-            }
-            inner.running = None;
         }
-        if let Some(refusal) = self.cooling_down() {
-            return Err(refusal);
-        }
-        self.start_locked(&mut inner).await
+        self.start_locked().await
     }
 
-    async fn start_locked(&self, inner: &mut Inner) -> Result<(PluginClient, u64)> {
-        inner.generation += 1;
-        let generation = inner.generation;
-        inner.last_failure = None;
-        // If the caller gives up mid-start (its future is dropped), the half-started process is
-        // killed by `Process`'s drop and the state must not stay `Starting`.
-        let mut guard = CancelledStart(Some(self));
-        let result = self.attempt_start(inner, generation).await;
-        guard.0 = None;
-        inner.finished += 1;
-        self.finished_starts
-            .store(inner.finished, Ordering::Release);
-        result
-    }
-
-    async fn attempt_start(
-        &self,
-        inner: &mut Inner,
-        generation: u64,
-    ) -> Result<(PluginClient, u64)> {
-        {
-            let mut view = self.view();
-            view.state = State::Starting;
-            view.ready = None;
-            view.pid = None;
-            view.exit = None;
-        }
-        let started = std::time::Instant::now();
-        let (process, startup) = match Process::spawn(&self.plugin_id, &self.config) {
+    /// One start attempt; the start lock is held.
+    async fn start_locked(&self) -> Result<(PluginClient, u64)> {
+        let attempt = self.begin_start()?;
+        let started = Instant::now();
+        let (process, startup) = match handshake::spawn(&self.plugin_id, &self.config) {
             Ok(spawned) => spawned,
             Err(e) => {
-                self.set_state(State::Failed);
-                self.note_failure(e.to_string());
-                inner.last_failure = Some(e.duplicate());
+                self.start_failed(attempt, &e);
                 return Err(e);
             }
         };
         self.spawn_count.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut view = self.view();
-            view.pid = Some(process.pid);
-            view.exit = Some(process.exit.clone());
-            // Published once the pid is known.
-            self.states.send_replace(view.state);
-        }
-        let mut closing = self.closing.subscribe();
-        let handshake = process.handshake(
+        tracing::debug!(
+            plugin_id = &*self.plugin_id,
+            pid = process.pid(),
+            attempt,
+            "plugin process spawned; waiting for its location"
+        );
+        self.spawned(attempt, &process);
+        // If the caller gives up mid-start (its future is dropped), the half-started process is
+        // killed by its drop and the state must not stay `Starting`.
+        let cancelled = OnDrop::new(|| self.start_cancelled(attempt));
+        let mut closing = self.status.subscribe();
+        let handshake = handshake::handshake(
+            &process,
             startup,
             self.config.start_timeout,
             self.config.credentials_form,
         );
         let outcome = tokio::select! {
             outcome = handshake => outcome,
-            _ = closing.wait_for(|closing| *closing) => Err(self.stopped()),
+            _ = closing.wait_for(|status| status.closed) => Err(self.stopped_error()),
         };
         match outcome {
             Ok(client) => {
                 tracing::info!(
                     plugin_id = &*self.plugin_id,
-                    pid = process.pid,
+                    pid = process.pid(),
                     endpoint = %client.endpoint(),
                     elapsed = ?started.elapsed(),
                     "plugin started"
                 );
-                {
-                    let mut view = self.view();
-                    view.state = State::Ready;
-                    view.ready = Some((client.clone(), generation));
-                    self.states.send_replace(view.state);
-                }
-                inner.running = Some(Running {
-                    since: std::time::Instant::now(),
-                    process,
-                    client: client.clone(),
-                    generation,
-                });
-                Ok((client, generation))
+                cancelled.disarm();
+                self.became_ready(attempt, process, client.clone());
+                Ok((client, attempt))
             }
             Err(e) => {
-                let abandoned = matches!(e, Error::Stopped { .. });
-                if abandoned {
+                if matches!(e, Error::Stopped { .. }) {
                     tracing::info!(
                         plugin_id = &*self.plugin_id,
-                        pid = process.pid,
+                        pid = process.pid(),
                         "start abandoned: the supervisor was closed"
                     );
+                    // Killed and reaped before the lock is released, so that the shutdown
+                    // waiting for it leaves no process behind.
+                    let _ = tokio::time::timeout(ABANDON_REAP, process.kill()).await;
                 } else {
                     tracing::warn!(plugin_id = &*self.plugin_id, error = %e, "plugin failed to start");
                 }
-                let mut exit = process.exit.clone();
                 drop(process);
-                if abandoned {
-                    // Killed on drop; reaped before the lock is released, so that the shutdown
-                    // waiting for it leaves no process behind.
-                    let _ =
-                        tokio::time::timeout(ABANDON_REAP, exit.wait_for(Option::is_some)).await;
-                }
-                {
-                    let mut view = self.view();
-                    view.state = State::Failed;
-                    view.pid = None;
-                    self.states.send_replace(view.state);
-                }
-                if !abandoned {
-                    self.note_failure(e.to_string());
-                }
-                inner.last_failure = Some(e.duplicate());
+                cancelled.disarm();
+                self.start_failed(attempt, &e);
                 Err(e)
             }
         }
     }
 
-    async fn stop_locked(&self, inner: &mut Inner) -> Result<()> {
-        let Some(running) = inner.running.take() else {
+    /// Stops the ready process (of `generation`, if given); the start lock is held.
+    async fn stop_locked(&self, generation: Option<u64>) -> Result<()> {
+        let Some(running) = self.begin_stop(generation) else {
             return Ok(());
         };
-        {
-            let mut view = self.view();
-            view.state = State::Stopping;
-            view.ready = None;
-            self.states.send_replace(view.state);
-        }
+        // A stop whose caller gives up still ends: the process is killed by its drop.
+        let finished = OnDrop::new(|| self.stop_finished());
         let result = running.process.terminate(self.config.stop_grace).await;
         drop(running);
-        let mut view = self.view();
-        view.state = State::Stopped;
-        view.pid = None;
-        view.exit = None;
-        self.states.send_replace(view.state);
+        drop(finished);
         result
     }
 
@@ -553,30 +532,18 @@ impl Supervisor {
     /// still be alive but not listening) and the next use starts a new one. A newer process,
     /// started meanwhile by another caller, is left alone.
     async fn discard(&self, generation: u64) {
-        let mut inner = self.inner.lock().await;
-        let Some(running) = inner.running.take_if(|r| r.generation == generation) else {
-            return;
-        };
-        {
-            let mut view = self.view();
-            view.state = State::Exited;
-            view.ready = None;
-            self.states.send_replace(view.state);
-        }
-        if let Err(e) = running.process.terminate(self.config.stop_grace).await {
+        let _start = self.start_lock.lock().await;
+        if let Err(e) = self.stop_locked(Some(generation)).await {
             tracing::warn!(plugin_id = &*self.plugin_id, error = %e, "stopping an unreachable plugin failed");
         }
-        drop(running);
-        let mut view = self.view();
-        view.pid = None;
-        view.exit = None;
     }
 
     /// Exit watch of the ready process of `generation`, if it is still the current one.
-    fn exit_watch(&self, generation: u64) -> Option<watch::Receiver<Option<Exited>>> {
-        let view = self.view();
-        match &view.ready {
-            Some((_, g)) if *g == generation => view.exit.clone(),
+    fn exit_watch(&self, generation: u64) -> Option<ExitWatch> {
+        match &self.status.borrow().phase {
+            Phase::Ready(running) if running.generation == generation => {
+                Some(running.process.exit())
+            }
             _ => None,
         }
     }
@@ -598,7 +565,7 @@ impl Supervisor {
             let call = client.call_bytes(route, query, credentials, body.clone());
             let e = match tokio::time::timeout(self.config.call_timeout, call).await {
                 Ok(Ok(bytes)) => {
-                    self.note_success();
+                    self.call_succeeded();
                     return Ok((bytes, client));
                 }
                 Ok(Err(e)) => e,
@@ -645,13 +612,239 @@ impl Supervisor {
     }
 }
 
+/// Transitions: every change of the status happens here, through [`Supervisor::transition`].
 impl Supervisor {
-    /// Counts a failed start or early crash; opens the breaker at the limit, for a cool-down
-    /// that doubles with every further failure.
-    fn note_failure(&self, why: String) {
-        let mut view = self.view();
-        let failures = self.failures.load(Ordering::Acquire).saturating_add(1);
-        self.failures.store(failures, Ordering::Release);
+    /// Applies `change` to the status and publishes the result: closed supervisors without a
+    /// process are `Stopped`, the [`State`] is sent when it changed, and a cool-down that begins
+    /// gets a timer that ends it.
+    fn transition<R>(&self, change: impl FnOnce(&mut Status) -> R) -> R {
+        let mut out = None;
+        let mut cooling_until = None;
+        self.status.send_modify(|status| {
+            let before = match status.phase {
+                Phase::CoolingDown { until } => Some(until),
+                _ => None,
+            };
+            out = Some(change(status));
+            if status.closed && matches!(status.phase, Phase::Idle | Phase::CoolingDown { .. }) {
+                status.phase = Phase::Stopped;
+            }
+            if let Phase::CoolingDown { until } = status.phase
+                && before != Some(until)
+            {
+                cooling_until = Some(until);
+            }
+            let state = status.state();
+            self.states.send_if_modified(|published| {
+                let changed = *published != state;
+                *published = state;
+                changed
+            });
+        });
+        if let Some(until) = cooling_until
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let me = self.me.clone();
+            runtime.spawn(async move {
+                tokio::time::sleep_until(until.into()).await;
+                if let Some(sup) = me.upgrade() {
+                    sup.cool_down_ended(until);
+                }
+            });
+        }
+        // `send_modify` runs the closure exactly once.
+        out.unwrap_or_else(|| unreachable!("the status closure did not run"))
+    }
+
+    /// A new attempt begins (start lock held): refused when closed or cooling down.
+    fn begin_start(&self) -> Result<u64> {
+        let now = Instant::now();
+        self.transition(|status| {
+            if status.closed {
+                return Err(self.stopped_error());
+            }
+            if let Phase::CoolingDown { until } = status.phase
+                && let Some(retry_in) = until.checked_duration_since(now)
+            {
+                return Err(Error::CoolingDown {
+                    plugin_id: self.plugin_id.to_string(),
+                    failures: status.failures,
+                    retry_in,
+                    last: status
+                        .last_failure
+                        .as_ref()
+                        .map(|f| f.error.to_string())
+                        .unwrap_or_default(),
+                });
+            }
+            Ok(status.attempts + 1)
+        })
+    }
+
+    /// The attempt's process exists: `Starting`, with its pid.
+    fn spawned(&self, attempt: u64, process: &PluginProcess) {
+        self.transition(|status| {
+            status.phase = Phase::Starting {
+                attempt,
+                pid: process.pid(),
+                exit: process.exit(),
+            };
+        });
+    }
+
+    /// The handshake succeeded: `Ready`, and a task turns the process's exit into a transition
+    /// the moment the reaper reports it.
+    fn became_ready(&self, attempt: u64, process: PluginProcess, client: PluginClient) {
+        let mut exit = process.exit();
+        self.transition(|status| {
+            status.attempts = attempt;
+            status.phase = Phase::Ready(Box::new(Running {
+                process,
+                client,
+                generation: attempt,
+                since: Instant::now(),
+            }));
+        });
+        let me = self.me.clone();
+        tokio::spawn(async move {
+            let _ = exit.wait_for(Option::is_some).await;
+            if let Some(sup) = me.upgrade() {
+                sup.exit_noticed();
+            }
+        });
+    }
+
+    /// The attempt failed: `Idle`, or `CoolingDown` at the restart limit. An abandoned start
+    /// (the supervisor was closed) is not counted as a failure.
+    fn start_failed(&self, attempt: u64, error: &Error) {
+        self.transition(|status| {
+            status.attempts = attempt;
+            status.phase = Phase::Idle;
+            if !matches!(error, Error::Stopped { .. }) {
+                self.count_failure(
+                    status,
+                    Failure {
+                        attempt,
+                        at_start: true,
+                        error: error.clone(),
+                    },
+                );
+            }
+        });
+    }
+
+    /// The caller of a start gave up (its future was dropped): back to `Idle`, uncounted.
+    fn start_cancelled(&self, attempt: u64) {
+        self.transition(|status| {
+            status.attempts = attempt;
+            if matches!(status.phase, Phase::Starting { attempt: a, .. } if a == attempt) {
+                status.phase = Phase::Idle;
+            }
+        });
+    }
+
+    /// The ready process exited on its own: `Idle`, counting an early exit as a failure and a
+    /// stable run as a success. Nothing happens unless the current process has exited.
+    fn exit_noticed(&self) {
+        let gone = self.transition(|status| {
+            let running = match std::mem::replace(&mut status.phase, Phase::Idle) {
+                Phase::Ready(running) if running.process.exited() => running,
+                other => {
+                    status.phase = other;
+                    return None;
+                }
+            };
+            let exit = running.process.status();
+            tracing::info!(
+                plugin_id = &*self.plugin_id,
+                pid = running.process.pid(),
+                status = exit.map(|s| s.to_string()),
+                "plugin exited; the next use starts it again"
+            );
+            if running.since.elapsed() < STABLE_UPTIME {
+                let error = Error::ExitedEarly {
+                    plugin_id: self.plugin_id.to_string(),
+                    status: exit,
+                };
+                let attempt = running.generation;
+                self.count_failure(
+                    status,
+                    Failure {
+                        attempt,
+                        at_start: false,
+                        error,
+                    },
+                );
+            } else {
+                status.failures = 0;
+                status.last_failure = None;
+            }
+            Some(running)
+        });
+        // Dropped outside the status lock.
+        drop(gone);
+    }
+
+    /// A stop begins: the ready process (of `generation`, if given) is handed to the caller
+    /// and the state is `Stopping` until [`stop_finished`](Self::stop_finished).
+    fn begin_stop(&self, generation: Option<u64>) -> Option<Box<Running>> {
+        self.transition(|status| {
+            let running = match std::mem::replace(&mut status.phase, Phase::Idle) {
+                Phase::Ready(running) if generation.is_none_or(|g| g == running.generation) => {
+                    running
+                }
+                other => {
+                    status.phase = other;
+                    return None;
+                }
+            };
+            status.phase = Phase::Stopping {
+                pid: running.process.pid(),
+                exit: running.process.exit(),
+            };
+            Some(running)
+        })
+    }
+
+    /// The stop ended: `Idle` (`Stopped` when closed).
+    fn stop_finished(&self) {
+        self.transition(|status| {
+            if matches!(status.phase, Phase::Stopping { .. }) {
+                status.phase = Phase::Idle;
+            }
+        });
+    }
+
+    /// A call succeeded: the failure count is reset. Takes no lock (beyond a borrow) when there
+    /// is nothing to reset, which is nearly always.
+    fn call_succeeded(&self) {
+        let nothing_to_reset = {
+            let status = self.status.borrow();
+            status.failures == 0 && status.last_failure.is_none()
+        };
+        if nothing_to_reset {
+            return;
+        }
+        self.transition(|status| {
+            status.failures = 0;
+            status.last_failure = None;
+        });
+    }
+
+    /// The cool-down that was to end at `until` ended: `Idle`.
+    fn cool_down_ended(&self, until: Instant) {
+        self.transition(|status| {
+            if matches!(status.phase, Phase::CoolingDown { until: u } if u == until) {
+                status.phase = Phase::Idle;
+            }
+        });
+    }
+
+    /// Counts a failure in `status`, whose phase is `Idle`: at the limit the phase becomes
+    /// `CoolingDown`, for a cool-down that doubles with every further failure.
+    fn count_failure(&self, status: &mut Status, failure: Failure) {
+        let failures = status.failures.saturating_add(1);
+        status.failures = failures;
         let limit = self.config.restart_limit.max(1);
         if failures >= limit {
             let doublings = (failures - limit).min(16);
@@ -660,52 +853,39 @@ impl Supervisor {
                 .restart_cooldown
                 .saturating_mul(1 << doublings)
                 .min(SupervisorConfig::MAX_COOLDOWN);
-            view.cooling_until = Some(std::time::Instant::now() + cooldown);
+            status.phase = Phase::CoolingDown {
+                until: Instant::now() + cooldown,
+            };
             tracing::warn!(
                 plugin_id = &*self.plugin_id,
                 failures,
                 ?cooldown,
-                last = %why,
+                last = %failure.error,
                 "plugin keeps failing; refusing to start it during a cool-down"
             );
         }
-        view.last_failure = why;
-    }
-
-    /// A successful call (or a stable run) closes the breaker.
-    fn note_success(&self) {
-        if self.failures.load(Ordering::Acquire) != 0 {
-            let mut view = self.view();
-            self.failures.store(0, Ordering::Release);
-            view.cooling_until = None;
-        }
-    }
-
-    /// The refusal while the breaker is open.
-    fn cooling_down(&self) -> Option<Error> {
-        let view = self.view();
-        let until = view.cooling_until?;
-        let retry_in = until.checked_duration_since(std::time::Instant::now())?;
-        Some(Error::CoolingDown {
-            plugin_id: self.plugin_id.to_string(),
-            failures: self.failures.load(Ordering::Acquire),
-            retry_in,
-            last: view.last_failure.clone(),
-        })
+        status.last_failure = Some(failure);
     }
 }
 
-/// Marks the state `Failed` when dropped while still armed.
-struct CancelledStart<'a>(Option<&'a Supervisor>);
+/// Runs a transition when dropped while still armed: a start or stop whose caller gave up
+/// (its future was dropped) must not leave its phase behind.
+struct OnDrop<F: FnOnce()>(Option<F>);
 
-impl Drop for CancelledStart<'_> {
+impl<F: FnOnce()> OnDrop<F> {
+    fn new(f: F) -> Self {
+        Self(Some(f))
+    }
+
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl<F: FnOnce()> Drop for OnDrop<F> {
     fn drop(&mut self) {
-        if let Some(sup) = self.0 {
-            let mut view = sup.view();
-            view.state = State::Failed;
-            view.pid = None;
-            view.ready = None;
-            sup.states.send_replace(view.state);
+        if let Some(f) = self.0.take() {
+            f();
         }
     }
 }

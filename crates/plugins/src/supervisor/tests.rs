@@ -23,11 +23,11 @@ fn defaults() {
     assert_eq!(c.stop_grace, Duration::from_secs(5));
     assert!(c.env.is_empty());
     let s = Supervisor::new(c);
-    assert_eq!(s.state(), State::Registered);
+    assert_eq!(s.state(), State::Idle);
     assert_eq!(s.pid(), None);
     assert_eq!(s.spawn_count(), 0);
     assert_eq!(s.plugin_id(), "p");
-    assert!(format!("{s:?}").contains("Registered"));
+    assert!(format!("{s:?}").contains("Idle"));
 }
 
 /// Registries hold supervisors in `Arc`s and call them from spawned tasks.
@@ -52,17 +52,39 @@ async fn missing_binary_is_a_spawn_error_and_retried() {
     let e = s.client().await.unwrap_err();
     assert!(matches!(e, Error::Spawn { .. }), "{e}");
     assert!(e.to_string().contains("/nonexistent/p"), "{e}");
-    assert_eq!(s.state(), State::Failed);
+    assert_eq!(s.state(), State::Idle);
     assert_eq!(s.spawn_count(), 0);
-    // The next use tries again.
+    assert!(matches!(s.last_failure(), Some(Error::Spawn { .. })));
+    // The next use tries again; at the limit the breaker opens.
     assert!(matches!(s.client().await.unwrap_err(), Error::Spawn { .. }));
+    assert_eq!(s.state(), State::Idle);
+    assert!(matches!(s.client().await.unwrap_err(), Error::Spawn { .. }));
+    assert_eq!(s.state(), State::CoolingDown);
+    let e = s.client().await.unwrap_err();
+    assert!(matches!(e, Error::CoolingDown { failures: 3, .. }), "{e}");
+    assert!(e.to_string().contains("/nonexistent/p"), "{e}");
+}
+
+/// Errors are `Clone` (shared by every caller of one failed start) and keep their text.
+#[test]
+fn errors_clone_with_their_text() {
+    let e = Error::Spawn {
+        plugin_id: "p".into(),
+        path: "/x".into(),
+        cause: Arc::new(std::io::Error::from(std::io::ErrorKind::NotFound)),
+    };
+    assert_eq!(e.clone().to_string(), e.to_string());
+    assert_eq!(
+        e.to_string(),
+        "failed to start plugin p (/x): entity not found"
+    );
 }
 
 #[tokio::test]
 async fn shutdown_refuses_later_starts() {
     let s = Supervisor::new(config());
     s.stop().await.unwrap();
-    assert_eq!(s.state(), State::Registered);
+    assert_eq!(s.state(), State::Idle);
     s.shutdown().await.unwrap();
     assert_eq!(s.state(), State::Stopped);
     let e = s.client().await.unwrap_err();

@@ -248,7 +248,7 @@ async fn within<T>(f: impl Future<Output = T>) -> T {
 async fn process_starts_once_for_concurrent_callers_and_serves() {
     within(async {
         let fx = Fixture::new("", ConnectionType::Unix);
-        assert_eq!(fx.sup.state(), State::Registered);
+        assert_eq!(fx.sup.state(), State::Idle);
         let mut set = tokio::task::JoinSet::new();
         for _ in 0..8 {
             let sup = fx.sup.clone();
@@ -324,7 +324,7 @@ async fn exit_is_noticed_at_once_and_the_next_use_restarts() {
             std::os::unix::process::ExitStatusExt::signal(&status),
             Some(9)
         );
-        assert_eq!(fx.sup.state(), State::Exited);
+        assert_eq!(fx.sup.state(), State::Idle);
         assert_eq!(fx.sup.pid(), None);
         assert!(reaped(first), "the dead plugin was not reaped");
 
@@ -418,7 +418,7 @@ async fn stop_is_graceful_and_the_next_use_starts_again() {
             "{:?}",
             started.elapsed()
         );
-        assert_eq!(fx.sup.state(), State::Stopped);
+        assert_eq!(fx.sup.state(), State::Idle);
         assert_eq!(fx.sup.pid(), None);
         assert!(reaped(first));
         fx.sup.stop().await.unwrap();
@@ -453,7 +453,7 @@ async fn stop_escalates_to_sigkill() {
         );
         assert!(reaped(pid));
         assert!(!process_group_alive(pid));
-        assert_eq!(fx.sup.state(), State::Stopped);
+        assert_eq!(fx.sup.state(), State::Idle);
     })
     .await;
 }
@@ -529,4 +529,124 @@ async fn stderr_logs_are_forwarded() {
             .any(|l| l.contains("DEBUG ocm_plugin::plugin: handled")),
         "{text}"
     );
+}
+
+/// Waits, with a deadline, until `states` shows `want`.
+async fn reaches(states: &mut tokio::sync::watch::Receiver<State>, want: State) {
+    let reached = tokio::time::timeout(Duration::from_secs(20), states.wait_for(|s| *s == want))
+        .await
+        .map(|r| r.map(drop));
+    assert!(
+        matches!(reached, Ok(Ok(()))),
+        "never reached {want:?}; at {:?}",
+        *states.borrow()
+    );
+}
+
+/// Every phase of a start and a stop is published on `watch_state`, in order, and the
+/// process's own exit is published too.
+#[tokio::test]
+async fn start_and_stop_are_published_in_order() {
+    within(async {
+        // SIGTERM is ignored, so that `Stopping` lasts the grace period.
+        let fx = Fixture::build(
+            "fake-plugin-states",
+            "",
+            ConnectionType::Unix,
+            "trap '' TERM",
+            Duration::from_millis(300),
+        );
+        let mut states = fx.sup.watch_state();
+        assert_eq!(*states.borrow_and_update(), State::Idle);
+
+        let starting = tokio::spawn({
+            let sup = fx.sup.clone();
+            async move { sup.client().await.map(drop) }
+        });
+        reaches(&mut states, State::Starting).await;
+        assert!(fx.sup.pid().is_some(), "a starting plugin has a pid");
+        reaches(&mut states, State::Ready).await;
+        starting.await.unwrap().unwrap();
+        let pid = fx.sup.pid().unwrap();
+
+        let stopping = tokio::spawn({
+            let sup = fx.sup.clone();
+            async move { sup.stop().await }
+        });
+        reaches(&mut states, State::Stopping).await;
+        reaches(&mut states, State::Idle).await;
+        stopping.await.unwrap().unwrap();
+        assert!(reaped(pid));
+        assert_eq!(fx.sup.last_failure().map(|e| e.to_string()), None);
+
+        // A process that exits on its own is published as `Idle` by the supervisor itself,
+        // without anyone calling it.
+        fx.sup.client().await.unwrap();
+        assert_eq!(*states.borrow_and_update(), State::Ready);
+        let pid = fx.sup.pid().unwrap();
+        kill(pid);
+        reaches(&mut states, State::Idle).await;
+        // Exited within seconds of its start: an early exit, counted as a failure.
+        assert!(
+            matches!(fx.sup.last_failure(), Some(Error::ExitedEarly { .. })),
+            "{:?}",
+            fx.sup.last_failure()
+        );
+        fx.echo().await;
+        assert_eq!(
+            fx.sup.last_failure().map(|e| e.to_string()),
+            None,
+            "a success resets it"
+        );
+
+        fx.sup.shutdown().await.unwrap();
+        reaches(&mut states, State::Stopped).await;
+    })
+    .await;
+}
+
+/// A caller that gives up during a start (its future is dropped) leaves neither a `Starting`
+/// state nor a process behind.
+#[tokio::test]
+async fn a_dropped_start_leaves_idle_and_no_process() {
+    within(async {
+        // Never prints a location.
+        let fx = Fixture::build(
+            "fake-plugin-dropped",
+            "",
+            ConnectionType::Unix,
+            "exec sleep 30",
+            Duration::from_secs(5),
+        );
+        let mut states = fx.sup.watch_state();
+        let start = tokio::spawn({
+            let sup = fx.sup.clone();
+            async move { sup.client().await.map(drop) }
+        });
+        reaches(&mut states, State::Starting).await;
+        let pid = fx.sup.pid().unwrap();
+        let mut exit = {
+            let sup = fx.sup.clone();
+            tokio::spawn(async move { sup.wait_exit().await })
+        };
+        start.abort();
+        assert!(start.await.unwrap_err().is_cancelled());
+        assert_eq!(fx.sup.state(), State::Idle);
+        // Killed by the drop, and reaped.
+        let status = tokio::time::timeout(Duration::from_secs(10), &mut exit)
+            .await
+            .expect("the abandoned process was not reaped")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9)
+        );
+        assert!(!process_group_alive(pid));
+        assert!(
+            fx.sup.last_failure().is_none(),
+            "giving up is not a failure"
+        );
+    })
+    .await;
 }

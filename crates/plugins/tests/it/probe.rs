@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use ocm_plugin_runtime::{Error, probe_capabilities};
+use ocm_plugin_runtime::{Error, probe_capabilities, process_group_alive};
 use ocm_plugin_types::CapabilityKind;
 
 use crate::util::{read_pid, reaped, wait_gone, write_script};
@@ -126,4 +126,43 @@ async fn missing_or_unexecutable_binary() {
         .unwrap_err();
     assert!(matches!(e, Error::Spawn { .. }), "{e:?}");
     assert!(e.to_string().contains("failed to start plugin data"), "{e}");
+}
+
+/// Dropping a probe's future mid-run (a cancelled registration, an aborted task) leaves no
+/// process behind: the group is killed at once and the reaper still reaps the plugin.
+#[tokio::test]
+async fn a_dropped_probe_leaves_no_process() {
+    let logs = crate::util::log_capture();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_script(
+        dir.path(),
+        "dropped-probe",
+        "#!/bin/sh\necho 'hanging' >&2\nexec sleep 30\n",
+    );
+    let probe = tokio::spawn(async move {
+        probe_capabilities("dropped-probe", &path, Duration::from_secs(60)).await
+    });
+    let deadline = Duration::from_secs(10);
+    let plugin = "plugin_id=\"dropped-probe\"";
+    let spawned = logs
+        .wait_for_line(&[plugin, "plugin process spawned"], deadline)
+        .await
+        .expect("the probe never spawned its process");
+    let pid: u32 = spawned
+        .split_whitespace()
+        .find_map(|field| field.strip_prefix("pid="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(process_group_alive(pid));
+
+    // The probe hangs until its 60 s deadline; drop it instead.
+    probe.abort();
+    assert!(probe.await.unwrap_err().is_cancelled());
+    let pid_field = format!("pid={pid} ");
+    logs.wait_for_line(&[plugin, "plugin process exited", &pid_field], deadline)
+        .await
+        .expect("the dropped probe's process was not reaped");
+    assert!(reaped(pid), "{pid} is still there");
+    assert!(!process_group_alive(pid), "the group of {pid} survived");
 }

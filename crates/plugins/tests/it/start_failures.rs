@@ -55,7 +55,7 @@ async fn exits_immediately() {
         text.contains("exit status: 3") && text.contains("boom"),
         "{text}"
     );
-    assert_eq!(sup.state(), State::Failed);
+    assert_eq!(sup.state(), State::Idle);
     assert_eq!(sup.pid(), None);
     assert_eq!(sup.spawn_count(), 1);
 
@@ -121,7 +121,7 @@ async fn never_prints_a_location() {
     let pid = read_pid(&pid_file);
     assert!(reaped(pid), "{pid} survived the start timeout");
     assert!(!process_group_alive(pid), "the group of {pid} survived");
-    assert_eq!(sup.state(), State::Failed);
+    assert_eq!(sup.state(), State::Idle);
 }
 
 #[tokio::test]
@@ -175,7 +175,7 @@ async fn location_but_nobody_listens() {
         "{text}"
     );
     assert!(reaped(read_pid(&pid_file)));
-    assert_eq!(sup.state(), State::Failed);
+    assert_eq!(sup.state(), State::Idle);
 }
 
 #[tokio::test]
@@ -201,20 +201,79 @@ async fn location_then_exit_reports_the_exit() {
 #[tokio::test]
 async fn concurrent_failing_starts_are_serialised() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write_script(dir.path(), "crasher", "#!/bin/sh\nexit 3\n");
+    // Every run says something of its own (its pid), so errors of two runs would differ.
+    let path = write_script(
+        dir.path(),
+        "crasher",
+        "#!/bin/sh\necho \"run $$\" >&2\nexit 3\n",
+    );
     let sup = supervisor(&path, Duration::from_secs(30));
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..4 {
         let sup = sup.clone();
         set.spawn(async move { sup.client().await });
     }
+    let mut texts = Vec::new();
     while let Some(r) = set.join_next().await {
         let e = r.unwrap().unwrap_err();
         assert!(matches!(e, Error::ExitedBeforeReady { .. }), "{e:?}");
+        texts.push(e.to_string());
     }
     // Callers that waited on the failing start got its error instead of starting again.
     assert_eq!(sup.spawn_count(), 1);
+    assert!(texts[0].contains("run "), "{}", texts[0]);
+    assert!(texts.iter().all(|t| *t == texts[0]), "{texts:#?}");
+    assert_eq!(
+        sup.last_failure().map(|e| e.to_string()).as_ref(),
+        Some(&texts[0])
+    );
     // A later call retries.
     assert!(sup.client().await.is_err());
     assert_eq!(sup.spawn_count(), 2);
+}
+
+/// Failed starts are published as `Starting` then `Idle`, and `CoolingDown` once they reach the
+/// restart limit; the last failure stays readable.
+#[tokio::test]
+async fn failed_starts_are_published_up_to_the_cool_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_script(dir.path(), "crasher", "#!/bin/sh\necho boom >&2\nexit 3\n");
+    let mut config = SupervisorConfig::new("crasher", &path, plugin_config("crasher-1"));
+    config.restart_limit = 2;
+    config.restart_cooldown = Duration::from_secs(60);
+    let sup = Supervisor::new(config);
+    let mut states = sup.watch_state();
+    let deadline = Duration::from_secs(20);
+    for after in [State::Idle, State::CoolingDown] {
+        let start = tokio::spawn({
+            let sup = sup.clone();
+            async move { sup.client().await.map(drop) }
+        });
+        tokio::time::timeout(deadline, states.wait_for(|s| *s == State::Starting))
+            .await
+            .unwrap()
+            .unwrap();
+        tokio::time::timeout(deadline, states.wait_for(|s| *s == after))
+            .await
+            .unwrap()
+            .unwrap();
+        let e = start.await.unwrap().unwrap_err();
+        assert!(matches!(e, Error::ExitedBeforeReady { .. }), "{e:?}");
+    }
+    assert_eq!(sup.state(), State::CoolingDown);
+    let Some(Error::ExitedBeforeReady {
+        status,
+        stderr_tail,
+        ..
+    }) = sup.last_failure()
+    else {
+        panic!("{:?}", sup.last_failure())
+    };
+    assert_eq!(status.and_then(|s| s.code()), Some(3));
+    assert_eq!(stderr_tail, "boom");
+    let e = sup.client().await.unwrap_err();
+    assert!(matches!(e, Error::CoolingDown { failures: 2, .. }), "{e:?}");
+    assert_eq!(sup.spawn_count(), 2);
+    sup.shutdown().await.unwrap();
+    assert_eq!(*states.borrow(), State::Stopped);
 }

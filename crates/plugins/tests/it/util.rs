@@ -238,13 +238,21 @@ where
     buf
 }
 
-/// Everything `tracing` emits in this test process, formatted.
-#[derive(Clone, Default)]
-pub(crate) struct LogCapture(Arc<Mutex<Vec<u8>>>);
+/// Everything `tracing` emits in this test process, formatted, and a signal on every write so
+/// that a test can wait for an event instead of polling for it.
+#[derive(Clone)]
+pub(crate) struct LogCapture(Arc<Mutex<Vec<u8>>>, Arc<tokio::sync::watch::Sender<u64>>);
+
+impl Default for LogCapture {
+    fn default() -> Self {
+        Self(Arc::default(), Arc::new(tokio::sync::watch::Sender::new(0)))
+    }
+}
 
 impl Write for LogCapture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(buf);
+        self.1.send_modify(|n| *n += 1);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -260,6 +268,35 @@ impl LogCapture {
             .filter(|l| l.contains(needle))
             .map(|l| format!("{l}\n"))
             .collect()
+    }
+
+    /// Waits, up to `deadline`, for a captured line that contains every one of `needles`, and
+    /// returns it; `None` when the deadline passed. Woken by every write, never polling.
+    pub(crate) async fn wait_for_line(
+        &self,
+        needles: &[&str],
+        deadline: std::time::Duration,
+    ) -> Option<String> {
+        let mut written = self.1.subscribe();
+        let find = || {
+            String::from_utf8_lossy(&self.0.lock().unwrap())
+                .lines()
+                .find(|l| needles.iter().all(|n| l.contains(n)))
+                .map(str::to_owned)
+        };
+        tokio::time::timeout(deadline, async {
+            loop {
+                written.borrow_and_update();
+                if let Some(line) = find() {
+                    return line;
+                }
+                if written.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        })
+        .await
+        .ok()
     }
 }
 
