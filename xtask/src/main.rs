@@ -382,7 +382,10 @@ fn dist(args: &[String]) -> Result<()> {
         let ratio = size as f64 / GO_PLUGIN_BYTES as f64;
         println!("{name:<22} {size:>12} {ratio:>8.2}x   {:.1} MB", mb(size));
     }
-    println!("\n==> {} (publish with `ocm-plugin publish`)", out.display());
+    println!(
+        "\n==> {} (publish with `ocm-plugin publish`)",
+        out.display()
+    );
     Ok(())
 }
 

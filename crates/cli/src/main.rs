@@ -292,6 +292,21 @@ fn command() -> clap::Command {
     Cli::command().mut_subcommand("call", |call| call.after_help(operations_help()))
 }
 
+/// An error and its causes, `: `-separated, each cause once: one whose text the message so far
+/// already holds (libraries put the cause in their message and keep it as `source()` too) is
+/// skipped.
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    for cause in std::iter::successors(error.source(), |e| e.source()) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 fn main() -> ExitCode {
     let matches = command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
@@ -340,11 +355,11 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) if e.downcast_ref::<signing::Refused>().is_some() => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", chain(e.as_ref()));
             ExitCode::from(EXIT_REFUSED)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", chain(e.as_ref()));
             ExitCode::FAILURE
         }
     }
@@ -481,7 +496,7 @@ async fn interruptible<T>(
         }
         Err(status) => {
             if let Err(e) = shutdown {
-                eprintln!("error: shutting down plugins: {e:#}");
+                eprintln!("error: shutting down plugins: {}", chain(&e));
             }
             Ok(Err(ExitCode::from(status)))
         }

@@ -101,7 +101,7 @@ pub(crate) struct Refused(pub(crate) anyhow::Error);
 
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#}", self.0)
+        f.write_str(&crate::chain(self.0.as_ref()))
     }
 }
 

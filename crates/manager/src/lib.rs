@@ -99,6 +99,8 @@ pub use ocm_plugin_runtime::CREDENTIALS_ENV;
 pub use ocm_plugin_runtime::Error as ProcessError;
 /// A plugin's lifecycle state and where it listens.
 pub use ocm_plugin_runtime::{Endpoint, State};
+/// Why a plugin's JSON schema does not compile, or a spec does not match it.
+pub use ocm_plugin_runtime::{SchemaError, SchemaProblem};
 
 /// Runs `<path> capabilities` as registration does (own process group, listed with the
 /// watchdog, stderr forwarded to `tracing`, killed at `timeout`) and returns the parsed document

@@ -137,7 +137,7 @@ pub enum Rejection {
     /// Running `capabilities` failed: it could not start, failed, timed out, or printed
     /// something that is not a capabilities document.
     #[error("{0}")]
-    Probe(#[source] Arc<ocm_plugin_runtime::Error>),
+    Probe(#[source] ocm_plugin_runtime::Error),
     /// The plugin needs configuration of its declared types and none of them was given.
     #[error(
         "no configuration found for plugin {id}; requested configuration types: {}",
@@ -170,14 +170,14 @@ pub enum Rejection {
         paths: Vec<&'static str>,
     },
     /// A declared JSON schema does not compile.
-    #[error("{kind}: invalid JSON schema for type {typ}: {message}")]
+    #[error("{kind}: invalid JSON schema for type {typ}: {source}")]
     InvalidSchema {
         /// The capability kind declaring it.
         kind: CapabilityKind,
         /// The type the schema is for.
         typ: Type,
         /// What is wrong with it.
-        message: String,
+        source: ocm_plugin_runtime::SchemaError,
     },
     /// A capability was declared without any type.
     #[error("declares {kind} without any type")]

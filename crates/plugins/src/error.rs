@@ -11,9 +11,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Every variant names the plugin and, where it applies, the operation, the exit status and the
 /// last lines the plugin wrote to stderr. Messages are self-contained and follow the Go manager's
 /// wording where tests and users grep for it (`plugin returned status code …`, `failed to send
-/// request to plugin: …`, `failed to decode response from plugin: …`). Because the cause is
-/// already part of the message, variants do not expose it again through
-/// [`std::error::Error::source`]: printing a chain shows each piece once.
+/// request to plugin: …`, `failed to decode response from plugin: …`). The underlying error is
+/// also kept as [`std::error::Error::source`], so a host can inspect it (an `io::Error`'s kind,
+/// say); a chain printer should skip a cause whose text the message already holds, as the
+/// `ocm-plugin` CLI does.
 ///
 /// `Clone`, so that one failed start can be handed to every caller that waited for it and kept
 /// as [`Supervisor::last_failure`](crate::Supervisor::last_failure): causes that are not
@@ -29,6 +30,7 @@ pub enum Error {
         /// The binary.
         path: PathBuf,
         /// Why the process could not be created.
+        #[source]
         cause: Arc<std::io::Error>,
     },
 
@@ -145,6 +147,7 @@ pub enum Error {
         /// Operation of the route.
         operation: String,
         /// The JSON error.
+        #[source]
         cause: Arc<serde_json::Error>,
     },
 
@@ -224,6 +227,7 @@ pub enum Error {
         /// What was being done.
         context: String,
         /// The I/O error.
+        #[source]
         cause: Arc<std::io::Error>,
     },
 }

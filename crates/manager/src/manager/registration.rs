@@ -437,7 +437,7 @@ impl Run {
             }
             for (i, probed) in turns.arrive(i, probed) {
                 match probed {
-                    Err(e) => self.reject(i, Rejection::Probe(Arc::new(e))),
+                    Err(e) => self.reject(i, Rejection::Probe(e)),
                     Ok((capabilities, _)) => self.settle(i, capabilities, false),
                 }
                 self.manager.inner.pending.registered();
@@ -666,10 +666,10 @@ fn compile(
 ) -> std::result::Result<Option<SchemaValidator>, Rejection> {
     schema_bytes(declared)
         .map(|s| {
-            SchemaValidator::compile(s).map_err(|message| Rejection::InvalidSchema {
+            SchemaValidator::compile(s).map_err(|source| Rejection::InvalidSchema {
                 kind: kind.clone(),
                 typ: declared.typ.clone(),
-                message,
+                source,
             })
         })
         .transpose()

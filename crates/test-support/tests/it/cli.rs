@@ -603,7 +603,10 @@ fn a_signal_ends_the_command_in_every_phase() {
     // (plugin file name, the log line that says the phase was reached)
     let phases = [
         ("repo-capabilities-hang", "running `capabilities`"),
-        ("repo-no-location", "plugin process spawned"),
+        (
+            "repo-no-location",
+            "plugin process spawned; waiting for its location",
+        ),
         ("repo-hang-on-get", "plugin started"),
     ];
     for (plugin, marker) in phases {
