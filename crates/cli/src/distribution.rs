@@ -387,7 +387,8 @@ pub(crate) async fn install(
             args.component.as_deref(),
             args.version.as_deref(),
         )?,
-        (Some(text), None) if text.contains("//") => Reference::parse(text)?,
+        // A plugin name has no `/`: anything with one is a (maybe malformed) reference.
+        (Some(text), None) if text.contains('/') => Reference::parse(text)?,
         (Some(name), None) => {
             let (_, config) = args.registries.load()?;
             distribution::registry::resolve(manager, &config, name, &options.repository_credentials)

@@ -5,7 +5,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why publishing, installing, or reading a lock file or registry config failed. Every variant
 /// names what it was working on (path, component, version, operation), so the message alone
-/// tells a user what to fix.
+/// tells a user what to fix. The underlying error (`cause`) is part of the message rather than
+/// [`source`](std::error::Error::source), so printing the chain (`{:#}` of anyhow) does not
+/// repeat it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -42,15 +44,15 @@ pub enum Error {
         versions: Vec<String>,
     },
     /// No component version repository plugin serves the repository spec.
-    #[error("no component version repository plugin for {repository}: {source}")]
+    #[error("no component version repository plugin for {repository}: {cause}")]
     RepositoryPlugin {
         /// The repository spec, as JSON.
         repository: String,
         /// Why the look-up failed.
-        source: Box<ocm_plugin_manager::RegistryError>,
+        cause: Box<ocm_plugin_manager::RegistryError>,
     },
     /// A repository operation failed.
-    #[error("{operation} {component}:{version}: {source}")]
+    #[error("{operation} {component}:{version}: {cause}")]
     Repository {
         /// What was being done, e.g. `reading`, `uploading a resource of`.
         operation: &'static str,
@@ -59,7 +61,7 @@ pub enum Error {
         /// The version (empty when listing versions).
         version: String,
         /// The plugin's error.
-        source: ocm_plugin_manager::contracts::Error,
+        cause: ocm_plugin_manager::contracts::Error,
     },
     /// No `ocmPlugin` resource matches the platform (and resource name).
     #[error(
@@ -144,37 +146,37 @@ pub enum Error {
         actual: u64,
     },
     /// A binary does not answer `capabilities` with a valid document.
-    #[error("{} is not an OCM plugin ({what}): {source}", path.display())]
+    #[error("{} is not an OCM plugin ({what}): {cause}", path.display())]
     NotAPlugin {
         /// The binary.
         path: PathBuf,
         /// What it is: a binary to publish, a downloaded resource, a local build.
         what: String,
         /// Why the probe failed.
-        source: Box<ocm_plugin_manager::ProcessError>,
+        cause: Box<ocm_plugin_manager::ProcessError>,
     },
     /// The component version's signature does not verify.
-    #[error("signature verification of {component}:{version} failed: {source}")]
+    #[error("signature verification of {component}:{version} failed: {cause}")]
     Verification {
         /// The component name.
         component: String,
         /// The version.
         version: String,
         /// The manager's reason (no such signature, digest mismatch, invalid signature).
-        source: Box<ocm_plugin_manager::Error>,
+        cause: Box<ocm_plugin_manager::Error>,
     },
     /// Signing the published component version failed.
-    #[error("signing {component}:{version} failed: {source}")]
+    #[error("signing {component}:{version} failed: {cause}")]
     Signing {
         /// The component name.
         component: String,
         /// The version.
         version: String,
         /// The manager's reason.
-        source: Box<ocm_plugin_manager::Error>,
+        cause: Box<ocm_plugin_manager::Error>,
     },
     /// A blob handed over by a plugin could not be read.
-    #[error("{operation} {component}:{version}: {source}")]
+    #[error("{operation} {component}:{version}: {cause}")]
     Blob {
         /// What was being done.
         operation: &'static str,
@@ -183,17 +185,17 @@ pub enum Error {
         /// The version.
         version: String,
         /// The cause.
-        source: Box<ocm_plugin_manager::Error>,
+        cause: Box<ocm_plugin_manager::Error>,
     },
     /// A file operation failed.
-    #[error("{operation} {}: {source}", path.display())]
+    #[error("{operation} {}: {cause}", path.display())]
     Io {
         /// What was being done, e.g. `reading`, `renaming into place`.
         operation: &'static str,
         /// The file or directory.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The lock file does not parse. It is never treated as empty: an empty lock file would
     /// trust nothing (install) or everything (a run-time check that skips unlisted plugins).
@@ -273,12 +275,12 @@ impl Error {
     pub(crate) fn io(
         operation: &'static str,
         path: impl Into<PathBuf>,
-        source: std::io::Error,
+        cause: std::io::Error,
     ) -> Self {
         Self::Io {
             operation,
             path: path.into(),
-            source,
+            cause,
         }
     }
 
@@ -286,13 +288,13 @@ impl Error {
         operation: &'static str,
         component: &str,
         version: &str,
-        source: ocm_plugin_manager::contracts::Error,
+        cause: ocm_plugin_manager::contracts::Error,
     ) -> Self {
         Self::Repository {
             operation,
             component: component.to_owned(),
             version: version.to_owned(),
-            source,
+            cause,
         }
     }
 }

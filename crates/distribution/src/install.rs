@@ -128,7 +128,7 @@ pub(crate) async fn repository_for(
         .await
         .map_err(|source| Error::RepositoryPlugin {
             repository: describe_repository(spec),
-            source: Box::new(source),
+            cause: Box::new(source),
         })
 }
 
@@ -303,7 +303,7 @@ async fn verify_descriptor(
         .map_err(|source| Error::Verification {
             component: descriptor.component.name.clone(),
             version: descriptor.component.version.clone(),
-            source: Box::new(source),
+            cause: Box::new(source),
         })?;
     tracing::info!(
         component = %descriptor.component.name,
@@ -397,7 +397,7 @@ async fn download(
         operation,
         component: wanted.component.to_owned(),
         version: wanted.version.to_owned(),
-        source: Box::new(source),
+        cause: Box::new(source),
     };
     let mut blob = manager
         .blob(&answer.location)
@@ -481,7 +481,7 @@ pub(crate) async fn probe_binary(
         .map_err(|source| Error::NotAPlugin {
             path: path.to_owned(),
             what: what.to_owned(),
-            source: Box::new(source),
+            cause: Box::new(source),
         })
 }
 

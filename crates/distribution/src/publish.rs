@@ -295,7 +295,7 @@ pub async fn publish(manager: &PluginManager, request: &PublishRequest) -> Resul
             operation: "writing the plugin metadata of",
             component: request.component.clone(),
             version: request.version.clone(),
-            source: Box::new(e),
+            cause: Box::new(e),
         })?;
     let metadata_resource = Resource {
         name: METADATA_RESOURCE_NAME.to_owned(),
@@ -376,7 +376,7 @@ pub async fn publish(manager: &PluginManager, request: &PublishRequest) -> Resul
                 .map_err(|source| Error::Signing {
                     component: request.component.clone(),
                     version: request.version.clone(),
-                    source: Box::new(source),
+                    cause: Box::new(source),
                 })?,
         ),
         None => None,

@@ -300,7 +300,7 @@ async fn read_metadata(
         operation: "reading the plugin metadata of",
         component: component.clone(),
         version: version.clone(),
-        source: Box::new(source),
+        cause: Box::new(source),
     };
     let mut blob = manager.blob(&answer.location).map_err(blob_err)?;
     let mut bytes = Vec::new();

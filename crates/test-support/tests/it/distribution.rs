@@ -415,6 +415,16 @@ fn bad_input_is_refused_and_nothing_is_left_behind() {
         stderr(&bad)
     );
     let bad = env
+        .install(&target)
+        .arg("acme.org/plugins/file-input:1.0.0")
+        .assert()
+        .code(1);
+    assert!(
+        stderr(&bad).contains("expected <repository>//<component>[:<version>]"),
+        "{}",
+        stderr(&bad)
+    );
+    let bad = env
         .cmd("registry")
         .args(["add", "x", "acme.org/plugins/x"])
         .assert()
