@@ -22,6 +22,12 @@
 //! ocm-plugin sign <dir> --repository '<spec>' --component C --version V [--signer '<config>'] [--signature NAME] [--force] [--credentials-file F]
 //! ocm-plugin verify <dir> --repository '<spec>' --component C --version V [--signer '<config>'] [--signature NAME] [--credentials-file F]
 //! ocm-plugin digest --descriptor FILE [--normalisation ALGO] [--hash ALGO] [--print-normalised]
+//! ocm-plugin publish <dir> --repository SPEC|REFERENCE --component C --version V BINARY[=os/arch]... [--sign …] [--registry REFERENCE]
+//! ocm-plugin install [REFERENCE|NAME[@VERSION]] [--plugin-dir DIR] [--with DIR] [--platform OS/ARCH] [--verify-with KEY.pem] [--force]
+//! ocm-plugin uninstall NAME [--plugin-dir DIR]
+//! ocm-plugin trust PATH [--plugin-dir DIR]
+//! ocm-plugin registry add NAME REFERENCE | list | remove NAME
+//! ocm-plugin search [TERM] [--with DIR]
 //! ```
 //!
 //! Credentials come from `--credentials-file` (`-`: stdin), `OCM_PLUGIN_CREDENTIALS` or
@@ -37,6 +43,7 @@ mod credential_plugin;
 mod credential_repository;
 mod cvr;
 mod digest_processor;
+mod distribution;
 mod input;
 mod resource_repository;
 mod signing;
@@ -156,6 +163,59 @@ enum Command {
     Digest {
         #[command(flatten)]
         args: signing::DigestArgs,
+    },
+    /// Publish plugin binaries as a component version, laid out as OCM's `ocm download
+    /// plugin` reads it: one `ocmPlugin` resource per binary with its os/architecture, and a
+    /// `plugin-metadata` resource for search; optionally signed and added to a plugin registry.
+    #[command(after_help = EXIT_STATUS)]
+    Publish {
+        #[command(flatten)]
+        args: Box<distribution::PublishArgs>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Install a plugin from a component version (or, without a reference, exactly what the
+    /// plugin directory's lock file lists): the resource for this platform, signature verified
+    /// when asked, size and SHA-256 checked and `capabilities` answered before it lands, then
+    /// recorded in `<plugin dir>/ocm-plugins.lock`. Exit status 4 when the signature does not
+    /// hold.
+    #[command(after_help = EXIT_STATUS)]
+    Install {
+        #[command(flatten)]
+        args: Box<distribution::InstallArgs>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Remove an installed plugin and its lock file entry.
+    Uninstall {
+        /// The plugin's file name.
+        name: String,
+        #[command(flatten)]
+        args: distribution::TargetArgs,
+    },
+    /// Record a local build in the plugin directory's lock file (copying it in when it is
+    /// elsewhere), after checking that it answers `capabilities`.
+    Trust {
+        /// The plugin binary.
+        path: PathBuf,
+        /// Replace a different plugin of the same file name.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        args: distribution::TargetArgs,
+    },
+    /// Manage plugin registries (OCM ADR 0009): component versions that reference plugins.
+    Registry {
+        #[command(subcommand)]
+        command: distribution::RegistryCommand,
+    },
+    /// List the plugins of the configured registries: name, version, description,
+    /// capabilities and registry (from each plugin's metadata, no binary is downloaded).
+    Search {
+        #[command(flatten)]
+        args: distribution::SearchArgs,
+        #[command(flatten)]
+        common: Common,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions {
@@ -445,6 +505,37 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let manager = PluginManager::new()?;
             let work = signing::verify(&manager, &dir, &target, signature.as_deref(), &common);
             finish(&manager, work, common.json).await
+        }
+        Command::Publish { args, common } => {
+            let manager = PluginManager::new()?;
+            let work = distribution::publish(&manager, &args, &common);
+            finish(&manager, work, common.json).await
+        }
+        Command::Install { args, common } => {
+            let manager = PluginManager::new()?;
+            let work = distribution::install(&manager, &args, &common);
+            finish(&manager, work, common.json).await
+        }
+        Command::Search { args, common } => {
+            let manager = PluginManager::new()?;
+            let work = distribution::search(&manager, &args, &common);
+            finish(&manager, work, common.json).await
+        }
+        Command::Uninstall { name, args } => {
+            print_value(&distribution::uninstall(&name, &args)?, args.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Trust { path, force, args } => {
+            print_value(&distribution::trust(&path, force, &args).await?, args.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Registry { command } => {
+            let json = matches!(
+                command,
+                distribution::RegistryCommand::List { json: true, .. }
+            );
+            print_value(&distribution::registry(&command)?, json)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Call {
             dir,

@@ -107,6 +107,18 @@ impl std::fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
+impl SignArgs {
+    /// The sign options these arguments ask for.
+    pub(crate) fn options(&self) -> Result<SignOptions> {
+        Ok(SignOptions {
+            name: self.name.clone(),
+            normalisation: NormalisationAlgorithm::resolve(&self.normalisation)?,
+            hash: HashAlgorithm::resolve(&self.hash)?,
+            force: self.force,
+        })
+    }
+}
+
 impl Target {
     fn parts(&self) -> Result<(ComponentVersionRef, Raw, SigningCredentials)> {
         let repository = Raw::from_json(&self.repository)
@@ -162,12 +174,7 @@ pub(crate) async fn sign(
         .start_registration(dir, crate::options(common)?)
         .await?;
     let (cv, signer, credentials) = target.parts()?;
-    let options = SignOptions {
-        name: args.name.clone(),
-        normalisation: NormalisationAlgorithm::resolve(&args.normalisation)?,
-        hash: HashAlgorithm::resolve(&args.hash)?,
-        force: args.force,
-    };
+    let options = args.options()?;
     let signature = manager
         .sign_component_version(&cv, &signer, &credentials, &options)
         .await?;

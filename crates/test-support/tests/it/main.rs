@@ -8,6 +8,7 @@ mod capabilities;
 mod cli;
 mod directory_repository;
 mod discovery;
+mod distribution;
 mod faults;
 mod generations;
 mod golden;
@@ -39,6 +40,14 @@ pub(crate) fn oci_repository() -> PathBuf {
 
 pub(crate) fn rsa_signing_handler() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_it-rsa-signing-handler"))
+}
+
+pub(crate) fn file_input() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_it-file-input"))
+}
+
+pub(crate) fn sha256_digester() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_it-sha256-digester"))
 }
 
 pub(crate) fn cli() -> PathBuf {
