@@ -18,9 +18,12 @@ commands:
   e2e            build the example plugins and the example host (dev profile, shared with
                  `cargo test`), lay out a plugin directory, and drive the plugins through the
                  manager (lifecycle scenario, then a pipeline through every capability, then the
-                 pipeline's component version copied into a local OCI registry and read back) and
-                 the CLI. The OCI scenario runs `docker-registry` ($OCM_DOCKER_REGISTRY, else from
-                 PATH); without it the scenario is skipped, or fails when CI is set
+                 pipeline's component version copied into a local OCI registry and read back,
+                 then signing) and the CLI (list, call, then distribution: two plugins published
+                 signed with a plugin registry, searched, installed verified, run under the lock
+                 file, a changed one refused and restored, an unsigned one refused). The OCI and
+                 distribution scenarios run `docker-registry` ($OCM_DOCKER_REGISTRY, else from
+                 PATH); without it they are skipped, or fail when CI is set
   bench          build in release and run every benchmark against floors measured in the same
                  run (raw hyper round trip, spawn + read a line, cp, probe CPU time): discovery
                  cold and with a warm capability cache, cold start, warm calls, manager
@@ -197,13 +200,23 @@ fn e2e() -> Result<()> {
     }
 
     println!("==> host program: the pipeline's component version into an OCI registry and back");
-    match &registry_binary {
-        Some(binary) => oci_scenario(&bin, &scratch, binary)?,
-        None => println!(
-            "SKIPPED: OCI registry scenario: docker-registry is not installed ({})",
-            registry::INSTALL
-        ),
-    }
+    // One registry for the OCI and the distribution scenarios.
+    let registry = match &registry_binary {
+        Some(binary) => {
+            let registry = registry::Registry::start(binary, &scratch.registry())
+                .with_context(|| format!("starting the OCI registry {}", binary.display()))?;
+            println!("     {} serving {}", binary.display(), registry.base_url());
+            oci_scenario(&bin, &scratch, &registry)?;
+            Some(registry)
+        }
+        None => {
+            println!(
+                "SKIPPED: OCI registry scenario: docker-registry is not installed ({})",
+                registry::INSTALL
+            );
+            None
+        }
+    };
 
     println!(
         "==> host program: component lister, credential plugin, and component versions signed and verified as OCM does (jsonNormalisation/v4alpha1)"
@@ -300,17 +313,26 @@ fn e2e() -> Result<()> {
     if !identity.contains(r#""signature":"cli""#) {
         bail!("unexpected signing identity {identity:?}");
     }
+
+    println!(
+        "==> command line: plugins shipped as signed OCM component versions, installed verified, run only as installed"
+    );
+    match &registry {
+        Some(registry) => distribution_scenario(&bin, &scratch, &registry.base_url())
+            .map_err(|e| e.context(registry.log_tail()))?,
+        None => println!(
+            "SKIPPED: distribution scenario: docker-registry is not installed ({})",
+            registry::INSTALL
+        ),
+    }
     println!("e2e: OK");
     Ok(())
 }
 
-/// Starts a registry in the scratch directory and copies the pipeline's component version into
-/// it through the OCI repository plugin (`ocm-example-host oci`).
-fn oci_scenario(bin: &Path, scratch: &Scratch, binary: &Path) -> Result<()> {
-    let registry = registry::Registry::start(binary, &scratch.registry())
-        .with_context(|| format!("starting the OCI registry {}", binary.display()))?;
+/// Copies the pipeline's component version into the registry through the OCI repository
+/// plugin (`ocm-example-host oci`).
+fn oci_scenario(bin: &Path, scratch: &Scratch, registry: &registry::Registry) -> Result<()> {
     let base_url = registry.base_url();
-    println!("     {} serving {base_url}", binary.display());
     let status = Command::new(bin.join("ocm-example-host"))
         .arg("oci")
         .arg(scratch.plugins())
@@ -321,6 +343,174 @@ fn oci_scenario(bin: &Path, scratch: &Scratch, binary: &Path) -> Result<()> {
     if !status.success() {
         bail!("the OCI scenario failed: {status}{}", registry.log_tail());
     }
+    Ok(())
+}
+
+/// Publish two example plugins signed, with a plugin registry; search; install both through the
+/// registry, verified, into an empty plugin directory; the manager runs them under the lock
+/// file; a changed binary is refused with the reason and restored from the lock file; an
+/// unsigned version is refused by `--verify-with`.
+fn distribution_scenario(bin: &Path, scratch: &Scratch, base_url: &str) -> Result<()> {
+    let cli = bin.join("ocm-plugin");
+    let keys = root().join("examples/rsa-signing-handler/testdata");
+    let work = scratch.work().join("distribution");
+    let installed = work.join("installed");
+    fs::create_dir_all(&installed)?;
+    let signing_key = work.join("signing-key.json");
+    fs::write(
+        &signing_key,
+        format!(
+            r#"{{"privateKeyPEMFile":"{}"}}"#,
+            keys.join("signer-a.pem").display()
+        ),
+    )?;
+    let registries = work.join("registries.json");
+    let registry_ref = format!("{base_url}//acme.org/plugin-registry");
+    let ocm = |args: &[&str]| -> Command {
+        let mut command = Command::new(&cli);
+        command.args(args);
+        command
+    };
+    let path = |p: &Path| p.to_string_lossy().into_owned();
+
+    for (plugin, description) in [
+        ("file-input", "turns files into blobs"),
+        ("sha256-digester", "SHA-256 digests of resources"),
+    ] {
+        let component = format!("acme.org/plugins/{plugin}");
+        run(&mut ocm(&[
+            "publish",
+            &path(&scratch.plugins()),
+            &path(&bin.join(plugin)),
+            "--repository",
+            base_url,
+            "--component",
+            &component,
+            "--version",
+            "1.0.0",
+            "--description",
+            description,
+            "--registry",
+            &registry_ref,
+            "--sign",
+            "--credentials-file",
+            &path(&signing_key),
+        ]))?;
+        println!("     published {component}:1.0.0 to {base_url}, signed, in the registry");
+    }
+    run(&mut ocm(&[
+        "registry",
+        "add",
+        "acme",
+        &registry_ref,
+        "--config-file",
+        &path(&registries),
+    ]))?;
+    let found = run(&mut ocm(&[
+        "search",
+        "--with",
+        &path(&scratch.plugins()),
+        "--config-file",
+        &path(&registries),
+    ]))?;
+    print!("{found}");
+    for plugin in ["file-input", "sha256-digester"] {
+        if !found.contains(plugin) {
+            bail!("search does not list {plugin}: {found}");
+        }
+    }
+    for plugin in ["file-input", "sha256-digester"] {
+        run(&mut ocm(&[
+            "install",
+            plugin,
+            "--with",
+            &path(&scratch.plugins()),
+            "--plugin-dir",
+            &path(&installed),
+            "--config-file",
+            &path(&registries),
+            "--verify-with",
+            &path(&keys.join("signer-a.pub.pem")),
+        ]))?;
+        println!("     installed {plugin} through the registry, signature verified");
+    }
+    let listing = run(&mut ocm(&["list", &path(&installed), "--no-cache"]))?;
+    if listing
+        .matches("trust: verified against the lock file")
+        .count()
+        != 2
+    {
+        bail!("the manager did not verify both installed plugins:\n{listing}");
+    }
+    println!("     the manager registers both, verified against the lock file");
+
+    // A changed binary is refused, with the reason.
+    let changed = installed.join("sha256-digester");
+    let mut bytes = fs::read(&changed)?;
+    bytes.extend_from_slice(b"changed");
+    fs::write(&changed, bytes)?;
+    let refused = ocm(&["list", &path(&installed), "--no-cache"])
+        .output()
+        .context("running ocm-plugin list")?;
+    let listing = String::from_utf8_lossy(&refused.stdout);
+    if refused.status.code() != Some(3) || !listing.contains("modified since it was installed") {
+        bail!(
+            "a changed binary was not refused ({}):\n{listing}",
+            refused.status
+        );
+    }
+    println!("     a changed binary is refused: modified since it was installed");
+    run(&mut ocm(&[
+        "install",
+        "--with",
+        &path(&scratch.plugins()),
+        "--plugin-dir",
+        &path(&installed),
+    ]))?;
+    let listing = run(&mut ocm(&["list", &path(&installed), "--no-cache"]))?;
+    if listing
+        .matches("trust: verified against the lock file")
+        .count()
+        != 2
+    {
+        bail!("install from the lock file did not restore the plugin:\n{listing}");
+    }
+    println!("     install from the lock file restores it");
+
+    // Unsigned: refused by --verify-with, and nothing is installed.
+    run(&mut ocm(&[
+        "publish",
+        &path(&scratch.plugins()),
+        &path(&bin.join("file-input")),
+        "--repository",
+        base_url,
+        "--component",
+        "acme.org/plugins/file-input",
+        "--version",
+        "2.0.0",
+    ]))?;
+    let fresh = work.join("fresh");
+    fs::create_dir_all(&fresh)?;
+    let unsigned = ocm(&[
+        "install",
+        &format!("{base_url}//acme.org/plugins/file-input:2.0.0"),
+        "--with",
+        &path(&scratch.plugins()),
+        "--plugin-dir",
+        &path(&fresh),
+        "--verify-with",
+        &path(&keys.join("signer-a.pub.pem")),
+    ])
+    .output()
+    .context("running ocm-plugin install")?;
+    let stderr = String::from_utf8_lossy(&unsigned.stderr);
+    if unsigned.status.code() != Some(4) || fs::read_dir(&fresh)?.next().is_some() {
+        bail!(
+            "an unsigned component version was not refused ({}): {stderr}",
+            unsigned.status
+        );
+    }
+    println!("     an unsigned version is refused: {}", stderr.trim());
     Ok(())
 }
 

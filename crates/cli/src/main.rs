@@ -59,7 +59,8 @@ use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ocm_plugin_manager::types::{ConnectionType, Raw};
 use ocm_plugin_manager::{
-    CapabilityCache, Outcome, PluginManager, RegistrationOptions, flatten_generic_config,
+    CapabilityCache, Outcome, PluginManager, RegistrationOptions, Trust, TrustState,
+    flatten_generic_config,
 };
 use serde_json::{Value, json};
 
@@ -254,6 +255,18 @@ struct Common {
     /// Deadline for the answer of the call, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 900.0)]
     call_timeout: f64,
+    /// Check plugin binaries against this lock file [default: the plugin directory's
+    /// ocm-plugins.lock, when it has one]: a binary whose SHA-256 differs from its entry, or
+    /// that it does not list, is not run.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_lock_file")]
+    lock_file: Option<PathBuf>,
+    /// Do not check binaries against a lock file (binaries that other users could change are
+    /// refused all the same).
+    #[arg(long)]
+    no_lock_file: bool,
+    /// With a lock file, also run plugins it does not list (with a warning).
+    #[arg(long)]
+    allow_unlisted: bool,
     /// Start plugins on loopback TCP instead of Unix domain sockets. Plugins built with our SDK
     /// then require a per-launch secret on every request; Go plugins accept any local user.
     #[arg(long)]
@@ -464,6 +477,12 @@ fn options(common: &Common) -> Result<RegistrationOptions> {
             (Some(dir), false) => CapabilityCache::At(dir.clone()),
             (None, false) => CapabilityCache::User,
         },
+        trust: match (&common.lock_file, common.no_lock_file) {
+            (_, true) => Trust::Off,
+            (Some(path), false) => Trust::LockFile(path.clone()),
+            (None, false) => Trust::LockFileIfPresent,
+        },
+        allow_unlisted: common.allow_unlisted,
         ..RegistrationOptions::default()
     };
     if let Some(path) = &common.config {
@@ -637,9 +656,14 @@ async fn list(dir: &Path, common: &Common) -> Result<ExitCode> {
             .map(|c| {
                 let mut v = json!({"id": c.id, "path": c.path});
                 match &c.outcome {
-                    Outcome::Registered { capabilities, warnings, cached } => {
+                    Outcome::Registered { capabilities, warnings, cached, trust } => {
                         v["status"] = "registered".into();
                         v["cached"] = (*cached).into();
+                        v["trust"] = match trust {
+                            TrustState::Verified { sha256 } => json!({"state": "verified", "sha256": sha256}),
+                            TrustState::Unlisted { lock_file } => json!({"state": "unlisted", "lockFile": lock_file}),
+                            _ => json!({"state": "unchecked"}),
+                        };
                         v["format"] = capabilities.format.to_string().into();
                         v["capabilities"] = capabilities
                             .capabilities
@@ -677,8 +701,10 @@ async fn list(dir: &Path, common: &Common) -> Result<ExitCode> {
                 warnings,
                 capabilities,
                 cached,
+                trust,
             } = &c.outcome
             {
+                println!("\ttrust: {trust}");
                 let source = if *cached {
                     " (from the capability cache)"
                 } else {

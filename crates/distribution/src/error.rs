@@ -1,4 +1,4 @@
-use std::{path::PathBuf, time::Duration};
+use std::path::PathBuf;
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -197,19 +197,10 @@ pub enum Error {
         /// The cause.
         cause: std::io::Error,
     },
-    /// The lock file does not parse. It is never treated as empty: an empty lock file would
-    /// trust nothing (install) or everything (a run-time check that skips unlisted plugins).
-    #[error(
-        "lock file {} is corrupt: {problem}; fix it or remove it deliberately (it is never read \
-         as empty)",
-        path.display()
-    )]
-    CorruptLockFile {
-        /// The lock file.
-        path: PathBuf,
-        /// What is wrong.
-        problem: String,
-    },
+    /// Reading, locking or writing the plugin directory's lock file failed (a corrupt lock
+    /// file, another install holding the directory too long, a file operation).
+    #[error(transparent)]
+    LockFile(#[from] ocm_plugin_lockfile::Error),
     /// The registry config file does not parse.
     #[error("registry config {} is corrupt: {problem}", path.display())]
     CorruptRegistryConfig {
@@ -217,18 +208,6 @@ pub enum Error {
         path: PathBuf,
         /// What is wrong.
         problem: String,
-    },
-    /// Another process holds the plugin directory's lock for longer than the deadline.
-    #[error(
-        "{} is locked by another install, uninstall or trust (an exclusive flock of the \
-         directory); gave up after {waited:?}",
-        dir.display()
-    )]
-    LockTimeout {
-        /// The plugin directory.
-        dir: PathBuf,
-        /// How long we waited.
-        waited: Duration,
     },
     /// A different file of the same name is installed and replacing it was not asked for.
     #[error(

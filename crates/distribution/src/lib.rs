@@ -40,7 +40,7 @@
 
 mod error;
 pub mod install;
-pub mod lockfile;
+pub use ocm_plugin_lockfile as lockfile;
 mod platform;
 pub mod publish;
 pub mod reference;

@@ -131,6 +131,10 @@ pub(crate) struct Entry {
     /// The content's SHA-256, for an entry recorded within [`RACY`] of the file's change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sha256: Option<String>,
+    /// The content's SHA-256 as the trust check computed it for this fingerprint, so that an
+    /// unchanged binary is not read again (see [`crate::trust`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
     /// The `capabilities` output, as the plugin printed it.
     document: String,
 }
@@ -149,6 +153,11 @@ pub(crate) enum Looked {
     Hit {
         document: String,
         refresh: Option<(PathBuf, Entry)>,
+        /// The content's SHA-256, when the entry holds it for this fingerprint or it was
+        /// computed to verify the entry.
+        digest: Option<String>,
+        /// The entry, to record a digest computed later.
+        entry: Box<(PathBuf, Entry)>,
     },
     /// Probe it; `entry` makes the cache entry from the document.
     Miss { entry: Option<Pending> },
@@ -161,6 +170,8 @@ pub(crate) struct Pending {
     fingerprint: Fingerprint,
     recorded: (i64, i64),
     sha256: Option<String>,
+    /// The content's SHA-256 computed by the trust check.
+    pub(crate) digest: Option<String>,
 }
 
 impl Pending {
@@ -171,9 +182,44 @@ impl Pending {
                 fingerprint: self.fingerprint,
                 recorded: self.recorded,
                 sha256: self.sha256,
+                digest: self.digest,
                 document,
             },
         )
+    }
+}
+
+impl Looked {
+    /// The content's SHA-256, if this look knows it without reading the binary again.
+    pub(crate) fn digest(&self) -> Option<String> {
+        match self {
+            Self::Hit { digest, .. } => digest.clone(),
+            Self::Miss { entry } => entry
+                .as_ref()
+                .and_then(|e| e.digest.clone().or_else(|| e.sha256.clone())),
+        }
+    }
+
+    /// Records `digest`, computed by the trust check, with the entry; returns the cache update
+    /// to write, if any.
+    pub(crate) fn record_digest(&mut self, digest: &str) -> Option<(PathBuf, Entry)> {
+        match self {
+            Self::Hit { entry, refresh, .. } => {
+                let (key, entry) = refresh.take().unwrap_or_else(|| (**entry).clone());
+                Some((
+                    key,
+                    Entry {
+                        digest: Some(digest.to_owned()),
+                        ..entry
+                    },
+                ))
+            }
+            Self::Miss { entry: Some(e) } => {
+                e.digest = Some(digest.to_owned());
+                None
+            }
+            Self::Miss { entry: None } => None,
+        }
     }
 }
 
@@ -238,19 +284,35 @@ impl Loaded {
         }
     }
 
-    /// Looks a candidate up. Any error (the file vanished, cannot be hashed) is a miss without
-    /// an entry: the probe decides.
-    pub(crate) fn look(&self, path: &Path) -> Looked {
+    /// Looks a candidate up: by the file `path` names, or by the file `opened` holds (the
+    /// binary the trust check opened, so that the document is that file's). Any error (the
+    /// file vanished, cannot be hashed) is a miss without an entry: the probe decides.
+    pub(crate) fn look(
+        &self,
+        path: &Path,
+        opened: Option<&ocm_plugin_runtime::Executable>,
+    ) -> Looked {
         let miss = Looked::Miss { entry: None };
-        let (Ok(key), Ok(meta)) = (std::path::absolute(path), fs::metadata(path)) else {
+        let meta = match opened {
+            Some(executable) => executable.metadata(),
+            None => fs::metadata(path),
+        };
+        let (Ok(key), Ok(meta)) = (std::path::absolute(path), meta) else {
             return miss;
         };
         let recorded = now();
         let fingerprint = Fingerprint::of(&meta);
         let racy = fingerprint.is_racy(recorded);
-        // Hash at most once per look.
+        // Hash at most once per look, through the open file when there is one.
         let mut content: Option<Option<String>> = None;
-        let mut hash = || content.get_or_insert_with(|| sha256_of(path).ok()).clone();
+        let mut hash = || {
+            content
+                .get_or_insert_with(|| match opened {
+                    Some(executable) => crate::trust::sha256(executable, path).ok(),
+                    None => sha256_of(path).ok(),
+                })
+                .clone()
+        };
         if let Some(entry) = self.entries.get(&key)
             && entry.fingerprint == fingerprint
         {
@@ -259,6 +321,8 @@ impl Loaded {
                     return Looked::Hit {
                         document: entry.document.clone(),
                         refresh: None,
+                        digest: entry.digest.clone(),
+                        entry: Box::new((key.clone(), entry.clone())),
                     };
                 }
                 Some(expected) if hash().as_ref() == Some(expected) => {
@@ -266,11 +330,14 @@ impl Loaded {
                         let mut trusted = entry.clone();
                         trusted.sha256 = None;
                         trusted.recorded = recorded;
+                        trusted.digest = Some(expected.clone());
                         (key.clone(), trusted)
                     });
                     return Looked::Hit {
                         document: entry.document.clone(),
                         refresh,
+                        digest: Some(expected.clone()),
+                        entry: Box::new((key.clone(), entry.clone())),
                     };
                 }
                 Some(_) => {}
@@ -291,6 +358,7 @@ impl Loaded {
                 fingerprint,
                 recorded,
                 sha256,
+                digest: None,
             }),
         }
     }
@@ -369,14 +437,14 @@ mod tests {
     }
 
     fn store(dir: &Path, path: &Path, document: &str) {
-        let Looked::Miss { entry: Some(entry) } = Loaded::read(dir).look(path) else {
+        let Looked::Miss { entry: Some(entry) } = Loaded::read(dir).look(path, None) else {
             panic!("expected a miss with an entry");
         };
         write(dir, vec![entry.into_entry(document.to_owned())]).unwrap();
     }
 
     fn hit(dir: &Path, path: &Path) -> Option<String> {
-        match Loaded::read(dir).look(path) {
+        match Loaded::read(dir).look(path, None) {
             Looked::Hit { document, .. } => Some(document),
             Looked::Miss { .. } => None,
         }

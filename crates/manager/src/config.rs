@@ -3,7 +3,7 @@ use std::time::Duration;
 use ocm_plugin_runtime::SupervisorConfig;
 use ocm_plugin_types::{ConnectionType, PluginConfig, Raw};
 
-use crate::CapabilityCache;
+use crate::{CapabilityCache, Trust};
 
 /// How [`PluginManager::register_plugins`](crate::PluginManager::register_plugins) treats a
 /// directory.
@@ -43,6 +43,13 @@ pub struct RegistrationOptions {
     /// Most `capabilities` probes running at once. Default: twice the number of cores, at
     /// least 4 and at most 32.
     pub probe_concurrency: usize,
+    /// Which binaries may run, checked against a lock file (see [`Trust`]). Default: the plugin
+    /// directory's `ocm-plugins.lock` when it has one. Whatever this says, binaries that other
+    /// users could change are refused.
+    pub trust: Trust,
+    /// With a lock file, register plugins it does not list (with a warning in the report)
+    /// instead of rejecting them. Default: `false`.
+    pub allow_unlisted: bool,
 }
 
 impl Default for RegistrationOptions {
@@ -61,6 +68,8 @@ impl Default for RegistrationOptions {
             probe_concurrency: std::thread::available_parallelism()
                 .map_or(4, |n| n.get() * 2)
                 .clamp(4, 32),
+            trust: Trust::default(),
+            allow_unlisted: false,
         }
     }
 }

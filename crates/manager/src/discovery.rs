@@ -20,6 +20,10 @@ pub(crate) struct Found {
     /// `None` while it is still a candidate (it passed the file checks); registration decides
     /// its outcome.
     pub(crate) outcome: Option<Outcome>,
+    /// The binary as the trust check opened and verified it: what runs.
+    pub(crate) executable: Option<ocm_plugin_runtime::Executable>,
+    /// What the trust check found.
+    pub(crate) trust: crate::TrustState,
 }
 
 /// Every file under `dir`, in discovery order: those that pass the file checks are candidates,
@@ -108,7 +112,13 @@ fn found(path: PathBuf, outcome: Option<Outcome>) -> Found {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Found { path, id, outcome }
+    Found {
+        path,
+        id,
+        outcome,
+        executable: None,
+        trust: crate::TrustState::Unchecked,
+    }
 }
 
 /// The naming rule of Go (a name with any `.` has an extension and is skipped, dot-files

@@ -47,6 +47,26 @@ pub enum Error {
     /// A background registration failed unexpectedly (its task panicked).
     #[error("plugin registration failed: {0}")]
     Registration(String),
+    /// The lock file the trust policy names could not be read.
+    #[error("lock file {}: {source}", path.display())]
+    LockFile {
+        /// The lock file.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The lock file does not parse. Registration stops: a corrupt lock file is never read as
+    /// "nothing listed" or as "no lock file" (which would run anything).
+    #[error(
+        "lock file {} is corrupt: {problem}; no plugin was registered (fix it, or remove it deliberately to run unlisted plugins)",
+        path.display()
+    )]
+    CorruptLockFile {
+        /// The lock file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
     /// The manager was shut down.
     #[error("the plugin manager has been shut down")]
     ShutDown,

@@ -77,13 +77,15 @@ mod manager;
 mod permissions;
 mod report;
 pub mod signing;
+mod trust;
 
 pub use cache::CapabilityCache;
 pub use config::{RegistrationOptions, flatten_generic_config};
 pub use error::{Error, Result};
 pub use handle::PluginHandle;
 pub use manager::{PluginManager, Registration};
-pub use report::{Candidate, Exposure, Outcome, RegistrationReport, Rejection, Skip};
+pub use report::{Candidate, Exposure, Outcome, RegistrationReport, Rejection, Skip, TrustState};
+pub use trust::Trust;
 
 pub use ocm_plugin_contracts as contracts;
 pub use ocm_plugin_types as types;
@@ -125,6 +127,14 @@ pub async fn probe_plugin(
 ) -> std::result::Result<(types::PluginCapabilities, Vec<u8>), ProcessError> {
     ocm_plugin_runtime::probe_capabilities_document(plugin_id, path, timeout).await
 }
+
+/// A plugin that declares `credentialPlugin` breaks the released OCM CLI 0.13 that shares its
+/// plugin directory: registration and `ocm-plugin install` warn with this text.
+pub const CREDENTIAL_PLUGIN_WARNING: &str = "declares the credentialPlugin capability: the released \
+OCM CLI 0.13 (Go plugin manager v0.0.17) fails every command, `ocm version` included, with \
+`unsupported type: credentialPlugin` while such a plugin is in its plugin directory; keep it out \
+of OCM 0.13's plugin directory (install it into a separate --plugin-dir) or use OCM's newer CLI \
+(the bindings/go generation), which knows the kind";
 
 /// The registry of each capability kind, as returned by the manager's accessors, with what its
 /// `list` answers.

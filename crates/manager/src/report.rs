@@ -47,6 +47,8 @@ pub enum Outcome {
         warnings: Vec<String>,
         /// Whether `capabilities` came from the capability cache instead of a probe.
         cached: bool,
+        /// What the lock file said about the binary.
+        trust: TrustState,
     },
     /// Not a plugin by the naming rule, or not followed.
     Skipped(Skip),
@@ -64,6 +66,41 @@ pub enum Skip {
     /// A symbolic link to a directory: the walk does not follow those (no cycles).
     #[error("symbolic link to a directory is not followed")]
     DirectoryLink,
+}
+
+/// What the run-time trust check found for a registered plugin (see
+/// [`Trust`](crate::Trust)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrustState {
+    /// No lock file applies (none in the plugin directory, or the check is off).
+    Unchecked,
+    /// Its SHA-256 is the one in the lock file; exactly these bytes run.
+    Verified {
+        /// The binary's SHA-256 (hex).
+        sha256: String,
+    },
+    /// It is not in the lock file and runs because the host allowed unlisted plugins.
+    Unlisted {
+        /// The lock file it is missing from.
+        lock_file: PathBuf,
+    },
+}
+
+impl fmt::Display for TrustState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unchecked => f.write_str("not checked (no lock file)"),
+            Self::Verified { sha256 } => {
+                write!(f, "verified against the lock file (sha256:{sha256})")
+            }
+            Self::Unlisted { lock_file } => write!(
+                f,
+                "NOT in the lock file {} (allowed by the host)",
+                lock_file.display()
+            ),
+        }
+    }
 }
 
 /// What lets another user change a plugin binary or a directory on its way.
@@ -119,6 +156,34 @@ pub enum Rejection {
         path: PathBuf,
         /// What lets others change it.
         exposure: Exposure,
+    },
+    /// The binary differs from what was installed: its SHA-256 is not the lock file's.
+    #[error(
+        "{} was modified since it was installed: the lock file {} has sha256:{expected}, the file is sha256:{actual} (reinstall it: ocm-plugin install --plugin-dir <dir>)",
+        path.display(),
+        lock_file.display()
+    )]
+    Modified {
+        /// The binary.
+        path: PathBuf,
+        /// The lock file.
+        lock_file: PathBuf,
+        /// The SHA-256 the lock file records.
+        expected: String,
+        /// The binary's SHA-256.
+        actual: String,
+    },
+    /// The plugin directory has a lock file and the binary is not in it.
+    #[error(
+        "{} is not in the lock file {}: install it with `ocm-plugin install`, or record a local build with `ocm-plugin trust`",
+        path.display(),
+        lock_file.display()
+    )]
+    Unlisted {
+        /// The binary.
+        path: PathBuf,
+        /// The lock file.
+        lock_file: PathBuf,
     },
     /// Another file of the same walk has the same name (the plugin id).
     #[error("duplicate plugin id {id:?}: already used by {}", first.display())]

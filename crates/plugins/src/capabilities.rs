@@ -10,7 +10,7 @@ use ocm_plugin_types::PluginCapabilities;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::process::{PluginProcess, SpawnOptions, Spawned, Stdin};
-use crate::{Error, Result};
+use crate::{Error, Executable, Result};
 
 /// Most stdout a `capabilities` answer may have; real documents are a few KiB.
 const MAX_CAPABILITIES: u64 = 16 * 1024 * 1024;
@@ -42,6 +42,18 @@ pub async fn probe_capabilities_document(
     path: &Path,
     timeout: Duration,
 ) -> Result<(PluginCapabilities, Vec<u8>)> {
+    probe_executable(plugin_id, path, None, timeout).await
+}
+
+/// [`probe_capabilities_document`] of a binary held open: runs exactly the bytes of
+/// `executable` (see [`Executable`]) when given, `path` otherwise; `path` names the plugin in
+/// errors and is its `argv[0]`.
+pub async fn probe_executable(
+    plugin_id: &str,
+    path: &Path,
+    executable: Option<&Executable>,
+    timeout: Duration,
+) -> Result<(PluginCapabilities, Vec<u8>)> {
     let id: Arc<str> = Arc::from(plugin_id);
     let options = SpawnOptions {
         stdin: Stdin::Null,
@@ -49,6 +61,7 @@ pub async fn probe_capabilities_document(
         env_remove: &[CREDENTIALS_ENV, LAUNCH_TOKEN_ENV],
         launch_token: false,
         stderr_location: false,
+        executable,
     };
     let Spawned {
         process, stdout, ..

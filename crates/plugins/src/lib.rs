@@ -52,6 +52,7 @@
 mod capabilities;
 mod client;
 mod error;
+mod executable;
 mod host_tie;
 mod location;
 mod logs;
@@ -60,9 +61,10 @@ mod process_group;
 mod supervisor;
 mod watchdog;
 
-pub use capabilities::{probe_capabilities, probe_capabilities_document};
+pub use capabilities::{probe_capabilities, probe_capabilities_document, probe_executable};
 pub use client::{CredentialsForm, PluginClient};
 pub use error::{Error, Result};
+pub use executable::Executable;
 pub use host_tie::NO_PIDFD_ENV;
 pub use location::{Endpoint, parse_location_line};
 pub use logs::{PLUGIN_LOG_TARGET, forward_log_line, map_level};

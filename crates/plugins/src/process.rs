@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use crate::host_tie::{Lifeline, launch_token, tie_to_host, wait_for_exit_unreaped};
 use crate::logs::{StderrTail, drain_stderr};
 use crate::process_group::{KILL, TERM, signal_group};
-use crate::{Endpoint, Error, Result};
+use crate::{Endpoint, Error, Executable, Result};
 use ocm_plugin_endpoints::LAUNCH_TOKEN_ENV;
 
 /// How long to wait for the exit after SIGKILL before giving up (a process stuck in
@@ -59,6 +59,9 @@ pub(crate) struct SpawnOptions<'a> {
     pub(crate) launch_token: bool,
     /// Watch stderr for a location line (the Go manager reads it there once stdout closed).
     pub(crate) stderr_location: bool,
+    /// Run this open file (the bytes that were verified) instead of whatever `path` names
+    /// now; `path` stays the process's `argv[0]`.
+    pub(crate) executable: Option<&'a Executable>,
 }
 
 /// A freshly spawned process and what its caller consumes.
@@ -127,7 +130,14 @@ impl PluginProcess {
             path: path.to_owned(),
             cause: Arc::new(cause),
         };
-        let mut command = Command::new(path);
+        let mut command = match options.executable {
+            Some(executable) => {
+                let mut command = Command::new(executable.program().map_err(spawn_error)?);
+                command.arg0(path);
+                command
+            }
+            None => Command::new(path),
+        };
         command.args(args);
         for name in options.env_remove {
             command.env_remove(name);

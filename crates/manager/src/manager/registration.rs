@@ -24,7 +24,7 @@ use std::{
 use futures_util::StreamExt as _;
 use ocm_plugin_registries::ExternalPlugin;
 use ocm_plugin_runtime::{
-    CredentialsForm, SchemaValidator, Supervisor, probe_capabilities_document,
+    CredentialsForm, Executable, SchemaValidator, Supervisor, probe_executable,
 };
 use ocm_plugin_types::{
     CapabilityKind, ConnectionType, DeclaredType, PluginCapabilities, PluginConfig, Raw, Type,
@@ -35,7 +35,8 @@ use crate::cache::{self, Loaded, Looked};
 use crate::discovery::{Found, discover};
 use crate::report::type_list;
 use crate::{
-    Candidate, Error, Outcome, RegistrationOptions, RegistrationReport, Rejection, Result,
+    CREDENTIAL_PLUGIN_WARNING, Candidate, Error, Outcome, RegistrationOptions, RegistrationReport,
+    Rejection, Result, TrustState,
 };
 
 impl PluginManager {
@@ -49,7 +50,11 @@ impl PluginManager {
         let serialised = Arc::clone(&self.inner.registering).lock_owned().await;
         self.refuse_if_shut_down()?;
         let cache_dir = options.cache.dir();
-        let (mut found, looked) = find(dir, cache_dir.clone()).await?;
+        let Findings {
+            mut found,
+            looked,
+            updates,
+        } = find(dir, cache_dir.clone(), &options).await?;
         self.reject_taken_ids(&mut found);
         let connection = match options.connection {
             Some(c) => c,
@@ -61,7 +66,7 @@ impl PluginManager {
             connection,
             options,
             cache_dir,
-            updates: Vec::new(),
+            updates,
             writing: None,
         };
         let to_probe = run.register_cached(looked);
@@ -155,10 +160,23 @@ impl PluginManager {
             });
         }
         warnings.extend(failures.iter().map(ToString::to_string));
+        if let TrustState::Unlisted { lock_file } = &c.trust {
+            warnings.push(format!(
+                "not in the lock file {}; registered because unlisted plugins are allowed",
+                lock_file.display()
+            ));
+        }
+        if declared
+            .iter()
+            .any(|d| *d.kind == CapabilityKind::CredentialPlugin)
+        {
+            warnings.push(CREDENTIAL_PLUGIN_WARNING.to_owned());
+        }
         Outcome::Registered {
             capabilities,
             warnings,
             cached,
+            trust: c.trust.clone(),
         }
     }
 
@@ -232,6 +250,8 @@ impl PluginManager {
                 "TMPDIR".into(),
                 self.inner.temp_path.clone().into_os_string(),
             ));
+            // The bytes the trust check verified, if it ran.
+            sup_config.executable = c.executable.clone();
             // Flat credentials to plugins of the v0.0.1 format, typed to the others (§10.6).
             sup_config.credentials_form = if capabilities.format.has_current() {
                 CredentialsForm::Typed
@@ -334,20 +354,72 @@ impl PluginManager {
     }
 }
 
-/// Step 1: the files under `dir` and, for each candidate, what the capability cache holds.
-async fn find(dir: &Path, cache_dir: Option<PathBuf>) -> Result<(Vec<Found>, Vec<Option<Looked>>)> {
+/// What step 1 found.
+struct Findings {
+    found: Vec<Found>,
+    /// Per candidate, what the capability cache holds (`None`: no cache, or not a candidate).
+    looked: Vec<Option<Looked>>,
+    /// Digests the trust check computed, for the cache.
+    updates: Vec<(PathBuf, cache::Entry)>,
+}
+
+/// Step 1: the files under `dir`; for each candidate, what the capability cache holds; and,
+/// when a lock file applies, the trust check: the binary opened once, hashed (once per change
+/// of the file: the cache keeps the digest) and compared with its entry (see [`crate::trust`]).
+async fn find(
+    dir: &Path,
+    cache_dir: Option<PathBuf>,
+    options: &RegistrationOptions,
+) -> Result<Findings> {
     let walk_dir = dir.to_owned();
+    let trust = options.trust.clone();
+    let allow_unlisted = options.allow_unlisted;
     tokio::task::spawn_blocking(move || {
-        let found = discover(&walk_dir)?;
+        let mut found = discover(&walk_dir)?;
+        let lock = trust.load(&walk_dir)?;
         let loaded = cache_dir.as_deref().map(Loaded::read);
-        let looked = found
-            .iter()
-            .map(|c| {
-                let loaded = loaded.as_ref().filter(|_| c.outcome.is_none())?;
-                Some(loaded.look(&c.path))
-            })
-            .collect();
-        Ok::<_, Error>((found, looked))
+        let mut looked = Vec::with_capacity(found.len());
+        let mut updates = Vec::new();
+        for c in &mut found {
+            if c.outcome.is_some() {
+                looked.push(None);
+                continue;
+            }
+            let Some(lock) = &lock else {
+                looked.push(loaded.as_ref().map(|l| l.look(&c.path, None)));
+                continue;
+            };
+            let executable = match Executable::open(&c.path) {
+                Ok(executable) => executable,
+                Err(e) => {
+                    c.outcome = Some(Outcome::Rejected(Rejection::Unreadable(e.into())));
+                    looked.push(None);
+                    continue;
+                }
+            };
+            let mut look = loaded.as_ref().map(|l| l.look(&c.path, Some(&executable)));
+            let known = look.as_ref().and_then(Looked::digest);
+            match lock.check(&c.path, &c.id, executable, known, allow_unlisted) {
+                Ok(checked) => {
+                    if let (Some(digest), Some(look)) = (&checked.computed, look.as_mut()) {
+                        updates.extend(look.record_digest(digest));
+                    }
+                    c.executable = Some(checked.executable);
+                    c.trust = checked.state;
+                    looked.push(look);
+                }
+                Err(rejection) => {
+                    tracing::warn!(plugin_id = %c.id, path = %c.path.display(), "plugin rejected: {rejection}");
+                    c.outcome = Some(Outcome::Rejected(rejection));
+                    looked.push(None);
+                }
+            }
+        }
+        Ok::<_, Error>(Findings {
+            found,
+            looked,
+            updates,
+        })
     })
     .await
     .map_err(|e| Error::Discovery {
@@ -391,15 +463,15 @@ impl Run {
                 continue;
             }
             match looked {
-                Some(Looked::Hit { document, refresh }) => {
-                    match PluginCapabilities::parse(document.as_bytes()) {
-                        Ok(capabilities) => {
-                            self.updates.extend(refresh);
-                            self.settle(i, capabilities, true);
-                        }
-                        Err(_) => to_probe.push((i, None)),
+                Some(Looked::Hit {
+                    document, refresh, ..
+                }) => match PluginCapabilities::parse(document.as_bytes()) {
+                    Ok(capabilities) => {
+                        self.updates.extend(refresh);
+                        self.settle(i, capabilities, true);
                     }
-                }
+                    Err(_) => to_probe.push((i, None)),
+                },
                 Some(Looked::Miss { entry }) => to_probe.push((i, entry)),
                 None => to_probe.push((i, None)),
             }
@@ -415,9 +487,10 @@ impl Run {
         let probes: Vec<_> = to_probe
             .into_iter()
             .map(|(i, entry)| {
-                let (id, path) = (self.found[i].id.clone(), self.found[i].path.clone());
+                let c = &self.found[i];
+                let (id, path, executable) = (c.id.clone(), c.path.clone(), c.executable.clone());
                 async move {
-                    let probed = probe_capabilities_document(&id, &path, timeout).await;
+                    let probed = probe_executable(&id, &path, executable.as_ref(), timeout).await;
                     (i, entry, probed)
                 }
             })

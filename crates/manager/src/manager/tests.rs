@@ -20,6 +20,8 @@ fn candidate(id: &str, path: &str) -> Found {
         path: PathBuf::from(path),
         id: id.into(),
         outcome: None,
+        executable: None,
+        trust: crate::TrustState::Unchecked,
     }
 }
 

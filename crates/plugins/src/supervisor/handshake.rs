@@ -52,6 +52,7 @@ pub(super) fn spawn(
         // this per-launch secret.
         launch_token: config.config.connection == ConnectionType::Tcp,
         stderr_location: true,
+        executable: config.executable.as_ref(),
     };
     let args = [OsStr::new("--config"), OsStr::new(&json)];
     let Spawned {

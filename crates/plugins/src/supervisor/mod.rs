@@ -49,6 +49,9 @@ pub struct SupervisorConfig {
     /// After this many failed starts or early crashes in a row, the plugin is refused for a
     /// cool-down instead of being spawned again ([`Error::CoolingDown`]).
     pub restart_limit: u32,
+    /// The verified binary to run instead of `path` (see [`Executable`](crate::Executable)):
+    /// every start runs these bytes, or fails if the file was rewritten in place.
+    pub executable: Option<crate::Executable>,
     /// The first cool-down; it doubles with every further failure, up to
     /// [`MAX_COOLDOWN`](Self::MAX_COOLDOWN).
     pub restart_cooldown: Duration,
@@ -87,6 +90,7 @@ impl SupervisorConfig {
             call_timeout: Self::DEFAULT_CALL_TIMEOUT,
             restart_limit: Self::DEFAULT_RESTART_LIMIT,
             restart_cooldown: Self::DEFAULT_RESTART_COOLDOWN,
+            executable: None,
         }
     }
 }

@@ -20,6 +20,7 @@ mod readme;
 mod registry_harness;
 mod signing;
 mod soak;
+mod trust;
 
 use std::{path::PathBuf, time::Duration};
 

@@ -50,6 +50,22 @@
 //! file), waited for at most a deadline: concurrent installs into one directory are
 //! serialised. The file is replaced atomically: a temporary `.ocm-plugins.lock-*` file in the
 //! directory, fsynced, renamed over it, and the directory fsynced.
+//!
+//! # Example
+//!
+//! ```
+//! use ocm_plugin_lockfile::LockFile;
+//! let text = br#"{"schemaVersion":1,"plugins":[{"file":"hello","source":"local",
+//!     "component":null,"version":null,"repository":null,"resource":null,
+//!     "sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824","size":5,
+//!     "signature":null}]}"#;
+//! let lock = LockFile::parse(text)?;
+//! let entry = lock.entry("hello").ok_or("not listed")?;
+//! assert_eq!(entry.size, 5);
+//! assert!(lock.entry("other").is_none()); // unlisted: a manager refuses to run it
+//! assert!(LockFile::parse(b"{}").is_err()); // never read as "nothing listed"
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::{
     fs::File,
@@ -60,11 +76,64 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ocm_plugin_manager::types::{Identity, Raw};
+use ocm_plugin_types::{Identity, Raw};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::{Error, Result};
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why reading, locking or writing a lock file failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file operation failed.
+    #[error("{operation} {}: {cause}", path.display())]
+    Io {
+        /// What was being done.
+        operation: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        cause: io::Error,
+    },
+    /// The lock file does not parse. It is never treated as empty: an empty lock file would
+    /// trust nothing (install) or everything (a run-time check that skips unlisted plugins).
+    #[error(
+        "lock file {} is corrupt: {problem}; fix it or remove it deliberately (it is never read \
+         as empty)",
+        path.display()
+    )]
+    Corrupt {
+        /// The lock file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// Another process holds the plugin directory's lock for longer than the deadline.
+    #[error(
+        "{} is locked by another install, uninstall or trust (an exclusive flock of the \
+         directory); gave up after {waited:?}",
+        dir.display()
+    )]
+    LockTimeout {
+        /// The plugin directory.
+        dir: PathBuf,
+        /// How long we waited.
+        waited: Duration,
+    },
+}
+
+impl Error {
+    fn io(operation: &'static str, path: impl Into<PathBuf>, cause: io::Error) -> Self {
+        Self::Io {
+            operation,
+            path: path.into(),
+            cause,
+        }
+    }
+}
 
 /// The lock file's name in a plugin directory.
 pub const LOCK_FILE: &str = "ocm-plugins.lock";
@@ -76,7 +145,7 @@ pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(30);
 /// The lock file of a plugin directory.
 ///
 /// ```
-/// use ocm_plugin_distribution::lockfile::LockFile;
+/// use ocm_plugin_lockfile::LockFile;
 /// let dir = tempfile::tempdir()?;
 /// assert!(LockFile::read(dir.path())?.is_none()); // no lock file: nothing installed yet
 /// std::fs::write(dir.path().join("ocm-plugins.lock"), "{")?;
@@ -164,7 +233,7 @@ impl LockFile {
         };
         Self::parse(&bytes)
             .map(Some)
-            .map_err(|problem| Error::CorruptLockFile { path, problem })
+            .map_err(|problem| Error::Corrupt { path, problem })
     }
 
     /// Parses lock file bytes; the error says what is wrong.
@@ -285,14 +354,14 @@ impl Prepared {
 }
 
 /// Fsyncs a directory, so a rename in it survives a crash.
-pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io("syncing", dir, e))
 }
 
 /// A file name fit for a plugin directory: not empty, no `/`, not `.` or `..`, no NUL.
-pub(crate) fn check_file_name(name: &str) -> std::result::Result<(), String> {
+pub fn check_file_name(name: &str) -> std::result::Result<(), String> {
     if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
         Err(format!("{name:?} is not a file name"))
     } else {
