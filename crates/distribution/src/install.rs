@@ -36,11 +36,7 @@ pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_VERIFIER: &str = r#"{"type":"RSASigningConfiguration/v1alpha1"}"#;
 
 /// The warning for a plugin that declares `credentialPlugin`, which breaks OCM 0.13.
-pub const CREDENTIAL_PLUGIN_WARNING: &str = "declares the credentialPlugin capability: the released \
-OCM CLI 0.13 (Go plugin manager v0.0.17) fails every command, `ocm version` included, with \
-`unsupported type: credentialPlugin` while such a plugin is in its plugin directory; keep it out \
-of OCM 0.13's plugin directory (install it into a separate --plugin-dir) or use OCM's newer CLI \
-(the bindings/go generation), which knows the kind";
+pub use ocm_plugin_manager::CREDENTIAL_PLUGIN_WARNING;
 
 /// How to verify the component version's signature before installing.
 #[derive(Debug, Clone)]
@@ -336,12 +332,17 @@ pub(crate) struct Staged {
     pub(crate) size: u64,
 }
 
+/// Prefix of the temporary files installs stage binaries in, followed by the installing
+/// process's pid and `-`: what a killed install leaves behind is recognised and removed by the
+/// next one.
+const STAGING_PREFIX: &str = ".ocm-plugin-install-";
+
 /// Creates the private temporary file in `target` (a `.` name: no plugin manager takes it for
 /// a plugin; 0700: only we can read or run it).
 fn temp_in(target: &Path) -> Result<(std::fs::File, tempfile::TempPath)> {
     std::fs::create_dir_all(target).map_err(|e| Error::io("creating", target, e))?;
     let temp = tempfile::Builder::new()
-        .prefix(".ocm-plugin-install-")
+        .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
         .permissions(std::fs::Permissions::from_mode(0o700))
         .tempfile_in(target)
         .map_err(|e| Error::io("creating a temporary file in", target, e))?;
@@ -543,6 +544,7 @@ fn commit_blocking(
 ) -> Result<InstallReport> {
     check_file_name(&entry.file).map_err(Error::Invalid)?;
     let _lock = DirLock::acquire(target, wait)?;
+    remove_leftovers(target);
     let mut lock = LockFile::read(target)?.unwrap_or_default();
     let dest = target.join(&entry.file);
     let change = match hash_file(&dest) {
@@ -578,6 +580,38 @@ fn commit_blocking(
         capabilities,
         warnings,
     })
+}
+
+/// Removes what killed installs left in `target` (under its lock): staged binaries of processes
+/// that are gone, and temporary lock files (only ever written under the lock, so any found now
+/// is stale). Best effort: a leftover that cannot be removed is logged, never an error.
+fn remove_leftovers(target: &Path) {
+    let Ok(entries) = std::fs::read_dir(target) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = if let Some(rest) = name.strip_prefix(STAGING_PREFIX) {
+            rest.split('-')
+                .next()
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+        } else {
+            name.starts_with(".ocm-plugins.lock-")
+        };
+        if stale {
+            let path = entry.path();
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "removed what an interrupted install left behind");
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), "cannot remove a leftover of an interrupted install: {e}")
+                }
+            }
+        }
+    }
 }
 
 /// The outcome of one entry of a locked install.

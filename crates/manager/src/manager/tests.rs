@@ -448,3 +448,25 @@ async fn a_missing_type_names_what_is_served_and_who_was_rejected() {
     );
     manager.shutdown().await.unwrap();
 }
+
+/// A plugin that declares `credentialPlugin` is registered with a warning naming the released
+/// OCM tool it would break in a shared plugin directory (`ocm-plugin list` prints it).
+#[tokio::test]
+async fn a_credential_plugin_is_registered_with_the_ocm_0_13_warning() {
+    let manager = PluginManager::new().unwrap();
+    let outcome = add(
+        &manager,
+        "creds",
+        "/bin/true",
+        r#"{"capabilities":[{"type":"credentialPlugin","supportedCredentialPluginTypes":[{"aliases":null,"jsonSchema":"e30=","type":"P/v1"}]}]}"#,
+    );
+    let warnings = warnings(&outcome);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w == crate::CREDENTIAL_PLUGIN_WARNING),
+        "{warnings:?}"
+    );
+    assert!(crate::CREDENTIAL_PLUGIN_WARNING.contains("OCM CLI 0.13"));
+    manager.shutdown().await.unwrap();
+}

@@ -876,3 +876,74 @@ fn publish_to_and_install_from_an_oci_registry() {
         .success();
     assert_eq!(sha256(&arm.join("file-input")), sha256(&env.other_binary));
 }
+
+/// A full disk (here: a file size limit, as `ENOSPC` would stop the write) or an install killed
+/// mid-download leaves nothing installed: no plugin, no lock file entry. What a killed install
+/// leaves behind (its staged file, a temporary lock file) is removed by the next install, and a
+/// staging file of an install still running is left alone.
+#[test]
+fn a_full_disk_or_a_killed_download_installs_nothing() {
+    let env = Env::new();
+    env.publish_hello("1.0.0").success();
+    let limited = |target: &Path, ignore_xfsz: bool| {
+        let mut c = std::process::Command::new("env");
+        if ignore_xfsz {
+            c.arg("--ignore-signal=XFSZ");
+        }
+        c.args(["prlimit", "--fsize=1048576"])
+            .arg(cli())
+            .arg("install")
+            .arg(env.reference(HELLO, Some("1.0.0")))
+            .arg("--with")
+            .arg(env.with.path())
+            .arg("--plugin-dir")
+            .arg(target)
+            .arg("--no-cache")
+            .env_remove("OCM_PLUGIN_CREDENTIALS")
+            .env("NO_COLOR", "1");
+        c.output().unwrap()
+    };
+    let usable = std::process::Command::new("env")
+        .args(["--ignore-signal=XFSZ", "prlimit", "--fsize=1048576", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !usable {
+        eprintln!("SKIPPED: needs `env --ignore-signal` (coreutils 8.31+) and `prlimit`");
+        return;
+    }
+
+    // Writes fail (EFBIG): a clear error, and nothing in the plugin directory.
+    let full = env.target("full");
+    std::fs::create_dir_all(&full).unwrap();
+    let out = limited(&full, true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("File too large"), "{stderr}");
+    assert!(names(&full).is_empty(), "{:?}", names(&full));
+
+    // Killed by the limit's signal mid-write: nothing installed, whatever is left over.
+    let killed = env.target("killed");
+    std::fs::create_dir_all(&killed).unwrap();
+    let out = limited(&killed, false);
+    assert!(!out.status.success(), "{out:?}");
+    let left = names(&killed);
+    assert!(
+        left.iter().all(|n| n.starts_with(".ocm-plugin-install-")),
+        "only staging files may remain: {left:?}"
+    );
+
+    // The next install removes the leftovers of dead installs, and only those.
+    std::fs::write(killed.join(".ocm-plugin-install-999999999-dead"), "partial").unwrap();
+    std::fs::write(killed.join(".ocm-plugins.lock-dead"), "{").unwrap();
+    let live = format!(".ocm-plugin-install-{}-live", std::process::id());
+    std::fs::write(killed.join(&live), "still downloading").unwrap();
+    env.install(&killed)
+        .arg(env.reference(HELLO, Some("1.0.0")))
+        .assert()
+        .success();
+    assert_eq!(
+        names(&killed),
+        [live.as_str(), "file-input", "ocm-plugins.lock"],
+        "leftovers of dead installs are gone, the live one stays"
+    );
+}
