@@ -198,6 +198,30 @@ pub(crate) async fn read_descriptor(
     .map_err(|e| Error::repository("reading", component, version, e))
 }
 
+/// The version a reference names (the highest semantic version when it names none), the
+/// repository plugin that serves it, and that version's descriptor.
+pub(crate) async fn fetch_descriptor(
+    manager: &PluginManager,
+    reference: &Reference,
+    credentials: &Credentials,
+) -> Result<(
+    String,
+    std::sync::Arc<dyn ComponentVersionRepository>,
+    Descriptor,
+)> {
+    let version = resolve_version(manager, reference, credentials).await?;
+    let repo = repository_for(manager, &reference.repository).await?;
+    let descriptor = read_descriptor(
+        repo.as_ref(),
+        &reference.repository,
+        &reference.component,
+        &version,
+        credentials,
+    )
+    .await?;
+    Ok((version, repo, descriptor))
+}
+
 /// Installs the plugin binary of a component version for a platform into a plugin directory.
 ///
 /// `manager` must have the component version repository plugin of the reference registered
@@ -215,16 +239,7 @@ pub async fn install(
     options: &InstallOptions,
 ) -> Result<InstallReport> {
     let credentials = &options.repository_credentials;
-    let version = resolve_version(manager, reference, credentials).await?;
-    let repo = repository_for(manager, &reference.repository).await?;
-    let descriptor = read_descriptor(
-        repo.as_ref(),
-        &reference.repository,
-        &reference.component,
-        &version,
-        credentials,
-    )
-    .await?;
+    let (version, repo, descriptor) = fetch_descriptor(manager, reference, credentials).await?;
     let signature = match &options.verify {
         Some(verify) => Some(verify_descriptor(manager, &descriptor, verify).await?),
         None => None,

@@ -198,10 +198,10 @@ impl Reference {
     /// ```
     /// use ocm_plugin_distribution::Reference;
     /// let r: Reference = "http://127.0.0.1:5000//acme.org/plugins/hello:1.0.0".parse()?;
-    /// assert_eq!(r.repository.get("baseUrl").unwrap(), "http://127.0.0.1:5000");
+    /// assert_eq!(r.repository.get("baseUrl").and_then(|v| v.as_str()), Some("http://127.0.0.1:5000"));
     /// assert_eq!((r.component.as_str(), r.version.as_deref()), ("acme.org/plugins/hello", Some("1.0.0")));
     /// let r: Reference = "/srv/ocm//acme.org/plugins/hello".parse()?;
-    /// assert_eq!(r.repository.get("path").unwrap(), "/srv/ocm");
+    /// assert_eq!(r.repository.get("path").and_then(|v| v.as_str()), Some("/srv/ocm"));
     /// assert_eq!(r.version, None);
     /// # Ok::<(), ocm_plugin_distribution::Error>(())
     /// ```

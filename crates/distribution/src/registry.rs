@@ -29,7 +29,7 @@ use tokio::io::AsyncReadExt as _;
 
 use crate::{
     Error, Reference, Result,
-    install::{list_versions, read_descriptor, repository_for, resolve_version},
+    install::{fetch_descriptor, list_versions, read_descriptor, repository_for},
     publish::{DEFAULT_PROVIDER, PluginMetadata},
     select::{METADATA_RESOURCE_TYPE, highest_semver},
 };
@@ -196,17 +196,8 @@ async fn read_registry(
     Descriptor,
 )> {
     let mut reference = Reference::parse(&entry.reference)?;
-    let version = resolve_version(manager, &reference, credentials).await?;
-    reference.version = Some(version.clone());
-    let repo = repository_for(manager, &reference.repository).await?;
-    let descriptor = read_descriptor(
-        repo.as_ref(),
-        &reference.repository,
-        &reference.component,
-        &version,
-        credentials,
-    )
-    .await?;
+    let (version, repo, descriptor) = fetch_descriptor(manager, &reference, credentials).await?;
+    reference.version = Some(version);
     Ok((reference, repo, descriptor))
 }
 
