@@ -27,9 +27,12 @@ use crate::{Common, common::load_credentials, signing};
 pub(crate) struct PublishArgs {
     /// The plugin directory holding the repository plugin (and the signing handler, to sign).
     dir: PathBuf,
-    /// The binaries, each `PATH[=os/arch]` (Go's names; the host's platform without `=`).
+    /// The binaries, each `PATH[=os/arch]` (Go's names; --platform without `=`).
     #[arg(required = true, value_name = "BINARY[=os/arch]")]
     binaries: Vec<String>,
+    /// The platform of the binaries given without `=os/arch` [default: this host's].
+    #[arg(long, value_name = "OS/ARCH")]
+    platform: Option<String>,
     /// Where to publish: a repository spec as JSON, a repository (`http://127.0.0.1:5000`,
     /// `/srv/ocm`) or a whole reference `<repository>//<component>[:<version>]`.
     #[arg(long, value_name = "SPEC|REFERENCE")]
@@ -291,6 +294,10 @@ pub(crate) async fn publish(
     } else {
         None
     };
+    let platform = match &args.platform {
+        Some(p) => p.parse::<Platform>()?,
+        None => Platform::host(),
+    };
     let credentials = repository_credentials(args.repository_credentials_file.as_deref())?;
     let request = PublishRequest {
         repository: reference.repository.clone(),
@@ -299,7 +306,11 @@ pub(crate) async fn publish(
         provider: Some(args.provider.clone()),
         name: args.resource_name.clone(),
         description: args.description.clone(),
-        binaries: args.binaries.iter().map(|b| Binary::parse(b)).collect(),
+        binaries: args
+            .binaries
+            .iter()
+            .map(|b| Binary::parse_or(b, platform.clone()))
+            .collect(),
         credentials: credentials.clone(),
         probe_timeout: crate::options(common)?
             .capabilities_timeout
@@ -417,6 +428,39 @@ pub(crate) fn uninstall(name: &str, args: &TargetArgs) -> Result<Value> {
     let (lock_wait, _) = args.lock.durations()?;
     let report = distribution::uninstall(&target, name, lock_wait)?;
     Ok(serde_json::to_value(report)?)
+}
+
+/// `policy`'s arguments.
+#[derive(Args)]
+pub(crate) struct PolicyArgs {
+    /// From now on, every install into the directory must verify the component version's
+    /// signature with one of these public keys (PEM); repeat for several.
+    #[arg(long, value_name = "KEY.pem", conflicts_with = "clear")]
+    require_signature: Vec<PathBuf>,
+    /// With --require-signature: the signature's name installs must verify.
+    #[arg(long, value_name = "NAME", requires = "require_signature")]
+    signature: Option<String>,
+    /// Remove the signature requirement.
+    #[arg(long)]
+    clear: bool,
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+}
+
+/// Shows, sets or clears the install policy of a plugin directory.
+pub(crate) fn policy(args: &PolicyArgs) -> Result<Value> {
+    let target = plugin_dir(args.target.plugin_dir.as_deref())?;
+    let (lock_wait, _) = args.target.lock.durations()?;
+    if args.clear || !args.require_signature.is_empty() {
+        distribution::require_signature(
+            &target,
+            &args.require_signature,
+            args.signature.clone(),
+            lock_wait,
+        )?;
+    }
+    let policy = distribution::LockFile::read(&target)?.and_then(|lock| lock.policy);
+    Ok(json!({"dir": target, "policy": policy}))
 }
 
 pub(crate) async fn trust(path: &Path, force: bool, args: &TargetArgs) -> Result<Value> {

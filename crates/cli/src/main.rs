@@ -194,6 +194,13 @@ enum Command {
         #[command(flatten)]
         args: distribution::TargetArgs,
     },
+    /// Show or set the install policy of a plugin directory (kept in its lock file): with
+    /// --require-signature, every install into it must verify the component version's
+    /// signature with one of the given keys.
+    Policy {
+        #[command(flatten)]
+        args: distribution::PolicyArgs,
+    },
     /// Record a local build in the plugin directory's lock file (copying it in when it is
     /// elsewhere), after checking that it answers `capabilities`.
     Trust {
@@ -542,6 +549,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Uninstall { name, args } => {
             print_value(&distribution::uninstall(&name, &args)?, args.json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Policy { args } => {
+            print_value(&distribution::policy(&args)?, args.target.json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Trust { path, force, args } => {

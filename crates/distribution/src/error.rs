@@ -209,6 +209,20 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// The plugin directory's policy does not allow this install.
+    #[error(
+        "the install policy of {} requires a verified signature by one of the keys {}: {problem}; give --verify-with KEY.pem",
+        dir.display(),
+        keys.join(", ")
+    )]
+    Policy {
+        /// The plugin directory.
+        dir: PathBuf,
+        /// The fingerprints of the keys it accepts.
+        keys: Vec<String>,
+        /// What is missing.
+        problem: String,
+    },
     /// A different file of the same name is installed and replacing it was not asked for.
     #[error(
         "{} already exists with other content (sha256:{existing}, the new one is sha256:{new}); \

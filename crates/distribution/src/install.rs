@@ -22,8 +22,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use crate::{
     Error, Platform, Reference, Result,
     lockfile::{
-        DEFAULT_LOCK_WAIT, DirLock, LockEntry, LockFile, SignatureRecord, Source, check_file_name,
-        hash_file, key_fingerprint, sync_dir,
+        DEFAULT_LOCK_WAIT, DirLock, LockEntry, LockFile, Policy, RequireSignature, SignatureRecord,
+        Source, check_file_name, hash_file, key_fingerprint, sync_dir,
     },
     reference::{describe_repository, plugin_file_name},
     select::{blob_sha256, highest_semver, select_plugin_resource},
@@ -238,6 +238,7 @@ pub async fn install(
     reference: &Reference,
     options: &InstallOptions,
 ) -> Result<InstallReport> {
+    check_policy(&options.target, options.verify.as_ref())?;
     let credentials = &options.repository_credentials;
     let (version, repo, descriptor) = fetch_descriptor(manager, reference, credentials).await?;
     let signature = match &options.verify {
@@ -327,6 +328,72 @@ async fn verify_descriptor(
         name: verify.signature.clone(),
         key_fingerprint: fingerprint,
     })
+}
+
+/// Refuses an install that the plugin directory's policy does not allow: where it requires a
+/// signature, `verify` must use one of its keys (and its signature name, when it names one).
+fn check_policy(target: &Path, verify: Option<&VerifyWith>) -> Result<()> {
+    let Some(required) = LockFile::read(target)?
+        .and_then(|lock| lock.policy)
+        .and_then(|policy| policy.require_signature)
+    else {
+        return Ok(());
+    };
+    let refuse = |problem: String| Error::Policy {
+        dir: target.to_owned(),
+        keys: required.key_fingerprints.clone(),
+        problem,
+    };
+    let Some(verify) = verify else {
+        return Err(refuse("no key was given to verify with".to_owned()));
+    };
+    let fingerprint = key_fingerprint(&verify.public_key)?;
+    if !required.key_fingerprints.contains(&fingerprint) {
+        return Err(refuse(format!(
+            "{} ({fingerprint}) is not one of them",
+            verify.public_key.display()
+        )));
+    }
+    if let Some(name) = &required.signature
+        && *name != verify.signature
+    {
+        return Err(refuse(format!(
+            "it requires the signature {name:?}, not {:?}",
+            verify.signature
+        )));
+    }
+    Ok(())
+}
+
+/// Sets (or with `None` clears) the signature requirement of `target`'s policy, under the
+/// directory's lock: from then on every install into it must verify with one of `keys`.
+pub fn require_signature(
+    target: &Path,
+    keys: &[PathBuf],
+    signature: Option<String>,
+    wait: Duration,
+) -> Result<Option<RequireSignature>> {
+    std::fs::create_dir_all(target).map_err(|e| Error::io("creating", target, e))?;
+    let requirement = if keys.is_empty() {
+        None
+    } else {
+        let key_fingerprints = keys
+            .iter()
+            .map(|k| key_fingerprint(k))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Some(RequireSignature {
+            key_fingerprints,
+            signature,
+        })
+    };
+    let _lock = DirLock::acquire(target, wait)?;
+    let mut lock = LockFile::read(target)?.unwrap_or_default();
+    let mut policy = lock.policy.take().unwrap_or_default();
+    policy.require_signature = requirement.clone();
+    lock.policy = (policy != Policy::default()).then_some(policy);
+    lock.write(target)?;
+    tracing::info!(dir = %target.display(), ?requirement, "install policy set");
+    Ok(requirement)
 }
 
 /// The resource to download and what its bytes must be.

@@ -49,7 +49,8 @@ pub mod select;
 
 pub use error::{Error, Result};
 pub use install::{
-    Change, InstallOptions, InstallReport, VerifyWith, install, install_locked, trust, uninstall,
+    Change, InstallOptions, InstallReport, VerifyWith, install, install_locked, require_signature,
+    trust, uninstall,
 };
 pub use lockfile::{LockEntry, LockFile};
 pub use platform::{Platform, go_arch, go_os};

@@ -53,17 +53,29 @@ impl Binary {
     /// assert_eq!(Binary::parse("a=b").path.to_str(), Some("a=b"));
     /// ```
     pub fn parse(text: &str) -> Self {
-        if let Some((path, platform)) = text.rsplit_once('=')
-            && let Ok(platform) = platform.parse::<Platform>()
+        Self::parse_or(text, Platform::host())
+    }
+
+    /// [`parse`](Self::parse), with `platform` for a binary given without `=os/arch`.
+    ///
+    /// ```
+    /// use ocm_plugin_distribution::{Platform, publish::Binary};
+    /// let arm: Platform = "linux/arm64".parse()?;
+    /// assert_eq!(Binary::parse_or("hello", arm.clone()).platform, arm);
+    /// # Ok::<(), ocm_plugin_distribution::Error>(())
+    /// ```
+    pub fn parse_or(text: &str, platform: Platform) -> Self {
+        if let Some((path, given)) = text.rsplit_once('=')
+            && let Ok(given) = given.parse::<Platform>()
         {
             return Self {
                 path: path.into(),
-                platform,
+                platform: given,
             };
         }
         Self {
             path: text.into(),
-            platform: Platform::host(),
+            platform,
         }
     }
 }

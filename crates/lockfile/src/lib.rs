@@ -40,6 +40,10 @@
 //!   bytes of the key file's first PEM block (for a `PUBLIC KEY` block: the SubjectPublicKeyInfo,
 //!   as `openssl pkey -pubin -outform DER | sha256sum` prints); of the file's bytes when it is
 //!   not PEM.
+//! * `policy` (optional, top level): what installs into the directory must satisfy.
+//!   `{"requireSignature": {"keyFingerprints": ["sha256:<hex>", …], "signature": "default"}}`
+//!   makes every install from a repository verify the component version's signature (of that
+//!   name, when given) with one of those keys; an install without one is refused.
 //!
 //! Readers refuse another `schemaVersion`, unknown `source` values, and anything that does not
 //! parse: a corrupt lock file is an error, never "nothing installed" and never "trust all".
@@ -160,6 +164,32 @@ pub struct LockFile {
     pub schema_version: u32,
     /// The entries, sorted by file name.
     pub plugins: Vec<LockEntry>,
+    /// What installs into this directory must satisfy; absent: nothing beyond the checks every
+    /// install makes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Policy>,
+}
+
+/// The install policy of a plugin directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Policy {
+    /// Installs from a repository must verify the component version's signature with one of
+    /// these keys; absent: signatures are verified only when asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_signature: Option<RequireSignature>,
+}
+
+/// Which signatures an install must verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RequireSignature {
+    /// Fingerprints (`sha256:<hex>`, as [`key_fingerprint`] computes them) of the public keys an
+    /// install may verify with. Not empty.
+    pub key_fingerprints: Vec<String>,
+    /// The signature that must be verified; absent: any name the installer asks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 impl Default for LockFile {
@@ -167,6 +197,7 @@ impl Default for LockFile {
         Self {
             schema_version: SCHEMA_VERSION,
             plugins: Vec::new(),
+            policy: None,
         }
     }
 }
@@ -252,6 +283,24 @@ impl LockFile {
             None => return Err("schemaVersion is missing".to_owned()),
         }
         let file: Self = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        if let Some(required) = file
+            .policy
+            .as_ref()
+            .and_then(|p| p.require_signature.as_ref())
+        {
+            if required.key_fingerprints.is_empty() {
+                return Err("policy.requireSignature lists no key".to_owned());
+            }
+            if let Some(bad) = required
+                .key_fingerprints
+                .iter()
+                .find(|f| !is_fingerprint(f))
+            {
+                return Err(format!(
+                    "policy.requireSignature: {bad:?} is not sha256:<64 hex digits>"
+                ));
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         for entry in &file.plugins {
             check_file_name(&entry.file)?;
@@ -367,6 +416,11 @@ pub fn check_file_name(name: &str) -> std::result::Result<(), String> {
     } else {
         Ok(())
     }
+}
+
+fn is_fingerprint(text: &str) -> bool {
+    text.strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// An exclusive `flock` of a plugin directory, released on drop.

@@ -947,3 +947,114 @@ fn a_full_disk_or_a_killed_download_installs_nothing() {
         "leftovers of dead installs are gone, the live one stays"
     );
 }
+
+/// A plugin directory whose policy requires signatures refuses an install that does not verify
+/// one with the keys it names, before anything is downloaded.
+#[test]
+fn a_directory_policy_requires_a_verified_signature() {
+    let env = Env::new();
+    let credentials = env.work.path().join("private.json");
+    std::fs::write(
+        &credentials,
+        json!({"privateKeyPEMFile": format!("{KEYS}/signer-a.pem")}).to_string(),
+    )
+    .unwrap();
+    env.publish(
+        &env.repo().to_string_lossy(),
+        HELLO,
+        "1.0.0",
+        &env.hello_binaries(),
+    )
+    .args(["--name", "file-input", "--sign"])
+    .arg("--credentials-file")
+    .arg(&credentials)
+    .assert()
+    .success();
+
+    let target = env.target("strict");
+    let set = env
+        .cmd("policy")
+        .arg("--plugin-dir")
+        .arg(&target)
+        .arg("--require-signature")
+        .arg(format!("{KEYS}/signer-a.pub.pem"))
+        .arg("--json")
+        .assert()
+        .success();
+    let fingerprints = &stdout_json(&set)["policy"]["requireSignature"]["keyFingerprints"];
+    assert_eq!(
+        fingerprints.as_array().map(Vec::len),
+        Some(1),
+        "{fingerprints}"
+    );
+
+    let unverified = env
+        .install(&target)
+        .arg(env.reference(HELLO, Some("1.0.0")))
+        .assert()
+        .code(1);
+    assert!(
+        stderr(&unverified).contains("requires a verified signature")
+            && stderr(&unverified).contains("no key was given"),
+        "{}",
+        stderr(&unverified)
+    );
+    let other_key = env
+        .install(&target)
+        .arg(env.reference(HELLO, Some("1.0.0")))
+        .arg("--verify-with")
+        .arg(format!("{KEYS}/signer-b.pub.pem"))
+        .assert()
+        .code(1);
+    assert!(
+        stderr(&other_key).contains("is not one of them"),
+        "{}",
+        stderr(&other_key)
+    );
+    assert_eq!(names(&target), ["ocm-plugins.lock"]);
+
+    env.install(&target)
+        .arg(env.reference(HELLO, Some("1.0.0")))
+        .arg("--verify-with")
+        .arg(format!("{KEYS}/signer-a.pub.pem"))
+        .assert()
+        .success();
+    assert_eq!(names(&target), ["file-input", "ocm-plugins.lock"]);
+    // The policy is kept with the entries, and can be cleared.
+    assert!(lock_file(&target)["policy"]["requireSignature"].is_object());
+    env.cmd("policy")
+        .arg("--plugin-dir")
+        .arg(&target)
+        .arg("--clear")
+        .assert()
+        .success();
+    assert!(lock_file(&target).get("policy").is_none());
+}
+
+/// `publish --platform` gives the platform of the binaries named without `=os/arch`.
+#[test]
+fn publish_takes_the_platform_of_unmarked_binaries_from_the_option() {
+    let env = Env::new();
+    env.publish(
+        &env.repo().to_string_lossy(),
+        HELLO,
+        "1.0.0",
+        &[
+            format!("{}={}", file_input().display(), host()),
+            env.other_binary.to_string_lossy().into_owned(),
+        ],
+    )
+    .args(["--name", "file-input", "--platform", other()])
+    .assert()
+    .success();
+    let target = env.target("other");
+    env.install(&target)
+        .arg(env.reference(HELLO, Some("1.0.0")))
+        .args(["--platform", other()])
+        .assert()
+        .success();
+    assert_eq!(
+        lock_file(&target)["plugins"][0]["sha256"],
+        sha256(&env.other_binary)
+    );
+}
