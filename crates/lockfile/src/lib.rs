@@ -578,6 +578,7 @@ mod tests {
         let good = serde_json::to_value(LockFile {
             schema_version: 1,
             plugins: vec![entry("a")],
+            policy: None,
         })
         .unwrap();
         let mut cases: Vec<(Vec<u8>, &str)> = vec![
@@ -598,6 +599,15 @@ mod tests {
         bad_hash["plugins"][0]["sha256"] = json!("xyz");
         let bad_hash = serde_json::to_vec(&bad_hash).unwrap();
         cases.push((bad_hash, "64 hex digits"));
+        let mut no_key = good.clone();
+        no_key["policy"] = json!({"requireSignature": {"keyFingerprints": []}});
+        cases.push((serde_json::to_vec(&no_key).unwrap(), "lists no key"));
+        let mut bad_key = good.clone();
+        bad_key["policy"] = json!({"requireSignature": {"keyFingerprints": ["abc"]}});
+        cases.push((serde_json::to_vec(&bad_key).unwrap(), "is not sha256:"));
+        let mut unknown = good.clone();
+        unknown["policy"] = json!({"trustEverything": true});
+        cases.push((serde_json::to_vec(&unknown).unwrap(), "unknown field"));
         let mut slash = good.clone();
         slash["plugins"][0]["file"] = json!("../evil");
         cases.push((serde_json::to_vec(&slash).unwrap(), "not a file name"));
