@@ -16,6 +16,7 @@
 //! can be compared on one machine.
 
 mod any;
+mod distribution;
 mod floors;
 mod oci;
 mod report;
@@ -169,6 +170,7 @@ async fn run(
     scenarios::discovery(&setup, sizes, &mut results).await?;
     scenarios::calls(&setup, sizes, &spawn, &raw, &mut results).await?;
     oci::oci(&setup, sizes, &mut results).await?;
+    distribution::distribution(&setup, sizes, &mut results).await?;
     signing::digest(sizes, &mut results)?;
 
     results.print();

@@ -193,7 +193,7 @@ pub(crate) async fn oci(setup: &Setup, sizes: Sizes, results: &mut Results) -> R
 }
 
 /// Streaming HTTP/1.1 against the registry, for the floors: no client library, no copies.
-mod raw {
+pub(crate) mod raw {
     use std::{
         io::{BufRead as _, BufReader, Read as _, Write as _},
         net::TcpStream,
@@ -295,7 +295,7 @@ mod raw {
     }
 
     /// Downloads a blob into a sink; returns its length.
-    pub(super) fn get(host_port: &str, repository: &str, digest: &str) -> Result<u64> {
+    pub(crate) fn get(host_port: &str, repository: &str, digest: &str) -> Result<u64> {
         let stream = connect(host_port)?;
         write!(
             &stream,

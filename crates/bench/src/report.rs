@@ -48,6 +48,7 @@ pub(crate) enum Unit {
     MegabytesPerSecond,
     CallsPerSecond,
     Megabytes,
+    Bytes,
     Spawns,
 }
 
@@ -59,6 +60,7 @@ impl Unit {
             Self::MegabytesPerSecond => "MB/s",
             Self::CallsPerSecond => "calls/s",
             Self::Megabytes => "MB",
+            Self::Bytes => "B",
             Self::Spawns => "spawns",
         }
     }

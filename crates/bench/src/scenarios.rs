@@ -29,6 +29,12 @@ pub(crate) struct Sizes {
     pub(crate) burst_descriptor_resources: usize,
     /// Digests of the 500-resource descriptor (and as many serde_json round trips).
     pub(crate) digest_iterations: usize,
+    /// Installs from the loopback registry (each into an empty plugin directory).
+    pub(crate) installs: usize,
+    /// Installed plugins in the trust scenario's plugin directory (at most the 9 examples).
+    pub(crate) trusted_plugins: usize,
+    /// Registrations of each kind in the trust scenario.
+    pub(crate) trust_rounds: usize,
 }
 
 impl Sizes {
@@ -41,6 +47,9 @@ impl Sizes {
             blob: 256 << 20,
             burst_descriptor_resources: 8000,
             digest_iterations: 500,
+            installs: 9,
+            trusted_plugins: 9,
+            trust_rounds: 15,
         }
     }
 
@@ -53,6 +62,9 @@ impl Sizes {
             blob: 8 << 20,
             burst_descriptor_resources: 200,
             digest_iterations: 10,
+            installs: 2,
+            trusted_plugins: 3,
+            trust_rounds: 3,
         }
     }
 }
