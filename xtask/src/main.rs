@@ -27,7 +27,8 @@ commands:
   bench          build in release and run every benchmark against floors measured in the same
                  run (raw hyper round trip, spawn + read a line, cp, probe CPU time): discovery
                  cold and with a warm capability cache, cold start, warm calls, manager
-                 overhead, 16 concurrent callers, 256 MiB blobs, memory. Prints a table and
+                 overhead, 16 concurrent callers, 256 MiB blobs, memory, an install from the
+                 registry, run-time trust (bytes read, hashing after a change). Prints a table and
                  writes target/bench/results.json
   bench --quick  the same with few iterations and small blobs, in the dev profile (what CI
                  runs: it checks the harness, not the figures)

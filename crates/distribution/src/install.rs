@@ -17,7 +17,7 @@ use ocm_plugin_manager::{
 };
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncReadExt as _;
 
 use crate::{
     Error, Platform, Reference, Result,
@@ -491,26 +491,40 @@ async fn download(
         .map_err(|e| blob_err("reading the downloaded resource of", e.into()))?;
     let (file, temp) = temp_in(&options.target)?;
     let write_err = |e| Error::io("writing", temp.to_path_buf(), e);
-    let mut out = tokio::fs::File::from_std(file);
+    // Reading and hashing here, writing and flushing to disk on a thread of their own, so that
+    // the three overlap (see `write_durably`).
+    let (chunks, receiver) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
+    let writer = tokio::task::spawn_blocking(move || write_durably(file, receiver));
     let mut hasher = Sha256::new();
     let mut size = 0u64;
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = reader
-            .read(&mut buf)
-            .await
-            .map_err(|e| Error::io("reading", blob.path(), e))?;
-        if n == 0 {
-            break;
+    let copied: Result<()> = async {
+        loop {
+            let mut buf = vec![0u8; CHUNK];
+            let n = reader
+                .read(&mut buf)
+                .await
+                .map_err(|e| Error::io("reading", blob.path(), e))?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.truncate(n);
+            hasher.update(&buf);
+            size += n as u64;
+            if chunks.send(buf).await.is_err() {
+                // The writer stopped: its error says why.
+                return Ok(());
+            }
         }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).await.map_err(write_err)?;
-        size += n as u64;
     }
-    out.flush().await.map_err(write_err)?;
-    out.sync_all().await.map_err(write_err)?;
-    // Closed before it is ever run (an open writer makes exec fail with ETXTBSY).
-    drop(out);
+    .await;
+    drop(chunks);
+    let written = writer
+        .await
+        .map_err(|e| write_err(std::io::Error::other(e)))?;
+    copied?;
+    written.map_err(write_err)?;
+    // Closed before it is ever run (an open writer makes exec fail with ETXTBSY): the writer
+    // thread owned the only handle.
     drop(reader);
     drop(blob);
     let actual = hex::encode(hasher.finalize());
@@ -538,6 +552,47 @@ async fn download(
         sha256: actual,
         size,
     })
+}
+
+/// Size of the pieces a download is copied in.
+const CHUNK: usize = 256 * 1024;
+/// How much is written between two background flushes.
+const FLUSH_EVERY: u64 = 16 * 1024 * 1024;
+
+/// Writes the chunks into `file` and makes them durable. Every [`FLUSH_EVERY`] bytes a flush
+/// (`fdatasync`) starts on a second handle in the background while writing goes on, so that
+/// the disk works during the download instead of all at the end; the final flush then has
+/// little left to do.
+fn write_durably(
+    mut file: std::fs::File,
+    mut chunks: tokio::sync::mpsc::Receiver<Vec<u8>>,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let flusher = file.try_clone()?;
+    let mut flushing: Option<std::thread::JoinHandle<std::io::Result<()>>> = None;
+    let mut unflushed = 0u64;
+    while let Some(chunk) = chunks.blocking_recv() {
+        file.write_all(&chunk)?;
+        unflushed += chunk.len() as u64;
+        if unflushed >= FLUSH_EVERY && flushing.as_ref().is_none_or(|f| f.is_finished()) {
+            if let Some(done) = flushing.take() {
+                done.join()
+                    .map_err(|_| std::io::Error::other("the flush thread panicked"))??;
+            }
+            let handle = flusher.try_clone()?;
+            flushing = Some(
+                std::thread::Builder::new()
+                    .name("ocm-plugin-flush".into())
+                    .spawn(move || handle.sync_data())?,
+            );
+            unflushed = 0;
+        }
+    }
+    if let Some(done) = flushing {
+        done.join()
+            .map_err(|_| std::io::Error::other("the flush thread panicked"))??;
+    }
+    file.sync_all()
 }
 
 /// Runs `capabilities` of a staged binary; its capability kinds and the warnings they call for.
