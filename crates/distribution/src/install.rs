@@ -781,7 +781,11 @@ pub async fn install_locked(
     let mut outcomes = Vec::new();
     for entry in &lock.plugins {
         let path = options.target.join(&entry.file);
-        let current = match hash_file(&path) {
+        let hashing = path.clone();
+        let hashed = tokio::task::spawn_blocking(move || hash_file(&hashing))
+            .await
+            .map_err(|e| Error::io("hashing", &path, std::io::Error::other(e)))?;
+        let current = match hashed {
             Ok((sha, _)) => Some(sha),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io("reading", path, e)),
