@@ -32,7 +32,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
             .await?;
         drop(file);
         let blob = ctx.take_blob(&r.location).await?;
-        json!({"location": r.location, "blob": blob})
+        json!({"blob": blob})
     } else {
         serde_json::to_value(
             transformer

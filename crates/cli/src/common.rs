@@ -4,7 +4,7 @@
 use std::{io::Read as _, path::Path};
 
 use anyhow::{Context, Result, anyhow, bail};
-use ocm_plugin_manager::types::{Credentials, Identity, Location, Raw};
+use ocm_plugin_manager::types::{Credentials, Identity, Location, LocationType, Raw};
 use ocm_plugin_manager::{Blob, PluginManager, RequestFile};
 use serde_json::{Value, error::Category, json};
 
@@ -64,7 +64,10 @@ impl Ctx<'_> {
     }
 
     /// A blob a plugin answered with is handed over to us: write it to `--output` (if given)
-    /// and report its size. A file in the manager's temp dir is deleted afterwards.
+    /// and report its size. A file in the manager's temp dir is deleted afterwards, and a FIFO
+    /// can be read once: the plugin's location is reported only while it still names the blob
+    /// (a file of the plugin's own, outside the temp dir); otherwise the report says the blob
+    /// was discarded, and how to keep it.
     pub(crate) async fn take_blob(&self, location: &Location) -> Result<Value> {
         let output = self.args.output.as_deref();
         let mut blob = self.manager.blob(location)?;
@@ -78,7 +81,20 @@ impl Ctx<'_> {
                 .await
                 .with_context(|| format!("reading {}", blob.path().display()))?,
         };
-        Ok(json!({"size": size, "output": output}))
+        drop(blob);
+        let still_there = location.location_type == LocationType::LocalFile
+            && Path::new(&location.value).is_file();
+        let mut report = json!({"size": size, "output": output});
+        if still_there {
+            report["location"] = json!(location);
+        }
+        if output.is_none() && !still_there {
+            report["discarded"] = json!(true);
+            eprintln!(
+                "note: the blob ({size} bytes) was read and discarded; give --output FILE to keep it"
+            );
+        }
+        Ok(report)
     }
 }
 

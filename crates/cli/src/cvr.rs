@@ -130,7 +130,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
                 )
                 .await?;
             let saved = ctx.take_blob(&r.location).await?;
-            json!({"resource": r.resource, "location": r.location, "blob": saved})
+            json!({"resource": r.resource, "blob": saved})
         }
         "get-local-source" => {
             let r = repo
@@ -145,7 +145,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
                 )
                 .await?;
             let saved = ctx.take_blob(&r.location).await?;
-            json!({"source": r.source, "location": r.location, "blob": saved})
+            json!({"source": r.source, "blob": saved})
         }
         "get-identity" => {
             let r = repo

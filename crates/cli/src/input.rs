@@ -28,7 +28,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
                 .process_resource(ProcessResourceRequest { resource }, &credentials)
                 .await?;
             let blob = ctx.take_blob(&r.location).await?;
-            json!({"resource": r.resource, "location": r.location, "blob": blob})
+            json!({"resource": r.resource, "blob": blob})
         }
         "process-source" => {
             let source: ConstructorSource = ctx.resource()?;
@@ -37,7 +37,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
                 .process_source(ProcessSourceRequest { source }, &credentials)
                 .await?;
             let blob = ctx.take_blob(&r.location).await?;
-            json!({"source": r.source, "location": r.location, "blob": blob})
+            json!({"source": r.source, "blob": blob})
         }
         "get-identity" => {
             let spec = ctx.spec()?;

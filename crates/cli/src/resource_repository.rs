@@ -31,7 +31,7 @@ pub(crate) async fn call(ctx: &Ctx<'_>, operation: &str) -> Result<Value> {
                 .get_global_resource(GetGlobalResourceRequest { resource }, &credentials)
                 .await?;
             let blob = ctx.take_blob(&r.location).await?;
-            json!({"location": r.location, "blob": blob})
+            json!({"blob": blob})
         }
         "add-global-resource" => {
             let resource: Resource = ctx.resource()?;

@@ -237,6 +237,14 @@ fn call_reaches_every_capability() {
     );
     assert_eq!(processed["resource"]["name"], "r");
     assert_eq!(std::fs::read(out).unwrap(), b"abcdef");
+    assert_eq!(processed["blob"]["output"], out);
+    // Without --output the blob (a file in the manager's temp dir) is read and removed: the
+    // answer says so instead of naming a path that no longer exists.
+    let discarded = call("input", "process-resource", &["--resource", &constructor]);
+    assert_eq!(discarded["blob"]["size"], 6);
+    assert_eq!(discarded["blob"]["discarded"], true);
+    assert!(discarded["blob"].get("location").is_none(), "{discarded}");
+    assert!(discarded.get("location").is_none(), "{discarded}");
 
     let id = call(
         "blob-transformer",
