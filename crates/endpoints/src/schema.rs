@@ -23,6 +23,8 @@ pub struct SchemaValidator {
 /// The schema's bytes (kept by deferred validators only) and, once compiled, the validator or
 /// why it did not compile.
 struct Compiled {
+    /// The schema as declared: compiled from on first use when deferred, and read again on the
+    /// error path to name what an object allows.
     schema: Vec<u8>,
     validator: OnceLock<Result<Validator, SchemaError>>,
 }
@@ -65,7 +67,7 @@ impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // An empty pointer (a missing or unexpected top-level property) reads better in words.
         if self.instance_path.is_empty() {
-            write!(f, "at the top level: {}", self.message)
+            write!(f, "at the spec's top level: {}", self.message)
         } else {
             write!(f, "at '{}': {}", self.instance_path, self.message)
         }
@@ -97,8 +99,7 @@ impl SchemaValidator {
         let validator = build(schema)?;
         Ok(Self {
             inner: Arc::new(Compiled {
-                // Compiled already: the bytes are never needed again.
-                schema: Vec::new(),
+                schema: schema.to_vec(),
                 validator: OnceLock::from(Ok(validator)),
             }),
         })
@@ -147,7 +148,10 @@ impl SchemaValidator {
     }
 
     /// Checks an instance. The error lists every failing instance path with its message, e.g.
-    /// `jsonschema validation failed: at the top level: "baseUrl" is a required property`.
+    /// `jsonschema validation failed: at the spec's top level: "baseUrl" is a required property`.
+    /// A property the schema does not allow is named with the ones it does
+    /// (`Additional properties are not allowed ('bsaeUrl' was unexpected); allowed: baseUrl,
+    /// subPath, type`).
     ///
     /// A JSON string instance is always invalid: the Go manager refuses to validate (and so
     /// to send) specs that are bare strings.
@@ -159,15 +163,44 @@ impl SchemaValidator {
         if validator.is_valid(instance) {
             return Ok(());
         }
+        // Read again only now, on the error path, to name what an object allows.
+        let schema: Option<Value> = serde_json::from_slice(&self.inner.schema).ok();
         let problems = validator
             .iter_errors(instance)
-            .map(|e| Problem {
-                instance_path: e.instance_path().to_string(),
-                message: e.to_string(),
+            .map(|e| {
+                let mut message = e.to_string();
+                if matches!(
+                    e.kind(),
+                    jsonschema::error::ValidationErrorKind::AdditionalProperties { .. }
+                ) && let Some(allowed) = schema
+                    .as_ref()
+                    .and_then(|s| allowed_properties(s, e.schema_path().as_str()))
+                {
+                    message.push_str("; allowed: ");
+                    message.push_str(&allowed);
+                }
+                Problem {
+                    instance_path: e.instance_path().to_string(),
+                    message,
+                }
             })
             .collect();
         Err(SchemaError::Rejected { problems })
     }
+}
+
+/// The property names the object schema owning the `additionalProperties` keyword at
+/// `keyword` (a JSON pointer into `schema`) declares, sorted and comma-separated; `None` when
+/// it declares none or the pointer leads nowhere.
+fn allowed_properties(schema: &Value, keyword: &str) -> Option<String> {
+    let owner = keyword.strip_suffix("/additionalProperties")?;
+    let properties = schema.pointer(owner)?.get("properties")?.as_object()?;
+    let mut names: Vec<&str> = properties.keys().map(String::as_str).collect();
+    if names.is_empty() {
+        return None;
+    }
+    names.sort_unstable();
+    Some(names.join(", "))
 }
 
 fn build(schema: &[u8]) -> Result<Validator, SchemaError> {

@@ -190,7 +190,7 @@ fn rejections_are_typed_and_keep_their_text() {
         "{text}"
     );
     assert!(
-        text.contains(r#"at the top level: "extra" is a required property"#),
+        text.contains(r#"at the spec's top level: "extra" is a required property"#),
         "{text}"
     );
     assert!(text.contains("at '/flag': "), "{text}");
@@ -207,5 +207,38 @@ fn rejections_are_typed_and_keep_their_text() {
             .unwrap_err()
             .to_string(),
         "jsonschema validation failed: the instance is a JSON string, not a typed object"
+    );
+}
+
+/// A property the schema does not allow is reported with the ones it does, at any depth.
+#[test]
+fn an_unexpected_property_lists_the_allowed_ones() {
+    let schema = br#"{"type":"object","additionalProperties":false,
+        "properties":{"type":{"type":"string"},"baseUrl":{"type":"string"},"subPath":{"type":"string"},
+            "auth":{"type":"object","additionalProperties":false,"properties":{"user":{},"token":{}}}}}"#;
+    let validator = SchemaValidator::compile(schema).unwrap();
+    let err = validator
+        .validate(&serde_json::json!({"type":"OCIRepository/v1","bsaeUrl":"x"}))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("at the spec's top level: Additional properties are not allowed ('bsaeUrl' was unexpected); allowed: auth, baseUrl, subPath, type"),
+        "{text}"
+    );
+    let err = validator
+        .validate(&serde_json::json!({"type":"t","auth":{"usr":"me"}}))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("at '/auth': "), "{text}");
+    assert!(text.contains("allowed: token, user"), "{text}");
+    // Deferred validators name them too.
+    let deferred = SchemaValidator::deferred(schema);
+    let text = deferred
+        .validate(&serde_json::json!({"type":"t","x":1}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("allowed: auth, baseUrl, subPath, type"),
+        "{text}"
     );
 }
