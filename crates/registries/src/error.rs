@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use ocm_plugin_types::Type;
+use ocm_plugin_types::{CapabilityKind, Type};
 
 /// Result alias of the registries.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -10,7 +10,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A spec without a `type` cannot be routed.
-    #[error("{capability}: the spec has no type, so no implementation can be chosen: {spec}")]
+    #[error(
+        "{}: the spec has no type, so no implementation can be chosen: {spec}",
+        named(capability)
+    )]
     MissingType {
         /// Capability key.
         capability: &'static str,
@@ -18,11 +21,8 @@ pub enum Error {
         spec: String,
     },
     /// Nothing serves this type.
-    #[error(
-        "{capability}: no implementation registered for {key} {typ}{}{}",
-        served_text(served),
-        rejected_text(rejected.as_deref())
-    )]
+    #[error("{}: no implementation registered for {key} {typ}{}{}", named(capability), served_text(served),
+        rejected_text(rejected.as_deref()))]
     NotRegistered {
         /// Capability key.
         capability: &'static str,
@@ -37,7 +37,10 @@ pub enum Error {
         rejected: Option<Box<(String, String)>>,
     },
     /// A second registration for the same type.
-    #[error("{capability}: plugin for {key} {typ} already registered with ID: {existing}")]
+    #[error(
+        "{}: plugin for {key} {typ} already registered with ID: {existing}",
+        named(capability)
+    )]
     Duplicate {
         /// Capability key.
         capability: &'static str,
@@ -51,7 +54,8 @@ pub enum Error {
     /// A consumer identity whose `type` attribute is missing or malformed: no credential
     /// repository can be chosen for it.
     #[error(
-        "{capability}: cannot choose a credential repository for consumer identity {identity}: {reason}"
+        "{}: cannot choose a credential repository for consumer identity {identity}: {reason}",
+        named(capability)
     )]
     InvalidConsumerIdentity {
         /// Capability key.
@@ -62,7 +66,10 @@ pub enum Error {
         reason: String,
     },
     /// The spec does not match the plugin's schema for its type.
-    #[error("{capability}: spec for type {typ} is invalid for plugin {plugin_id}: {message}")]
+    #[error(
+        "{}: spec for type {typ} is invalid for plugin {plugin_id}: {message}",
+        named(capability)
+    )]
     Validation {
         /// Capability key.
         capability: &'static str,
@@ -77,7 +84,10 @@ pub enum Error {
     /// A plugin answered 200 with something the operation cannot use: a field it needs is
     /// missing or `null` (the Go manager dereferenced such fields and panicked, W17), or the
     /// answer has the wrong shape.
-    #[error("{capability}: plugin {plugin_id} {operation}: invalid response: {problem}")]
+    #[error(
+        "{}: plugin {plugin_id} {operation}: invalid response: {problem}",
+        named(capability)
+    )]
     InvalidResponse {
         /// Capability key.
         capability: &'static str,
@@ -107,6 +117,19 @@ pub enum Error {
     /// The external plugin could not be started or called.
     #[error(transparent)]
     Plugin(#[from] ocm_plugin_runtime::Error),
+}
+
+/// A capability as a user names it, with its wire key: `input (inputRepository)`.
+fn named(capability: &str) -> String {
+    let kind: CapabilityKind = match capability.parse() {
+        Ok(kind) => kind,
+        Err(never) => match never {},
+    };
+    if kind.name() == capability {
+        capability.to_owned()
+    } else {
+        format!("{} ({capability})", kind.name())
+    }
 }
 
 fn served_text(served: &[Type]) -> String {

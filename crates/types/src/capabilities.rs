@@ -64,6 +64,23 @@ impl CapabilityKind {
         }
     }
 
+    /// The name a user types for it (`ocm-plugin call <name>`, e.g. `input`), for messages; the
+    /// wire key for a kind this crate does not know.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::ComponentVersionRepository => "component-version-repository",
+            Self::CredentialRepository => "credential-repository",
+            Self::InputRepository => "input",
+            Self::DigestProcessorRepository => "digest-processor",
+            Self::ResourceRepository => "resource-repository",
+            Self::BlobTransformer => "blob-transformer",
+            Self::ComponentLister => "component-lister",
+            Self::SigningHandler => "signing-handler",
+            Self::CredentialPlugin => "credential-plugin",
+            Self::Other(k) => k,
+        }
+    }
+
     /// The field of a v0.0.11+ capability entry that lists the served types (spec §10.2). For
     /// a credential repository: its repository config types.
     pub fn current_format_field(&self) -> Option<&'static str> {

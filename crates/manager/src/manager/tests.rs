@@ -199,7 +199,7 @@ async fn a_plugin_is_rejected_only_if_none_of_its_capabilities_registered() {
     let w = warnings(&outcome);
     assert!(
         w.iter().any(|w| w
-            == "failed to register plugin b: componentVersionRepository: plugin for type Repo/v1 already registered with ID: a"),
+            == "failed to register plugin b: component-version-repository (componentVersionRepository): plugin for type Repo/v1 already registered with ID: a"),
         "{w:?}"
     );
     assert!(
@@ -220,7 +220,7 @@ async fn a_plugin_is_rejected_only_if_none_of_its_capabilities_registered() {
     );
     assert_eq!(
         outcome.to_string(),
-        "rejected: failed to register plugin c: componentVersionRepository: plugin for type Repo/v1 already registered with ID: a"
+        "rejected: failed to register plugin c: component-version-repository (componentVersionRepository): plugin for type Repo/v1 already registered with ID: a"
     );
     // An invalid schema fails its capability only.
     let outcome = add(
@@ -433,7 +433,7 @@ async fn a_missing_type_names_what_is_served_and_who_was_rejected() {
     assert_eq!(
         err.to_string(),
         format!(
-            "componentVersionRepository: no implementation registered for type Broken/v1; registered: Good/v1; plugin broken declares it but was rejected: {why}"
+            "component-version-repository (componentVersionRepository): no implementation registered for type Broken/v1; registered: Good/v1; plugin broken declares it but was rejected: {why}"
         )
     );
     let err = manager
@@ -444,7 +444,7 @@ async fn a_missing_type_names_what_is_served_and_who_was_rejected() {
         .unwrap();
     assert_eq!(
         err.to_string(),
-        "componentVersionRepository: no implementation registered for type Other/v1; registered: Good/v1"
+        "component-version-repository (componentVersionRepository): no implementation registered for type Other/v1; registered: Good/v1"
     );
     manager.shutdown().await.unwrap();
 }

@@ -77,7 +77,7 @@ async fn duplicates_missing_and_unknown_types() {
         .unwrap();
     assert_eq!(
         err.to_string(),
-        "blobTransformer: no implementation registered for type Other/v1; registered: DummyRepository/v1"
+        "blob-transformer (blobTransformer): no implementation registered for type Other/v1; registered: DummyRepository/v1"
     );
 }
 

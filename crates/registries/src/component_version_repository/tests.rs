@@ -66,7 +66,7 @@ fn duplicates_are_refused_and_leave_no_partial_registration() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "componentVersionRepository: plugin for type A/v1 already registered with ID: first"
+        "component-version-repository (componentVersionRepository): plugin for type A/v1 already registered with ID: first"
     );
     // B/v1 was not registered either.
     assert_eq!(
@@ -99,7 +99,7 @@ async fn specs_without_type_or_unknown_types_are_refused() {
         .unwrap();
     assert_eq!(
         err.to_string(),
-        "componentVersionRepository: no implementation registered for type Nope/v1; no type is registered"
+        "component-version-repository (componentVersionRepository): no implementation registered for type Nope/v1; no type is registered"
     );
 }
 

@@ -147,7 +147,7 @@ async fn identities_without_a_usable_type_are_errors_not_panics() {
         .unwrap();
     assert_eq!(
         err.to_string(),
-        "credentialRepository: no implementation registered for consumer identity type OCIRegistry; no type is registered"
+        "credential-repository (credentialRepository): no implementation registered for consumer identity type OCIRegistry; no type is registered"
     );
     let err = registry.get(&raw("{}")).await.err().unwrap();
     assert!(matches!(err, Error::MissingType { .. }), "{err}");
@@ -158,7 +158,7 @@ async fn identities_without_a_usable_type_are_errors_not_panics() {
         .unwrap();
     assert_eq!(
         err.to_string(),
-        "credentialRepository: no implementation registered for type DockerConfig/v1; no type is registered"
+        "credential-repository (credentialRepository): no implementation registered for type DockerConfig/v1; no type is registered"
     );
 }
 
@@ -175,7 +175,7 @@ fn duplicates_are_detected_on_both_keys() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "credentialRepository: plugin for type Cfg/v1 already registered with ID: first"
+        "credential-repository (credentialRepository): plugin for type Cfg/v1 already registered with ID: first"
     );
     // Same consumer type, other config type (Go checked only this key, and stored the other).
     let err = registry
@@ -183,7 +183,7 @@ fn duplicates_are_detected_on_both_keys() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "credentialRepository: plugin for consumer identity type Consumer/v1 already registered with ID: first"
+        "credential-repository (credentialRepository): plugin for consumer identity type Consumer/v1 already registered with ID: first"
     );
     // Neither left a partial registration behind.
     assert_eq!(

@@ -78,7 +78,7 @@ async fn duplicates_missing_and_unknown_types() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "digestProcessorRepository: plugin for type A/v1 already registered with ID: first"
+        "digest-processor (digestProcessorRepository): plugin for type A/v1 already registered with ID: first"
     );
     let err = registry.get(&raw("{}")).await.err().unwrap();
     assert!(matches!(err, Error::MissingType { .. }), "{err}");
@@ -89,7 +89,7 @@ async fn duplicates_missing_and_unknown_types() {
         .unwrap();
     assert_eq!(
         err.to_string(),
-        "digestProcessorRepository: no implementation registered for type B/v1; registered: A/v1"
+        "digest-processor (digestProcessorRepository): no implementation registered for type B/v1; registered: A/v1"
     );
 }
 

@@ -79,7 +79,7 @@ fn duplicates_are_refused_and_leave_no_partial_registration() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "inputRepository: plugin for type file/v1 already registered with ID: first"
+        "input (inputRepository): plugin for type file/v1 already registered with ID: first"
     );
     assert_eq!(
         registry.list(),
@@ -106,7 +106,7 @@ async fn specs_without_type_unknown_types_and_invalid_specs_are_refused() {
         .unwrap();
     assert_eq!(
         err.to_string(),
-        "inputRepository: no implementation registered for type Nope/v1; no type is registered"
+        "input (inputRepository): no implementation registered for type Nope/v1; no type is registered"
     );
 
     registry

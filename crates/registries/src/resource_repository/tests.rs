@@ -78,7 +78,7 @@ async fn duplicates_missing_and_unknown_types() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "resourceRepository: plugin for type A/v1 already registered with ID: first"
+        "resource-repository (resourceRepository): plugin for type A/v1 already registered with ID: first"
     );
     let err = registry.get(&raw("{}")).await.err().unwrap();
     assert!(matches!(err, Error::MissingType { .. }), "{err}");

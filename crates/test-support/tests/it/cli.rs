@@ -313,7 +313,7 @@ fn output_and_errors_fit_scripts() {
     let stderr = String::from_utf8_lossy(&unknown.get_output().stderr).into_owned();
     assert!(
         stderr.contains(
-            "error: componentVersionRepository: no implementation registered for type Nope/v1; registered: DirectoryRepository/v1"
+            "error: component-version-repository (componentVersionRepository): no implementation registered for type Nope/v1; registered: DirectoryRepository/v1"
         ),
         "{stderr}"
     );

@@ -112,7 +112,7 @@ async fn a_second_plugin_for_the_same_type_is_rejected_with_the_go_message() {
         .unwrap();
     let b = outcome(&report, "b-plugin").to_string();
     assert!(
-        b.contains("failed to register plugin b-plugin: componentVersionRepository: plugin for type TestRepository/v1 already registered with ID: a-plugin"),
+        b.contains("failed to register plugin b-plugin: component-version-repository (componentVersionRepository): plugin for type TestRepository/v1 already registered with ID: a-plugin"),
         "{b}"
     );
     let dup = report
