@@ -54,8 +54,43 @@ impl ComponentVersionRepository for Memory {
     }
 }
 
-fn main() -> ExitCode {
+fn plugin() -> Plugin {
     Plugin::new("memory")
         .component_version_repository_for::<MemorySpec, _, _>(|_| Ok(Memory::default()))
-        .run()
+}
+
+fn main() -> ExitCode {
+    plugin().run()
+}
+
+/// Called in process as a manager calls it: specs checked, errors as the manager sees them.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ocm_plugin_sdk::testing::{TestClient, block_on};
+    use ocm_plugin_sdk::types::Raw;
+
+    #[test]
+    fn stores_and_reads_back() -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let repo = TestClient::new(plugin(), Vec::new())?.traits();
+        let spec = Raw::from_json(r#"{"type":"Memory/v1"}"#)?;
+        let mut descriptor = Descriptor::default();
+        (descriptor.component.name, descriptor.component.version) =
+            ("acme.org/app".into(), "1.0.0".into());
+        let add = AddComponentVersionRequest {
+            repository: spec.clone(),
+            descriptor,
+        };
+        block_on(repo.add_component_version(add, &Credentials::new()))??;
+        let get = |version: &str| GetComponentVersionRequest {
+            repository: Some(spec.clone()),
+            name: "acme.org/app".into(),
+            version: version.into(),
+        };
+        let stored = block_on(repo.get_component_version(get("1.0.0"), &Credentials::new()))??;
+        assert_eq!(stored.component.version, "1.0.0");
+        let missing = block_on(repo.get_component_version(get("2.0.0"), &Credentials::new()))?;
+        assert!(matches!(missing, Err(Error::NotFound(_))));
+        Ok(())
+    }
 }
