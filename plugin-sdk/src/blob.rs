@@ -174,6 +174,13 @@ impl BlobFile {
         self.file.path()
     }
 
+    /// The open file, for copies that should stay in the kernel: [`std::io::copy`] from a
+    /// [`File`] to a `File` uses `copy_file_range`/`sendfile`, so the bytes never pass through
+    /// the plugin, which it cannot do through the [`Write`] of `BlobFile`.
+    pub fn as_file_mut(&mut self) -> &mut File {
+        self.file.as_file_mut()
+    }
+
     /// Flushes and closes the file and hands it over as a `localFile` location with an
     /// absolute path and `media_type`. From now on the file belongs to whoever receives the
     /// location. On error the file is removed.

@@ -139,7 +139,11 @@ fn blob_file_is_removed_unless_finished() {
     assert!(entries(dir.path()).is_empty());
 
     let mut blob = BlobFile::create_in(dir.path()).unwrap();
-    blob.write_all(b"whole").unwrap();
+    blob.write_all(b"who").unwrap();
+    let mut rest = tempfile::tempfile().unwrap();
+    rest.write_all(b"le").unwrap();
+    std::io::Seek::rewind(&mut rest).unwrap();
+    io::copy(&mut rest, blob.as_file_mut()).unwrap();
     let path = blob.path().to_owned();
     let location = blob.finish(Some("text/plain")).unwrap();
     assert_eq!(Path::new(&location.value), path);
