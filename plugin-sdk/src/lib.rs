@@ -32,6 +32,13 @@
 //! child process) stalls every other request, `/healthz` included, until it returns. Run such
 //! work through [`spawn_blocking`]; short, non-blocking work needs nothing.
 //!
+//! # Blobs
+//!
+//! Blobs travel by location, never in HTTP bodies. [`blob`] hands bytes, a reader or an async
+//! stream back as a blob (a uniquely named `0600` file in the manager's temp directory, or a
+//! named pipe), with the location built, and opens an incoming location as a reader:
+//! `blob::from_bytes(bytes, Some("text/plain")).await?` is a complete answer's location.
+//!
 //! # Reads may arrive without the spec
 //!
 //! Go managers never send the repository spec on the component version repository's reads

@@ -14,7 +14,7 @@ use ocm_plugin_contracts::{
         GetLocalSourceRequest, GetLocalSourceResponse, ListComponentVersionsRequest,
     },
 };
-use ocm_plugin_types::{Credentials, Descriptor, Identity, Location, Raw, Resource, Source};
+use ocm_plugin_types::{Credentials, Descriptor, Identity, Raw, Resource, Source};
 use serde_json::Value;
 
 use crate::{
@@ -150,16 +150,6 @@ where
         .map_err(|e| Error::internal_with("the storage task failed", e))?
 }
 
-fn location_of(path: &Path) -> Result<Location> {
-    let value = path.to_str().ok_or_else(|| {
-        Error::internal(format!(
-            "temporary file path {} is not UTF-8",
-            path.display()
-        ))
-    })?;
-    Ok(Location::local_file(value))
-}
-
 #[async_trait]
 impl ComponentVersionRepository for DirectoryRepository {
     async fn get_component_version(
@@ -197,14 +187,11 @@ impl ComponentVersionRepository for DirectoryRepository {
         _credentials: &Credentials,
     ) -> Result<GetLocalResourceResponse> {
         let store = self.store(request.repository.as_ref())?;
-        let (path, resource) = blocking(move || {
+        let (location, resource) = blocking(move || {
             store.get_local::<Resource>(&request.name, &request.version, request.identity.as_ref())
         })
         .await?;
-        Ok(GetLocalResourceResponse {
-            location: location_of(&path)?,
-            resource,
-        })
+        Ok(GetLocalResourceResponse { location, resource })
     }
 
     async fn get_local_source(
@@ -213,14 +200,11 @@ impl ComponentVersionRepository for DirectoryRepository {
         _credentials: &Credentials,
     ) -> Result<GetLocalSourceResponse> {
         let store = self.store(request.repository.as_ref())?;
-        let (path, source) = blocking(move || {
+        let (location, source) = blocking(move || {
             store.get_local::<Source>(&request.name, &request.version, request.identity.as_ref())
         })
         .await?;
-        Ok(GetLocalSourceResponse {
-            location: location_of(&path)?,
-            source,
-        })
+        Ok(GetLocalSourceResponse { location, source })
     }
 
     async fn add_local_resource(

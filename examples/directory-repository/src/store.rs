@@ -9,6 +9,7 @@ use std::{
 };
 
 use ocm_plugin_contracts::{Error, Result};
+use ocm_plugin_sdk::blob::BlobFile;
 use ocm_plugin_types::{
     Component, Descriptor, Digest, Identity, Location, LocationType, Raw, Resource, Source,
 };
@@ -26,8 +27,6 @@ pub(crate) trait Artifact: Serialize + DeserializeOwned + Send + 'static {
     const KIND: &'static str;
     /// The directory of a version that holds this kind.
     const DIR: &'static str;
-    /// Prefix of the temporary files handed out by `get_local_*`.
-    const TEMP_PREFIX: &'static str;
 
     fn identity(&self) -> Identity;
     fn name(&self) -> &str;
@@ -49,7 +48,6 @@ fn local_blob_access(hex: &str, media_type: &str) -> Result<Raw> {
 impl Artifact for Resource {
     const KIND: &'static str = "resource";
     const DIR: &'static str = layout::RESOURCES_DIR;
-    const TEMP_PREFIX: &'static str = "ocm-directory-resource-";
 
     fn identity(&self) -> Identity {
         Self::identity(self)
@@ -90,7 +88,6 @@ impl Artifact for Resource {
 impl Artifact for Source {
     const KIND: &'static str = "source";
     const DIR: &'static str = layout::SOURCES_DIR;
-    const TEMP_PREFIX: &'static str = "ocm-directory-source-";
 
     fn identity(&self) -> Identity {
         Self::identity(self)
@@ -673,7 +670,7 @@ impl Store {
         name: &str,
         version: &str,
         identity: Option<&Identity>,
-    ) -> Result<(PathBuf, A)> {
+    ) -> Result<(Location, A)> {
         check_name(name, version)?;
         let vdir = layout::version_dir(&self.root, name, version);
         if !vdir.is_dir() {
@@ -719,19 +716,12 @@ impl Store {
 
         let blob = kind_dir.join(format!("{stem}.{}", layout::BLOB_EXTENSION));
         let mut input = File::open(&blob).map_err(|e| io_error("opening blob", &blob, e))?;
-        let temp_dir = std::env::temp_dir();
-        let mut out = tempfile::Builder::new()
-            .prefix(A::TEMP_PREFIX)
-            .tempfile_in(&temp_dir)
-            .map_err(|e| io_error("creating a temporary file in", &temp_dir, e))?;
-        // A plain copy: the kernel copies file to file (`copy_file_range`) without the bytes
-        // passing through this process.
+        // Removed on drop unless finished, so an error leaves nothing behind.
+        let mut out = BlobFile::create()?;
+        // A copy between two files: the kernel copies file to file (`copy_file_range`) without
+        // the bytes passing through this process.
         io::copy(&mut input, out.as_file_mut()).map_err(|e| io_error("copying blob", &blob, e))?;
-        let (_, path) = out
-            .keep()
-            .map_err(|e| io_error("keeping temporary file", &temp_dir, e.error))?;
-        let path = std::path::absolute(&path).map_err(|e| io_error("resolving", &path, e))?;
-        Ok((path, artifact))
+        Ok((out.finish(None)?, artifact))
     }
 
     /// The identity digests of the stored artifacts in a kind directory.

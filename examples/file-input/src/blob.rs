@@ -1,15 +1,17 @@
-//! Producing the blob: copying (or gzip-compressing) the input file into a new temporary file
-//! while hashing what is written.
+//! Producing the blob: copying (or gzip-compressing) the input file into a new blob file
+//! ([`BlobFile`]) while hashing what is written.
 
 use std::{
     fmt::{Display, Write as _},
     fs::{self, File},
     io::{self, Read, Write},
-    path::{Path, PathBuf},
+    path::Path,
 };
 
 use flate2::{Compression, write::GzEncoder};
 use ocm_plugin_contracts::{Error, Result};
+use ocm_plugin_sdk::blob::BlobFile;
+use ocm_plugin_types::Location;
 use sha2::{Digest as _, Sha256};
 
 use crate::spec::FileSpec;
@@ -17,20 +19,18 @@ use crate::spec::FileSpec;
 /// Size of the copy buffer.
 const BUFFER_SIZE: usize = 64 * 1024;
 
-/// Prefix of the temporary files the plugin hands over.
-const TEMP_PREFIX: &str = "file-input-";
-
-/// A blob written to a new temporary file, now owned by whoever receives its path.
+/// A blob written to a new temporary file, now owned by whoever receives its location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Blob {
-    /// Absolute path of the new file.
-    pub(crate) path: PathBuf,
+    /// The `localFile` location of the new file, with the blob's media type.
+    pub(crate) location: Location,
     /// Lower-case hex SHA-256 of the file's bytes.
     pub(crate) sha256: String,
 }
 
 /// Reads `spec.path` and writes it, gzip-compressed if `spec.compress`, to a new file in
 /// [`std::env::temp_dir`]. The input file is only read. On failure no output file is left.
+/// Blocking: runs on the blocking pool.
 pub(crate) fn produce(spec: &FileSpec) -> Result<Blob> {
     produce_in(spec, &std::env::temp_dir())
 }
@@ -47,34 +47,26 @@ pub(crate) fn produce_in(spec: &FileSpec, temp_dir: &Path) -> Result<Blob> {
     }
     let mut input = File::open(source).map_err(|e| io_error("opening input file", source, e))?;
 
-    // Deleted on drop unless kept, so an error leaves nothing behind.
-    let mut out = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(temp_dir)
-        .map_err(|e| io_error("creating a temporary file in", temp_dir, e))?;
+    // Removed on drop unless finished, so an error leaves nothing behind.
+    let mut out = BlobFile::create_in(temp_dir)?;
+    let out_path = out.path().to_owned();
     let copied = if spec.compress {
-        let mut encoder = GzEncoder::new(
-            HashingWriter::new(out.as_file_mut()),
-            Compression::default(),
-        );
+        let mut encoder = GzEncoder::new(HashingWriter::new(&mut out), Compression::default());
         copy(&mut input, &mut encoder)
             .and_then(|()| encoder.finish())
             .map(HashingWriter::finish_hex)
     } else {
-        let mut writer = HashingWriter::new(out.as_file_mut());
+        let mut writer = HashingWriter::new(&mut out);
         copy(&mut input, &mut writer).map(|()| writer.finish_hex())
     };
     let sha256 = copied.map_err(|e| {
         Error::internal_with(
-            format!("copying {} to {}", source.display(), out.path().display()),
+            format!("copying {} to {}", source.display(), out_path.display()),
             e,
         )
     })?;
-    let (_, path) = out
-        .keep()
-        .map_err(|e| io_error("keeping temporary file in", temp_dir, e.error))?;
-    let path = std::path::absolute(&path).map_err(|e| io_error("resolving", &path, e))?;
-    Ok(Blob { path, sha256 })
+    let location = out.finish(Some(&spec.blob_media_type()))?;
+    Ok(Blob { location, sha256 })
 }
 
 /// Copies everything from `src` to `dst` through a [`BUFFER_SIZE`] buffer. `dst` is not

@@ -1,7 +1,5 @@
 //! [`FileInput`]: the [`InputMethod`] implementation.
 
-use std::path::Path;
-
 use ocm_plugin_contracts::{
     Error, Result, async_trait,
     input::v1::{
@@ -46,44 +44,20 @@ async fn process(spec: Option<&Raw>, what: &str) -> Result<Processed> {
         ))
     })?;
     let spec = FileSpec::from_raw(spec)?;
-    let media_type = spec.blob_media_type();
-    let blob = blocking(move || blob::produce(&spec)).await?;
+    let blob = ocm_plugin_sdk::spawn_blocking(move || blob::produce(&spec)).await?;
     let access = Raw::new(serde_json::json!({
         "type": LOCAL_BLOB_ACCESS_TYPE,
         "localReference": format!("sha256:{}", blob.sha256),
-        "mediaType": media_type,
+        "mediaType": blob.location.media_type,
     }))
     .map_err(|e| Error::internal_with("building the localBlob access", e))?;
-    let location = Location {
-        media_type: Some(media_type),
-        ..Location::local_file(path_string(&blob.path)?)
-    };
-    tracing::info!(path = %blob.path.display(), sha256 = %blob.sha256, "input processed");
+    let location = blob.location.clone();
+    tracing::info!(path = %location.value, sha256 = %blob.sha256, "input processed");
     Ok(Processed {
         blob,
         access,
         location,
     })
-}
-
-fn path_string(path: &Path) -> Result<String> {
-    path.to_str().map(str::to_owned).ok_or_else(|| {
-        Error::internal(format!(
-            "temporary file path {} is not UTF-8",
-            path.display()
-        ))
-    })
-}
-
-/// Runs file system work on the blocking pool.
-async fn blocking<T, F>(f: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T> + Send + 'static,
-{
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::internal_with("the file task failed", e))?
 }
 
 #[async_trait]

@@ -1,6 +1,7 @@
 use std::{
     fs,
     io::Read as _,
+    os::unix::fs::PermissionsExt as _,
     path::{Path, PathBuf},
 };
 
@@ -437,12 +438,16 @@ fn blobs_are_new_files_in_the_temp_dir() {
     };
     let first = blob::produce_in(&spec, out_dir.path()).unwrap();
     let second = blob::produce_in(&spec, out_dir.path()).unwrap();
-    assert_ne!(first.path, second.path);
+    assert_ne!(first.location.value, second.location.value);
     for b in [&first, &second] {
-        assert_eq!(b.path.parent(), Some(out_dir.path()));
-        let name = b.path.file_name().unwrap().to_str().unwrap();
-        assert!(name.starts_with("file-input-"), "{name}");
-        assert_eq!(fs::read(&b.path).unwrap(), b"bytes");
+        let path = Path::new(&b.location.value);
+        assert_eq!(path.parent(), Some(out_dir.path()));
+        assert_eq!(b.location.media_type.as_deref(), Some("text/plain"));
+        assert_eq!(
+            fs::metadata(path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(fs::read(path).unwrap(), b"bytes");
         assert_eq!(b.sha256, sha256(b"bytes"));
     }
     assert_eq!(fs::read_dir(out_dir.path()).unwrap().count(), 2);

@@ -1,14 +1,17 @@
-//! The streaming work: compressing or decompressing one file into a new temporary file.
+//! The streaming work: compressing or decompressing one file into a new blob file
+//! ([`BlobFile`]).
 
 use std::{
     fmt::Display,
     fs::{self, File},
     io::{self, BufReader, Read, Seek, SeekFrom, Write},
-    path::{Path, PathBuf},
+    path::Path,
 };
 
 use flate2::{Compression, read::MultiGzDecoder, write::GzEncoder};
 use ocm_plugin_contracts::{Error, Result};
+use ocm_plugin_sdk::blob::BlobFile;
+use ocm_plugin_types::Location;
 
 use crate::spec::{GzipSpec, Mode};
 
@@ -18,21 +21,28 @@ pub(crate) const BUFFER_SIZE: usize = 64 * 1024;
 /// The two bytes every gzip member starts with (RFC 1952).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Prefix of the temporary files the plugin hands over.
-const TEMP_PREFIX: &str = "gzip-transformer-";
-
 /// Compresses or decompresses `input` into a new file in [`std::env::temp_dir`] and returns
-/// its absolute path. `input` is only read. On failure no output file is left.
+/// its `localFile` location with `media_type`. `input` is only read. On failure no output
+/// file is left. Blocking: runs on the blocking pool.
 ///
 /// Decompression handles concatenated gzip members, as `gzip -d` does. Input that does not
 /// start like gzip data fails with `InvalidArgument` `input is not gzip data`; gzip data that is
 /// truncated or corrupt fails with `InvalidArgument` too.
-pub(crate) fn transform(input: &Path, spec: GzipSpec) -> Result<PathBuf> {
-    transform_into(input, spec, &std::env::temp_dir())
+pub(crate) fn transform(
+    input: &Path,
+    spec: GzipSpec,
+    media_type: Option<&str>,
+) -> Result<Location> {
+    transform_into(input, spec, media_type, &std::env::temp_dir())
 }
 
 /// [`transform`] with the output in `temp_dir`.
-pub(crate) fn transform_into(input: &Path, spec: GzipSpec, temp_dir: &Path) -> Result<PathBuf> {
+pub(crate) fn transform_into(
+    input: &Path,
+    spec: GzipSpec,
+    media_type: Option<&str>,
+    temp_dir: &Path,
+) -> Result<Location> {
     let meta = fs::metadata(input).map_err(|e| io_error("reading", input, e))?;
     if !meta.is_file() {
         return Err(Error::InvalidArgument(format!(
@@ -42,17 +52,14 @@ pub(crate) fn transform_into(input: &Path, spec: GzipSpec, temp_dir: &Path) -> R
     }
     let mut file = File::open(input).map_err(|e| io_error("opening", input, e))?;
 
-    // Deleted on drop unless kept, so an error leaves nothing behind.
-    let mut out = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(temp_dir)
-        .map_err(|e| io_error("creating a temporary file in", temp_dir, e))?;
+    // Removed on drop unless finished, so an error leaves nothing behind.
+    let mut out = BlobFile::create_in(temp_dir)?;
     let out_path = out.path().to_path_buf();
     let write_error = |e: io::Error| io_error("writing", &out_path, e);
 
     match spec.mode {
         Mode::Compress => {
-            let mut encoder = GzEncoder::new(out.as_file_mut(), Compression::new(spec.level));
+            let mut encoder = GzEncoder::new(&mut out, Compression::new(spec.level));
             copy(&mut file, &mut encoder).map_err(|e| match e {
                 CopyError::Read(e) => io_error("reading", input, e),
                 CopyError::Write(e) => write_error(e),
@@ -66,7 +73,7 @@ pub(crate) fn transform_into(input: &Path, spec: GzipSpec, temp_dir: &Path) -> R
             file.seek(SeekFrom::Start(0))
                 .map_err(|e| io_error("reading", input, e))?;
             let mut decoder = MultiGzDecoder::new(BufReader::with_capacity(BUFFER_SIZE, file));
-            copy(&mut decoder, out.as_file_mut()).map_err(|e| match e {
+            copy(&mut decoder, &mut out).map_err(|e| match e {
                 CopyError::Read(e) if is_decode_error(&e) => {
                     Error::InvalidArgument(format!("input is corrupt gzip data: {e}"))
                 }
@@ -76,10 +83,7 @@ pub(crate) fn transform_into(input: &Path, spec: GzipSpec, temp_dir: &Path) -> R
         }
     }
 
-    let (_, path) = out
-        .keep()
-        .map_err(|e| io_error("keeping temporary file in", temp_dir, e.error))?;
-    std::path::absolute(&path).map_err(|e| io_error("resolving", &path, e))
+    out.finish(media_type)
 }
 
 /// Whether the file's first two bytes are the gzip magic. Shorter files are not gzip data.

@@ -239,14 +239,14 @@ fn decompressing_non_gzip_data_fails_and_leaves_no_file() {
         mode: Mode::Decompress,
         level: 6,
     };
-    let err = gzip::transform_into(&truncated, decompress, out_dir.path()).unwrap_err();
+    let err = gzip::transform_into(&truncated, decompress, None, out_dir.path()).unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
     assert!(
         err.to_string().starts_with("input is corrupt gzip data"),
         "{err}"
     );
     assert_eq!(fs::read_dir(out_dir.path()).unwrap().count(), 0);
-    let err = gzip::transform_into(&plain, decompress, out_dir.path()).unwrap_err();
+    let err = gzip::transform_into(&plain, decompress, None, out_dir.path()).unwrap_err();
     assert_eq!(err.to_string(), "input is not gzip data");
     assert_eq!(fs::read_dir(out_dir.path()).unwrap().count(), 0);
 

@@ -1,6 +1,6 @@
 //! [`GzipTransformer`]: the [`BlobTransformer`] implementation.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ocm_plugin_contracts::{
     Error, Result, async_trait,
@@ -61,15 +61,6 @@ fn input_path(location: &Location) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn path_string(path: &Path) -> Result<String> {
-    path.to_str().map(str::to_owned).ok_or_else(|| {
-        Error::internal(format!(
-            "temporary file path {} is not UTF-8",
-            path.display()
-        ))
-    })
-}
-
 #[async_trait]
 impl BlobTransformer for GzipTransformer {
     /// Compresses or decompresses the request's `localFile` blob into a new file, which is
@@ -82,24 +73,20 @@ impl BlobTransformer for GzipTransformer {
         let spec = GzipSpec::from_raw(&request.specification)?;
         let input = input_path(&request.location)?;
         let media_type = output_media_type(spec.mode, request.location.media_type.as_deref());
-        let output = {
+        let location = {
             let input = input.clone();
-            tokio::task::spawn_blocking(move || gzip::transform(&input, spec))
-                .await
-                .map_err(|e| Error::internal_with("the gzip task failed", e))??
+            ocm_plugin_sdk::spawn_blocking(move || {
+                gzip::transform(&input, spec, media_type.as_deref())
+            })
+            .await?
         };
         tracing::info!(
             mode = ?spec.mode,
             input = %input.display(),
-            output = %output.display(),
+            output = %location.value,
             "blob transformed"
         );
-        Ok(TransformBlobResponse {
-            location: Location {
-                media_type,
-                ..Location::local_file(path_string(&output)?)
-            },
-        })
+        Ok(TransformBlobResponse { location })
     }
 
     /// `{"type":"GzipTransformer"}`: the transformer needs no credentials, so one identity

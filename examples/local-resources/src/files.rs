@@ -3,14 +3,13 @@
 use std::{
     fs::{self, File},
     io::{self, Read, Write},
-    path::{Path, PathBuf},
+    path::Path,
 };
 
 use ocm_plugin_contracts::{Error, Result};
+use ocm_plugin_sdk::blob::BlobFile;
+use ocm_plugin_types::Location;
 use sha2::{Digest as _, Sha256};
-
-/// Prefix of the files handed out by `get_global_resource`.
-pub(crate) const HANDED_OUT_PREFIX: &str = "ocm-local-resource-";
 
 /// Prefix of the temporary files next to a destination while it is written.
 pub(crate) const PARTIAL_PREFIX: &str = ".tmp-ocm-local-resource-";
@@ -61,22 +60,18 @@ fn copy_hashing(src: &mut impl Read, dst: &mut impl Write) -> io::Result<String>
         .collect())
 }
 
-/// Copies an open file into a **new** file in `temp_dir` and returns its absolute path. The
-/// new file is the caller's: nothing here deletes it once this returns.
-pub(crate) fn copy_to_new_temp_file(
+/// Copies an open file into a **new** blob file in `temp_dir` and returns its `localFile`
+/// location with `media_type`. The new file is the caller's: nothing here deletes it once this
+/// returns; on error it is removed.
+pub(crate) fn copy_to_new_blob(
     input: &mut File,
     source: &Path,
     temp_dir: &Path,
-) -> Result<PathBuf> {
-    let mut out = tempfile::Builder::new()
-        .prefix(HANDED_OUT_PREFIX)
-        .tempfile_in(temp_dir)
-        .map_err(|e| io_error("failed to create a temporary file in", temp_dir, e))?;
+    media_type: Option<&str>,
+) -> Result<Location> {
+    let mut out = BlobFile::create_in(temp_dir)?;
     copy_hashing(input, &mut out).map_err(|e| io_error("failed to copy", source, e))?;
-    let (_, path) = out
-        .keep()
-        .map_err(|e| io_error("failed to keep a temporary file in", temp_dir, e.error))?;
-    std::path::absolute(&path).map_err(|e| io_error("failed to resolve", &path, e))
+    out.finish(media_type)
 }
 
 /// Writes the bytes of an open file to `dst` atomically and returns their hex SHA-256.

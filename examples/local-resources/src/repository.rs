@@ -1,6 +1,6 @@
 //! [`LocalResources`]: the [`ResourceRepository`] implementation.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ocm_plugin_contracts::{
     Error, Result, async_trait,
@@ -9,7 +9,7 @@ use ocm_plugin_contracts::{
         GetGlobalResourceResponse, GetIdentityRequest, GetIdentityResponse, ResourceRepository,
     },
 };
-use ocm_plugin_types::{Credentials, Digest, Location, LocationType};
+use ocm_plugin_types::{Credentials, Digest, LocationType};
 
 use crate::{access::LocalFileAccess, files};
 
@@ -60,12 +60,6 @@ where
         .map_err(|e| Error::internal_with("the file system task failed", e))?
 }
 
-fn utf8(path: &Path) -> Result<String> {
-    path.to_str()
-        .map(str::to_owned)
-        .ok_or_else(|| Error::internal(format!("the path {} is not UTF-8", path.display())))
-}
-
 #[async_trait]
 impl ResourceRepository for LocalResources {
     /// Copies the file at the access's `path` into a **new** file in the temp directory and
@@ -80,11 +74,12 @@ impl ResourceRepository for LocalResources {
         let access = LocalFileAccess::of_resource(resource.access.as_ref(), &resource.name)?;
         let temp_dir = self.temp_dir();
         let source = access.path.clone();
-        let copy = blocking(move || {
+        let media_type = access.media_type.clone();
+        let location = blocking(move || {
             let mut input = files::open_regular(&source, |p| {
                 Error::NotFound(format!("resource file {} does not exist", p.display()))
             })?;
-            files::copy_to_new_temp_file(&mut input, &source, &temp_dir)
+            files::copy_to_new_blob(&mut input, &source, &temp_dir, media_type.as_deref())
         })
         .await?;
         tracing::info!(
@@ -92,13 +87,7 @@ impl ResourceRepository for LocalResources {
             path = %access.path.display(),
             "resource read"
         );
-        Ok(GetGlobalResourceResponse {
-            location: Location {
-                location_type: LocationType::LocalFile,
-                value: utf8(&copy)?,
-                media_type: access.media_type,
-            },
-        })
+        Ok(GetGlobalResourceResponse { location })
     }
 
     /// Writes the bytes of `resource_location` (a `localFile` location, which stays the

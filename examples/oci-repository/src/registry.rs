@@ -19,7 +19,8 @@ use oci_client::{
     secrets::RegistryAuth,
 };
 use ocm_plugin_contracts::{Error, Result};
-use ocm_plugin_types::Credentials;
+use ocm_plugin_sdk::blob::BlobFile;
+use ocm_plugin_types::{Credentials, Location};
 use sha2::{Digest as _, Sha256};
 
 use crate::{
@@ -651,14 +652,16 @@ impl Session {
         }
     }
 
-    /// Downloads a blob to a new file (mode `0600`) in the system temp directory, hashing it on
-    /// the way; on a digest or size mismatch the file is removed and the error names both
+    /// Downloads a blob to a new blob file ([`BlobFile`], mode `0600`) in the system temp
+    /// directory, hashing it on the way, and returns its `localFile` location with
+    /// `media_type`; on a digest or size mismatch the file is removed and the error names both
     /// digests. The caller owns the file.
     pub(crate) async fn pull_to_file(
         &self,
         repository: &str,
         blob: &OciDescriptor,
-    ) -> Result<PathBuf> {
+        media_type: Option<&str>,
+    ) -> Result<Location> {
         let reference = self.digest_reference(repository, &blob.digest);
         self.prepare(&reference).await?;
         let layer = client_descriptor(blob);
@@ -678,15 +681,11 @@ impl Session {
                 })
         };
         let mut stream = pulled.map_err(|e| self.map_error(e, repository, "read a local blob"))?;
-        let file = tempfile::Builder::new()
-            .prefix("oci-repository-blob-")
-            .tempfile()
-            .map_err(|e| Error::internal_with("cannot create a temporary file", e))?;
-        // The writer runs on a thread of its own, so hashing and disk writes never stall the
-        // plugin's request thread; at most 8 chunks wait in the channel, and a full channel
-        // suspends this task instead of blocking the thread.
+        // The writer runs on a thread of its own, so creating the file, hashing and disk writes
+        // never stall the plugin's request thread; at most 8 chunks wait in the channel, and a
+        // full channel suspends this task instead of blocking the thread.
         let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
-        let writer = tokio::task::spawn_blocking(move || write_and_hash(file, rx));
+        let writer = tokio::task::spawn_blocking(move || write_and_hash(BlobFile::create()?, rx));
         let mut failure = None;
         while let Some(chunk) = stream.next().await {
             match chunk {
@@ -720,10 +719,7 @@ impl Session {
                 blob.digest, blob.size
             )));
         }
-        let (_, path) = file
-            .keep()
-            .map_err(|e| Error::internal_with("cannot keep the downloaded blob", e.error))?;
-        Ok(path)
+        file.finish(media_type)
     }
 }
 
@@ -737,13 +733,13 @@ fn client_descriptor(d: &OciDescriptor) -> ClientDescriptor {
 }
 
 fn write_and_hash(
-    mut file: tempfile::NamedTempFile,
+    mut file: BlobFile,
     mut rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
-) -> Result<(tempfile::NamedTempFile, String, u64)> {
+) -> Result<(BlobFile, String, u64)> {
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     {
-        let mut out = std::io::BufWriter::with_capacity(CHUNK, file.as_file_mut());
+        let mut out = std::io::BufWriter::with_capacity(CHUNK, &mut file);
         while let Some(chunk) = rx.blocking_recv() {
             hasher.update(&chunk);
             size += chunk.len() as u64;

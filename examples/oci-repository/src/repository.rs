@@ -641,18 +641,9 @@ async fn fetch_local(
             ))
         })?;
     let repository = session.spec().repository_of(component)?;
-    let path = session.pull_to_file(&repository, &layer).await?;
-    let value = path.to_str().ok_or_else(|| {
-        Error::internal(format!(
-            "temporary file path {} is not UTF-8",
-            path.display()
-        ))
-    })?;
-    Ok(Location {
-        location_type: LocationType::LocalFile,
-        value: value.to_owned(),
-        media_type: Some(media_type),
-    })
+    session
+        .pull_to_file(&repository, &layer, Some(&media_type))
+        .await
 }
 
 #[cfg(test)]
