@@ -244,12 +244,25 @@ fn probe_as_other_user(endpoint: &str) -> Option<(bool, String)> {
     let probe = public.path().join("ocm-test-host");
     std::fs::copy(env!("CARGO_BIN_EXE_ocm-test-host"), &probe).unwrap();
     std::fs::set_permissions(&probe, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = Command::new(&probe)
-        .args(["probe", endpoint])
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap();
+    // A copy just written may be busy for a moment: another test's fork can hold the writing
+    // descriptor until its exec (ETXTBSY). That passes; anything else is an error.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let out = loop {
+        match Command::new(&probe)
+            .args(["probe", endpoint])
+            .uid(65534)
+            .gid(65534)
+            .output()
+        {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::ExecutableFileBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::yield_now();
+            }
+            other => break other.unwrap(),
+        }
+    };
     Some((
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
