@@ -62,8 +62,46 @@ pub trait TypedSpec: DeserializeOwned + schemars::JsonSchema {
             spec: Self::TYPE,
             reason: format!("the derived schema does not serialise: {e}"),
         })?;
+        admits_own_type(Self::TYPE, &bytes).map_err(|reason| Error::TypedSpec {
+            spec: Self::TYPE,
+            reason,
+        })?;
         Ok((typ, JsonSchema(bytes)))
     }
+}
+
+/// Whether a derived schema lets a spec carry its own `type` field with the value `typ`. Every
+/// spec has one, so a schema that refuses it refuses every spec: a struct without a `type`
+/// field under `deny_unknown_fields`, or one whose `type` field is not a string. Better said at
+/// declaration than as a 400 on every request.
+fn admits_own_type(typ: &str, schema: &[u8]) -> std::result::Result<(), String> {
+    const FIX: &str = "give the struct a `type` field (`r#type: String`, or \
+        `#[serde(rename = \"type\")] _type: String`)";
+    let root: serde_json::Value = serde_json::from_slice(schema)
+        .map_err(|e| format!("the derived schema is not JSON: {e}"))?;
+    let declared = root
+        .get("properties")
+        .and_then(|p| p.as_object())
+        .is_some_and(|p| p.contains_key("type"));
+    let closed = root.get("additionalProperties") == Some(&serde_json::Value::Bool(false))
+        || root.get("unevaluatedProperties") == Some(&serde_json::Value::Bool(false));
+    if closed && !declared {
+        return Err(format!(
+            "its schema refuses every spec: it does not allow the spec's own `type` field; {FIX}"
+        ));
+    }
+    let validator = ocm_plugin_endpoints::SchemaValidator::compile(schema)
+        .map_err(|e| format!("the derived schema does not compile: {e}"))?;
+    if let Err(ocm_plugin_endpoints::SchemaError::Rejected { problems }) =
+        validator.validate(&serde_json::json!({ "type": typ }))
+        && let Some(problem) = problems.iter().find(|p| p.instance_path == "/type")
+    {
+        return Err(format!(
+            "its schema refuses every spec: the `type` field does not admit {typ:?} ({}); {FIX}",
+            problem.message
+        ));
+    }
+    Ok(())
 }
 
 /// Decoding a request's spec into its [`TypedSpec`].
@@ -92,5 +130,68 @@ impl SpecExt for Option<Raw> {
                 T::TYPE
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `{"type":…}` under `deny_unknown_fields` without a `type` field: refused at declaration.
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct NoType {
+        path: String,
+    }
+
+    impl TypedSpec for NoType {
+        const TYPE: &'static str = "NoType/v1";
+    }
+
+    /// A `type` field that cannot hold a string.
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct NumericType {
+        r#type: u32,
+    }
+
+    impl TypedSpec for NumericType {
+        const TYPE: &'static str = "Numeric/v1";
+    }
+
+    /// Open to other fields: its own `type` passes, as it always did.
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct Open {
+        path: Option<String>,
+    }
+
+    impl TypedSpec for Open {
+        const TYPE: &'static str = "Open/v1";
+    }
+
+    #[test]
+    fn a_schema_that_refuses_its_own_type_is_refused_at_declaration() {
+        let Err(e) = NoType::declaration() else {
+            panic!("a schema without `type` under deny_unknown_fields was accepted");
+        };
+        let text = e.to_string();
+        assert!(text.contains("NoType/v1"), "{text}");
+        assert!(
+            text.contains("does not allow the spec's own `type` field"),
+            "{text}"
+        );
+        assert!(text.contains("r#type: String"), "{text}");
+
+        let Err(e) = NumericType::declaration() else {
+            panic!("a numeric `type` field was accepted");
+        };
+        assert!(
+            e.to_string()
+                .contains("the `type` field does not admit \"Numeric/v1\""),
+            "{e}"
+        );
+        assert!(Open::declaration().is_ok());
     }
 }
