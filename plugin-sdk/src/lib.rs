@@ -222,6 +222,9 @@ pub struct Plugin {
     stray_aliases: Vec<Type>,
     /// Typed specs whose declaration failed (spec, reason): an error at `run`.
     declaration_errors: Vec<(&'static str, String)>,
+    /// The last declaration failed: `aliases` that follow belong to it (and go with it), not
+    /// to the registration before it.
+    last_declaration_failed: bool,
 }
 
 impl fmt::Debug for Plugin {
@@ -257,6 +260,7 @@ impl Plugin {
             format: CapabilitiesFormat::Dual,
             stray_aliases: Vec::new(),
             declaration_errors: Vec::new(),
+            last_declaration_failed: false,
         }
     }
 
@@ -264,7 +268,8 @@ impl Plugin {
     /// v0.0.11+ document) find the implementation under each of them, and requests whose spec
     /// carries an alias are dispatched to it. In the v0.0.1 half of the document each alias is
     /// an entry of its own after the type, so v0.0.1 managers find component version
-    /// repositories by alias too.
+    /// repositories by alias too. After a typed declaration that failed they belong to that
+    /// failed type, never to the one registered before it (`run` reports the failure).
     ///
     /// ```
     /// use ocm_plugin_sdk::{Plugin, types::JsonSchema};
@@ -278,6 +283,10 @@ impl Plugin {
     /// ```
     #[must_use]
     pub fn aliases(mut self, aliases: impl IntoIterator<Item = Type>) -> Self {
+        if self.last_declaration_failed {
+            // They name a type that was not registered; `run` reports its declaration error.
+            return self;
+        }
         match self.registrations.last_mut() {
             Some(last) => last.aliases.extend(aliases),
             None => self.stray_aliases.extend(aliases),
@@ -633,8 +642,12 @@ impl Plugin {
     /// The type and schema of typed spec `S`; a failure is kept and reported by `run`.
     fn declare<S: TypedSpec>(&mut self) -> Option<(Type, JsonSchema)> {
         match S::declaration() {
-            Ok(declaration) => Some(declaration),
+            Ok(declaration) => {
+                self.last_declaration_failed = false;
+                Some(declaration)
+            }
             Err(e) => {
+                self.last_declaration_failed = true;
                 let reason = match e {
                     Error::TypedSpec { reason, .. } => reason,
                     other => other.to_string(),
@@ -653,6 +666,7 @@ impl Plugin {
         consumer_identity_type: Option<Type>,
         build: impl FnOnce(&PluginContext) -> Result<Arc<C::Handle>, BoxError> + Send + 'static,
     ) -> Self {
+        self.last_declaration_failed = false;
         self.registrations.push(Registration {
             kind: C::KIND,
             typ,

@@ -194,4 +194,25 @@ mod tests {
         );
         assert!(Open::declaration().is_ok());
     }
+
+    struct Repo;
+    impl ocm_plugin_contracts::component_version_repository::v1::ComponentVersionRepository for Repo {}
+
+    /// Aliases after a typed declaration that failed go with it, not to the type before.
+    #[test]
+    fn aliases_after_a_failed_declaration_attach_to_nothing()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let plugin = crate::Plugin::new("p")
+            .component_version_repository("Good/v1".parse()?, JsonSchema::permissive(), |_| {
+                Ok(Repo)
+            })
+            .component_version_repository_for::<NoType, _, _>(|_| Ok(Repo))
+            .aliases(["Meant/v1".parse()?]);
+        assert!(plugin.registrations.iter().all(|r| r.aliases.is_empty()));
+        let Err(e) = plugin.check() else {
+            panic!("a failed declaration must stop the plugin");
+        };
+        assert!(e.to_string().contains("NoType/v1"), "{e}");
+        Ok(())
+    }
 }
