@@ -136,6 +136,7 @@ mod tests {
             Shutdown::new(),
             idle,
             token.map(LaunchToken::new),
+            true,
         );
         let mut request = axum::http::Request::get("/healthz");
         if let Some(p) = presented {

@@ -225,6 +225,8 @@ pub struct Plugin {
     /// The last declaration failed: `aliases` that follow belong to it (and go with it), not
     /// to the registration before it.
     last_declaration_failed: bool,
+    /// Give freed memory back to the system after large requests (see `trim_memory`).
+    trim_memory: bool,
 }
 
 impl fmt::Debug for Plugin {
@@ -261,6 +263,7 @@ impl Plugin {
             stray_aliases: Vec::new(),
             declaration_errors: Vec::new(),
             last_declaration_failed: false,
+            trim_memory: true,
         }
     }
 
@@ -291,6 +294,21 @@ impl Plugin {
             Some(last) => last.aliases.extend(aliases),
             None => self.stray_aliases.extend(aliases),
         }
+        self
+    }
+
+    /// Whether to give freed heap memory back to the system (glibc's `malloc_trim`) once the
+    /// plugin is quiet after large request bodies. On by default: a plugin then idles near its
+    /// quiet size instead of its peak. Turn it off for a plugin with its own allocator, or one
+    /// that would rather keep the memory for the next burst.
+    ///
+    /// ```
+    /// let plugin = ocm_plugin_sdk::Plugin::new("keeps-its-heap").trim_memory(false);
+    /// # drop(plugin);
+    /// ```
+    #[must_use]
+    pub fn trim_memory(mut self, on: bool) -> Self {
+        self.trim_memory = on;
         self
     }
 
@@ -824,6 +842,7 @@ impl Plugin {
     /// Runs the factories and assembles the router.
     fn build(self, config: PluginConfig) -> Result<App> {
         self.check()?;
+        let trim_memory = self.trim_memory;
         let ctx = PluginContext { config };
         let mut served = Served::new();
         let mut schemas = Vec::new();
@@ -856,6 +875,7 @@ impl Plugin {
             shutdown.clone(),
             idle.clone(),
             launch::launch_token_from_env(),
+            trim_memory,
         );
         Ok(App {
             router,

@@ -196,11 +196,11 @@ pub(crate) struct Concurrency {
 }
 
 impl Concurrency {
-    pub(crate) fn new(max_requests: usize) -> Self {
+    pub(crate) fn new(max_requests: usize, trim_memory: bool) -> Self {
         Self {
             slots: Arc::new(Semaphore::new(max_requests)),
             body_budget: Arc::new(Semaphore::new(BODY_BUDGET / 1024)),
-            trimmer: crate::trim::Trimmer::default(),
+            trimmer: crate::trim::Trimmer::new(trim_memory),
         }
     }
 }

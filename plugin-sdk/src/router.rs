@@ -30,6 +30,7 @@ pub(crate) fn build(
     shutdown: Shutdown,
     idle: IdleTracker,
     launch_token: Option<LaunchToken>,
+    trim_memory: bool,
 ) -> Router {
     let mut paths: HashSet<&'static str> = HashSet::new();
     let mut router = Router::new();
@@ -69,7 +70,7 @@ pub(crate) fn build(
 
     // The last layer is the outermost: draining sees every answer, and requests waiting for a
     // slot count as activity.
-    let slots = Concurrency::new(MAX_CONCURRENT_REQUESTS);
+    let slots = Concurrency::new(MAX_CONCURRENT_REQUESTS, trim_memory);
     let router = router
         .fallback(|| std::future::ready(text_error(StatusCode::NOT_FOUND, "404 page not found")))
         .layer(CatchPanicLayer::custom(panic_response))

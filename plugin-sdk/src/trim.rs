@@ -22,6 +22,8 @@ pub(crate) const LARGE_BODY: u64 = 256 * 1024;
 /// Requests in flight and whether a large one came since the last trim.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Trimmer {
+    /// Off when the plugin asked not to trim ([`Plugin::trim_memory`](crate::Plugin::trim_memory)).
+    disabled: bool,
     in_flight: Arc<AtomicUsize>,
     large: Arc<AtomicBool>,
     trims: Arc<AtomicUsize>,
@@ -34,6 +36,14 @@ pub(crate) struct InFlight {
 }
 
 impl Trimmer {
+    /// A trimmer that trims (`enabled`) or only counts.
+    pub(crate) fn new(enabled: bool) -> Self {
+        Self {
+            disabled: !enabled,
+            ..Self::default()
+        }
+    }
+
     /// A request with a body of `bytes` starts.
     pub(crate) fn enter(&self, bytes: u64) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
@@ -55,7 +65,9 @@ impl Trimmer {
 impl Drop for InFlight {
     fn drop(&mut self) {
         let t = &self.trimmer;
-        if t.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 && t.large.swap(false, Ordering::AcqRel)
+        if t.in_flight.fetch_sub(1, Ordering::AcqRel) == 1
+            && t.large.swap(false, Ordering::AcqRel)
+            && !t.disabled
         {
             t.trims.fetch_add(1, Ordering::AcqRel);
             release_free_memory();
@@ -82,6 +94,16 @@ fn release_free_memory() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plugin_that_asked_not_to_trim_never_trims() {
+        let t = Trimmer::new(false);
+        drop(t.enter(LARGE_BODY));
+        assert_eq!(t.trims(), 0);
+        let t = Trimmer::new(true);
+        drop(t.enter(LARGE_BODY));
+        assert_eq!(t.trims(), 1);
+    }
 
     #[tokio::test]
     async fn trims_once_when_the_last_request_after_a_large_one_is_done() {
