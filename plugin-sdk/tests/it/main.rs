@@ -14,6 +14,11 @@ mod errors;
 mod fakes;
 mod golden;
 mod input;
+/// The README's plugin, with its own test (`cargo test` builds the example binary as well, which
+/// the early-reply tests run).
+#[allow(dead_code)]
+#[path = "../../examples/memory.rs"]
+mod memory_example;
 mod multi;
 mod newer_kinds;
 mod query_utf8;
