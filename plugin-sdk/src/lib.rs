@@ -158,6 +158,10 @@ use std::{
     sync::Arc,
 };
 
+/// The web framework of the SDK's server: [`Plugin::into_router`] returns an [`axum::Router`],
+/// re-exported so that a plugin serving it itself needs no axum dependency of its own (nor one
+/// of another version).
+pub use axum;
 pub use error::{Error, Result};
 pub use ocm_plugin_contracts as contracts;
 pub use ocm_plugin_contracts::{BoxError, async_trait};
@@ -183,14 +187,60 @@ use crate::{
     shutdown::Shutdown,
 };
 
-/// What a capability factory receives: the configuration the manager started the plugin with.
-#[derive(Debug, Clone, PartialEq)]
+/// What a capability factory receives: the configuration the manager started the plugin with,
+/// and a signal for when the plugin stops.
+#[derive(Debug, Clone)]
 pub struct PluginContext {
     /// The parsed `--config`, including the `configTypes` entries for the declared config types.
     pub config: PluginConfig,
+    /// Triggered when the plugin begins to stop.
+    shutdown: Shutdown,
+}
+
+/// Two contexts are equal when their configurations are.
+impl PartialEq for PluginContext {
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config
+    }
 }
 
 impl PluginContext {
+    /// The context a factory gets for `config` (for tests of factories; the SDK builds its own).
+    pub fn new(config: PluginConfig) -> Self {
+        Self {
+            config,
+            shutdown: Shutdown::new(),
+        }
+    }
+
+    /// Resolves once the plugin begins to stop: SIGTERM or SIGINT, the idle timeout, a
+    /// manager's `/shutdown`, the host gone. Requests still in flight are drained after it, so a
+    /// factory's background task can flush what it holds (a cache, a buffered log) in time.
+    /// `'static`: move it into a spawned task.
+    ///
+    /// ```
+    /// use ocm_plugin_sdk::{Plugin, types::JsonSchema};
+    /// # struct Repo;
+    /// # impl ocm_plugin_sdk::contracts::component_version_repository::v1::ComponentVersionRepository for Repo {}
+    /// let plugin = Plugin::new("flushes").component_version_repository(
+    ///     "Flushing/v1".parse()?,
+    ///     JsonSchema::permissive(),
+    ///     |ctx| {
+    ///         let stopping = ctx.shutdown_signal();
+    ///         tokio::spawn(async move {
+    ///             stopping.await;
+    ///             // write out what must survive the process
+    ///         });
+    ///         Ok(Repo)
+    ///     },
+    /// );
+    /// # drop(plugin);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shutdown_signal(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        self.shutdown.cancelled_owned()
+    }
+
     /// The first configuration entry of type `typ`, decoded into the plugin's own struct;
     /// `None` when the manager sent none (Go managers often send no configuration at all).
     pub fn config_entry<T: DeserializeOwned>(&self, typ: &Type) -> Result<Option<T>> {
@@ -843,7 +893,11 @@ impl Plugin {
     fn build(self, config: PluginConfig) -> Result<App> {
         self.check()?;
         let trim_memory = self.trim_memory;
-        let ctx = PluginContext { config };
+        let shutdown = Shutdown::new();
+        let ctx = PluginContext {
+            config,
+            shutdown: shutdown.clone(),
+        };
         let mut served = Served::new();
         let mut schemas = Vec::new();
         for r in self.registrations {
@@ -868,7 +922,6 @@ impl Plugin {
             install(&mut served, r.typ, &r.aliases, schema);
         }
         let mounts = served.into_mounts();
-        let shutdown = Shutdown::new();
         let idle = IdleTracker::new(idle::effective_timeout(ctx.config.idle_timeout));
         let router = router::build(
             mounts,

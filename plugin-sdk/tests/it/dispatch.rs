@@ -137,12 +137,12 @@ fn factories_get_the_config_and_run_only_when_serving() {
 
 #[test]
 fn config_entry_absent_and_malformed() {
-    let ctx = PluginContext { config: config() };
+    let ctx = PluginContext::new(config());
     let typ = "custom.config/v1".parse().unwrap();
     assert_eq!(ctx.config_entry::<Potatoes>(&typ).unwrap(), None);
-    let ctx = PluginContext {
-        config: serde_json::from_str(r#"{"id":"x","type":"tcp","configTypes":[{"type":"custom.config/v1","maximumNumberOfPotatoes":1}]}"#).unwrap(),
-    };
+    let ctx = PluginContext::new(
+        serde_json::from_str(r#"{"id":"x","type":"tcp","configTypes":[{"type":"custom.config/v1","maximumNumberOfPotatoes":1}]}"#).unwrap(),
+    );
     let err = ctx.config_entry::<Potatoes>(&typ).unwrap_err();
     assert!(matches!(err, Error::ConfigEntry { .. }), "{err}");
     assert!(

@@ -209,3 +209,35 @@ async fn a_plugin_without_capabilities_serves_builtins_only() {
     .await
     .assert_text_error(404, "404 page not found\n");
 }
+
+/// A factory's shutdown signal resolves when the plugin begins to stop (here: a manager's
+/// `/shutdown`), so a background task can flush in time; not before.
+#[tokio::test]
+async fn the_shutdown_signal_reaches_a_factory() {
+    let (stopped_tx, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let plugin = ocm_plugin_sdk::Plugin::new("flushing").component_version_repository(
+        "Flushing/v1".parse().unwrap(),
+        ocm_plugin_sdk::types::JsonSchema::permissive(),
+        move |ctx| {
+            let signal = ctx.shutdown_signal();
+            tokio::spawn(async move {
+                signal.await;
+                let _ = stopped_tx.send(());
+            });
+            Ok(crate::support::Memory::tagged("flushing"))
+        },
+    );
+    let router = plugin.into_router(config()).unwrap();
+    tokio::task::yield_now().await;
+    assert!(
+        stopped.try_recv().is_err(),
+        "the signal fired before anything asked the plugin to stop"
+    );
+    send(&router, builtin_request(&builtin::SHUTDOWN, "POST"))
+        .await
+        .assert_empty_ok();
+    tokio::time::timeout(std::time::Duration::from_secs(5), stopped)
+        .await
+        .expect("no shutdown signal within 5 s")
+        .expect("the factory's task ended without the signal");
+}
