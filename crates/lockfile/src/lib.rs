@@ -73,7 +73,7 @@
 
 use std::{
     fs::File,
-    io::{self, Read as _, Write as _},
+    io::{self, Write as _},
     os::unix::fs::PermissionsExt as _,
     path::{Path, PathBuf},
     sync::mpsc,
@@ -307,7 +307,7 @@ impl LockFile {
             if !seen.insert(&entry.file) {
                 return Err(format!("{:?} is listed twice", entry.file));
             }
-            if entry.sha256.len() != 64 || !entry.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if !is_sha256_hex(&entry.sha256) {
                 return Err(format!("{}: sha256 is not 64 hex digits", entry.file));
             }
             let complete = entry.component.is_some()
@@ -419,8 +419,12 @@ pub fn check_file_name(name: &str) -> std::result::Result<(), String> {
 }
 
 fn is_fingerprint(text: &str) -> bool {
-    text.strip_prefix("sha256:")
-        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    text.strip_prefix("sha256:").is_some_and(is_sha256_hex)
+}
+
+/// 64 hex digits: a SHA-256 as the lock file writes it.
+fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// An exclusive `flock` of a plugin directory, released on drop.
@@ -467,7 +471,12 @@ impl DirLock {
 
 /// SHA-256 (hex) and size of a file, streamed.
 pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
-    let mut file = File::open(path)?;
+    hash_reader(File::open(path)?)
+}
+
+/// SHA-256 (hex) and size of everything `reader` yields, streamed: the one hashing loop behind
+/// lock file entries, the manager's trust check and its capability cache.
+pub fn hash_reader(mut file: impl io::Read) -> io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     let mut size = 0u64;

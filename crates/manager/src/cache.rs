@@ -30,7 +30,6 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 /// How long after its last change a binary's metadata alone is not trusted, on a file system
 /// with fine timestamps (nanosecond fields, moved by the kernel's clock tick of a few
@@ -240,21 +239,7 @@ fn now() -> (i64, i64) {
 }
 
 fn sha256_of(path: &Path) -> io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0; 256 * 1024];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    ocm_plugin_lockfile::hash_file(path).map(|(sha256, _)| sha256)
 }
 
 impl Loaded {

@@ -42,19 +42,15 @@ pub(crate) fn discover(dir: &Path) -> Result<Vec<Found>> {
         }
     };
     let mut out = Vec::new();
+    let mut permissions = Permissions::new(dir);
     if meta.is_dir() {
-        walk(dir, &mut out).map_err(|source| Error::Discovery {
+        walk(dir, &mut permissions, &mut out).map_err(|source| Error::Discovery {
             path: dir.to_owned(),
             source,
         })?;
     } else {
         // A single plugin path works too.
-        out.push(check_file(dir.to_owned()));
-    }
-    // Nothing another user could change runs (see `permissions`).
-    let mut permissions = Permissions::new(dir);
-    for c in out.iter_mut().filter(|c| c.outcome.is_none()) {
-        c.outcome = permissions.check(&c.path).map(Outcome::Rejected);
+        out.push(check_file(dir.to_owned(), &mut permissions));
     }
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
     for c in &mut out {
@@ -82,7 +78,7 @@ pub(crate) fn discover(dir: &Path) -> Result<Vec<Found>> {
 
 /// Depth-first, entries in lexical order, like Go's `filepath.Walk`. A subdirectory that cannot
 /// be read becomes a rejected candidate instead of aborting the walk.
-fn walk(dir: &Path, out: &mut Vec<Found>) -> std::io::Result<()> {
+fn walk(dir: &Path, permissions: &mut Permissions, out: &mut Vec<Found>) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
@@ -92,7 +88,7 @@ fn walk(dir: &Path, out: &mut Vec<Found>) -> std::io::Result<()> {
             continue;
         };
         if lmeta.is_dir() {
-            if let Err(e) = walk(&path, out) {
+            if let Err(e) = walk(&path, permissions, out) {
                 out.push(found(
                     path,
                     Some(Outcome::Rejected(Rejection::UnreadableDirectory(e.into()))),
@@ -101,7 +97,7 @@ fn walk(dir: &Path, out: &mut Vec<Found>) -> std::io::Result<()> {
         } else if lmeta.file_type().is_symlink() && path.is_dir() {
             out.push(found(path, Some(Outcome::Skipped(Skip::DirectoryLink))));
         } else {
-            out.push(check_file(path));
+            out.push(check_file(path, permissions));
         }
     }
     Ok(())
@@ -123,7 +119,8 @@ fn found(path: PathBuf, outcome: Option<Outcome>) -> Found {
 
 /// The naming rule of Go (a name with any `.` has an extension and is skipped, dot-files
 /// included), then our checks: a regular file (symlinks followed) with an executable bit.
-fn check_file(path: PathBuf) -> Found {
+/// Last, nothing another user could change runs (see `permissions`).
+fn check_file(path: PathBuf, permissions: &mut Permissions) -> Found {
     let mut c = found(path, None);
     c.outcome = if c.id.contains('.') {
         Some(Outcome::Skipped(Skip::Extension))
@@ -134,7 +131,7 @@ fn check_file(path: PathBuf) -> Found {
             Ok(m) if m.permissions().mode() & 0o111 == 0 => {
                 Some(Outcome::Rejected(Rejection::NotExecutable))
             }
-            Ok(_) => None,
+            Ok(m) => permissions.check(&c.path, &m).map(Outcome::Rejected),
         }
     };
     c

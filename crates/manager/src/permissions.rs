@@ -47,8 +47,9 @@ impl Permissions {
         }
     }
 
-    /// Why `candidate` must not run, if another user could change it.
-    pub(crate) fn check(&mut self, candidate: &Path) -> Option<Rejection> {
+    /// Why `candidate` must not run, if another user could change it; `meta` is the binary's
+    /// metadata (symbolic links followed), which discovery has just read.
+    pub(crate) fn check(&mut self, candidate: &Path, meta: &fs::Metadata) -> Option<Rejection> {
         let exposed = |path: &Path, exposure| {
             Some(Rejection::Exposed {
                 path: path.to_owned(),
@@ -59,13 +60,8 @@ impl Permissions {
             Ok(target) => target,
             Err(e) => return Some(Rejection::Unreadable(e.into())),
         };
-        match fs::metadata(&target) {
-            Ok(meta) => {
-                if let Some(exposure) = self.strict(&meta) {
-                    return exposed(&target, exposure);
-                }
-            }
-            Err(e) => return Some(Rejection::Unreadable(e.into())),
+        if let Some(exposure) = self.strict(meta) {
+            return exposed(&target, exposure);
         }
         // The directory the candidate was found in (a link's own directory: whoever can write
         // it can point the link elsewhere), and the binary's real directory.
@@ -165,22 +161,25 @@ mod tests {
         let root = fs::canonicalize(dir.path()).unwrap();
         let mut check = Permissions::new(&root);
         let fine = binary(&root, "fine", 0o755);
-        assert_eq!(exposure(check.check(&fine)), None);
+        assert_eq!(
+            exposure(check.check(&fine, &fs::metadata(&fine).unwrap())),
+            None
+        );
         let group = binary(&root, "group", 0o775);
         assert_eq!(
-            exposure(check.check(&group)),
+            exposure(check.check(&group, &fs::metadata(&group).unwrap())),
             Some((group.clone(), Exposure::GroupWritable { mode: 0o775 }))
         );
         let world = binary(&root, "world", 0o757);
         assert_eq!(
-            exposure(check.check(&world)),
+            exposure(check.check(&world, &fs::metadata(&world).unwrap())),
             Some((world.clone(), Exposure::WorldWritable { mode: 0o757 }))
         );
         // Through a link, the binary it points at is judged.
         let linked = root.join("linked");
         std::os::unix::fs::symlink(&world, &linked).unwrap();
         assert_eq!(
-            exposure(check.check(&linked)),
+            exposure(check.check(&linked, &fs::metadata(&linked).unwrap())),
             Some((world, Exposure::WorldWritable { mode: 0o757 }))
         );
     }
@@ -195,13 +194,13 @@ mod tests {
         fs::set_permissions(&sub, Mode::from_mode(0o1777)).unwrap();
         let mut check = Permissions::new(&root);
         assert_eq!(
-            exposure(check.check(&plugin)),
+            exposure(check.check(&plugin, &fs::metadata(&plugin).unwrap())),
             Some((sub.clone(), Exposure::WorldWritable { mode: 0o1777 }))
         );
         fs::set_permissions(&sub, Mode::from_mode(0o770)).unwrap();
         let mut check = Permissions::new(&root);
         assert_eq!(
-            exposure(check.check(&plugin)),
+            exposure(check.check(&plugin, &fs::metadata(&plugin).unwrap())),
             Some((sub, Exposure::GroupWritable { mode: 0o770 }))
         );
     }
@@ -216,10 +215,13 @@ mod tests {
         fs::create_dir_all(&plugins).unwrap();
         let plugin = binary(&plugins, "plugin", 0o755);
         fs::set_permissions(&shared, Mode::from_mode(0o1777)).unwrap();
-        assert_eq!(exposure(Permissions::new(&plugins).check(&plugin)), None);
+        assert_eq!(
+            exposure(Permissions::new(&plugins).check(&plugin, &fs::metadata(&plugin).unwrap())),
+            None
+        );
         fs::set_permissions(&shared, Mode::from_mode(0o777)).unwrap();
         assert_eq!(
-            exposure(Permissions::new(&plugins).check(&plugin)),
+            exposure(Permissions::new(&plugins).check(&plugin, &fs::metadata(&plugin).unwrap())),
             Some((shared.clone(), Exposure::WorldWritable { mode: 0o777 }))
         );
         fs::set_permissions(&shared, Mode::from_mode(0o755)).unwrap();
@@ -232,7 +234,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = fs::canonicalize(dir.path()).unwrap();
         let plugin = binary(&root, "plugin", 0o755);
-        assert_eq!(exposure(Permissions::new(&root).check(&plugin)), None);
+        assert_eq!(
+            exposure(Permissions::new(&root).check(&plugin, &fs::metadata(&plugin).unwrap())),
+            None
+        );
         if !rustix::process::geteuid().is_root() {
             eprintln!("SKIPPED the foreign-owner case: only root can give a file to another user");
             return;
@@ -240,13 +245,13 @@ mod tests {
         let nobody = 65534;
         std::os::unix::fs::chown(&plugin, Some(nobody), None).unwrap();
         assert_eq!(
-            exposure(Permissions::new(&root).check(&plugin)),
+            exposure(Permissions::new(&root).check(&plugin, &fs::metadata(&plugin).unwrap())),
             Some((plugin.clone(), Exposure::ForeignOwner { uid: nobody }))
         );
         std::os::unix::fs::chown(&plugin, Some(0), None).unwrap();
         std::os::unix::fs::chown(&root, Some(nobody), None).unwrap();
         assert_eq!(
-            exposure(Permissions::new(&root).check(&plugin)),
+            exposure(Permissions::new(&root).check(&plugin, &fs::metadata(&plugin).unwrap())),
             Some((root.clone(), Exposure::ForeignOwner { uid: nobody }))
         );
         std::os::unix::fs::chown(&root, Some(0), None).unwrap();

@@ -16,13 +16,12 @@
 //! [`RegistrationOptions::allow_unlisted`]: crate::RegistrationOptions::allow_unlisted
 
 use std::{
-    io::{self, Read as _},
+    io,
     path::{Path, PathBuf},
 };
 
 use ocm_plugin_lockfile::{LOCK_FILE, LockFile};
 use ocm_plugin_runtime::Executable;
-use sha2::{Digest as _, Sha256};
 
 use crate::{Error, Rejection, Result, TrustState};
 
@@ -142,20 +141,7 @@ impl Lock {
 pub(crate) fn sha256(executable: &Executable, path: &Path) -> io::Result<String> {
     tracing::debug!(path = %path.display(), "hashing the binary");
     let mut file = executable.file();
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0; 256 * 1024];
     // `&File` reads at the shared offset: start from the beginning whoever read before.
     io::Seek::seek(&mut file, io::SeekFrom::Start(0))?;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    ocm_plugin_lockfile::hash_reader(file).map(|(sha256, _)| sha256)
 }
