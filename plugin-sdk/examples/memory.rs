@@ -1,11 +1,9 @@
 //! A component version repository that keeps descriptors in memory: a whole plugin.
 use std::{collections::BTreeMap, process::ExitCode, sync::Mutex};
 
-use ocm_plugin_sdk::contracts::{Error, Result, component_version_repository::v1::*};
-use ocm_plugin_sdk::{
-    Plugin, TypedSpec, async_trait, schemars,
-    types::{Credentials, Descriptor},
-};
+use ocm_plugin_sdk::component_version_repository::{self as cvr, *};
+use ocm_plugin_sdk::contracts::{Error, Result};
+use ocm_plugin_sdk::{Plugin, TypedSpec, async_trait, schemars};
 
 /// The repository spec, `{"type":"Memory/v1"}`; its JSON schema is derived from this type.
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -25,38 +23,36 @@ struct Memory(Mutex<BTreeMap<(String, String), Descriptor>>);
 
 #[async_trait]
 impl ComponentVersionRepository for Memory {
+    type Spec = MemorySpec;
+
     async fn add_component_version(
         &self,
+        _: MemorySpec,
         r: AddComponentVersionRequest,
         _: &Credentials,
     ) -> Result<()> {
-        let key = (
-            r.descriptor.component.name.clone(),
-            r.descriptor.component.version.clone(),
-        );
-        self.0
-            .lock()
-            .map_err(|_| Error::internal("poisoned"))?
-            .insert(key, r.descriptor);
+        let component = &r.descriptor.component;
+        let key = (component.name.clone(), component.version.clone());
+        let mut store = self.0.lock().map_err(|_| Error::internal("poisoned"))?;
+        store.insert(key, r.descriptor);
         Ok(())
     }
 
     async fn get_component_version(
         &self,
+        _: Option<MemorySpec>,
         r: GetComponentVersionRequest,
         _: &Credentials,
     ) -> Result<Descriptor> {
         let store = self.0.lock().map_err(|_| Error::internal("poisoned"))?;
-        store
-            .get(&(r.name.clone(), r.version.clone()))
-            .cloned()
-            .ok_or_else(|| Error::NotFound(format!("{}:{} is not stored", r.name, r.version)))
+        let key = (r.name.clone(), r.version.clone());
+        let found = store.get(&key).cloned();
+        found.ok_or_else(|| Error::NotFound(format!("{}:{} is not stored", r.name, r.version)))
     }
 }
 
 fn plugin() -> Plugin {
-    Plugin::new("memory")
-        .component_version_repository_for::<MemorySpec, _, _>(|_| Ok(Memory::default()))
+    Plugin::new("memory").register(cvr::typed(|_| Ok(Memory::default())))
 }
 
 fn main() -> ExitCode {
@@ -67,6 +63,8 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The test client implements the untyped contract, as a manager calls it.
+    use ocm_plugin_sdk::contracts::component_version_repository::v1::ComponentVersionRepository as _;
     use ocm_plugin_sdk::testing::{TestClient, block_on};
     use ocm_plugin_sdk::types::Raw;
 

@@ -41,13 +41,12 @@ pub enum Error {
         /// The type registered twice.
         typ: Type,
     },
-    /// [`Plugin::aliases`](crate::Plugin::aliases) was called before any capability was
-    /// registered, so the aliases name nothing.
-    #[error("aliases {aliases} were declared before any capability type was registered")]
-    AliasesWithoutType {
-        /// The aliases, comma separated.
-        aliases: String,
-    },
+    /// [`Plugin::into_router`](crate::Plugin::into_router) was called inside a tokio runtime for
+    /// a plugin with an async factory, which it cannot await without blocking that runtime.
+    #[error(
+        "an async factory cannot be awaited by into_router inside a tokio runtime: use `Plugin::router(config).await` (or `TestClient::start`)"
+    )]
+    AsyncFactoryInRuntime,
     /// Two capabilities that share paths with different bodies were registered; one server
     /// cannot answer both (the credential repository and the credential plugin).
     #[error(

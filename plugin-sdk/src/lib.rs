@@ -139,11 +139,15 @@ mod argv;
 pub mod blob;
 mod capability;
 mod error;
+pub mod guide;
 mod idle;
+mod kinds;
 mod launch;
 mod listener;
+mod local_blob;
 mod log;
 mod middleware;
+mod registration;
 mod request;
 mod response;
 mod router;
@@ -153,10 +157,13 @@ pub mod testing;
 mod trim;
 mod typed;
 
-use std::{
-    collections::HashSet, fmt, io::Write as _, panic::AssertUnwindSafe, process::ExitCode,
-    sync::Arc,
+pub use kinds::{
+    blob_transformer, component_lister, component_version_repository, credential_plugin,
+    credential_repository, digest_processor, input, resource_repository, signing_handler,
 };
+pub use registration::Registration;
+
+use std::{collections::HashSet, fmt, io::Write as _, panic::AssertUnwindSafe, process::ExitCode};
 
 /// The web framework of the SDK's server: [`Plugin::into_router`] returns an [`axum::Router`],
 /// re-exported so that a plugin serving it itself needs no axum dependency of its own (nor one
@@ -171,18 +178,14 @@ pub use ocm_plugin_types as types;
 pub use schemars;
 pub use typed::{SpecExt, TypedSpec};
 
-use ocm_plugin_contracts::{
-    blob_transformer, component_lister, component_version_repository, credential_plugin,
-    credential_repository, digest_processor, input, resource_repository, signing_handler,
-};
-use ocm_plugin_endpoints::{CapabilitiesBuilder, Capability, SchemaValidator};
+use ocm_plugin_endpoints::{CapabilitiesBuilder, SchemaValidator};
 use ocm_plugin_types::{
     CapabilitiesFormat, CapabilityKind, DeclaredType, JsonSchema, PluginConfig, Type,
 };
 use serde::de::DeserializeOwned;
 
 use crate::{
-    capability::{Registration, Served},
+    capability::{Building, Served},
     idle::IdleTracker,
     shutdown::Shutdown,
 };
@@ -265,16 +268,11 @@ impl PluginContext {
 pub struct Plugin {
     name: String,
     config_types: Vec<Type>,
-    registrations: Vec<Registration>,
+    registrations: Vec<capability::Registration>,
     custom_credential_types: Vec<(Type, Option<JsonSchema>)>,
     format: CapabilitiesFormat,
-    /// Aliases given before any registration: an error at `run`.
-    stray_aliases: Vec<Type>,
     /// Typed specs whose declaration failed (spec, reason): an error at `run`.
     declaration_errors: Vec<(&'static str, String)>,
-    /// The last declaration failed: `aliases` that follow belong to it (and go with it), not
-    /// to the registration before it.
-    last_declaration_failed: bool,
     /// Give freed memory back to the system after large requests (see `trim_memory`).
     trim_memory: bool,
 }
@@ -310,41 +308,9 @@ impl Plugin {
             registrations: Vec::new(),
             custom_credential_types: Vec::new(),
             format: CapabilitiesFormat::Dual,
-            stray_aliases: Vec::new(),
             declaration_errors: Vec::new(),
-            last_declaration_failed: false,
             trim_memory: true,
         }
-    }
-
-    /// Other names for the type registered last: managers that read aliases (ours, and the
-    /// v0.0.11+ document) find the implementation under each of them, and requests whose spec
-    /// carries an alias are dispatched to it. In the v0.0.1 half of the document each alias is
-    /// an entry of its own after the type, so v0.0.1 managers find component version
-    /// repositories by alias too. After a typed declaration that failed they belong to that
-    /// failed type, never to the one registered before it (`run` reports the failure).
-    ///
-    /// ```
-    /// use ocm_plugin_sdk::{Plugin, types::JsonSchema};
-    /// # struct Repo;
-    /// # impl ocm_plugin_sdk::contracts::component_version_repository::v1::ComponentVersionRepository for Repo {}
-    /// let plugin = Plugin::new("oci")
-    ///     .component_version_repository("OCIRepository/v1".parse()?, JsonSchema::permissive(), |_| Ok(Repo))
-    ///     .aliases(["OCIRepository".parse()?, "OCI/v1".parse()?]);
-    /// assert!(plugin.capabilities_json().contains(r#""aliases":["OCIRepository","OCI/v1"]"#));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn aliases(mut self, aliases: impl IntoIterator<Item = Type>) -> Self {
-        if self.last_declaration_failed {
-            // They name a type that was not registered; `run` reports its declaration error.
-            return self;
-        }
-        match self.registrations.last_mut() {
-            Some(last) => last.aliases.extend(aliases),
-            None => self.stray_aliases.extend(aliases),
-        }
-        self
     }
 
     /// Whether to give freed heap memory back to the system (glibc's `malloc_trim`) once the
@@ -388,361 +354,52 @@ impl Plugin {
         self
     }
 
-    /// Registers a component version repository for repository specs of type `typ`.
+    /// Registers one capability for one spec type: the one way in for every capability.
     ///
-    /// `schema` is what managers validate specs against before calling. `factory` runs once,
-    /// after `--config` is parsed (never for `capabilities`); its error stops the plugin with
-    /// exit code 1. Several types may be registered; requests are dispatched by the type of the
-    /// repository spec they carry.
-    #[must_use]
-    pub fn component_version_repository<R, F>(
-        self,
-        typ: Type,
-        schema: JsonSchema,
-        factory: F,
-    ) -> Self
-    where
-        R: component_version_repository::v1::ComponentVersionRepository,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        self.register::<endpoints::component_version_repository::ComponentVersionRepository>(
-            typ,
-            schema,
-            None,
-            move |ctx| {
-                Ok(Arc::new(factory(ctx)?)
-                    as Arc<
-                        dyn component_version_repository::v1::ComponentVersionRepository,
-                    >)
-            },
-        )
-    }
-
-    /// Registers the credential repository: it resolves credentials for consumer identities of
-    /// type `consumer_identity_type` from stores described by configs of type `config_type`.
+    /// Each capability's module makes the [`Registration`]: [`input::typed`] for a typed
+    /// implementation ([`input::InputMethod`]) whose spec type is a Rust type with a derived
+    /// schema, [`input::untyped`] for one of the raw contract with a hand-written schema, and
+    /// `_async` twins of both for factories that must await something first. Factories run
+    /// once, when the plugin starts serving (never for `capabilities`); an error stops the
+    /// plugin with exit code 1. A plugin may register several capabilities and several types
+    /// of each; requests are dispatched by the type of the spec they carry.
     ///
-    /// The capabilities document gets two entries, `[0]` the consumer identity type and `[1]`
-    /// the config type, both with `schema`: Go managers validate the config against entry
-    /// `[0]`'s schema, so `schema` must describe the **config**. Requests are dispatched by
-    /// `config.type`; `/identity` answers for `config_type`. The two-entry encoding has room for
-    /// one pair only, so a plugin may register one credential repository: a second registration
-    /// makes [`into_router`](Self::into_router) and [`run`](Self::run) fail with
-    /// [`Error::CapabilityRegisteredTwice`].
+    /// ```
+    /// use ocm_plugin_sdk::{Plugin, component_version_repository, input, types::JsonSchema};
+    /// # struct Repo;
+    /// # impl ocm_plugin_sdk::contracts::component_version_repository::v1::ComponentVersionRepository for Repo {}
+    /// # struct Files;
+    /// # impl ocm_plugin_sdk::contracts::input::v1::InputMethod for Files {}
+    /// let plugin = Plugin::new("both")
+    ///     .register(component_version_repository::untyped("Mine/v1".parse()?, JsonSchema::permissive(), |_| Ok(Repo)))
+    ///     .register(input::untyped("files/v1".parse()?, JsonSchema::permissive(), |_| Ok(Files)));
+    /// assert!(plugin.capabilities_json().contains(r#""type":"files/v1""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
-    pub fn credential_repository<R, F>(
-        self,
-        consumer_identity_type: Type,
-        config_type: Type,
-        schema: JsonSchema,
-        factory: F,
-    ) -> Self
-    where
-        R: credential_repository::v1::CredentialRepository,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        self.register::<endpoints::credential_repository::CredentialRepository>(
-            config_type,
-            schema,
-            Some(consumer_identity_type),
-            move |ctx| {
-                Ok(Arc::new(factory(ctx)?)
-                    as Arc<dyn credential_repository::v1::CredentialRepository>)
-            },
-        )
-    }
-
-    /// Registers an input method for constructor inputs of type `typ`.
-    ///
-    /// Requests are dispatched by the type of the resource's or source's `input` (or, from
-    /// v0.0.1 managers, which send no `input`, of its `access`). Several types may be
-    /// registered; factories run as for
-    /// [`component_version_repository`](Self::component_version_repository).
-    #[must_use]
-    pub fn input_method<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
-    where
-        R: input::v1::InputMethod,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        self.register::<endpoints::input::Input>(typ, schema, None, move |ctx| {
-            Ok(Arc::new(factory(ctx)?) as Arc<dyn input::v1::InputMethod>)
-        })
-    }
-
-    /// Registers a digest processor for resources whose access is of type `typ`.
-    ///
-    /// Requests are dispatched by `resource.access.type`. Several types may be registered.
-    #[must_use]
-    pub fn digest_processor<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
-    where
-        R: digest_processor::v1::DigestProcessor,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        self.register::<endpoints::digest_processor::DigestProcessor>(typ, schema, None, move |ctx| {
-            Ok(Arc::new(factory(ctx)?) as Arc<dyn digest_processor::v1::DigestProcessor>)
-        })
-    }
-
-    /// Registers a resource repository for resources whose access is of type `typ`.
-    ///
-    /// Requests are dispatched by `resource.access.type`. Credentials are optional on these
-    /// routes (no `Authorization` header means none). Several types may be registered.
-    #[must_use]
-    pub fn resource_repository<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
-    where
-        R: resource_repository::v1::ResourceRepository,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        self.register::<endpoints::resource_repository::ResourceRepository>(
-            typ,
-            schema,
-            None,
-            move |ctx| {
-                Ok(Arc::new(factory(ctx)?) as Arc<dyn resource_repository::v1::ResourceRepository>)
-            },
-        )
-    }
-
-    /// Registers a blob transformer for transformer specs of type `typ`.
-    ///
-    /// Requests are dispatched by `specification.type`. Several types may be registered.
-    #[must_use]
-    pub fn blob_transformer<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
-    where
-        R: blob_transformer::v1::BlobTransformer,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        self.register::<endpoints::blob_transformer::BlobTransformer>(typ, schema, None, move |ctx| {
-            Ok(Arc::new(factory(ctx)?) as Arc<dyn blob_transformer::v1::BlobTransformer>)
-        })
-    }
-
-    /// Registers a component lister (plugin module v0.0.8+) for repository specs of type `typ`:
-    /// it lists a repository's component names, a page at a time.
-    ///
-    /// Requests are dispatched by `repository.type`. Several types may be registered.
-    #[must_use]
-    pub fn component_lister<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
-    where
-        R: component_lister::v1::ComponentLister,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        self.register::<endpoints::component_lister::ComponentLister>(typ, schema, None, move |ctx| {
-            Ok(Arc::new(factory(ctx)?) as Arc<dyn component_lister::v1::ComponentLister>)
-        })
-    }
-
-    /// Registers a signing handler (plugin module v0.0.7+) for signing configs of type `typ`:
-    /// it signs digests and verifies signatures.
-    ///
-    /// Requests are dispatched by `config.type`. Several types may be registered.
-    #[must_use]
-    pub fn signing_handler<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
-    where
-        R: signing_handler::v1::SigningHandler,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        self.register::<endpoints::signing_handler::SigningHandler>(typ, schema, None, move |ctx| {
-            Ok(Arc::new(factory(ctx)?) as Arc<dyn signing_handler::v1::SigningHandler>)
-        })
-    }
-
-    /// Registers a credential plugin (the `bindings/go` generation) for credential specs of type
-    /// `typ`: it names the consumer identity of a spec and resolves that identity's credentials.
-    ///
-    /// `/consumer-identity` is dispatched by `credential.type`; `/resolve` carries only the
-    /// identity, so it goes to the type the identity's `type` names (the spec type's name, as a
-    /// consumer identity usually carries it), or to the only credential plugin. The paths are the
-    /// credential repository's: a plugin cannot register both, and [`run`](Self::run) fails with
-    /// [`Error::ConflictingCapabilities`] if it tries.
-    ///
-    /// Go managers of plugin module v0.0.11 to v0.0.17 know no `credentialPlugin` and refuse a
-    /// capabilities document that declares one, as they do for Go plugins of this kind; older
-    /// managers ignore it. Serve this kind from a binary of its own.
-    #[must_use]
-    pub fn credential_plugin<R, F>(self, typ: Type, schema: JsonSchema, factory: F) -> Self
-    where
-        R: credential_plugin::v1::CredentialPlugin,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        self.register::<endpoints::credential_plugin::CredentialPlugin>(
-            typ,
-            schema,
-            None,
-            move |ctx| {
-                Ok(Arc::new(factory(ctx)?) as Arc<dyn credential_plugin::v1::CredentialPlugin>)
-            },
-        )
-    }
-
-    /// [`component_version_repository`](Self::component_version_repository) for the typed spec
-    /// `S`: its type and derived schema, checked on every request (see [`TypedSpec`]).
-    #[must_use]
-    pub fn component_version_repository_for<S, R, F>(mut self, factory: F) -> Self
-    where
-        S: TypedSpec,
-        R: component_version_repository::v1::ComponentVersionRepository,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        match self.declare::<S>() {
-            Some((typ, schema)) => self.component_version_repository(typ, schema, factory),
-            None => self,
-        }
-    }
-
-    /// [`credential_repository`](Self::credential_repository) for the typed config spec `S`.
-    #[must_use]
-    pub fn credential_repository_for<S, R, F>(
-        mut self,
-        consumer_identity_type: Type,
-        factory: F,
-    ) -> Self
-    where
-        S: TypedSpec,
-        R: credential_repository::v1::CredentialRepository,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        match self.declare::<S>() {
-            Some((typ, schema)) => {
-                self.credential_repository(consumer_identity_type, typ, schema, factory)
-            }
-            None => self,
-        }
-    }
-
-    /// [`input_method`](Self::input_method) for the typed spec `S`.
-    #[must_use]
-    pub fn input_method_for<S, R, F>(mut self, factory: F) -> Self
-    where
-        S: TypedSpec,
-        R: input::v1::InputMethod,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        match self.declare::<S>() {
-            Some((typ, schema)) => self.input_method(typ, schema, factory),
-            None => self,
-        }
-    }
-
-    /// [`digest_processor`](Self::digest_processor) for the typed spec `S`.
-    #[must_use]
-    pub fn digest_processor_for<S, R, F>(mut self, factory: F) -> Self
-    where
-        S: TypedSpec,
-        R: digest_processor::v1::DigestProcessor,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        match self.declare::<S>() {
-            Some((typ, schema)) => self.digest_processor(typ, schema, factory),
-            None => self,
-        }
-    }
-
-    /// [`resource_repository`](Self::resource_repository) for the typed spec `S`.
-    #[must_use]
-    pub fn resource_repository_for<S, R, F>(mut self, factory: F) -> Self
-    where
-        S: TypedSpec,
-        R: resource_repository::v1::ResourceRepository,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        match self.declare::<S>() {
-            Some((typ, schema)) => self.resource_repository(typ, schema, factory),
-            None => self,
-        }
-    }
-
-    /// [`blob_transformer`](Self::blob_transformer) for the typed spec `S`.
-    #[must_use]
-    pub fn blob_transformer_for<S, R, F>(mut self, factory: F) -> Self
-    where
-        S: TypedSpec,
-        R: blob_transformer::v1::BlobTransformer,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        match self.declare::<S>() {
-            Some((typ, schema)) => self.blob_transformer(typ, schema, factory),
-            None => self,
-        }
-    }
-
-    /// [`component_lister`](Self::component_lister) for the typed spec `S`.
-    #[must_use]
-    pub fn component_lister_for<S, R, F>(mut self, factory: F) -> Self
-    where
-        S: TypedSpec,
-        R: component_lister::v1::ComponentLister,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        match self.declare::<S>() {
-            Some((typ, schema)) => self.component_lister(typ, schema, factory),
-            None => self,
-        }
-    }
-
-    /// [`signing_handler`](Self::signing_handler) for the typed spec `S`.
-    #[must_use]
-    pub fn signing_handler_for<S, R, F>(mut self, factory: F) -> Self
-    where
-        S: TypedSpec,
-        R: signing_handler::v1::SigningHandler,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        match self.declare::<S>() {
-            Some((typ, schema)) => self.signing_handler(typ, schema, factory),
-            None => self,
-        }
-    }
-
-    /// [`credential_plugin`](Self::credential_plugin) for the typed spec `S`.
-    #[must_use]
-    pub fn credential_plugin_for<S, R, F>(mut self, factory: F) -> Self
-    where
-        S: TypedSpec,
-        R: credential_plugin::v1::CredentialPlugin,
-        F: FnOnce(&PluginContext) -> Result<R, BoxError> + Send + 'static,
-    {
-        match self.declare::<S>() {
-            Some((typ, schema)) => self.credential_plugin(typ, schema, factory),
-            None => self,
-        }
-    }
-
-    /// The type and schema of typed spec `S`; a failure is kept and reported by `run`.
-    fn declare<S: TypedSpec>(&mut self) -> Option<(Type, JsonSchema)> {
-        match S::declaration() {
-            Ok(declaration) => {
-                self.last_declaration_failed = false;
-                Some(declaration)
-            }
-            Err(e) => {
-                self.last_declaration_failed = true;
-                let reason = match e {
-                    Error::TypedSpec { reason, .. } => reason,
-                    other => other.to_string(),
-                };
-                self.declaration_errors.push((S::TYPE, reason));
-                None
-            }
-        }
-    }
-
-    /// Registers capability `C` for `typ`: the one place every builder method above ends up.
-    fn register<C: Capability>(
-        mut self,
-        typ: Type,
-        schema: JsonSchema,
-        consumer_identity_type: Option<Type>,
-        build: impl FnOnce(&PluginContext) -> Result<Arc<C::Handle>, BoxError> + Send + 'static,
-    ) -> Self {
-        self.last_declaration_failed = false;
-        self.registrations.push(Registration {
-            kind: C::KIND,
-            typ,
-            aliases: Vec::new(),
-            schema,
+    pub fn register(mut self, registration: Registration) -> Self {
+        let Registration {
+            kind,
+            declared,
+            aliases,
             consumer_identity_type,
-            factory: capability::factory::<C>(build),
-        });
+            factory,
+        } = registration;
+        match declared {
+            registration::Declared::Type { typ, schema } => {
+                self.registrations.push(capability::Registration {
+                    kind,
+                    typ,
+                    aliases,
+                    schema,
+                    consumer_identity_type,
+                    factory,
+                });
+            }
+            registration::Declared::Failed { spec, reason } => {
+                self.declaration_errors.push((spec, reason));
+            }
+        }
         self
     }
 
@@ -800,8 +457,46 @@ impl Plugin {
 
     /// Builds the HTTP router the plugin serves for `config`, running the factories. Meant for
     /// in-process tests: no socket, no process. `/shutdown` answers but stops nothing here.
+    /// Answers are checked against the rules managers rely on in debug builds (see
+    /// [`testing`]).
+    ///
+    /// An async factory (`*_async` registrations) is awaited on a runtime of its own; inside a
+    /// tokio runtime, use [`router`](Self::router) instead, which this refuses with
+    /// [`Error::AsyncFactoryInRuntime`] rather than block that runtime.
     pub fn into_router(self, config: PluginConfig) -> Result<axum::Router> {
-        let app = self.build(config)?;
+        self.router_checked(config, cfg!(debug_assertions))
+    }
+
+    /// [`into_router`](Self::into_router) for async code: awaits async factories on the
+    /// caller's runtime.
+    pub async fn router(self, config: PluginConfig) -> Result<axum::Router> {
+        let app = self.build(config, cfg!(debug_assertions))?.finish().await?;
+        for declared in &app.schemas {
+            declared.precompile()?;
+        }
+        Ok(app.router)
+    }
+
+    /// [`into_router`](Self::into_router), checking answers or not.
+    pub(crate) fn router_checked(
+        self,
+        config: PluginConfig,
+        check_answers: bool,
+    ) -> Result<axum::Router> {
+        let assembly = self.build(config, check_answers)?;
+        let app = if assembly.is_ready() {
+            assembly.finish_ready()?
+        } else if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::AsyncFactoryInRuntime);
+        } else {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(Error::io(
+                    "failed to start a runtime for the async factories",
+                ))?
+                .block_on(assembly.finish())?
+        };
         for declared in &app.schemas {
             declared.precompile()?;
         }
@@ -826,6 +521,36 @@ impl Plugin {
         }
     }
 
+    /// [`run`](Self::run) for a plugin that brings its own tokio runtime (a multi-thread one,
+    /// or one shared with other work): parses the command line, then prints the capabilities
+    /// or serves on the caller's runtime until shutdown. It sets up the JSON log on stderr
+    /// unless a `tracing` subscriber is installed already, and installs no panic hook.
+    ///
+    /// ```no_run
+    /// # use ocm_plugin_sdk::Plugin;
+    /// #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+    /// async fn main() -> std::process::ExitCode {
+    ///     match Plugin::new("mine").serve().await {
+    ///         Ok(()) => std::process::ExitCode::SUCCESS,
+    ///         Err(e) => {
+    ///             eprintln!("{e}");
+    ///             std::process::ExitCode::FAILURE
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub async fn serve(self) -> Result<()> {
+        log::init();
+        self.check()?;
+        match argv::parse(std::env::args_os().skip(1))? {
+            argv::Command::Help => print_stdout(&argv::usage(&self.name)),
+            argv::Command::Capabilities => {
+                print_stdout(&format!("{}\n", self.capabilities_document()?))
+            }
+            argv::Command::Serve(config) => serve::serve(self, config).await,
+        }
+    }
+
     fn dispatch(self, args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<()> {
         self.check()?;
         match argv::parse(args)? {
@@ -844,12 +569,6 @@ impl Plugin {
             return Err(Error::TypedSpec {
                 spec,
                 reason: reason.clone(),
-            });
-        }
-        if !self.stray_aliases.is_empty() {
-            let aliases: Vec<String> = self.stray_aliases.iter().map(ToString::to_string).collect();
-            return Err(Error::AliasesWithoutType {
-                aliases: aliases.join(", "),
             });
         }
         let mut seen = HashSet::new();
@@ -889,50 +608,123 @@ impl Plugin {
         Ok(())
     }
 
-    /// Runs the factories and assembles the router.
-    fn build(self, config: PluginConfig) -> Result<App> {
+    /// Runs the factories; async ones are awaited by [`Assembly::finish`].
+    fn build(self, config: PluginConfig, check_answers: bool) -> Result<Assembly> {
         self.check()?;
-        let trim_memory = self.trim_memory;
         let shutdown = Shutdown::new();
         let ctx = PluginContext {
             config,
             shutdown: shutdown.clone(),
         };
-        let mut served = Served::new();
-        let mut schemas = Vec::new();
+        let mut started = Vec::with_capacity(self.registrations.len());
         for r in self.registrations {
             // A panicking factory fails like an erroring one: logged, exit code 1.
-            let install = std::panic::catch_unwind(AssertUnwindSafe(|| (r.factory)(&ctx)))
-                .unwrap_or_else(|_| Err("the factory panicked".into()))
-                .map_err(|source| Error::Factory {
-                    kind: r.kind.clone(),
-                    typ: r.typ.clone(),
-                    source,
-                })?;
+            let building = std::panic::catch_unwind(AssertUnwindSafe(|| (r.factory)(&ctx)))
+                .unwrap_or_else(|_| Building::Ready(Err("the factory panicked".into())));
+            started.push(Started {
+                kind: r.kind,
+                typ: r.typ,
+                aliases: r.aliases,
+                schema: r.schema,
+                building,
+            });
+        }
+        Ok(Assembly {
+            started,
+            ctx,
+            shutdown,
+            trim_memory: self.trim_memory,
+            check_answers,
+        })
+    }
+}
+
+/// An installer that installs nothing: a placeholder while a pending one is awaited.
+fn noop() -> capability::Installer {
+    Box::new(|_, _, _, _| {})
+}
+
+/// A registration whose factory has run (or, async, is running).
+struct Started {
+    kind: CapabilityKind,
+    typ: Type,
+    aliases: Vec<Type>,
+    schema: JsonSchema,
+    building: Building,
+}
+
+/// The factories' results on the way to an [`App`].
+struct Assembly {
+    started: Vec<Started>,
+    ctx: PluginContext,
+    shutdown: Shutdown,
+    trim_memory: bool,
+    check_answers: bool,
+}
+
+impl Assembly {
+    /// No async factory is still running.
+    fn is_ready(&self) -> bool {
+        self.started
+            .iter()
+            .all(|s| matches!(s.building, Building::Ready(_)))
+    }
+
+    /// Awaits the async factories, in registration order, and assembles the router.
+    async fn finish(mut self) -> Result<App> {
+        for started in &mut self.started {
+            let building = std::mem::replace(&mut started.building, Building::Ready(Ok(noop())));
+            started.building = match building {
+                // On a task of its own, so that a panicking factory fails like an erroring one.
+                Building::Pending(future) => Building::Ready(
+                    tokio::spawn(future)
+                        .await
+                        .unwrap_or_else(|_| Err("the factory panicked".into())),
+                ),
+                ready => ready,
+            };
+        }
+        self.finish_ready()
+    }
+
+    /// Assembles the router from factories that have all finished.
+    fn finish_ready(self) -> Result<App> {
+        let mut served = Served::new(self.check_answers);
+        let mut schemas = Vec::new();
+        for s in self.started {
+            let install = match s.building {
+                Building::Ready(result) => result,
+                Building::Pending(_) => Err("the async factory was not awaited".into()),
+            }
+            .map_err(|source| Error::Factory {
+                kind: s.kind.clone(),
+                typ: s.typ.clone(),
+                source,
+            })?;
             // Compiled on first use, or ahead of it by `serve` on another thread: the first
             // schema compiled in a process costs over a millisecond, which would otherwise
             // delay the location line. `capabilities` has compiled every schema already, so a
             // broken one is reported there.
-            let schema = SchemaValidator::deferred(&r.schema.0);
+            let schema = SchemaValidator::deferred(&s.schema.0);
             schemas.push(DeclaredSchema {
-                kind: r.kind.clone(),
-                typ: r.typ.clone(),
+                kind: s.kind,
+                typ: s.typ.clone(),
                 schema: schema.clone(),
             });
-            install(&mut served, r.typ, &r.aliases, schema);
+            install(&mut served, s.typ, &s.aliases, schema);
         }
         let mounts = served.into_mounts();
-        let idle = IdleTracker::new(idle::effective_timeout(ctx.config.idle_timeout));
+        let idle = IdleTracker::new(idle::effective_timeout(self.ctx.config.idle_timeout));
         let router = router::build(
             mounts,
-            shutdown.clone(),
+            self.shutdown.clone(),
             idle.clone(),
             launch::launch_token_from_env(),
-            trim_memory,
+            self.trim_memory,
         );
         Ok(App {
             router,
-            shutdown,
+            shutdown: self.shutdown,
             idle,
             schemas,
         })

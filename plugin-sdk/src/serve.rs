@@ -41,7 +41,7 @@ pub(crate) fn run_blocking(plugin: Plugin, config: PluginConfig) -> Result<()> {
     runtime.block_on(serve(plugin, config))
 }
 
-async fn serve(plugin: Plugin, config: PluginConfig) -> Result<()> {
+pub(crate) async fn serve(plugin: Plugin, config: PluginConfig) -> Result<()> {
     let name = plugin.name.clone();
     let id = config.id.clone();
     let connection = config.connection;
@@ -50,7 +50,10 @@ async fn serve(plugin: Plugin, config: PluginConfig) -> Result<()> {
         shutdown,
         idle,
         schemas,
-    } = plugin.build(config)?;
+    } = plugin
+        .build(config, cfg!(debug_assertions))?
+        .finish()
+        .await?;
     let broken = precompile(schemas, shutdown.clone());
     let signals = watch_signals(shutdown.clone())?;
     let lifeline = launch::watch_lifeline(shutdown.clone());
@@ -326,11 +329,11 @@ mod tests {
     }
 
     fn start(entered: Arc<Notify>, gate: Arc<Notify>) -> Server {
-        let plugin = Plugin::new("t").component_version_repository(
+        let plugin = Plugin::new("t").register(crate::component_version_repository::untyped(
             "T/v1".parse().unwrap(),
             JsonSchema::permissive(),
             move |_| Ok(Gated { entered, gate }),
-        );
+        ));
         start_plugin(plugin, HEADER_READ_TIMEOUT)
     }
 
@@ -344,7 +347,7 @@ mod tests {
         };
         let App {
             router, shutdown, ..
-        } = plugin.build(config).unwrap();
+        } = plugin.build(config, true).unwrap().finish_ready().unwrap();
         let base = tempfile::tempdir().unwrap();
         let Bound::Unix {
             listener,
@@ -499,11 +502,11 @@ mod tests {
             peak: Arc::clone(&peak),
             gate: Arc::clone(&gate),
         };
-        let plugin = Plugin::new("t").component_version_repository(
+        let plugin = Plugin::new("t").register(crate::component_version_repository::untyped(
             "T/v1".parse().unwrap(),
             JsonSchema::permissive(),
             move |_| Ok(counting),
-        );
+        ));
         let s = start_plugin(plugin, HEADER_READ_TIMEOUT);
         let uri = cvr::LIST_COMPONENT_VERSIONS.uri(&[("name", "c")]);
         let requests: Vec<_> = (0..LIMIT + extra)
@@ -572,7 +575,7 @@ mod tests {
     /// (it is compiled off the start path, but not ignored).
     #[tokio::test]
     async fn a_broken_schema_stops_the_serving_plugin_with_its_error() {
-        let plugin = Plugin::new("t").component_version_repository(
+        let plugin = Plugin::new("t").register(crate::component_version_repository::untyped(
             "Broken/v1".parse().unwrap(),
             JsonSchema(br#"{"type": 7}"#.to_vec()),
             |_| {
@@ -581,14 +584,14 @@ mod tests {
                     gate: Arc::default(),
                 })
             },
-        );
+        ));
         let config: PluginConfig = serde_json::from_str(r#"{"id":"t","type":"unix"}"#).unwrap();
         let App {
             router,
             shutdown,
             schemas,
             ..
-        } = plugin.build(config).unwrap();
+        } = plugin.build(config, true).unwrap().finish_ready().unwrap();
         let base = tempfile::tempdir().unwrap();
         let Bound::Unix { listener, .. } = listener::bind_unix(base.path(), "t").unwrap() else {
             panic!("not unix");

@@ -31,11 +31,11 @@
 //! }
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let plugin = Plugin::new("my-plugin").component_version_repository(
+//! let plugin = Plugin::new("my-plugin").register(crate::component_version_repository::untyped(
 //!     "MyRepo/v1".parse()?,
 //!     JsonSchema::permissive(),
 //!     |_| Ok(MyRepo),
-//! );
+//! ));
 //! let client = TestClient::new(plugin, Vec::new())?;
 //!
 //! // `block_on` runs the calls on a current-thread runtime; `#[tokio::test]` works as well.
@@ -212,7 +212,7 @@ impl TestClient {
     /// #     }
     /// # }
     /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
-    /// let plugin = Plugin::new("two").component_version_repository("Two/v1".parse()?, JsonSchema::permissive(), |_| Ok(Two));
+    /// let plugin = Plugin::new("two").register(crate::component_version_repository::untyped("Two/v1".parse()?, JsonSchema::permissive(), |_| Ok(Two)));
     /// let repo = TestClient::new(plugin, Vec::new())?.traits();
     /// let versions = block_on(repo.list_component_versions(
     ///     ListComponentVersionsRequest { repository: None, name: "c".into() },
@@ -282,11 +282,11 @@ mod tests {
     impl ComponentVersionRepository for Nothing {}
 
     fn plugin() -> Plugin {
-        Plugin::new("t").component_version_repository(
+        Plugin::new("t").register(crate::component_version_repository::untyped(
             "Nothing/v1".parse().unwrap(),
             JsonSchema::permissive(),
             |_| Ok(Nothing),
-        )
+        ))
     }
 
     #[test]
@@ -327,11 +327,11 @@ mod tests {
 
     #[test]
     fn factory_errors_surface_from_new() {
-        let plugin = Plugin::new("t").component_version_repository(
+        let plugin = Plugin::new("t").register(crate::component_version_repository::untyped(
             "Nothing/v1".parse().unwrap(),
             JsonSchema::permissive(),
             |_| Err::<Nothing, _>("no".into()),
-        );
+        ));
         let err = TestClient::new(plugin, Vec::new()).unwrap_err();
         assert!(matches!(err, Error::Factory { .. }), "{err}");
     }

@@ -48,6 +48,23 @@ pub trait TypedSpec: DeserializeOwned + schemars::JsonSchema {
     /// The spec type, `Name/Version`, e.g. `Memory/v1`.
     const TYPE: &'static str;
 
+    /// Other names of the type (`Memory`, `memory/v1`), declared with it: specs carrying an
+    /// alias reach the same implementation (see [`Registration::aliases`](crate::Registration::aliases)).
+    const ALIASES: &'static [&'static str] = &[];
+
+    /// [`Self::ALIASES`] parsed; one that is not a type is an error naming it.
+    fn declared_aliases() -> Result<Vec<Type>> {
+        Self::ALIASES
+            .iter()
+            .map(|alias| {
+                alias.parse().map_err(|source| Error::TypedSpec {
+                    spec: Self::TYPE,
+                    reason: format!("alias {alias:?} is not a type: {source}"),
+                })
+            })
+            .collect()
+    }
+
     /// The type and the derived JSON schema (draft 2020-12), as the builder methods of
     /// [`Plugin`](crate::Plugin) take them.
     fn declaration() -> Result<(Type, JsonSchema)> {
@@ -122,14 +139,26 @@ impl SpecExt for Raw {
 
 impl SpecExt for Option<Raw> {
     fn decode_spec<T: TypedSpec>(&self) -> ocm_plugin_contracts::Result<T> {
-        match self {
-            Some(spec) => spec.decode_spec(),
-            None => Err(ContractError::InvalidArgument(format!(
-                "the request carries no {} spec (Go managers send none on reads: take it from \
-                 the plugin configuration)",
-                T::TYPE
-            ))),
-        }
+        decode(self.as_ref())
+    }
+}
+
+/// What requests carry: `ConstructorResource::spec()` and the like.
+impl SpecExt for Option<&Raw> {
+    fn decode_spec<T: TypedSpec>(&self) -> ocm_plugin_contracts::Result<T> {
+        decode(*self)
+    }
+}
+
+/// The spec a request carries as `T`; no spec is [`ContractError::InvalidArgument`].
+pub(crate) fn decode<T: TypedSpec>(spec: Option<&Raw>) -> ocm_plugin_contracts::Result<T> {
+    match spec {
+        Some(spec) => spec.decode_spec(),
+        None => Err(ContractError::InvalidArgument(format!(
+            "the request carries no {} spec (Go managers send none on reads: take it from \
+             the plugin configuration)",
+            T::TYPE
+        ))),
     }
 }
 
@@ -198,16 +227,81 @@ mod tests {
     struct Repo;
     impl ocm_plugin_contracts::component_version_repository::v1::ComponentVersionRepository for Repo {}
 
+    struct TypedRepo;
+    #[ocm_plugin_contracts::async_trait]
+    impl crate::component_version_repository::ComponentVersionRepository for TypedRepo {
+        type Spec = NoType;
+    }
+
+    /// Aliases declared with a typed spec, and given to its registration, go with it.
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct Aliased {
+        r#type: String,
+    }
+
+    impl TypedSpec for Aliased {
+        const TYPE: &'static str = "Aliased/v1";
+        const ALIASES: &'static [&'static str] = &["Aliased", "aliased/v1"];
+    }
+
+    struct AliasedRepo;
+    #[ocm_plugin_contracts::async_trait]
+    impl crate::component_version_repository::ComponentVersionRepository for AliasedRepo {
+        type Spec = Aliased;
+    }
+
+    #[test]
+    fn a_typed_spec_declares_its_aliases() -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let plugin = crate::Plugin::new("p").register(
+            crate::component_version_repository::typed(|_| Ok(AliasedRepo))
+                .aliases(["More/v1".parse()?]),
+        );
+        let json = plugin.capabilities_document()?;
+        assert!(
+            json.contains(r#""aliases":["Aliased","aliased/v1","More/v1"]"#),
+            "{json}"
+        );
+        Ok(())
+    }
+
+    /// An alias that is not a type is refused at declaration, naming it.
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct BadAlias {
+        r#type: String,
+    }
+
+    impl TypedSpec for BadAlias {
+        const TYPE: &'static str = "BadAlias/v1";
+        const ALIASES: &'static [&'static str] = &["a/b/c"];
+    }
+
+    #[test]
+    fn an_alias_that_is_not_a_type_is_refused() {
+        let Err(e) = BadAlias::declared_aliases() else {
+            panic!("a malformed alias was accepted");
+        };
+        assert!(
+            e.to_string().contains(r#"alias "a/b/c" is not a type"#),
+            "{e}"
+        );
+    }
+
     /// Aliases after a typed declaration that failed go with it, not to the type before.
     #[test]
     fn aliases_after_a_failed_declaration_attach_to_nothing()
     -> std::result::Result<(), Box<dyn std::error::Error>> {
         let plugin = crate::Plugin::new("p")
-            .component_version_repository("Good/v1".parse()?, JsonSchema::permissive(), |_| {
-                Ok(Repo)
-            })
-            .component_version_repository_for::<NoType, _, _>(|_| Ok(Repo))
-            .aliases(["Meant/v1".parse()?]);
+            .register(crate::component_version_repository::untyped(
+                "Good/v1".parse()?,
+                JsonSchema::permissive(),
+                |_| Ok(Repo),
+            ))
+            .register(
+                crate::component_version_repository::typed(|_| Ok(TypedRepo))
+                    .aliases(["Meant/v1".parse()?]),
+            );
         assert!(plugin.registrations.iter().all(|r| r.aliases.is_empty()));
         let Err(e) = plugin.check() else {
             panic!("a failed declaration must stop the plugin");

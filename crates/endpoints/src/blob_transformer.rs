@@ -6,7 +6,7 @@ use ocm_plugin_contracts::blob_transformer::v1::{
 use ocm_plugin_types::CapabilityKind;
 
 use crate::operation::{Capability, Visit, identity_operation, operation};
-use crate::{Auth, Route, identity, post};
+use crate::{Auth, Route, answer, identity, post};
 
 /// Transform a blob.
 pub const TRANSFORM_BLOB: Route = post("transform-blob", "/blob/transform", Auth::Optional);
@@ -41,6 +41,7 @@ operation! {
         response: TransformBlobResponse,
         spec: |r| Some(&r.specification),
         call: |h, r, c| h.transform_blob(r, c),
+        answer: |a| answer::location(&a.location),
     }
 }
 

@@ -6,7 +6,7 @@ use ocm_plugin_contracts::digest_processor::v1::{
 use ocm_plugin_types::CapabilityKind;
 
 use crate::operation::{Capability, Visit, identity_operation, operation};
-use crate::{Auth, Route, identity, post};
+use crate::{Auth, Route, answer, identity, post};
 
 /// Fill in a resource's digest.
 pub const PROCESS_RESOURCE_DIGEST: Route = post(
@@ -45,6 +45,10 @@ operation! {
         response: ProcessResourceDigestResponse,
         spec: |r| r.resource.access.as_ref(),
         call: |h, r, c| h.process_resource_digest(r, c),
+        answer: |a| {
+            answer::access("resource.access", a.resource.access.as_ref())?;
+            answer::digest("resource.digest", a.resource.digest.as_ref())
+        },
     }
 }
 

@@ -7,7 +7,7 @@ use ocm_plugin_contracts::input::v1::{
 use ocm_plugin_types::CapabilityKind;
 
 use crate::operation::{Capability, Visit, identity_operation, operation};
-use crate::{Auth, Route, identity, post};
+use crate::{Auth, Route, answer, identity, post};
 
 /// Process a resource input.
 pub const PROCESS_RESOURCE: Route = post("process-resource", "/resource/process", Auth::Optional);
@@ -46,6 +46,12 @@ operation! {
         response: ProcessResourceResponse,
         spec: |r| r.resource.spec(),
         call: |h, r, c| h.process_resource(r, c),
+        answer: |a| {
+            answer::named("resource", &a.resource.name)?;
+            answer::access("resource.access", a.resource.access.as_ref())?;
+            answer::digest("resource.digest", a.resource.digest.as_ref())?;
+            answer::location(&a.location)
+        },
     }
 }
 
@@ -58,6 +64,11 @@ operation! {
         response: ProcessSourceResponse,
         spec: |r| r.source.spec(),
         call: |h, r, c| h.process_source(r, c),
+        answer: |a| {
+            answer::named("source", &a.source.name)?;
+            answer::access("source.access", a.source.access.as_ref())?;
+            answer::location(&a.location)
+        },
     }
 }
 

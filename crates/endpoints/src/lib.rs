@@ -17,6 +17,7 @@
 //! assert_eq!(uri, "/local-resource/download?name=acme.org%2Fa+b&version=1.0.0");
 //! ```
 
+mod answer;
 mod builder;
 mod client;
 mod launch;

@@ -72,6 +72,15 @@ pub trait Operation: 'static {
         Ok(())
     }
 
+    /// Checks an implementation's answer against the rules managers rely on without checking
+    /// them themselves (an access that is not a typed object, a digest without an algorithm):
+    /// OCM's Go managers store such an answer as it is, or fail on it far from the plugin.
+    /// The message names the offending field.
+    fn check_answer(response: &Self::Response) -> std::result::Result<(), String> {
+        let _ = response;
+        Ok(())
+    }
+
     /// For requests without a spec: a type name that picks the implementation (the credential
     /// plugin's `/resolve` names only an identity, whose `type` is the spec type's name).
     fn type_hint(request: &Self::Request) -> Option<&str> {
@@ -128,6 +137,7 @@ macro_rules! operation {
             call: |$h:ident, $q:ident, $c:ident| $call:expr
             $(, bind: |$br:ident, $bs:ident| $bind:expr)?
             $(, check: |$cr:ident| $check:expr)?
+            $(, answer: |$ar:ident| $answer:expr)?
             $(,)?
         }
     ) => {
@@ -154,6 +164,12 @@ macro_rules! operation {
             $(
                 fn check($cr: &Self::Request) -> std::result::Result<(), String> {
                     $check
+                }
+            )?
+
+            $(
+                fn check_answer($ar: &Self::Response) -> std::result::Result<(), String> {
+                    $answer
                 }
             )?
 

@@ -7,7 +7,7 @@ use ocm_plugin_contracts::resource_repository::v1::{
 use ocm_plugin_types::CapabilityKind;
 
 use crate::operation::{Capability, Visit, identity_operation, operation};
-use crate::{Auth, Route, identity, post};
+use crate::{Auth, Route, answer, identity, post};
 
 /// Consumer identity of an access (Go SDK plugins fail on any non-null spec).
 pub const GET_IDENTITY: Route = identity("get-identity");
@@ -45,6 +45,7 @@ operation! {
         response: GetGlobalResourceResponse,
         spec: |r| r.resource.access.as_ref(),
         call: |h, r, c| h.get_global_resource(r, c),
+        answer: |a| answer::location(&a.location),
     }
 }
 

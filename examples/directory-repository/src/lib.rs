@@ -204,12 +204,16 @@ fn plugin(repository_type: Type, config_type: Type) -> Plugin {
     let (entry_type, lister_entry_type) = (config_type.clone(), config_type.clone());
     Plugin::new(PLUGIN_NAME)
         .config_type(config_type)
-        .component_version_repository(repository_type.clone(), repository_schema(), move |ctx| {
-            factory(ctx, &entry_type)
-        })
-        .component_lister(repository_type, repository_schema(), move |ctx| {
-            factory(ctx, &lister_entry_type)
-        })
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
+            repository_type.clone(),
+            repository_schema(),
+            move |ctx| factory(ctx, &entry_type),
+        ))
+        .register(ocm_plugin_sdk::component_lister::untyped(
+            repository_type,
+            repository_schema(),
+            move |ctx| factory(ctx, &lister_entry_type),
+        ))
 }
 
 /// Environment variable naming the fallback root when the configuration sets none. Go hosts

@@ -127,7 +127,7 @@ pub fn main() -> ExitCode {
 }
 
 fn plugin(identity_type: Type, config_type: Type) -> Plugin {
-    Plugin::new(PLUGIN_NAME).credential_repository(
+    Plugin::new(PLUGIN_NAME).register(ocm_plugin_sdk::credential_repository::untyped(
         identity_type,
         config_type,
         config_schema(),
@@ -145,7 +145,7 @@ fn plugin(identity_type: Type, config_type: Type) -> Plugin {
             }
             Ok(repository)
         },
-    )
+    ))
 }
 
 /// The JSON schema (draft 2020-12) of a [`CONFIG_TYPE`] config.

@@ -145,12 +145,13 @@ pub fn main() -> ExitCode {
 fn plugin(input_type: Type) -> Plugin {
     // The unversioned name is accepted too, over HTTP as in process.
     let alias = Type::new(input_type.name(), None).ok();
-    Plugin::new(PLUGIN_NAME)
-        .input_method(input_type, input_schema(), |_ctx| {
+    Plugin::new(PLUGIN_NAME).register(
+        ocm_plugin_sdk::input::untyped(input_type, input_schema(), |_ctx| {
             tracing::info!("file input ready");
             Ok(FileInput::new())
         })
-        .aliases(alias)
+        .aliases(alias),
+    )
 }
 
 /// The JSON schema (draft 2020-12) of an [`INPUT_TYPE`] spec.

@@ -125,12 +125,13 @@ pub fn main() -> ExitCode {
 fn plugin(transformer_type: Type) -> Plugin {
     // The unversioned name is accepted too, over HTTP as in process.
     let alias = Type::new(transformer_type.name(), None).ok();
-    Plugin::new(PLUGIN_NAME)
-        .blob_transformer(transformer_type, transformer_schema(), |_ctx| {
+    Plugin::new(PLUGIN_NAME).register(
+        ocm_plugin_sdk::blob_transformer::untyped(transformer_type, transformer_schema(), |_ctx| {
             tracing::info!("gzip transformer ready");
             Ok(GzipTransformer::new())
         })
-        .aliases(alias)
+        .aliases(alias),
+    )
 }
 
 /// The JSON schema (draft 2020-12) of a [`TRANSFORMER_TYPE`] spec.

@@ -104,10 +104,16 @@ fn plugin() -> Result<Plugin, ocm_plugin_types::Error> {
     let environment: Type = ENVIRONMENT_TYPE.parse()?;
     let file: Type = FILE_TYPE.parse()?;
     Ok(Plugin::new(PLUGIN_NAME)
-        .credential_plugin(environment, environment_schema(), |_| {
-            Ok(LocalCredentials::new())
-        })
-        .credential_plugin(file, file_schema(), |_| Ok(LocalCredentials::new())))
+        .register(ocm_plugin_sdk::credential_plugin::untyped(
+            environment,
+            environment_schema(),
+            |_| Ok(LocalCredentials::new()),
+        ))
+        .register(ocm_plugin_sdk::credential_plugin::untyped(
+            file,
+            file_schema(),
+            |_| Ok(LocalCredentials::new()),
+        )))
 }
 
 /// The JSON schema (draft 2020-12) of an [`ENVIRONMENT_TYPE`] spec.

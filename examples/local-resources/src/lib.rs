@@ -130,8 +130,8 @@ pub fn main() -> ExitCode {
 fn plugin(access_type: Type) -> Plugin {
     // The unversioned name is accepted too, over HTTP as in process.
     let alias = Type::new(access_type.name(), None).ok();
-    Plugin::new(PLUGIN_NAME)
-        .resource_repository(access_type, access_schema(), |_ctx| {
+    Plugin::new(PLUGIN_NAME).register(
+        ocm_plugin_sdk::resource_repository::untyped(access_type, access_schema(), |_ctx| {
             let repository = LocalResources::new();
             tracing::info!(
                 temp_dir = %repository.temp_dir().display(),
@@ -139,7 +139,8 @@ fn plugin(access_type: Type) -> Plugin {
             );
             Ok(repository)
         })
-        .aliases(alias)
+        .aliases(alias),
+    )
 }
 
 /// The JSON schema (draft 2020-12) of a [`ACCESS_TYPE`] access.

@@ -186,12 +186,14 @@ pub fn plugin() -> Result<Plugin, BoxError> {
         .map(|t| t.parse::<Type>())
         .collect::<Result<Vec<_>, _>>()?;
     let entry_type = config_type.clone();
-    Ok(Plugin::new(PLUGIN_NAME)
-        .config_type(config_type)
-        .component_version_repository(repository_type, repository_schema(), move |ctx| {
-            factory(ctx, &entry_type)
-        })
-        .aliases(aliases))
+    Ok(Plugin::new(PLUGIN_NAME).config_type(config_type).register(
+        ocm_plugin_sdk::component_version_repository::untyped(
+            repository_type,
+            repository_schema(),
+            move |ctx| factory(ctx, &entry_type),
+        )
+        .aliases(aliases),
+    ))
 }
 
 fn factory(ctx: &PluginContext, config_type: &Type) -> Result<OciRepository, BoxError> {

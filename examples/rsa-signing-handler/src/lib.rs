@@ -184,11 +184,12 @@ fn plugin(
     config_type: ocm_plugin_types::Type,
     alias: ocm_plugin_types::Type,
 ) -> ocm_plugin_sdk::Plugin {
-    ocm_plugin_sdk::Plugin::new(PLUGIN_NAME)
-        .signing_handler(config_type, config_schema(), |_ctx| {
+    ocm_plugin_sdk::Plugin::new(PLUGIN_NAME).register(
+        ocm_plugin_sdk::signing_handler::untyped(config_type, config_schema(), |_ctx| {
             Ok(RsaSigningHandler::new())
         })
-        .aliases([alias])
+        .aliases([alias]),
+    )
 }
 
 /// The signing configuration type this handler serves.

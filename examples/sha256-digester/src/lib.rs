@@ -116,12 +116,13 @@ pub fn main() -> ExitCode {
 fn plugin(access_type: Type) -> Plugin {
     // The unversioned name is accepted too, over HTTP as in process.
     let alias = Type::new(access_type.name(), None).ok();
-    Plugin::new(PLUGIN_NAME)
-        .digest_processor(access_type, access_schema(), |_ctx| {
+    Plugin::new(PLUGIN_NAME).register(
+        ocm_plugin_sdk::digest_processor::untyped(access_type, access_schema(), |_ctx| {
             tracing::info!("sha256 digester ready");
             Ok(Sha256Digester::new())
         })
-        .aliases(alias)
+        .aliases(alias),
+    )
 }
 
 /// The JSON schema (draft 2020-12) of an [`ACCESS_TYPE`] access.

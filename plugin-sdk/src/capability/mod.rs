@@ -33,8 +33,19 @@ use self::{
 /// schema of the type.
 pub(crate) type Installer = Box<dyn FnOnce(&mut Served, Type, &[Type], SchemaValidator) + Send>;
 
-/// Builds an implementation once the configuration is known.
-pub(crate) type Factory = Box<dyn FnOnce(&PluginContext) -> Result<Installer, BoxError> + Send>;
+/// Builds an implementation once the configuration is known: at once, or (an async factory)
+/// when its future completes.
+pub(crate) type Factory = Box<dyn FnOnce(&PluginContext) -> Building + Send>;
+
+/// What a factory gives back.
+pub(crate) enum Building {
+    /// Built already (or failed).
+    Ready(Result<Installer, BoxError>),
+    /// An async factory's work, awaited when the plugin starts serving.
+    Pending(
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Installer, BoxError>> + Send>>,
+    ),
+}
 
 /// One registration of one capability.
 pub(crate) struct Registration {
@@ -65,14 +76,29 @@ impl fmt::Debug for Registration {
 pub(crate) fn factory<C: Capability>(
     build: impl FnOnce(&PluginContext) -> Result<Arc<C::Handle>, BoxError> + Send + 'static,
 ) -> Factory {
+    Box::new(move |ctx| Building::Ready(build(ctx).map(installer::<C>)))
+}
+
+/// A factory for capability `C` from an async one.
+pub(crate) fn async_factory<C: Capability, Fut>(
+    build: impl FnOnce(PluginContext) -> Fut + Send + 'static,
+) -> Factory
+where
+    Fut: std::future::Future<Output = Result<Arc<C::Handle>, BoxError>> + Send + 'static,
+{
     Box::new(move |ctx| {
-        let handle = build(ctx)?;
-        Ok(Box::new(
-            move |served: &mut Served, typ: Type, aliases: &[Type], schema: SchemaValidator| {
-                served.add::<C>(typ, aliases, handle, schema);
-            },
-        ) as Installer)
+        let future = build(ctx.clone());
+        Building::Pending(Box::pin(async move { future.await.map(installer::<C>) }))
     })
+}
+
+/// Puts `handle` into [`Served`] as capability `C`.
+fn installer<C: Capability>(handle: Arc<C::Handle>) -> Installer {
+    Box::new(
+        move |served: &mut Served, typ: Type, aliases: &[Type], schema: SchemaValidator| {
+            served.add::<C>(typ, aliases, handle, schema);
+        },
+    )
 }
 
 /// Something to put into the router.
@@ -87,7 +113,8 @@ pub(crate) enum Mount {
 /// The implementations of one capability, whatever it is.
 trait Implementations: Send {
     fn as_any(&mut self) -> &mut dyn Any;
-    fn into_mounts(self: Box<Self>) -> Vec<Mount>;
+    /// `check_answers`: whether answers are checked against the rules managers rely on.
+    fn into_mounts(self: Box<Self>, check_answers: bool) -> Vec<Mount>;
 }
 
 /// An implementation and the compiled schema of the type it was registered for: specs are
@@ -105,16 +132,19 @@ impl<C: Capability> Implementations for Impls<C> {
         self
     }
 
-    fn into_mounts(self: Box<Self>) -> Vec<Mount> {
+    fn into_mounts(self: Box<Self>, check_answers: bool) -> Vec<Mount> {
         /// Mounts every ordinary operation; identities are collected per type instead.
         struct Mounter<H: ?Sized + Send + Sync + 'static> {
             dispatch: Arc<TypeDispatch<Implementation<H>>>,
             mounts: Vec<Mount>,
+            check_answers: bool,
         }
         impl<H: ?Sized + Send + Sync + 'static> Visit<H> for Mounter<H> {
             fn operation<Op: Operation<Handle = H>>(&mut self) {
-                self.mounts
-                    .push(operation::mount::<Op>(Arc::clone(&self.dispatch)));
+                self.mounts.push(operation::mount::<Op>(
+                    Arc::clone(&self.dispatch),
+                    self.check_answers,
+                ));
             }
             fn identity<Op>(&mut self)
             where
@@ -129,6 +159,7 @@ impl<C: Capability> Implementations for Impls<C> {
         let mut mounter = Mounter {
             dispatch: Arc::new(self.0),
             mounts: Vec::new(),
+            check_answers,
         };
         C::operations(&mut mounter);
         mounter.mounts
@@ -140,13 +171,16 @@ impl<C: Capability> Implementations for Impls<C> {
 pub(crate) struct Served {
     capabilities: Vec<Box<dyn Implementations>>,
     identities: Vec<Mount>,
+    /// Check every answer against the rules managers rely on (debug builds, `TestClient`).
+    check_answers: bool,
 }
 
 impl Served {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(check_answers: bool) -> Self {
         Self {
             capabilities: Vec::new(),
             identities: Vec::new(),
+            check_answers,
         }
     }
 
@@ -196,10 +230,11 @@ impl Served {
     /// The mounts of every capability that has an implementation: operation routes first, then
     /// the identity entries in registration order.
     pub(crate) fn into_mounts(self) -> Vec<Mount> {
+        let check_answers = self.check_answers;
         let mut mounts: Vec<Mount> = self
             .capabilities
             .into_iter()
-            .flat_map(Implementations::into_mounts)
+            .flat_map(|c| c.into_mounts(check_answers))
             .collect();
         mounts.extend(self.identities);
         mounts

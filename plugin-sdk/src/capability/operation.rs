@@ -23,11 +23,12 @@ use crate::{
 /// The mount of one operation, served by the implementations in `dispatch`.
 pub(crate) fn mount<Op: Operation>(
     dispatch: Arc<TypeDispatch<Implementation<Op::Handle>>>,
+    check_answers: bool,
 ) -> Mount {
     let handler = move |request: Request| {
         let dispatch = Arc::clone(&dispatch);
         async move {
-            serve::<Op>(&dispatch, request)
+            serve::<Op>(&dispatch, request, check_answers)
                 .await
                 .unwrap_or_else(IntoResponse::into_response)
         }
@@ -38,6 +39,7 @@ pub(crate) fn mount<Op: Operation>(
 async fn serve<Op: Operation>(
     dispatch: &TypeDispatch<Implementation<Op::Handle>>,
     request: Request,
+    check_answers: bool,
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let credentials = request::credentials(Op::ROUTE.auth, &parts.headers)?;
@@ -63,6 +65,15 @@ async fn serve<Op: Operation>(
             })?;
     }
     let answer = Op::call(&implementation.handle, request, &credentials).await?;
+    // An answer a manager would choke on (or silently store wrong) fails loudly while the
+    // plugin is developed and tested, instead of in a user's component version.
+    if check_answers && let Err(rule) = Op::check_answer(&answer) {
+        tracing::error!(path = Op::ROUTE.path, rule = %rule, "the implementation's answer breaks a rule managers rely on");
+        return Err(ApiError::internal(format!(
+            "the plugin's answer to {} breaks a rule managers rely on: {rule}",
+            Op::ROUTE.path
+        )));
+    }
     Ok(if <Op::Response as Answer>::EMPTY {
         response::empty_ok()
     } else {

@@ -11,11 +11,11 @@ use crate::support::dual;
 
 fn like_the_go_test_plugin() -> Plugin {
     Plugin::new("testplugin-component-version")
-        .component_version_repository(
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
             "DummyRepository/v1".parse().unwrap(),
             JsonSchema::permissive(),
             |_| Ok(crate::support::Nothing),
-        )
+        ))
         .config_type("custom.config/v1".parse().unwrap())
 }
 
@@ -64,12 +64,16 @@ fn every_form_reads_back_into_the_same_model() {
 #[test]
 fn several_types_and_no_capabilities() {
     let plugin = Plugin::new("p")
-        .component_version_repository("A/v1".parse().unwrap(), JsonSchema::permissive(), |_| {
-            Ok(crate::support::Nothing)
-        })
-        .component_version_repository("B/v1".parse().unwrap(), JsonSchema::permissive(), |_| {
-            Ok(crate::support::Nothing)
-        });
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
+            "A/v1".parse().unwrap(),
+            JsonSchema::permissive(),
+            |_| Ok(crate::support::Nothing),
+        ))
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
+            "B/v1".parse().unwrap(),
+            JsonSchema::permissive(),
+            |_| Ok(crate::support::Nothing),
+        ));
     assert_eq!(
         plugin.capabilities_json(),
         dual(
@@ -86,11 +90,14 @@ fn several_types_and_no_capabilities() {
 
 #[test]
 fn aliases_are_listed_in_both_halves() {
-    let plugin = Plugin::new("p")
-        .component_version_repository("A/v1".parse().unwrap(), JsonSchema::permissive(), |_| {
-            Ok(crate::support::Nothing)
-        })
-        .aliases(["A".parse().unwrap(), "Alpha/v1".parse().unwrap()]);
+    let plugin = Plugin::new("p").register(
+        ocm_plugin_sdk::component_version_repository::untyped(
+            "A/v1".parse().unwrap(),
+            JsonSchema::permissive(),
+            |_| Ok(crate::support::Nothing),
+        )
+        .aliases(["A".parse().unwrap(), "Alpha/v1".parse().unwrap()]),
+    );
     assert_eq!(
         plugin.capabilities_json(),
         dual(
@@ -110,13 +117,19 @@ async fn an_alias_dispatches_to_its_type() {
     let (a, b) = (Fake::new("a"), Fake::new("b"));
     let (fa, fb) = (a.clone(), b.clone());
     let router = Plugin::new("p")
-        .component_version_repository("A/v1".parse().unwrap(), JsonSchema::permissive(), |_| {
-            Ok(fa)
-        })
-        .aliases(["A".parse().unwrap()])
-        .component_version_repository("B/v1".parse().unwrap(), JsonSchema::permissive(), |_| {
-            Ok(fb)
-        })
+        .register(
+            ocm_plugin_sdk::component_version_repository::untyped(
+                "A/v1".parse().unwrap(),
+                JsonSchema::permissive(),
+                |_| Ok(fa),
+            )
+            .aliases(["A".parse().unwrap()]),
+        )
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
+            "B/v1".parse().unwrap(),
+            JsonSchema::permissive(),
+            |_| Ok(fb),
+        ))
         .into_router(config())
         .unwrap();
     for (spec, tag) in [("A", "a"), ("A/v1", "a"), ("B/v1", "b")] {
@@ -143,28 +156,16 @@ async fn an_alias_dispatches_to_its_type() {
     assert_eq!(answer.status.as_u16(), 400, "{}", answer.body);
 }
 
-#[test]
-fn aliases_before_any_registration_are_an_error() {
-    let err = Plugin::new("p")
-        .aliases(["X".parse().unwrap()])
-        .into_router(crate::support::config())
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "aliases X were declared before any capability type was registered"
-    );
-}
-
 /// A schema that does not compile stops the plugin at `capabilities` (and at start), naming the
 /// type, instead of a manager rejecting it later.
 #[test]
 fn a_broken_schema_fails_at_capabilities_and_at_start() {
     let broken = || {
-        Plugin::new("broken").component_version_repository(
+        Plugin::new("broken").register(ocm_plugin_sdk::component_version_repository::untyped(
             "Broken/v1".parse().unwrap(),
             JsonSchema(br#"{"type": 7}"#.to_vec()),
             |_| Ok(crate::support::Nothing),
-        )
+        ))
     };
     let err = broken().capabilities_document().unwrap_err();
     let text = err.to_string();
@@ -176,11 +177,12 @@ fn a_broken_schema_fails_at_capabilities_and_at_start() {
     );
     let err = broken().into_router(crate::support::config()).unwrap_err();
     assert!(err.to_string().contains("Broken/v1 is broken"), "{err}");
-    let empty = Plugin::new("empty").component_version_repository(
-        "Empty/v1".parse().unwrap(),
-        JsonSchema(Vec::new()),
-        |_| Ok(crate::support::Nothing),
-    );
+    let empty =
+        Plugin::new("empty").register(ocm_plugin_sdk::component_version_repository::untyped(
+            "Empty/v1".parse().unwrap(),
+            JsonSchema(Vec::new()),
+            |_| Ok(crate::support::Nothing),
+        ));
     assert!(empty.capabilities_document().is_err());
 }
 
@@ -204,10 +206,41 @@ async fn a_typed_spec_is_declared_checked_and_decoded() {
         const TYPE: &'static str = "Typed/v1";
     }
 
+    /// Receives the decoded spec, records its path and stores through the untyped memory.
+    struct Typed {
+        memory: crate::support::Memory,
+        paths: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    }
+    #[ocm_plugin_sdk::async_trait]
+    impl ocm_plugin_sdk::component_version_repository::ComponentVersionRepository for Typed {
+        type Spec = PathSpec;
+        async fn add_component_version(
+            &self,
+            spec: PathSpec,
+            request: cvr_contract::AddComponentVersionRequest,
+            credentials: &ocm_plugin_sdk::types::Credentials,
+        ) -> ocm_plugin_sdk::contracts::Result<()> {
+            self.paths.lock().unwrap().push(spec.path);
+            cvr_contract::ComponentVersionRepository::add_component_version(
+                &self.memory,
+                request,
+                credentials,
+            )
+            .await
+        }
+    }
+    use ocm_plugin_sdk::contracts::component_version_repository::v1 as cvr_contract;
+
     let memory = crate::support::Memory::tagged("typed");
     let seen = memory.clone();
-    let plugin = Plugin::new("typed")
-        .component_version_repository_for::<PathSpec, _, _>(move |_| Ok(memory));
+    let paths = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let typed = Typed {
+        memory,
+        paths: paths.clone(),
+    };
+    let plugin = Plugin::new("typed").register(
+        ocm_plugin_sdk::component_version_repository::typed(move |_| Ok(typed)),
+    );
     let doc = plugin.capabilities_document().unwrap();
     assert!(doc.contains(r#""type":"Typed/v1""#), "{doc}");
     let router = plugin.into_router(crate::support::config()).unwrap();
@@ -246,6 +279,8 @@ async fn a_typed_spec_is_declared_checked_and_decoded() {
     )
     .await;
     assert_eq!(answer.status.as_u16(), 200, "{}", answer.body);
+    // The implementation got the spec decoded.
+    assert_eq!(*paths.lock().unwrap(), ["/x"]);
 
     // Decoding for the implementation.
     use ocm_plugin_sdk::SpecExt;
@@ -267,8 +302,15 @@ fn a_typed_spec_with_a_bad_type_is_an_error() {
     impl TypedSpec for Bad {
         const TYPE: &'static str = "a/b/c";
     }
-    let plugin = Plugin::new("bad")
-        .component_version_repository_for::<Bad, _, _>(|_| Ok(crate::support::Nothing));
+    struct BadRepo;
+    #[ocm_plugin_sdk::async_trait]
+    impl ocm_plugin_sdk::component_version_repository::ComponentVersionRepository for BadRepo {
+        type Spec = Bad;
+    }
+    let plugin =
+        Plugin::new("bad").register(ocm_plugin_sdk::component_version_repository::typed(|_| {
+            Ok(BadRepo)
+        }));
     let err = plugin.capabilities_document().unwrap_err();
     assert!(
         err.to_string()
@@ -290,11 +332,12 @@ fn the_plugin_through_its_traits() {
             .to_vec(),
     );
     let memory = crate::support::Memory::tagged("traits");
-    let plugin = Plugin::new("traits").component_version_repository(
-        "Mem/v1".parse().unwrap(),
-        schema,
-        move |_| Ok(memory),
-    );
+    let plugin =
+        Plugin::new("traits").register(ocm_plugin_sdk::component_version_repository::untyped(
+            "Mem/v1".parse().unwrap(),
+            schema,
+            move |_| Ok(memory),
+        ));
     let repo = TestClient::new(plugin, Vec::new()).unwrap().traits();
     block_on(async {
         let creds = Credentials::typed("Credentials/v1", [("username", "u")]);

@@ -11,10 +11,20 @@ fn dummy(kind: &str) -> Plugin {
     let t = typ("DummyRepository/v1");
     let plugin = Plugin::new(kind);
     match kind {
-        "input" => plugin.input_method(t, schema, |_| Ok(Bare)),
-        "digester" => plugin.digest_processor(t, schema, |_| Ok(Bare)),
-        "resource" => plugin.resource_repository(t, schema, |_| Ok(Bare)),
-        "blobtransformer" => plugin.blob_transformer(t, schema, |_| Ok(Bare)),
+        "input" => plugin.register(ocm_plugin_sdk::input::untyped(t, schema, |_| Ok(Bare))),
+        "digester" => plugin.register(ocm_plugin_sdk::digest_processor::untyped(t, schema, |_| {
+            Ok(Bare)
+        })),
+        "resource" => plugin.register(ocm_plugin_sdk::resource_repository::untyped(
+            t,
+            schema,
+            |_| Ok(Bare),
+        )),
+        "blobtransformer" => {
+            plugin.register(ocm_plugin_sdk::blob_transformer::untyped(t, schema, |_| {
+                Ok(Bare)
+            }))
+        }
         other => panic!("no test plugin {other}"),
     }
 }
@@ -50,8 +60,16 @@ fn shaped_like_the_go_test_plugins() {
 #[test]
 fn several_types_of_one_capability_are_listed_in_registration_order() {
     let plugin = Plugin::new("p")
-        .blob_transformer(typ("B/v1"), JsonSchema::permissive(), |_| Ok(Bare))
-        .blob_transformer(typ("A/v1"), JsonSchema::permissive(), |_| Ok(Bare));
+        .register(ocm_plugin_sdk::blob_transformer::untyped(
+            typ("B/v1"),
+            JsonSchema::permissive(),
+            |_| Ok(Bare),
+        ))
+        .register(ocm_plugin_sdk::blob_transformer::untyped(
+            typ("A/v1"),
+            JsonSchema::permissive(),
+            |_| Ok(Bare),
+        ));
     assert_eq!(
         plugin.capabilities_json(),
         crate::support::dual(

@@ -8,12 +8,12 @@ use crate::{fakes::*, support::*};
 fn vault(fake: &Fake) -> axum::Router {
     let fake = fake.clone();
     Plugin::new("vault")
-        .credential_repository(
+        .register(ocm_plugin_sdk::credential_repository::untyped(
             typ(CONSUMER),
             typ(VAULT),
             JsonSchema::permissive(),
             move |_| Ok(fake),
-        )
+        ))
         .into_router(config())
         .unwrap()
 }
@@ -139,12 +139,12 @@ async fn identity_answers_for_the_config_type() {
 #[test]
 fn capabilities_have_the_consumer_identity_type_first_and_the_config_schema_twice() {
     let schema = JsonSchema(br#"{"type":"object"}"#.to_vec());
-    let plugin = Plugin::new("vault").credential_repository(
+    let plugin = Plugin::new("vault").register(ocm_plugin_sdk::credential_repository::untyped(
         typ(CONSUMER),
         typ(VAULT),
         schema.clone(),
         |_| Ok(Bare),
-    );
+    ));
     let b64 = schema.to_base64();
     assert_eq!(
         plugin.capabilities_json(),
@@ -165,15 +165,18 @@ fn capabilities_have_the_consumer_identity_type_first_and_the_config_schema_twic
 fn a_second_credential_repository_is_an_error() {
     let twice = || {
         Plugin::new("twice")
-            .credential_repository(typ(CONSUMER), typ(VAULT), JsonSchema::permissive(), |_| {
-                Ok(Bare)
-            })
-            .credential_repository(
+            .register(ocm_plugin_sdk::credential_repository::untyped(
+                typ(CONSUMER),
+                typ(VAULT),
+                JsonSchema::permissive(),
+                |_| Ok(Bare),
+            ))
+            .register(ocm_plugin_sdk::credential_repository::untyped(
                 typ("OtherConsumer/v1"),
                 typ("OtherVault/v1"),
                 JsonSchema::permissive(),
                 |_| Ok(Bare),
-            )
+            ))
     };
     let err = twice().into_router(config()).unwrap_err();
     assert!(
@@ -186,12 +189,18 @@ fn a_second_credential_repository_is_an_error() {
     );
     // Even for the same types.
     let err = Plugin::new("same")
-        .credential_repository(typ(CONSUMER), typ(VAULT), JsonSchema::permissive(), |_| {
-            Ok(Bare)
-        })
-        .credential_repository(typ(CONSUMER), typ(VAULT), JsonSchema::permissive(), |_| {
-            Ok(Bare)
-        })
+        .register(ocm_plugin_sdk::credential_repository::untyped(
+            typ(CONSUMER),
+            typ(VAULT),
+            JsonSchema::permissive(),
+            |_| Ok(Bare),
+        ))
+        .register(ocm_plugin_sdk::credential_repository::untyped(
+            typ(CONSUMER),
+            typ(VAULT),
+            JsonSchema::permissive(),
+            |_| Ok(Bare),
+        ))
         .into_router(config())
         .unwrap_err();
     assert!(
@@ -200,12 +209,18 @@ fn a_second_credential_repository_is_an_error() {
     );
     // The factories never ran.
     let err = Plugin::new("f")
-        .credential_repository(typ(CONSUMER), typ(VAULT), JsonSchema::permissive(), |_| {
-            Err::<Bare, _>("must not run".into())
-        })
-        .credential_repository(typ(CONSUMER), typ("B/v1"), JsonSchema::permissive(), |_| {
-            Ok(Bare)
-        })
+        .register(ocm_plugin_sdk::credential_repository::untyped(
+            typ(CONSUMER),
+            typ(VAULT),
+            JsonSchema::permissive(),
+            |_| Err::<Bare, _>("must not run".into()),
+        ))
+        .register(ocm_plugin_sdk::credential_repository::untyped(
+            typ(CONSUMER),
+            typ("B/v1"),
+            JsonSchema::permissive(),
+            |_| Ok(Bare),
+        ))
         .into_router(config())
         .unwrap_err();
     assert!(
@@ -217,9 +232,12 @@ fn a_second_credential_repository_is_an_error() {
 #[test]
 fn a_failing_factory_names_the_config_type() {
     let err = Plugin::new("f")
-        .credential_repository(typ(CONSUMER), typ(VAULT), JsonSchema::permissive(), |_| {
-            Err::<Bare, _>("vault sealed".into())
-        })
+        .register(ocm_plugin_sdk::credential_repository::untyped(
+            typ(CONSUMER),
+            typ(VAULT),
+            JsonSchema::permissive(),
+            |_| Err::<Bare, _>("vault sealed".into()),
+        ))
         .into_router(config())
         .unwrap_err();
     assert_eq!(

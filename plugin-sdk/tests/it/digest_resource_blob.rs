@@ -21,12 +21,36 @@ fn plugin(log: &Fake) -> axum::Router {
     };
     let p = JsonSchema::permissive;
     Plugin::new("drb")
-        .digest_processor(typ("A/v1"), p(), f("digest-a"))
-        .digest_processor(typ("B/v1"), p(), f("digest-b"))
-        .resource_repository(typ("A/v1"), p(), f("resource-a"))
-        .resource_repository(typ("B/v1"), p(), f("resource-b"))
-        .blob_transformer(typ("A/v1"), p(), f("blob-a"))
-        .blob_transformer(typ("B/v1"), p(), f("blob-b"))
+        .register(ocm_plugin_sdk::digest_processor::untyped(
+            typ("A/v1"),
+            p(),
+            f("digest-a"),
+        ))
+        .register(ocm_plugin_sdk::digest_processor::untyped(
+            typ("B/v1"),
+            p(),
+            f("digest-b"),
+        ))
+        .register(ocm_plugin_sdk::resource_repository::untyped(
+            typ("A/v1"),
+            p(),
+            f("resource-a"),
+        ))
+        .register(ocm_plugin_sdk::resource_repository::untyped(
+            typ("B/v1"),
+            p(),
+            f("resource-b"),
+        ))
+        .register(ocm_plugin_sdk::blob_transformer::untyped(
+            typ("A/v1"),
+            p(),
+            f("blob-a"),
+        ))
+        .register(ocm_plugin_sdk::blob_transformer::untyped(
+            typ("B/v1"),
+            p(),
+            f("blob-b"),
+        ))
         .into_router(config())
         .unwrap()
 }

@@ -14,16 +14,16 @@ use crate::support::*;
 fn two_types() -> axum::Router {
     let (a, b) = (Memory::tagged("a"), Memory::tagged("b"));
     Plugin::new("two")
-        .component_version_repository(
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
             "A/v1".parse().unwrap(),
             JsonSchema::permissive(),
             move |_| Ok(a),
-        )
-        .component_version_repository(
+        ))
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
             "B/v1".parse().unwrap(),
             JsonSchema::permissive(),
             move |_| Ok(b),
-        )
+        ))
         .into_router(config())
         .unwrap()
 }
@@ -103,7 +103,7 @@ fn factories_get_the_config_and_run_only_when_serving() {
         let (ran, seen) = (Arc::clone(&ran), Arc::clone(&seen));
         Plugin::new("cfg")
             .config_type("custom.config/v1".parse().unwrap())
-            .component_version_repository(
+            .register(ocm_plugin_sdk::component_version_repository::untyped(
                 "Memory/v1".parse().unwrap(),
                 JsonSchema::permissive(),
                 move |ctx: &PluginContext| {
@@ -113,7 +113,7 @@ fn factories_get_the_config_and_run_only_when_serving() {
                     *seen.lock().unwrap() = Some((ctx.config.id.clone(), potatoes));
                     Ok(Memory::tagged("cfg"))
                 },
-            )
+            ))
     };
     let _ = plugin.capabilities_json();
     assert!(
@@ -155,11 +155,11 @@ fn config_entry_absent_and_malformed() {
 #[test]
 fn factory_errors_and_duplicate_types_stop_the_plugin() {
     let err = Plugin::new("bad")
-        .component_version_repository(
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
             "Memory/v1".parse().unwrap(),
             JsonSchema::permissive(),
             |_| Err::<Memory, _>("no database".into()),
-        )
+        ))
         .into_router(config())
         .unwrap_err();
     assert!(matches!(err, Error::Factory { .. }));
@@ -169,16 +169,16 @@ fn factory_errors_and_duplicate_types_stop_the_plugin() {
     );
 
     let err = Plugin::new("dup")
-        .component_version_repository(
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
             "Memory/v1".parse().unwrap(),
             JsonSchema::permissive(),
             |_| Ok(Nothing),
-        )
-        .component_version_repository(
+        ))
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
             "Memory/v1".parse().unwrap(),
             JsonSchema::permissive(),
             |_| Ok(Nothing),
-        )
+        ))
         .into_router(config())
         .unwrap_err();
     assert_eq!(
@@ -190,11 +190,11 @@ fn factory_errors_and_duplicate_types_stop_the_plugin() {
 #[test]
 fn a_panicking_factory_is_a_factory_error() {
     let err = Plugin::new("panics")
-        .component_version_repository(
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
             "Memory/v1".parse().unwrap(),
             JsonSchema::permissive(),
             |_| -> Result<Memory, _> { panic!("factory bug") },
-        )
+        ))
         .into_router(config())
         .unwrap_err();
     assert_eq!(

@@ -162,11 +162,11 @@ async fn implementation_errors_keep_their_status_and_text() {
         .assert_text_error(500, "repository unreachable\n");
 
     let nothing = Plugin::new("nothing")
-        .component_version_repository(
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
             "Nothing/v1".parse().unwrap(),
             JsonSchema::permissive(),
             |_| Ok(Nothing),
-        )
+        ))
         .into_router(config())
         .unwrap();
     let req = request(&cvr::LIST_COMPONENT_VERSIONS, &[("name", "c")], "");

@@ -394,20 +394,32 @@ pub(crate) fn five_plugin(log: &Fake) -> Plugin {
         move |_: &ocm_plugin_sdk::PluginContext| Ok(fake)
     };
     Plugin::new("five")
-        .credential_repository(
+        .register(ocm_plugin_sdk::credential_repository::untyped(
             typ(CONSUMER),
             typ(VAULT),
             JsonSchema::permissive(),
             f("credential"),
-        )
-        .input_method(typ(INPUT), JsonSchema::permissive(), f("input"))
-        .digest_processor(typ(DIGEST_ACCESS), JsonSchema::permissive(), f("digest"))
-        .resource_repository(
+        ))
+        .register(ocm_plugin_sdk::input::untyped(
+            typ(INPUT),
+            JsonSchema::permissive(),
+            f("input"),
+        ))
+        .register(ocm_plugin_sdk::digest_processor::untyped(
+            typ(DIGEST_ACCESS),
+            JsonSchema::permissive(),
+            f("digest"),
+        ))
+        .register(ocm_plugin_sdk::resource_repository::untyped(
             typ(RESOURCE_ACCESS),
             JsonSchema::permissive(),
             f("resource"),
-        )
-        .blob_transformer(typ(TRANSFORMER), JsonSchema::permissive(), f("blob"))
+        ))
+        .register(ocm_plugin_sdk::blob_transformer::untyped(
+            typ(TRANSFORMER),
+            JsonSchema::permissive(),
+            f("blob"),
+        ))
 }
 
 /// The router of [`five_plugin`].

@@ -10,8 +10,16 @@ use crate::{fakes::*, support::*};
 fn two_inputs(log: &Fake) -> axum::Router {
     let (a, b) = (Fake::sharing("a", log), Fake::sharing("b", log));
     Plugin::new("inputs")
-        .input_method(typ("A/v1"), JsonSchema::permissive(), move |_| Ok(a))
-        .input_method(typ("B/v1"), JsonSchema::permissive(), move |_| Ok(b))
+        .register(ocm_plugin_sdk::input::untyped(
+            typ("A/v1"),
+            JsonSchema::permissive(),
+            move |_| Ok(a),
+        ))
+        .register(ocm_plugin_sdk::input::untyped(
+            typ("B/v1"),
+            JsonSchema::permissive(),
+            move |_| Ok(b),
+        ))
         .into_router(config())
         .unwrap()
 }
@@ -19,11 +27,11 @@ fn two_inputs(log: &Fake) -> axum::Router {
 fn one_input(log: &Fake) -> axum::Router {
     let fake = log.clone();
     Plugin::new("input")
-        .input_method(
+        .register(ocm_plugin_sdk::input::untyped(
             typ("DummyRepository/v1"),
             JsonSchema::permissive(),
             move |_| Ok(fake),
-        )
+        ))
         .into_router(config())
         .unwrap()
 }
@@ -159,8 +167,16 @@ async fn identity_is_served_for_input_types() {
 #[test]
 fn the_same_input_type_twice_is_an_error() {
     let err = Plugin::new("dup")
-        .input_method(typ("A/v1"), JsonSchema::permissive(), |_| Ok(Bare))
-        .input_method(typ("A/v1"), JsonSchema::permissive(), |_| Ok(Bare))
+        .register(ocm_plugin_sdk::input::untyped(
+            typ("A/v1"),
+            JsonSchema::permissive(),
+            |_| Ok(Bare),
+        ))
+        .register(ocm_plugin_sdk::input::untyped(
+            typ("A/v1"),
+            JsonSchema::permissive(),
+            |_| Ok(Bare),
+        ))
         .into_router(config())
         .unwrap_err();
     assert!(matches!(err, Error::DuplicateType { .. }), "{err}");

@@ -15,9 +15,21 @@ fn three(log: &Fake) -> axum::Router {
         move |_: &PluginContext| Ok(fake)
     };
     Plugin::new("three")
-        .input_method(typ("Fin/v1"), JsonSchema::permissive(), f("input"))
-        .digest_processor(typ("Dig/v1"), JsonSchema::permissive(), f("digest"))
-        .blob_transformer(typ("Blob/v1"), JsonSchema::permissive(), f("blob"))
+        .register(ocm_plugin_sdk::input::untyped(
+            typ("Fin/v1"),
+            JsonSchema::permissive(),
+            f("input"),
+        ))
+        .register(ocm_plugin_sdk::digest_processor::untyped(
+            typ("Dig/v1"),
+            JsonSchema::permissive(),
+            f("digest"),
+        ))
+        .register(ocm_plugin_sdk::blob_transformer::untyped(
+            typ("Blob/v1"),
+            JsonSchema::permissive(),
+            f("blob"),
+        ))
         .into_router(config())
         .unwrap()
 }
@@ -80,9 +92,11 @@ async fn identity_without_a_spec_is_400() {
     }
     // Even when only one type is served: there is no spec to hand over.
     let single = Plugin::new("one")
-        .digest_processor(typ("Dig/v1"), JsonSchema::permissive(), |_| {
-            Ok(Fake::new("digest"))
-        })
+        .register(ocm_plugin_sdk::digest_processor::untyped(
+            typ("Dig/v1"),
+            JsonSchema::permissive(),
+            |_| Ok(Fake::new("digest")),
+        ))
         .into_router(config())
         .unwrap();
     let answer = send(
@@ -121,12 +135,28 @@ async fn the_first_registered_capability_answers_identity_for_a_shared_type() {
         let plugin = Plugin::new("same");
         let plugin = if first_input {
             plugin
-                .input_method(typ("Same/v1"), JsonSchema::permissive(), move |_| Ok(i))
-                .blob_transformer(typ("Same/v1"), JsonSchema::permissive(), move |_| Ok(b))
+                .register(ocm_plugin_sdk::input::untyped(
+                    typ("Same/v1"),
+                    JsonSchema::permissive(),
+                    move |_| Ok(i),
+                ))
+                .register(ocm_plugin_sdk::blob_transformer::untyped(
+                    typ("Same/v1"),
+                    JsonSchema::permissive(),
+                    move |_| Ok(b),
+                ))
         } else {
             plugin
-                .blob_transformer(typ("Same/v1"), JsonSchema::permissive(), move |_| Ok(b))
-                .input_method(typ("Same/v1"), JsonSchema::permissive(), move |_| Ok(i))
+                .register(ocm_plugin_sdk::blob_transformer::untyped(
+                    typ("Same/v1"),
+                    JsonSchema::permissive(),
+                    move |_| Ok(b),
+                ))
+                .register(ocm_plugin_sdk::input::untyped(
+                    typ("Same/v1"),
+                    JsonSchema::permissive(),
+                    move |_| Ok(i),
+                ))
         };
         plugin.into_router(config()).unwrap()
     };
@@ -196,11 +226,11 @@ async fn all_six_capabilities_in_one_plugin() {
 }
 
 fn fakes_plus_cv(log: &Fake, memory: Memory) -> Plugin {
-    five_plugin(log).component_version_repository(
+    five_plugin(log).register(ocm_plugin_sdk::component_version_repository::untyped(
         typ("Memory/v1"),
         JsonSchema::permissive(),
         move |_| Ok(memory),
-    )
+    ))
 }
 
 #[test]

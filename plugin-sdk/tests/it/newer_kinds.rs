@@ -11,10 +11,26 @@ const DIGEST: &str = r#"{"hashAlgorithm":"SHA-256","normalisationAlgorithm":"jso
 fn kinds(log: &Fake) -> Plugin {
     let (a, b, c, d) = (log.clone(), log.clone(), log.clone(), log.clone());
     Plugin::new("newer")
-        .component_lister(typ("Repo/v1"), JsonSchema::permissive(), move |_| Ok(a))
-        .signing_handler(typ("Signer/v1"), JsonSchema::permissive(), move |_| Ok(b))
-        .credential_plugin(typ("Vault/v1"), JsonSchema::permissive(), move |_| Ok(c))
-        .credential_plugin(typ("Env/v1"), JsonSchema::permissive(), move |_| Ok(d))
+        .register(ocm_plugin_sdk::component_lister::untyped(
+            typ("Repo/v1"),
+            JsonSchema::permissive(),
+            move |_| Ok(a),
+        ))
+        .register(ocm_plugin_sdk::signing_handler::untyped(
+            typ("Signer/v1"),
+            JsonSchema::permissive(),
+            move |_| Ok(b),
+        ))
+        .register(ocm_plugin_sdk::credential_plugin::untyped(
+            typ("Vault/v1"),
+            JsonSchema::permissive(),
+            move |_| Ok(c),
+        ))
+        .register(ocm_plugin_sdk::credential_plugin::untyped(
+            typ("Env/v1"),
+            JsonSchema::permissive(),
+            move |_| Ok(d),
+        ))
 }
 
 #[tokio::test]
@@ -127,15 +143,17 @@ async fn credential_plugin_resolve_goes_to_the_type_its_identity_names() {
 #[test]
 fn a_credential_repository_and_a_credential_plugin_cannot_share_a_binary() {
     let plugin = Plugin::new("both")
-        .credential_repository(
+        .register(ocm_plugin_sdk::credential_repository::untyped(
             typ("Consumer"),
             typ("Repo/v1"),
             JsonSchema::permissive(),
             |_| Ok(Bare),
-        )
-        .credential_plugin(typ("Vault/v1"), JsonSchema::permissive(), |_| {
-            Ok(Fake::new("x"))
-        });
+        ))
+        .register(ocm_plugin_sdk::credential_plugin::untyped(
+            typ("Vault/v1"),
+            JsonSchema::permissive(),
+            |_| Ok(Fake::new("x")),
+        ));
     let err = plugin.into_router(config()).unwrap_err();
     assert!(
         matches!(err, Error::ConflictingCapabilities { .. }),

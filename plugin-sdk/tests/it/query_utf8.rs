@@ -28,11 +28,11 @@ impl ComponentVersionRepository for Echo {
 }
 
 fn plugin() -> Plugin {
-    Plugin::new("it").component_version_repository(
+    Plugin::new("it").register(ocm_plugin_sdk::component_version_repository::untyped(
         "Echo/v1".parse().unwrap(),
         JsonSchema::permissive(),
         |_| Ok(Echo),
-    )
+    ))
 }
 
 /// A listing request with `query` sent verbatim, not re-encoded.

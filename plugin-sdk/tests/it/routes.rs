@@ -215,17 +215,19 @@ async fn a_plugin_without_capabilities_serves_builtins_only() {
 #[tokio::test]
 async fn the_shutdown_signal_reaches_a_factory() {
     let (stopped_tx, mut stopped) = tokio::sync::oneshot::channel::<()>();
-    let plugin = ocm_plugin_sdk::Plugin::new("flushing").component_version_repository(
-        "Flushing/v1".parse().unwrap(),
-        ocm_plugin_sdk::types::JsonSchema::permissive(),
-        move |ctx| {
-            let signal = ctx.shutdown_signal();
-            tokio::spawn(async move {
-                signal.await;
-                let _ = stopped_tx.send(());
-            });
-            Ok(crate::support::Memory::tagged("flushing"))
-        },
+    let plugin = ocm_plugin_sdk::Plugin::new("flushing").register(
+        ocm_plugin_sdk::component_version_repository::untyped(
+            "Flushing/v1".parse().unwrap(),
+            ocm_plugin_sdk::types::JsonSchema::permissive(),
+            move |ctx| {
+                let signal = ctx.shutdown_signal();
+                tokio::spawn(async move {
+                    signal.await;
+                    let _ = stopped_tx.send(());
+                });
+                Ok(crate::support::Memory::tagged("flushing"))
+            },
+        ),
     );
     let router = plugin.into_router(config()).unwrap();
     tokio::task::yield_now().await;

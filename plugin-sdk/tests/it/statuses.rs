@@ -372,13 +372,32 @@ async fn panics_are_500_and_the_plugin_keeps_serving() {
 #[tokio::test]
 async fn unsupported_operations_are_501() {
     let router = Plugin::new("bare")
-        .credential_repository(typ(CONSUMER), typ(VAULT), JsonSchema::permissive(), |_| {
-            Ok(Bare)
-        })
-        .input_method(typ(INPUT), JsonSchema::permissive(), |_| Ok(Bare))
-        .digest_processor(typ(DIGEST_ACCESS), JsonSchema::permissive(), |_| Ok(Bare))
-        .resource_repository(typ(RESOURCE_ACCESS), JsonSchema::permissive(), |_| Ok(Bare))
-        .blob_transformer(typ(TRANSFORMER), JsonSchema::permissive(), |_| Ok(Bare))
+        .register(ocm_plugin_sdk::credential_repository::untyped(
+            typ(CONSUMER),
+            typ(VAULT),
+            JsonSchema::permissive(),
+            |_| Ok(Bare),
+        ))
+        .register(ocm_plugin_sdk::input::untyped(
+            typ(INPUT),
+            JsonSchema::permissive(),
+            |_| Ok(Bare),
+        ))
+        .register(ocm_plugin_sdk::digest_processor::untyped(
+            typ(DIGEST_ACCESS),
+            JsonSchema::permissive(),
+            |_| Ok(Bare),
+        ))
+        .register(ocm_plugin_sdk::resource_repository::untyped(
+            typ(RESOURCE_ACCESS),
+            JsonSchema::permissive(),
+            |_| Ok(Bare),
+        ))
+        .register(ocm_plugin_sdk::blob_transformer::untyped(
+            typ(TRANSFORMER),
+            JsonSchema::permissive(),
+            |_| Ok(Bare),
+        ))
         .into_router(config())
         .unwrap();
     for (route, typ, _) in &operations() {

@@ -194,11 +194,11 @@ pub(crate) fn config() -> PluginConfig {
 pub(crate) fn router_with(memory: &Memory) -> Router {
     let memory = memory.clone();
     Plugin::new("it")
-        .component_version_repository(
+        .register(ocm_plugin_sdk::component_version_repository::untyped(
             "Memory/v1".parse().unwrap(),
             JsonSchema::permissive(),
             move |_| Ok(memory),
-        )
+        ))
         .into_router(config())
         .unwrap()
 }

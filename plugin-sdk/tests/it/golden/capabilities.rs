@@ -29,12 +29,26 @@ fn like_the_go_test_plugin(kind: &str, schema: JsonSchema) -> Option<Plugin> {
     let plugin = Plugin::new(kind);
     Some(match kind {
         "component-version" => plugin
-            .component_version_repository(t, schema, |_| Ok(crate::support::Nothing))
+            .register(ocm_plugin_sdk::component_version_repository::untyped(
+                t,
+                schema,
+                |_| Ok(crate::support::Nothing),
+            ))
             .config_type(typ("custom.config/v1")),
-        "input" => plugin.input_method(t, schema, |_| Ok(Bare)),
-        "digester" => plugin.digest_processor(t, schema, |_| Ok(Bare)),
-        "resource" => plugin.resource_repository(t, schema, |_| Ok(Bare)),
-        "blobtransformer" => plugin.blob_transformer(t, schema, |_| Ok(Bare)),
+        "input" => plugin.register(ocm_plugin_sdk::input::untyped(t, schema, |_| Ok(Bare))),
+        "digester" => plugin.register(ocm_plugin_sdk::digest_processor::untyped(t, schema, |_| {
+            Ok(Bare)
+        })),
+        "resource" => plugin.register(ocm_plugin_sdk::resource_repository::untyped(
+            t,
+            schema,
+            |_| Ok(Bare),
+        )),
+        "blobtransformer" => {
+            plugin.register(ocm_plugin_sdk::blob_transformer::untyped(t, schema, |_| {
+                Ok(Bare)
+            }))
+        }
         _ => return None,
     })
 }

@@ -116,11 +116,13 @@ async fn credential_repository() {
     };
     let log = Fake::new("harness");
     let fake = log.clone();
-    let plugin = Plugin::new("harnessplugin-credential-repository").credential_repository(
-        typ("HarnessConsumer/v1"),
-        typ("HarnessCredentialRepository/v1"),
-        JsonSchema::permissive(),
-        move |_| Ok(fake),
+    let plugin = Plugin::new("harnessplugin-credential-repository").register(
+        ocm_plugin_sdk::credential_repository::untyped(
+            typ("HarnessConsumer/v1"),
+            typ("HarnessCredentialRepository/v1"),
+            JsonSchema::permissive(),
+            move |_| Ok(fake),
+        ),
     );
     let n = replay(
         &g,
@@ -161,7 +163,11 @@ async fn input() {
         let log = Fake::new("input");
         let fake = log.clone();
         let (t, schema) = dummy(&g);
-        let plugin = Plugin::new("testplugin-input").input_method(t, schema, move |_| Ok(fake));
+        let plugin = Plugin::new("testplugin-input").register(ocm_plugin_sdk::input::untyped(
+            t,
+            schema,
+            move |_| Ok(fake),
+        ));
         assert_eq!(replay(&g, name, plugin, &log).await, exchanges, "{name}");
         let seen: Vec<_> = log.calls().into_iter().map(|c| c.op).collect();
         assert_eq!(seen, ops, "{name}");
@@ -176,7 +182,9 @@ async fn digest_processor() {
     let log = Fake::new("digester");
     let fake = log.clone();
     let (t, schema) = dummy(&g);
-    let plugin = Plugin::new("testplugin-digester").digest_processor(t, schema, move |_| Ok(fake));
+    let plugin = Plugin::new("testplugin-digester").register(
+        ocm_plugin_sdk::digest_processor::untyped(t, schema, move |_| Ok(fake)),
+    );
     assert_eq!(
         replay(&g, "transcript-manager-wire-digester.txt", plugin, &log).await,
         3
@@ -191,8 +199,9 @@ async fn resource_repository() {
     let log = Fake::new("resource");
     let fake = log.clone();
     let (t, schema) = dummy(&g);
-    let plugin =
-        Plugin::new("testplugin-resource").resource_repository(t, schema, move |_| Ok(fake));
+    let plugin = Plugin::new("testplugin-resource").register(
+        ocm_plugin_sdk::resource_repository::untyped(t, schema, move |_| Ok(fake)),
+    );
     assert_eq!(
         replay(&g, "transcript-manager-wire-resource.txt", plugin, &log).await,
         3
@@ -207,8 +216,9 @@ async fn blob_transformer() {
     let log = Fake::new("blob");
     let fake = log.clone();
     let (t, schema) = dummy(&g);
-    let plugin =
-        Plugin::new("testplugin-blobtransformer").blob_transformer(t, schema, move |_| Ok(fake));
+    let plugin = Plugin::new("testplugin-blobtransformer").register(
+        ocm_plugin_sdk::blob_transformer::untyped(t, schema, move |_| Ok(fake)),
+    );
     assert_eq!(
         replay(
             &g,
@@ -253,29 +263,60 @@ async fn every_newer_generation() {
             let (t, schema) = dummy(&g);
             let plugin = Plugin::new("recorded");
             let plugin = match rest.split(['.', '-']).next().unwrap_or_default() {
-                "component" if rest.starts_with("component-version") => {
-                    plugin.component_version_repository(t, schema, move |_| Ok(fake))
-                }
-                "with" => plugin.component_version_repository(t, schema, move |_| Ok(fake)),
+                "component" if rest.starts_with("component-version") => plugin.register(
+                    ocm_plugin_sdk::component_version_repository::untyped(t, schema, move |_| {
+                        Ok(fake)
+                    }),
+                ),
+                "with" => plugin.register(ocm_plugin_sdk::component_version_repository::untyped(
+                    t,
+                    schema,
+                    move |_| Ok(fake),
+                )),
                 "credential" if rest.starts_with("credential-repository") => {
-                    plugin.credential_repository(typ("DummyToken"), t, schema, move |_| Ok(fake))
+                    plugin.register(ocm_plugin_sdk::credential_repository::untyped(
+                        typ("DummyToken"),
+                        t,
+                        schema,
+                        move |_| Ok(fake),
+                    ))
                 }
-                "input" => plugin.input_method(t, schema, move |_| Ok(fake)),
-                "digester" => plugin.digest_processor(t, schema, move |_| Ok(fake)),
-                "resource" => plugin.resource_repository(t, schema, move |_| Ok(fake)),
-                "blobtransformer" => plugin.blob_transformer(t, schema, move |_| Ok(fake)),
-                "component" if rest.starts_with("component-lister") => {
-                    plugin.component_lister(t, schema, move |_| Ok(fake))
+                "input" => {
+                    plugin.register(ocm_plugin_sdk::input::untyped(t, schema, move |_| Ok(fake)))
                 }
-                "signinghandler" => plugin.signing_handler(t, schema, move |_| Ok(fake)),
+                "digester" => plugin.register(ocm_plugin_sdk::digest_processor::untyped(
+                    t,
+                    schema,
+                    move |_| Ok(fake),
+                )),
+                "resource" => plugin.register(ocm_plugin_sdk::resource_repository::untyped(
+                    t,
+                    schema,
+                    move |_| Ok(fake),
+                )),
+                "blobtransformer" => plugin.register(ocm_plugin_sdk::blob_transformer::untyped(
+                    t,
+                    schema,
+                    move |_| Ok(fake),
+                )),
+                "component" if rest.starts_with("component-lister") => plugin.register(
+                    ocm_plugin_sdk::component_lister::untyped(t, schema, move |_| Ok(fake)),
+                ),
+                "signinghandler" => plugin.register(ocm_plugin_sdk::signing_handler::untyped(
+                    t,
+                    schema,
+                    move |_| Ok(fake),
+                )),
                 "credential" if rest.starts_with("credential-plugin") => {
                     let schema = ocm_plugin_sdk::types::JsonSchema(
                         g.read("go-head/DummyCredentialPlugin-v1.schema.json")
                             .unwrap(),
                     );
-                    plugin.credential_plugin(typ("DummyCredentialPlugin/v1"), schema, move |_| {
-                        Ok(fake)
-                    })
+                    plugin.register(ocm_plugin_sdk::credential_plugin::untyped(
+                        typ("DummyCredentialPlugin/v1"),
+                        schema,
+                        move |_| Ok(fake),
+                    ))
                 }
                 other => panic!("{folder}/{name}: no plugin for {other}"),
             };

@@ -206,15 +206,19 @@ fn main() -> ExitCode {
         }
     };
     let multi = name.contains("multi");
-    let mut plugin = Plugin::new(name)
-        .capabilities_format(format)
-        .component_version_repository(typ, JsonSchema::permissive(), move |_ctx| {
-            Ok(Memory {
-                behaviour: Some(behaviour),
-                ..Memory::default()
-            })
-        })
-        .aliases(aliases);
+    let mut plugin = Plugin::new(name).capabilities_format(format).register(
+        ocm_plugin_sdk::component_version_repository::untyped(
+            typ,
+            JsonSchema::permissive(),
+            move |_ctx| {
+                Ok(Memory {
+                    behaviour: Some(behaviour),
+                    ..Memory::default()
+                })
+            },
+        )
+        .aliases(aliases),
+    );
     if multi {
         let ty = |s: &str| s.parse::<ocm_plugin_types::Type>();
         let types = (|| {
@@ -231,13 +235,30 @@ fn main() -> ExitCode {
         };
         let schema = JsonSchema::permissive;
         plugin = plugin
-            .input_method(input, schema(), |_| Ok(more::Input))
-            .digest_processor(access.clone(), schema(), |_| Ok(more::Digester))
-            .resource_repository(access, schema(), |_| Ok(more::Resources))
-            .blob_transformer(transformer, schema(), |_| Ok(more::Transformer))
-            .credential_repository(consumer, credentials, schema(), |_| {
-                Ok(more::CredentialStore)
-            });
+            .register(ocm_plugin_sdk::input::untyped(input, schema(), |_| {
+                Ok(more::Input)
+            }))
+            .register(ocm_plugin_sdk::digest_processor::untyped(
+                access.clone(),
+                schema(),
+                |_| Ok(more::Digester),
+            ))
+            .register(ocm_plugin_sdk::resource_repository::untyped(
+                access,
+                schema(),
+                |_| Ok(more::Resources),
+            ))
+            .register(ocm_plugin_sdk::blob_transformer::untyped(
+                transformer,
+                schema(),
+                |_| Ok(more::Transformer),
+            ))
+            .register(ocm_plugin_sdk::credential_repository::untyped(
+                consumer,
+                credentials,
+                schema(),
+                |_| Ok(more::CredentialStore),
+            ));
     }
     plugin.run()
 }

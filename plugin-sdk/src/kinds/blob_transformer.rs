@@ -1,0 +1,128 @@
+//! Blob transformers: turn one blob into another (compress, convert, filter) as a
+//! transformer spec says.
+//!
+//! This module holds what a blob transformer needs: the typed trait [`BlobTransformer`], the registration
+//! functions [`typed`] and [`untyped`] (and their `_async` twins), and every request and
+//! response type of the contract (`ocm_plugin_contracts::blob_transformer::v1`, whose trait of the same
+//! name is the untyped one). The [guide](crate::guide) shows it at work.
+
+use std::{future::Future, sync::Arc};
+
+pub use ocm_plugin_contracts::blob_transformer::v1::*;
+use ocm_plugin_contracts::{BoxError, Error, Result, async_trait, blob_transformer::v1 as raw};
+use ocm_plugin_endpoints::blob_transformer::BlobTransformer as Capability;
+pub use ocm_plugin_types::{Credentials, Identity};
+use ocm_plugin_types::{JsonSchema, Type};
+
+use crate::{PluginContext, Registration, TypedSpec, registration, typed::decode};
+
+/// A blob transformer for the spec type [`Self::Spec`], which the SDK has checked against its
+/// derived schema and decoded before each call. Unimplemented operations answer 501, like
+/// the Go SDK.
+#[async_trait]
+pub trait BlobTransformer: Send + Sync + 'static {
+    /// The transformer spec, e.g. `{"type":"gzip/v1","level":9}`.
+    type Spec: TypedSpec + Send;
+
+    /// The transformed blob (`POST /blob/transform`).
+    async fn transform_blob(
+        &self,
+        spec: Self::Spec,
+        request: TransformBlobRequest,
+        credentials: &Credentials,
+    ) -> Result<TransformBlobResponse>;
+
+    /// The consumer identity whose credentials a spec needs (`POST /identity`); none by
+    /// default (501).
+    async fn identity(&self, spec: Self::Spec) -> Result<Identity> {
+        let _ = spec;
+        Err(Error::Unsupported("get-identity"))
+    }
+}
+
+/// The untyped contract over a typed implementation.
+struct Typed<R>(R);
+
+#[async_trait]
+impl<R: BlobTransformer> raw::BlobTransformer for Typed<R> {
+    async fn transform_blob(
+        &self,
+        request: TransformBlobRequest,
+        credentials: &Credentials,
+    ) -> Result<TransformBlobResponse> {
+        let spec = decode(Some(&request.specification))?;
+        self.0.transform_blob(spec, request, credentials).await
+    }
+
+    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        let identity = self.0.identity(decode(Some(&request.typ))?).await?;
+        Ok(GetIdentityResponse { identity })
+    }
+}
+
+fn typed_handle<R: BlobTransformer>(r: R) -> Arc<dyn raw::BlobTransformer> {
+    Arc::new(Typed(r))
+}
+
+fn raw_handle<R: raw::BlobTransformer>(r: R) -> Arc<dyn raw::BlobTransformer> {
+    Arc::new(r)
+}
+
+/// Registers the typed blob transformer `R` for its spec type `R::Spec`, schema derived;
+/// `factory` runs once when the plugin starts serving (never for `capabilities`), and its
+/// error stops the plugin with exit code 1.
+pub fn typed<R, F>(factory: F) -> Registration
+where
+    R: BlobTransformer,
+    F: FnOnce(&PluginContext) -> std::result::Result<R, BoxError> + Send + 'static,
+{
+    Registration::typed::<Capability, R::Spec>(
+        None,
+        registration::sync::<Capability, _, _>(factory, typed_handle),
+    )
+}
+
+/// [`typed`] with an async factory (one that connects somewhere or reads files before the
+/// plugin serves); the plugin prints its location once every factory has finished.
+pub fn typed_async<R, F, Fut>(factory: F) -> Registration
+where
+    R: BlobTransformer,
+    F: FnOnce(PluginContext) -> Fut + Send + 'static,
+    Fut: Future<Output = std::result::Result<R, BoxError>> + Send + 'static,
+{
+    Registration::typed::<Capability, R::Spec>(
+        None,
+        registration::asynchronous::<Capability, _, _, _>(factory, typed_handle),
+    )
+}
+
+/// Registers an implementation of the untyped contract (`ocm_plugin_contracts::blob_transformer::v1`)
+/// for specs of type `typ`, with a hand-written `schema`; the implementation decodes specs
+/// itself (see [`SpecExt`](crate::SpecExt)).
+pub fn untyped<R, F>(typ: Type, schema: JsonSchema, factory: F) -> Registration
+where
+    R: raw::BlobTransformer,
+    F: FnOnce(&PluginContext) -> std::result::Result<R, BoxError> + Send + 'static,
+{
+    Registration::untyped::<Capability>(
+        typ,
+        schema,
+        None,
+        registration::sync::<Capability, _, _>(factory, raw_handle),
+    )
+}
+
+/// [`untyped`] with an async factory.
+pub fn untyped_async<R, F, Fut>(typ: Type, schema: JsonSchema, factory: F) -> Registration
+where
+    R: raw::BlobTransformer,
+    F: FnOnce(PluginContext) -> Fut + Send + 'static,
+    Fut: Future<Output = std::result::Result<R, BoxError>> + Send + 'static,
+{
+    Registration::untyped::<Capability>(
+        typ,
+        schema,
+        None,
+        registration::asynchronous::<Capability, _, _, _>(factory, raw_handle),
+    )
+}

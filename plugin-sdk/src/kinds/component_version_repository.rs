@@ -1,0 +1,297 @@
+//! Component version repositories: store and read component versions and their local
+//! blobs in a repository described by a repository spec (`{"type":"MyRepo/v1", …}`).
+//!
+//! This module holds what a component version repository needs: the typed trait [`ComponentVersionRepository`], the registration
+//! functions [`typed`] and [`untyped`] (and their `_async` twins), and every request and
+//! response type of the contract (`ocm_plugin_contracts::component_version_repository::v1`, whose trait of the same
+//! name is the untyped one). The [guide](crate::guide) shows it at work.
+
+use std::{future::Future, sync::Arc};
+
+pub use ocm_plugin_contracts::component_version_repository::v1::*;
+use ocm_plugin_contracts::{
+    BoxError, Error, Result, async_trait, component_version_repository::v1 as raw,
+};
+use ocm_plugin_endpoints::component_version_repository::ComponentVersionRepository as Capability;
+pub use ocm_plugin_types::{Credentials, Descriptor, Identity, Resource, Source};
+use ocm_plugin_types::{JsonSchema, Type};
+
+use crate::{PluginContext, Registration, TypedSpec, registration, typed::decode};
+
+/// A component version repository for the spec type [`Self::Spec`], which the SDK has checked against its
+/// derived schema and decoded before each call. Unimplemented operations answer 501, like
+/// the Go SDK.
+#[async_trait]
+pub trait ComponentVersionRepository: Send + Sync + 'static {
+    /// The repository spec, e.g. `{"type":"Memory/v1"}`. Reads from Go managers carry none (`None`): take the repository from the plugin configuration then.
+    type Spec: TypedSpec + Send;
+
+    /// One component version's descriptor (`GET /component-version/download`).
+    async fn get_component_version(
+        &self,
+        spec: Option<Self::Spec>,
+        request: GetComponentVersionRequest,
+        credentials: &Credentials,
+    ) -> Result<Descriptor> {
+        let _ = (spec, request, credentials);
+        Err(Error::Unsupported("get-component-version"))
+    }
+
+    /// The versions of a component (`GET /component-versions`).
+    async fn list_component_versions(
+        &self,
+        spec: Option<Self::Spec>,
+        request: ListComponentVersionsRequest,
+        credentials: &Credentials,
+    ) -> Result<Vec<String>> {
+        let _ = (spec, request, credentials);
+        Err(Error::Unsupported("list-component-versions"))
+    }
+
+    /// Stores a descriptor (`POST /component-version/upload`).
+    async fn add_component_version(
+        &self,
+        spec: Self::Spec,
+        request: AddComponentVersionRequest,
+        credentials: &Credentials,
+    ) -> Result<()> {
+        let _ = (spec, request, credentials);
+        Err(Error::Unsupported("add-component-version"))
+    }
+
+    /// A local resource's blob (`GET /local-resource/download`).
+    async fn get_local_resource(
+        &self,
+        spec: Option<Self::Spec>,
+        request: GetLocalResourceRequest,
+        credentials: &Credentials,
+    ) -> Result<GetLocalResourceResponse> {
+        let _ = (spec, request, credentials);
+        Err(Error::Unsupported("get-local-resource"))
+    }
+
+    /// A local source's blob (`GET /local-source/download`).
+    async fn get_local_source(
+        &self,
+        spec: Option<Self::Spec>,
+        request: GetLocalSourceRequest,
+        credentials: &Credentials,
+    ) -> Result<GetLocalSourceResponse> {
+        let _ = (spec, request, credentials);
+        Err(Error::Unsupported("get-local-source"))
+    }
+
+    /// Stores a local resource's blob (`POST /local-resource/upload`).
+    async fn add_local_resource(
+        &self,
+        spec: Self::Spec,
+        request: AddLocalResourceRequest,
+        credentials: &Credentials,
+    ) -> Result<Resource> {
+        let _ = (spec, request, credentials);
+        Err(Error::Unsupported("add-local-resource"))
+    }
+
+    /// Stores a local source's blob (`POST /local-source/upload`).
+    async fn add_local_source(
+        &self,
+        spec: Self::Spec,
+        request: AddLocalSourceRequest,
+        credentials: &Credentials,
+    ) -> Result<Source> {
+        let _ = (spec, request, credentials);
+        Err(Error::Unsupported("add-local-source"))
+    }
+
+    /// Whether the repository is reachable (`POST /check-health`); healthy by default.
+    async fn check_health(
+        &self,
+        spec: Self::Spec,
+        request: CheckHealthRequest,
+        credentials: &Credentials,
+    ) -> Result<()> {
+        let _ = (spec, request, credentials);
+        Ok(())
+    }
+
+    /// The consumer identity whose credentials a spec needs (`POST /identity`); none by
+    /// default (501).
+    async fn identity(&self, spec: Self::Spec) -> Result<Identity> {
+        let _ = spec;
+        Err(Error::Unsupported("get-identity"))
+    }
+}
+
+/// The untyped contract over a typed implementation.
+struct Typed<R>(R);
+
+#[async_trait]
+impl<R: ComponentVersionRepository> raw::ComponentVersionRepository for Typed<R> {
+    async fn get_component_version(
+        &self,
+        request: GetComponentVersionRequest,
+        credentials: &Credentials,
+    ) -> Result<Descriptor> {
+        let spec = request
+            .repository
+            .as_ref()
+            .map(|spec| decode(Some(spec)))
+            .transpose()?;
+        self.0
+            .get_component_version(spec, request, credentials)
+            .await
+    }
+
+    async fn list_component_versions(
+        &self,
+        request: ListComponentVersionsRequest,
+        credentials: &Credentials,
+    ) -> Result<Vec<String>> {
+        let spec = request
+            .repository
+            .as_ref()
+            .map(|spec| decode(Some(spec)))
+            .transpose()?;
+        self.0
+            .list_component_versions(spec, request, credentials)
+            .await
+    }
+
+    async fn add_component_version(
+        &self,
+        request: AddComponentVersionRequest,
+        credentials: &Credentials,
+    ) -> Result<()> {
+        let spec = decode(Some(&request.repository))?;
+        self.0
+            .add_component_version(spec, request, credentials)
+            .await
+    }
+
+    async fn get_local_resource(
+        &self,
+        request: GetLocalResourceRequest,
+        credentials: &Credentials,
+    ) -> Result<GetLocalResourceResponse> {
+        let spec = request
+            .repository
+            .as_ref()
+            .map(|spec| decode(Some(spec)))
+            .transpose()?;
+        self.0.get_local_resource(spec, request, credentials).await
+    }
+
+    async fn get_local_source(
+        &self,
+        request: GetLocalSourceRequest,
+        credentials: &Credentials,
+    ) -> Result<GetLocalSourceResponse> {
+        let spec = request
+            .repository
+            .as_ref()
+            .map(|spec| decode(Some(spec)))
+            .transpose()?;
+        self.0.get_local_source(spec, request, credentials).await
+    }
+
+    async fn add_local_resource(
+        &self,
+        request: AddLocalResourceRequest,
+        credentials: &Credentials,
+    ) -> Result<Resource> {
+        let spec = decode(Some(&request.repository))?;
+        self.0.add_local_resource(spec, request, credentials).await
+    }
+
+    async fn add_local_source(
+        &self,
+        request: AddLocalSourceRequest,
+        credentials: &Credentials,
+    ) -> Result<Source> {
+        let spec = decode(Some(&request.repository))?;
+        self.0.add_local_source(spec, request, credentials).await
+    }
+
+    async fn check_health(
+        &self,
+        request: CheckHealthRequest,
+        credentials: &Credentials,
+    ) -> Result<()> {
+        let spec = decode(Some(&request.repository))?;
+        self.0.check_health(spec, request, credentials).await
+    }
+
+    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
+        let identity = self.0.identity(decode(Some(&request.typ))?).await?;
+        Ok(GetIdentityResponse { identity })
+    }
+}
+
+fn typed_handle<R: ComponentVersionRepository>(r: R) -> Arc<dyn raw::ComponentVersionRepository> {
+    Arc::new(Typed(r))
+}
+
+fn raw_handle<R: raw::ComponentVersionRepository>(
+    r: R,
+) -> Arc<dyn raw::ComponentVersionRepository> {
+    Arc::new(r)
+}
+
+/// Registers the typed component version repository `R` for its spec type `R::Spec`, schema derived;
+/// `factory` runs once when the plugin starts serving (never for `capabilities`), and its
+/// error stops the plugin with exit code 1.
+pub fn typed<R, F>(factory: F) -> Registration
+where
+    R: ComponentVersionRepository,
+    F: FnOnce(&PluginContext) -> std::result::Result<R, BoxError> + Send + 'static,
+{
+    Registration::typed::<Capability, R::Spec>(
+        None,
+        registration::sync::<Capability, _, _>(factory, typed_handle),
+    )
+}
+
+/// [`typed`] with an async factory (one that connects somewhere or reads files before the
+/// plugin serves); the plugin prints its location once every factory has finished.
+pub fn typed_async<R, F, Fut>(factory: F) -> Registration
+where
+    R: ComponentVersionRepository,
+    F: FnOnce(PluginContext) -> Fut + Send + 'static,
+    Fut: Future<Output = std::result::Result<R, BoxError>> + Send + 'static,
+{
+    Registration::typed::<Capability, R::Spec>(
+        None,
+        registration::asynchronous::<Capability, _, _, _>(factory, typed_handle),
+    )
+}
+
+/// Registers an implementation of the untyped contract (`ocm_plugin_contracts::component_version_repository::v1`)
+/// for specs of type `typ`, with a hand-written `schema`; the implementation decodes specs
+/// itself (see [`SpecExt`](crate::SpecExt)).
+pub fn untyped<R, F>(typ: Type, schema: JsonSchema, factory: F) -> Registration
+where
+    R: raw::ComponentVersionRepository,
+    F: FnOnce(&PluginContext) -> std::result::Result<R, BoxError> + Send + 'static,
+{
+    Registration::untyped::<Capability>(
+        typ,
+        schema,
+        None,
+        registration::sync::<Capability, _, _>(factory, raw_handle),
+    )
+}
+
+/// [`untyped`] with an async factory.
+pub fn untyped_async<R, F, Fut>(typ: Type, schema: JsonSchema, factory: F) -> Registration
+where
+    R: raw::ComponentVersionRepository,
+    F: FnOnce(PluginContext) -> Fut + Send + 'static,
+    Fut: Future<Output = std::result::Result<R, BoxError>> + Send + 'static,
+{
+    Registration::untyped::<Capability>(
+        typ,
+        schema,
+        None,
+        registration::asynchronous::<Capability, _, _, _>(factory, raw_handle),
+    )
+}
