@@ -15,15 +15,25 @@
 //! * logs slog-style JSON lines on stderr, filtered by `OCM_PLUGIN_LOG` (default `info`);
 //! * stops gracefully on SIGINT/SIGTERM, `/shutdown` or the idle timeout, and removes its socket.
 //!
-//! # A plugin in about 30 lines
+//! # A plugin in 30 lines
 //!
-//! An in-memory component version repository, with its spec as a Rust type whose JSON schema
-//! the SDK derives (this is `examples/memory.rs`; the README's host example drives it). It
-//! depends on this crate and `serde` only.
+//! An input method that turns `{"type":"Text/v1","text":"hello"}` into a blob
+//! (`examples/text.rs`, with its test). The spec is a Rust type: the SDK derives its JSON schema
+//! for the capabilities document, checks every incoming spec against it (a bad one is a 400
+//! naming the field), and hands the implementation the decoded value. Its doc comments become
+//! the schema's descriptions, which OCM's Go manager prints to users: write them for users.
+//! It depends on this crate and `serde` only.
 //!
 //! ```no_run
-#![doc = include_str!("../examples/memory.rs")]
+#![doc = include_str!("../examples/text.rs")]
 //! ```
+//!
+//! The same shape for every capability: a module per kind ([`input`],
+//! [`component_version_repository`], [`credential_repository`], [`digest_processor`],
+//! [`resource_repository`], [`blob_transformer`], [`component_lister`], [`signing_handler`],
+//! [`credential_plugin`]) holds the typed trait, the request and response types, and the
+//! registration functions that [`Plugin::register`] takes. The [`guide`] walks through each
+//! kind: what the manager sends, what to answer, which errors to use.
 //!
 //! # The runtime model
 //!
@@ -53,58 +63,27 @@
 //!
 //! # Capabilities
 //!
-//! A plugin registers one or more capabilities, each for one or more types; one server serves
-//! all their routes (the route tables of `ocm-plugin-endpoints`), and each request goes to the
-//! implementation registered for the declared type of the spec it carries. When a request
-//! carries no typed spec, the capability's only implementation answers, if it has exactly one;
-//! otherwise the answer is a 400 naming the served types. Every factory has the signature
-//! `FnOnce(&PluginContext) -> Result<R, BoxError>` and runs once, when serving starts.
+//! A plugin registers one or more capabilities, each for one or more spec types; one server
+//! serves all their routes (the route tables of `ocm-plugin-endpoints`), and each request goes
+//! to the implementation registered for the declared type of the spec it carries. When a
+//! request carries no typed spec, the capability's only implementation answers, if it has
+//! exactly one; otherwise the answer is a 400 naming the served types.
 //!
-//! **Component version repository** ([`contracts::component_version_repository::v1::ComponentVersionRepository`]):
-//! stores and reads component versions and their local blobs; dispatched by the repository spec.
-//! `.component_version_repository("MyRepo/v1".parse()?, schema, |ctx| Ok(MyRepo::new(ctx)))`
+//! Each registration is one value made by the capability's module and handed to
+//! [`Plugin::register`]:
 //!
-//! **Credential repository** ([`contracts::credential_repository::v1::CredentialRepository`]):
-//! resolves credentials for consumer identities from a store described by a config; dispatched
-//! by `config.type`. At most one per plugin: the capabilities document lists the consumer
-//! identity type and the config type as entries `[0]` and `[1]`, both with `schema`, which must
-//! describe the config (Go managers validate the config against entry `[0]`'s schema).
-//! `.credential_repository("Vault/v1".parse()?, "VaultConfig/v1".parse()?, schema, |ctx| Ok(Vault::new(ctx)))`
+//! * `<kind>::typed(factory)`: a typed implementation ([`input::InputMethod`] and its peers),
+//!   whose spec type is a [`TypedSpec`]; the schema is derived and the spec arrives decoded;
+//! * `<kind>::untyped(typ, schema, factory)`: an implementation of the raw contract trait
+//!   ([`contracts`]), with a hand-written schema, for authors who want the raw JSON;
+//! * `typed_async` and `untyped_async`: the same with an async factory.
 //!
-//! **Input method** ([`contracts::input::v1::InputMethod`]): turns a constructor input into a
-//! blob; dispatched by the type of the resource's or source's `input` (or `access`, which is
-//! what v0.0.1 managers send instead).
-//! `.input_method("file/v1".parse()?, schema, |_| Ok(FileInput))`
-//!
-//! **Digest processor** ([`contracts::digest_processor::v1::DigestProcessor`]): fills in a
-//! resource's digest; dispatched by `resource.access.type`.
-//! `.digest_processor("OCIImage/v1".parse()?, schema, |_| Ok(OciDigester))`
-//!
-//! **Resource repository** ([`contracts::resource_repository::v1::ResourceRepository`]):
-//! downloads and uploads resources by access; dispatched by `resource.access.type`; credentials
-//! are optional on its routes.
-//! `.resource_repository("OCIImage/v1".parse()?, schema, |ctx| Ok(Registry::new(ctx)))`
-//!
-//! **Blob transformer** ([`contracts::blob_transformer::v1::BlobTransformer`]): transforms one
-//! blob into another; dispatched by `specification.type`.
-//! `.blob_transformer("gzip/v1".parse()?, schema, |_| Ok(Gzip))`
-//!
-//! **Component lister** ([`contracts::component_lister::v1::ComponentLister`], plugin module
-//! v0.0.8+): lists a repository's component names, a page at a time; dispatched by
-//! `repository.type`.
-//! `.component_lister("MyRepo/v1".parse()?, schema, |ctx| Ok(MyLister::new(ctx)))`
-//!
-//! **Signing handler** ([`contracts::signing_handler::v1::SigningHandler`], v0.0.7+): signs
-//! digests and verifies signatures; dispatched by `config.type`.
-//! `.signing_handler("RSASigningConfiguration/v1alpha1".parse()?, schema, |_| Ok(Rsa))`
-//!
-//! **Credential plugin** ([`contracts::credential_plugin::v1::CredentialPlugin`], the
-//! `bindings/go` generation): names the consumer identity of a credential spec and resolves its
-//! credentials; `/consumer-identity` is dispatched by `credential.type`, `/resolve` (which
-//! carries only the identity) by the identity's `type`, the spec type's name. It uses the
-//! credential repository's paths with other bodies, so a plugin registering both fails to start
-//! with [`Error::ConflictingCapabilities`].
-//! `.credential_plugin("Vault/v1".parse()?, schema, |ctx| Ok(Vault::new(ctx)))`
+//! A factory runs once, when serving starts (never for `capabilities`); its error stops the
+//! plugin with exit code 1. [`Registration::aliases`] (or [`TypedSpec::ALIASES`]) adds other
+//! names of the type. The credential repository registers a consumer identity type besides its
+//! config type and may be registered once per plugin; the credential plugin uses the credential
+//! repository's paths with other bodies, so a plugin registering both fails to start with
+//! [`Error::ConflictingCapabilities`].
 //!
 //! `POST /identity` is shared by all capabilities: its body `{"type": <spec>}` is dispatched by
 //! the spec's declared type across every registered capability, and when two capabilities
@@ -126,12 +105,20 @@
 //! `capabilities`/`supportedConfigTypes`, read by later Go managers (plugin module v0.0.11 to
 //! v0.0.17 and the single `bindings/go` module). Every manager ignores the keys it does not
 //! know, so the same binary registers everywhere; [`Plugin::capabilities_format`] can restrict
-//! it to one. [`Plugin::aliases`] declares other names of a type.
+//! it to one. [`Registration::aliases`] declares other names of a type.
 //!
 //! # Testing a plugin without a process
 //!
 //! [`testing::TestClient`] calls a plugin's routes in process, as a manager would, with no socket
-//! and no process; [`Plugin::into_router`] returns the bare `axum::Router` for other harnesses.
+//! and no process, and checks every answer against the rules managers rely on (debug builds of
+//! a plugin check them too); [`Plugin::into_router`] returns the bare `axum::Router` for other
+//! harnesses. The `testing` module is behind the `testing` feature, so that no plugin binary
+//! carries it: enable it for tests only,
+//!
+//! ```toml
+//! [dev-dependencies]
+//! ocm-plugin-sdk = { path = "…", features = ["testing"] }
+//! ```
 
 #![warn(missing_docs)]
 
@@ -153,6 +140,7 @@ mod response;
 mod router;
 mod serve;
 mod shutdown;
+#[cfg(any(feature = "testing", doc))]
 pub mod testing;
 mod trim;
 mod typed;
@@ -222,10 +210,10 @@ impl PluginContext {
     /// `'static`: move it into a spawned task.
     ///
     /// ```
-    /// use ocm_plugin_sdk::{Plugin, types::JsonSchema};
+    /// use ocm_plugin_sdk::{Plugin, component_version_repository, types::JsonSchema};
     /// # struct Repo;
     /// # impl ocm_plugin_sdk::contracts::component_version_repository::v1::ComponentVersionRepository for Repo {}
-    /// let plugin = Plugin::new("flushes").component_version_repository(
+    /// let plugin = Plugin::new("flushes").register(component_version_repository::untyped(
     ///     "Flushing/v1".parse()?,
     ///     JsonSchema::permissive(),
     ///     |ctx| {
@@ -236,7 +224,7 @@ impl PluginContext {
     ///         });
     ///         Ok(Repo)
     ///     },
-    /// );
+    /// ));
     /// # drop(plugin);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -470,7 +458,16 @@ impl Plugin {
     /// [`into_router`](Self::into_router) for async code: awaits async factories on the
     /// caller's runtime.
     pub async fn router(self, config: PluginConfig) -> Result<axum::Router> {
-        let app = self.build(config, cfg!(debug_assertions))?.finish().await?;
+        self.router_with(config, cfg!(debug_assertions)).await
+    }
+
+    /// [`router`](Self::router), checking answers or not.
+    pub(crate) async fn router_with(
+        self,
+        config: PluginConfig,
+        check_answers: bool,
+    ) -> Result<axum::Router> {
+        let app = self.build(config, check_answers)?.finish().await?;
         for declared in &app.schemas {
             declared.precompile()?;
         }
@@ -528,7 +525,7 @@ impl Plugin {
     ///
     /// ```no_run
     /// # use ocm_plugin_sdk::Plugin;
-    /// #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+    /// #[tokio::main(flavor = "current_thread")]
     /// async fn main() -> std::process::ExitCode {
     ///     match Plugin::new("mine").serve().await {
     ///         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -31,7 +31,7 @@
 //! }
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let plugin = Plugin::new("my-plugin").register(crate::component_version_repository::untyped(
+//! let plugin = Plugin::new("my-plugin").register(ocm_plugin_sdk::component_version_repository::untyped(
 //!     "MyRepo/v1".parse()?,
 //!     JsonSchema::permissive(),
 //!     |_| Ok(MyRepo),
@@ -87,20 +87,36 @@ impl TestClient {
     /// would pass: `{"id": <plugin name>, "type": "unix", "configTypes": config_entries}`.
     ///
     /// Fails as [`Plugin::into_router`] does, e.g. when a factory rejects the configuration.
+    /// Every answer is checked against the rules managers rely on, in release builds too: one
+    /// that breaks a rule is a 500 naming the field (see `Operation::check_answer` in
+    /// `ocm-plugin-endpoints`).
     pub fn new(plugin: Plugin, config_entries: Vec<Raw>) -> Result<Self> {
-        let config = PluginConfig {
-            id: plugin.name.clone(),
-            connection: ConnectionType::Unix,
-            plugin_type: String::new(),
-            idle_timeout: None,
-            config_types: config_entries,
-        };
+        let config = Self::config_for(&plugin, config_entries);
         Self::with_config(plugin, config)
     }
 
     /// Builds the router for `plugin` with a complete configuration, running its factories.
     pub fn with_config(plugin: Plugin, config: PluginConfig) -> Result<Self> {
-        plugin.into_router(config).map(Self::from_router)
+        plugin.router_checked(config, true).map(Self::from_router)
+    }
+
+    /// [`new`](Self::new) for async tests, and for plugins with async factories
+    /// (`*_async` registrations), which it awaits on the caller's runtime.
+    pub async fn start(plugin: Plugin, config_entries: Vec<Raw>) -> Result<Self> {
+        let config = Self::config_for(&plugin, config_entries);
+        let router = plugin.router_with(config, true).await?;
+        Ok(Self::from_router(router))
+    }
+
+    /// The configuration a manager passes: the plugin's name as id, a Unix socket.
+    fn config_for(plugin: &Plugin, config_entries: Vec<Raw>) -> PluginConfig {
+        PluginConfig {
+            id: plugin.name.clone(),
+            connection: ConnectionType::Unix,
+            plugin_type: String::new(),
+            idle_timeout: None,
+            config_types: config_entries,
+        }
     }
 
     /// Calls `router`, e.g. one from [`Plugin::into_router`].
@@ -212,7 +228,7 @@ impl TestClient {
     /// #     }
     /// # }
     /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
-    /// let plugin = Plugin::new("two").register(crate::component_version_repository::untyped("Two/v1".parse()?, JsonSchema::permissive(), |_| Ok(Two)));
+    /// let plugin = Plugin::new("two").register(ocm_plugin_sdk::component_version_repository::untyped("Two/v1".parse()?, JsonSchema::permissive(), |_| Ok(Two)));
     /// let repo = TestClient::new(plugin, Vec::new())?.traits();
     /// let versions = block_on(repo.list_component_versions(
     ///     ListComponentVersionsRequest { repository: None, name: "c".into() },

@@ -26,3 +26,8 @@ mod request_props;
 mod routes;
 mod statuses;
 mod support;
+/// The 30-line input method of the crate docs, with its test.
+#[allow(dead_code)]
+#[path = "../../examples/text.rs"]
+mod text_example;
+mod typed_api;
