@@ -164,6 +164,12 @@ pub use ocm_plugin_contracts::{BoxError, async_trait};
 pub use ocm_plugin_endpoints as endpoints;
 pub use ocm_plugin_types as types;
 pub use schemars;
+/// Serialization: [`TypedSpec`] types derive `serde::Deserialize` (with
+/// `#[serde(crate = "ocm_plugin_sdk::serde")]` a plugin needs no serde dependency of its own).
+pub use serde;
+/// The runtime the SDK serves on: re-exported so that a plugin spawning tasks in a factory or
+/// handing [`blob::from_stream`] a `tokio::io::AsyncRead` uses the same version.
+pub use tokio;
 pub use typed::{SpecExt, TypedSpec};
 
 use ocm_plugin_endpoints::{CapabilitiesBuilder, SchemaValidator};
