@@ -34,12 +34,8 @@ impl InputMethod for Text {
     }
 }
 
-fn plugin() -> Plugin {
-    Plugin::new("text").register(ocm_plugin_sdk::input::typed(|_| Ok(Text)))
-}
-
 fn main() -> std::process::ExitCode {
-    plugin().run()
+    Plugin::new("text").register(typed(|_| Ok(Text))).run()
 }
 
 /// Called in process as a manager calls it.
@@ -52,7 +48,8 @@ mod tests {
 
     #[test]
     fn turns_text_into_a_local_blob() -> std::result::Result<(), Box<dyn std::error::Error>> {
-        let input = TestClient::new(plugin(), Vec::new())?.traits();
+        let plugin = Plugin::new("text").register(typed(|_| Ok(Text)));
+        let input = TestClient::new(plugin, Vec::new())?.traits();
         let resource = ConstructorResource {
             name: "greeting".into(),
             version: "1.0.0".into(),
