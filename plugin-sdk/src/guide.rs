@@ -71,10 +71,10 @@
 //! # Spec doc comments are user documentation
 //!
 //! The schema derived from a spec type carries the type's and the fields' doc comments as
-//! `description`s. OCM's Go manager prints these descriptions to users, for instance when a
-//! spec in their constructor or configuration does not validate. Write them for the person
-//! who writes the spec, not for the plugin's maintainer: what the field means, its unit, an
-//! example value. Keep implementation notes in `//` comments.
+//! `description`s, and OCM's Go manager prints these descriptions to users. Write them for the
+//! person who writes the spec, not for the plugin's maintainer: what the field means, its
+//! unit, an example value. Keep implementation notes in `//` comments, which stay out of the
+//! schema.
 //!
 //! ```
 //! use ocm_plugin_sdk::{TypedSpec, schemars};
@@ -181,7 +181,8 @@
 //! # Testing
 //!
 //! [`testing::TestClient`](crate::testing::TestClient) runs a plugin's routes in process, as a
-//! manager calls them: schema checks, credentials, answer checks, error statuses.
+//! manager calls them: schema checks, credentials, answer checks (in debug builds), error
+//! statuses.
 //! `TestClient::new(plugin, config_entries)?.traits()` gives a client that implements the
 //! *untyped* contract traits; import the one of the capability under test, e.g.
 //! `use ocm_plugin_sdk::contracts::input::v1::InputMethod as _;`, and call its methods.

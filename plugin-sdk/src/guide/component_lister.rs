@@ -15,10 +15,10 @@
 //! | `POST /identity` | `identity` | `{"type": <spec>}` | `{"identity": {…}}` |
 //!
 //! `last` is empty for the first page and the last name of the previous page after that.
-//! Credentials arrive in `Authorization`; a missing header means none (managers of v0.0.17
-//! and later may omit it), and the method gets empty
-//! [`Credentials`](crate::types::Credentials). Managers before v0.0.8 do not know the kind and
-//! never call it.
+//! Credentials arrive in `Authorization`. A missing header means none: Go SDKs accept that
+//! from v0.0.17 on, and this project's manager may omit it when it has none. The method then
+//! gets empty [`Credentials`](crate::types::Credentials). Managers before v0.0.8 do not know
+//! the kind and never call it.
 //!
 //! # What to answer
 //!

@@ -16,9 +16,9 @@
 //! digest already). Credentials for the access arrive in `Authorization`; without the header
 //! the method gets empty [`Credentials`](crate::types::Credentials).
 //!
-//! Go managers do not validate the access against the schema before
-//! `/resource/digest/process`; the SDK does, so the method still only sees valid specs. They
-//! do validate it before `/identity`. Go-SDK digest processors cannot decode an `/identity`
+//! The v0.0.1 Go manager does not validate the access against the schema before
+//! `/resource/digest/process`; the SDK does, so the method still only sees valid specs. It
+//! does validate it before `/identity`. Go-SDK digest processors cannot decode an `/identity`
 //! body that holds an access, so some callers send `{"type":null}`; the SDK answers that with
 //! a 400, as there is no spec to hand over.
 //!

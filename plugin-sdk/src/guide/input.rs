@@ -26,8 +26,8 @@
 //!
 //! Credentials arrive in the `Authorization` header when the manager has some for the input;
 //! without the header, the method gets empty [`Credentials`](crate::types::Credentials). Go
-//! managers never call `/identity` on input methods; ours does when it needs the consumer
-//! identity of an input spec. The default answer is 501.
+//! managers never call `/identity` on input methods; the SDK serves it for callers that ask,
+//! and the default answer is 501.
 //!
 //! # What to answer
 //!
@@ -65,8 +65,9 @@
 //! # The spec's doc comments
 //!
 //! The derived schema carries the spec type's doc comments as `description`s, and OCM's Go
-//! manager prints them to users when an `input` does not validate. Users write inputs by hand
-//! in their constructors, so say there what each field means and give an example value.
+//! manager prints them to users. Users write inputs by hand in their constructors, so say in
+//! the doc comments what each field means and give an example value; keep notes for the
+//! plugin's maintainers in `//` comments.
 //!
 //! # Example
 //!
