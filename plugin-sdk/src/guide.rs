@@ -126,10 +126,11 @@
 //! # Rules the SDK checks on answers
 //!
 //! Managers store and forward some parts of an answer without checking them; a wrong value
-//! surfaces later, in a user's component version. In debug builds (so in tests, and under
-//! [`testing::TestClient`](crate::testing::TestClient)), the SDK checks the answers of input
-//! methods, digest processors, resource repositories and blob transformers and turns a broken
-//! rule into a 500 that names the field:
+//! surfaces later, in a user's component version. In debug builds of a plugin, and always
+//! under [`testing::TestClient`](crate::testing::TestClient) (release test builds too), the SDK
+//! checks the answers of input methods, digest processors, resource repositories, blob
+//! transformers and component version repositories (local blobs) and turns a broken rule into
+//! a 500 that names the field:
 //!
 //! * an access is a typed object (it has a `type`);
 //! * a `localBlob` access's `localReference` is the blob's digest, `sha256:<hex>`, never a
@@ -181,7 +182,7 @@
 //! # Testing
 //!
 //! [`testing::TestClient`](crate::testing::TestClient) runs a plugin's routes in process, as a
-//! manager calls them: schema checks, credentials, answer checks (in debug builds), error
+//! manager calls them: schema checks, credentials, answer checks (always), error
 //! statuses.
 //! `TestClient::new(plugin, config_entries)?.traits()` gives a client that implements the
 //! *untyped* contract traits; import the one of the capability under test, e.g.

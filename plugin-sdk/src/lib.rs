@@ -269,6 +269,9 @@ pub struct Plugin {
     declaration_errors: Vec<(&'static str, String)>,
     /// Give freed memory back to the system after large requests (see `trim_memory`).
     trim_memory: bool,
+    /// Whether answers are checked against the rules managers rely on; `None`: the default
+    /// (debug builds, and always under `TestClient`).
+    check_answers: Option<bool>,
 }
 
 impl fmt::Debug for Plugin {
@@ -304,6 +307,7 @@ impl Plugin {
             format: CapabilitiesFormat::Dual,
             declaration_errors: Vec::new(),
             trim_memory: true,
+            check_answers: None,
         }
     }
 
@@ -319,6 +323,18 @@ impl Plugin {
     #[must_use]
     pub fn trim_memory(mut self, on: bool) -> Self {
         self.trim_memory = on;
+        self
+    }
+
+    /// Whether to check each answer against the rules managers rely on without checking them
+    /// (an access that is not a typed object, a local blob referred to by path, a digest without
+    /// an algorithm, a relative location), turning a broken one into a 500 that names the field.
+    /// By default on in debug builds and always under [`testing::TestClient`]; off in release
+    /// builds, where the check would cost every answer. Turn it off for a harness that replays
+    /// another implementation's answers as they are.
+    #[must_use]
+    pub fn check_answers(mut self, on: bool) -> Self {
+        self.check_answers = Some(on);
         self
     }
 
@@ -637,7 +653,7 @@ impl Plugin {
             ctx,
             shutdown,
             trim_memory: self.trim_memory,
-            check_answers,
+            check_answers: self.check_answers.unwrap_or(check_answers),
         })
     }
 }

@@ -10,7 +10,7 @@ use ocm_plugin_contracts::component_version_repository::v1::{
 use ocm_plugin_types::{CapabilityKind, Descriptor, Resource, Source};
 
 use crate::operation::{Capability, Visit, identity_operation, operation};
-use crate::{Auth, Param, Params, Route};
+use crate::{Auth, Param, Params, Route, answer};
 
 /// Query parameter that carries the repository spec as base64 JSON. An extension of ours:
 /// Go managers never send it and Go plugins ignore it.
@@ -181,6 +181,7 @@ operation! {
         spec: |r| r.repository.as_ref(),
         call: |h, r, c| h.get_local_resource(r, c),
         bind: |r, spec| { r.repository.get_or_insert_with(|| spec.clone()); },
+        answer: |a| answer::location(&a.location),
     }
 }
 
@@ -194,6 +195,7 @@ operation! {
         spec: |r| r.repository.as_ref(),
         call: |h, r, c| h.get_local_source(r, c),
         bind: |r, spec| { r.repository.get_or_insert_with(|| spec.clone()); },
+        answer: |a| answer::location(&a.location),
     }
 }
 
@@ -227,6 +229,10 @@ operation! {
         response: Resource,
         spec: |r| Some(&r.repository),
         call: |h, r, c| h.add_local_resource(r, c),
+        answer: |a| {
+            answer::access("resource.access", a.access.as_ref())?;
+            answer::digest("resource.digest", a.digest.as_ref())
+        },
     }
 }
 
@@ -239,6 +245,7 @@ operation! {
         response: Source,
         spec: |r| Some(&r.repository),
         call: |h, r, c| h.add_local_source(r, c),
+        answer: |a| answer::access("source.access", a.access.as_ref()),
     }
 }
 

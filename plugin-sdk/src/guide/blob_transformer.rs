@@ -27,7 +27,7 @@
 //! [`blob::BlobFile`](crate::blob::BlobFile) for an encoder that writes as it goes). Never
 //! answer the input's location: the manager may delete the output once it has read it. Go
 //! managers do not read named pipes, so [`blob::from_stream`](crate::blob::from_stream) is for
-//! this project's manager only. The SDK checks in debug builds that the location is an absolute
+//! this project's manager only. The SDK checks (in debug builds and under `TestClient`) that the location is an absolute
 //! path of a known type (see the [guide](crate::guide#rules-the-sdk-checks-on-answers)).
 //!
 //! Reading and transforming a blob is blocking work: run it through

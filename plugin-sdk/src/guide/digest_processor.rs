@@ -28,7 +28,7 @@
 //! `normalisationAlgorithm` (`genericBlobDigest/v1` for the bytes of a blob) and the hex
 //! `value`. [`Digest::generic_blob_sha256`](crate::types::Digest::generic_blob_sha256) builds
 //! the usual one. Keep the access as it came. A Go manager crashes on a `null` resource, and
-//! the SDK checks in debug builds that the access is typed and the digest has all three
+//! the SDK checks (in debug builds and under `TestClient`) that the access is typed and the digest has all three
 //! fields (see the [guide](crate::guide#rules-the-sdk-checks-on-answers)).
 //!
 //! Hashing a large blob is blocking work: run it through

@@ -45,7 +45,7 @@
 //! and deletes it when it lies in its temporary directory. Answer a location of type
 //! `localFile`: Go managers do not read `unixNamedPipe`. If you build the answer yourself, the
 //! rules in the [guide](crate::guide#rules-the-sdk-checks-on-answers) apply, and the SDK checks
-//! them in debug builds: the access is typed, a `localReference` is `sha256:<hex>` and never a
+//! them in debug builds and under `TestClient`: the access is typed, a `localReference` is `sha256:<hex>` and never a
 //! path, the digest has all three fields, the location is an absolute path.
 //!
 //! Reading files named in the spec, hashing and writing are blocking work; `LocalBlob` does its

@@ -32,7 +32,7 @@
 //!   [`blob::open`](crate::blob::open)) where the access says, and answer the resource with the
 //!   access that now finds it.
 //!
-//! The SDK checks in debug builds that a location is an absolute path of a known type (see the
+//! The SDK checks (in debug builds and under `TestClient`) that a location is an absolute path of a known type (see the
 //! [guide](crate::guide#rules-the-sdk-checks-on-answers)).
 //!
 //! # Errors

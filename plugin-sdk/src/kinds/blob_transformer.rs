@@ -24,7 +24,7 @@ pub trait BlobTransformer: Send + Sync + 'static {
     /// The transformer spec, e.g. `{"type":"gzip/v1","level":9}`.
     type Spec: TypedSpec + Send;
 
-    /// The transformed blob (`POST /blob/transform`).
+    /// The transformed blob ([`TRANSFORM_BLOB`](crate::endpoints::blob_transformer::TRANSFORM_BLOB)).
     async fn transform_blob(
         &self,
         spec: Self::Spec,

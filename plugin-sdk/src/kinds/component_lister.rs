@@ -24,7 +24,7 @@ pub trait ComponentLister: Send + Sync + 'static {
     /// The repository spec, e.g. `{"type":"MyRepo/v1"}`.
     type Spec: TypedSpec + Send;
 
-    /// One page of component names (`POST /component-lister/list`).
+    /// One page of component names ([`LIST_COMPONENTS`](crate::endpoints::component_lister::LIST_COMPONENTS)).
     async fn list_components(
         &self,
         spec: Self::Spec,

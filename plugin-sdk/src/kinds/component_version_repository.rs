@@ -26,7 +26,7 @@ pub trait ComponentVersionRepository: Send + Sync + 'static {
     /// The repository spec, e.g. `{"type":"Memory/v1"}`. Reads from Go managers carry none (`None`): take the repository from the plugin configuration then.
     type Spec: TypedSpec + Send;
 
-    /// One component version's descriptor (`GET /component-version/download`).
+    /// One component version's descriptor ([`GET_COMPONENT_VERSION`](crate::endpoints::component_version_repository::GET_COMPONENT_VERSION)).
     async fn get_component_version(
         &self,
         spec: Option<Self::Spec>,
@@ -37,7 +37,7 @@ pub trait ComponentVersionRepository: Send + Sync + 'static {
         Err(Error::Unsupported("get-component-version"))
     }
 
-    /// The versions of a component (`GET /component-versions`).
+    /// The versions of a component ([`LIST_COMPONENT_VERSIONS`](crate::endpoints::component_version_repository::LIST_COMPONENT_VERSIONS)).
     async fn list_component_versions(
         &self,
         spec: Option<Self::Spec>,
@@ -48,7 +48,7 @@ pub trait ComponentVersionRepository: Send + Sync + 'static {
         Err(Error::Unsupported("list-component-versions"))
     }
 
-    /// Stores a descriptor (`POST /component-version/upload`).
+    /// Stores a descriptor ([`ADD_COMPONENT_VERSION`](crate::endpoints::component_version_repository::ADD_COMPONENT_VERSION)).
     async fn add_component_version(
         &self,
         spec: Self::Spec,
@@ -59,7 +59,7 @@ pub trait ComponentVersionRepository: Send + Sync + 'static {
         Err(Error::Unsupported("add-component-version"))
     }
 
-    /// A local resource's blob (`GET /local-resource/download`).
+    /// A local resource's blob ([`GET_LOCAL_RESOURCE`](crate::endpoints::component_version_repository::GET_LOCAL_RESOURCE)).
     async fn get_local_resource(
         &self,
         spec: Option<Self::Spec>,
@@ -70,7 +70,7 @@ pub trait ComponentVersionRepository: Send + Sync + 'static {
         Err(Error::Unsupported("get-local-resource"))
     }
 
-    /// A local source's blob (`GET /local-source/download`).
+    /// A local source's blob ([`GET_LOCAL_SOURCE`](crate::endpoints::component_version_repository::GET_LOCAL_SOURCE)).
     async fn get_local_source(
         &self,
         spec: Option<Self::Spec>,
@@ -81,7 +81,7 @@ pub trait ComponentVersionRepository: Send + Sync + 'static {
         Err(Error::Unsupported("get-local-source"))
     }
 
-    /// Stores a local resource's blob (`POST /local-resource/upload`).
+    /// Stores a local resource's blob ([`ADD_LOCAL_RESOURCE`](crate::endpoints::component_version_repository::ADD_LOCAL_RESOURCE)).
     async fn add_local_resource(
         &self,
         spec: Self::Spec,
@@ -92,7 +92,7 @@ pub trait ComponentVersionRepository: Send + Sync + 'static {
         Err(Error::Unsupported("add-local-resource"))
     }
 
-    /// Stores a local source's blob (`POST /local-source/upload`).
+    /// Stores a local source's blob ([`ADD_LOCAL_SOURCE`](crate::endpoints::component_version_repository::ADD_LOCAL_SOURCE)).
     async fn add_local_source(
         &self,
         spec: Self::Spec,
@@ -103,7 +103,7 @@ pub trait ComponentVersionRepository: Send + Sync + 'static {
         Err(Error::Unsupported("add-local-source"))
     }
 
-    /// Whether the repository is reachable (`POST /check-health`); healthy by default.
+    /// Whether the repository is reachable ([`CHECK_HEALTH`](crate::endpoints::component_version_repository::CHECK_HEALTH)); healthy by default.
     async fn check_health(
         &self,
         spec: Self::Spec,

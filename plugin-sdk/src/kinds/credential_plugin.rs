@@ -24,7 +24,7 @@ pub trait CredentialPlugin: Send + Sync + 'static {
     /// The credential spec, e.g. `{"type":"Vault/v1","path":…}`.
     type Spec: TypedSpec + Send;
 
-    /// The consumer identity of a credential spec (`POST /consumer-identity`).
+    /// The consumer identity of a credential spec ([`CONSUMER_IDENTITY`](crate::endpoints::credential_plugin::CONSUMER_IDENTITY)).
     async fn consumer_identity(
         &self,
         spec: Self::Spec,
@@ -34,7 +34,7 @@ pub trait CredentialPlugin: Send + Sync + 'static {
         Err(Error::Unsupported("consumer-identity"))
     }
 
-    /// The credentials of an identity (`POST /resolve`); the request carries the identity only, no spec.
+    /// The credentials of an identity ([`RESOLVE`](crate::endpoints::credential_plugin::RESOLVE)); the request carries the identity only, no spec.
     async fn resolve(
         &self,
         request: ResolveRequest,

@@ -26,7 +26,7 @@ pub trait CredentialRepository: Send + Sync + 'static {
     /// The repository config, e.g. `{"type":"Vault/v1","url":…}`.
     type Spec: TypedSpec + Send;
 
-    /// The consumer identity of the store itself (`POST /consumer-identity`).
+    /// The consumer identity of the store itself ([`CONSUMER_IDENTITY`](crate::endpoints::credential_repository::CONSUMER_IDENTITY)).
     async fn consumer_identity_for_config(
         &self,
         spec: Self::Spec,
@@ -36,7 +36,7 @@ pub trait CredentialRepository: Send + Sync + 'static {
         Err(Error::Unsupported("consumer-identity-for-config"))
     }
 
-    /// The credentials for an identity (`POST /resolve`).
+    /// The credentials for an identity ([`RESOLVE`](crate::endpoints::credential_repository::RESOLVE)).
     async fn resolve(
         &self,
         spec: Self::Spec,

@@ -24,7 +24,7 @@ pub trait DigestProcessor: Send + Sync + 'static {
     /// The resource's access, e.g. `{"type":"OCIImage/v1","imageReference":…}`.
     type Spec: TypedSpec + Send;
 
-    /// The resource with its digest (`POST /resource/digest/process`).
+    /// The resource with its digest ([`PROCESS_RESOURCE_DIGEST`](crate::endpoints::digest_processor::PROCESS_RESOURCE_DIGEST)).
     async fn process_resource_digest(
         &self,
         spec: Self::Spec,

@@ -24,7 +24,7 @@ pub trait ResourceRepository: Send + Sync + 'static {
     /// The resource's access, e.g. `{"type":"OCIImage/v1","imageReference":…}`.
     type Spec: TypedSpec + Send;
 
-    /// The resource's blob (`POST /resource/download`).
+    /// The resource's blob ([`GET_GLOBAL_RESOURCE`](crate::endpoints::resource_repository::GET_GLOBAL_RESOURCE)).
     async fn get_global_resource(
         &self,
         spec: Self::Spec,
@@ -32,7 +32,7 @@ pub trait ResourceRepository: Send + Sync + 'static {
         credentials: &Credentials,
     ) -> Result<GetGlobalResourceResponse>;
 
-    /// Stores a blob where the access says (`POST /resource/upload`).
+    /// Stores a blob where the access says ([`ADD_GLOBAL_RESOURCE`](crate::endpoints::resource_repository::ADD_GLOBAL_RESOURCE)).
     async fn add_global_resource(
         &self,
         spec: Self::Spec,

@@ -24,7 +24,7 @@ pub trait SigningHandler: Send + Sync + 'static {
     /// The signing config, e.g. `{"type":"RSASigningConfiguration/v1alpha1"}`.
     type Spec: TypedSpec + Send;
 
-    /// Signs a digest (`POST /signing/sign`).
+    /// Signs a digest ([`SIGN`](crate::endpoints::signing_handler::SIGN)).
     async fn sign(
         &self,
         spec: Self::Spec,
@@ -32,7 +32,7 @@ pub trait SigningHandler: Send + Sync + 'static {
         credentials: &Credentials,
     ) -> Result<SignResponse>;
 
-    /// Verifies a signature (`POST /signing/verify`).
+    /// Verifies a signature ([`VERIFY`](crate::endpoints::signing_handler::VERIFY)).
     async fn verify(
         &self,
         spec: Self::Spec,
@@ -40,7 +40,7 @@ pub trait SigningHandler: Send + Sync + 'static {
         credentials: &Credentials,
     ) -> Result<VerifyResponse>;
 
-    /// The consumer identity whose credentials signing needs.
+    /// The consumer identity whose credentials signing needs ([`SIGN_IDENTITY`](crate::endpoints::signing_handler::SIGN_IDENTITY)).
     async fn signing_identity(
         &self,
         spec: Self::Spec,
@@ -50,7 +50,7 @@ pub trait SigningHandler: Send + Sync + 'static {
         Err(Error::Unsupported("get-signing-identity"))
     }
 
-    /// The consumer identity whose credentials verifying needs.
+    /// The consumer identity whose credentials verifying needs ([`VERIFY_IDENTITY`](crate::endpoints::signing_handler::VERIFY_IDENTITY)).
     async fn verifying_identity(
         &self,
         spec: Self::Spec,
