@@ -95,6 +95,14 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A type given as text to a registration, an alias or a config type is not a type.
+    #[error("{what}: {reason}")]
+    InvalidType {
+        /// Which declaration, e.g. `config type` or `alias of input type file/v1`.
+        what: String,
+        /// Why it is not a type.
+        reason: String,
+    },
     /// A capability factory failed, so the plugin cannot serve it.
     #[error("failed to set up {kind} {typ}: {source}")]
     Factory {

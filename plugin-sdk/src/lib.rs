@@ -220,7 +220,7 @@ impl PluginContext {
     /// # struct Repo;
     /// # impl ocm_plugin_sdk::contracts::component_version_repository::v1::ComponentVersionRepository for Repo {}
     /// let plugin = Plugin::new("flushes").register(component_version_repository::untyped(
-    ///     "Flushing/v1".parse()?,
+    ///     "Flushing/v1",
     ///     JsonSchema::permissive(),
     ///     |ctx| {
     ///         let stopping = ctx.shutdown_signal();
@@ -266,7 +266,7 @@ pub struct Plugin {
     custom_credential_types: Vec<(Type, Option<JsonSchema>)>,
     format: CapabilitiesFormat,
     /// Typed specs whose declaration failed (spec, reason): an error at `run`.
-    declaration_errors: Vec<(&'static str, String)>,
+    declaration_errors: Vec<registration::Failure>,
     /// Give freed memory back to the system after large requests (see `trim_memory`).
     trim_memory: bool,
     /// Whether answers are checked against the rules managers rely on; `None`: the default
@@ -357,10 +357,18 @@ impl Plugin {
     }
 
     /// Declares a configuration type the plugin wants; managers pass matching configuration
-    /// entries in `--config` (see [`PluginContext::config_entry`]).
+    /// entries in `--config` (see [`PluginContext::config_entry`]). `typ` is a [`Type`] or its
+    /// text (`"MyConfig/v1"`); text that is not a type makes the plugin refuse to start,
+    /// naming it.
     #[must_use]
-    pub fn config_type(mut self, typ: Type) -> Self {
-        self.config_types.push(typ);
+    pub fn config_type<T>(mut self, typ: T) -> Self
+    where
+        T: TryInto<Type, Error: fmt::Display>,
+    {
+        match registration::parse_type(typ, || "a config type".to_owned()) {
+            Ok(typ) => self.config_types.push(typ),
+            Err(failure) => self.declaration_errors.push(failure),
+        }
         self
     }
 
@@ -381,8 +389,8 @@ impl Plugin {
     /// # struct Files;
     /// # impl ocm_plugin_sdk::contracts::input::v1::InputMethod for Files {}
     /// let plugin = Plugin::new("both")
-    ///     .register(component_version_repository::untyped("Mine/v1".parse()?, JsonSchema::permissive(), |_| Ok(Repo)))
-    ///     .register(input::untyped("files/v1".parse()?, JsonSchema::permissive(), |_| Ok(Files)));
+    ///     .register(component_version_repository::untyped("Mine/v1", JsonSchema::permissive(), |_| Ok(Repo)))
+    ///     .register(input::untyped("files/v1", JsonSchema::permissive(), |_| Ok(Files)));
     /// assert!(plugin.capabilities_json().contains(r#""type":"files/v1""#));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -406,9 +414,7 @@ impl Plugin {
                     factory,
                 });
             }
-            registration::Declared::Failed { spec, reason } => {
-                self.declaration_errors.push((spec, reason));
-            }
+            registration::Declared::Failed(failure) => self.declaration_errors.push(failure),
         }
         self
     }
@@ -584,11 +590,8 @@ impl Plugin {
     /// Rejects registrations that would make dispatch ambiguous or that the capabilities
     /// document cannot express.
     fn check(&self) -> Result<()> {
-        if let Some((spec, reason)) = self.declaration_errors.first() {
-            return Err(Error::TypedSpec {
-                spec,
-                reason: reason.clone(),
-            });
+        if let Some(failure) = self.declaration_errors.first() {
+            return Err(failure.to_error());
         }
         let mut seen = HashSet::new();
         let mut credential_repository: Option<&Type> = None;

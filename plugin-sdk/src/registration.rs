@@ -35,7 +35,36 @@ pub struct Registration {
 /// The declared type and schema, or why a typed spec could not be declared.
 pub(crate) enum Declared {
     Type { typ: Type, schema: JsonSchema },
-    Failed { spec: &'static str, reason: String },
+    Failed(Failure),
+}
+
+/// Why a registration cannot be declared; `Plugin::register` keeps it and `run` reports it.
+#[derive(Debug, Clone)]
+pub(crate) enum Failure {
+    /// A typed spec whose declaration failed.
+    Typed { spec: &'static str, reason: String },
+    /// A type given as text that is not one.
+    Type { what: String, reason: String },
+}
+
+impl Failure {
+    pub(crate) fn to_error(&self) -> crate::Error {
+        match self.clone() {
+            Self::Typed { spec, reason } => crate::Error::TypedSpec { spec, reason },
+            Self::Type { what, reason } => crate::Error::InvalidType { what, reason },
+        }
+    }
+}
+
+/// `typ` as a [`Type`], or the failure naming `what` it is.
+pub(crate) fn parse_type<T>(typ: T, what: impl FnOnce() -> String) -> Result<Type, Failure>
+where
+    T: TryInto<Type, Error: fmt::Display>,
+{
+    typ.try_into().map_err(|e| Failure::Type {
+        what: what(),
+        reason: e.to_string(),
+    })
 }
 
 impl fmt::Debug for Registration {
@@ -44,7 +73,7 @@ impl fmt::Debug for Registration {
         s.field("kind", &self.kind);
         match &self.declared {
             Declared::Type { typ, .. } => s.field("type", typ),
-            Declared::Failed { spec, reason } => s.field("failed", &(spec, reason)),
+            Declared::Failed(failure) => s.field("failed", failure),
         };
         s.field("aliases", &self.aliases)
             .field("consumer_identity_type", &self.consumer_identity_type)
@@ -64,15 +93,30 @@ impl Registration {
     /// # struct Repo;
     /// # impl ocm_plugin_sdk::contracts::component_version_repository::v1::ComponentVersionRepository for Repo {}
     /// let plugin = Plugin::new("oci").register(
-    ///     component_version_repository::untyped("OCIRepository/v1".parse()?, JsonSchema::permissive(), |_| Ok(Repo))
-    ///         .aliases(["OCIRepository".parse()?, "OCI/v1".parse()?]),
+    ///     component_version_repository::untyped("OCIRepository/v1", JsonSchema::permissive(), |_| Ok(Repo))
+    ///         .aliases(["OCIRepository", "OCI/v1"]),
     /// );
     /// assert!(plugin.capabilities_json().contains(r#""aliases":["OCIRepository","OCI/v1"]"#));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// Each alias is a [`Type`] or its text (`"OCI/v1"`); one that is not a type makes the
+    /// plugin refuse to start, naming it, with the registration.
     #[must_use]
-    pub fn aliases(mut self, aliases: impl IntoIterator<Item = Type>) -> Self {
-        self.aliases.extend(aliases);
+    pub fn aliases<T>(mut self, aliases: impl IntoIterator<Item = T>) -> Self
+    where
+        T: TryInto<Type, Error: fmt::Display>,
+    {
+        for alias in aliases {
+            let of = match &self.declared {
+                Declared::Type { typ, .. } => typ.to_string(),
+                Declared::Failed(_) => return self,
+            };
+            match parse_type(alias, || format!("an alias of {} type {of}", self.kind)) {
+                Ok(alias) => self.aliases.push(alias),
+                Err(failure) => self.declared = Declared::Failed(failure),
+            }
+        }
         self
     }
 
@@ -85,33 +129,49 @@ impl Registration {
     pub fn type_(&self) -> Option<&Type> {
         match &self.declared {
             Declared::Type { typ, .. } => Some(typ),
-            Declared::Failed { .. } => None,
+            Declared::Failed(_) => None,
         }
     }
 
     /// Capability `C` for `typ` with `schema`, built by `factory`.
     pub(crate) fn untyped<C: Capability>(
-        typ: Type,
+        typ: Result<Type, Failure>,
         schema: JsonSchema,
-        consumer_identity_type: Option<Type>,
+        consumer_identity_type: Option<Result<Type, Failure>>,
         factory: Factory,
     ) -> Self {
+        let declared = match (typ, consumer_identity_type.transpose()) {
+            (Ok(typ), Ok(consumer)) => {
+                return Self {
+                    kind: C::KIND,
+                    declared: Declared::Type { typ, schema },
+                    aliases: Vec::new(),
+                    consumer_identity_type: consumer,
+                    factory,
+                };
+            }
+            (Err(failure), _) | (_, Err(failure)) => Declared::Failed(failure),
+        };
         Self {
             kind: C::KIND,
-            declared: Declared::Type { typ, schema },
+            declared,
             aliases: Vec::new(),
-            consumer_identity_type,
+            consumer_identity_type: None,
             factory,
         }
     }
 
     /// Capability `C` for typed spec `S`, with its derived schema and declared aliases.
     pub(crate) fn typed<C: Capability, S: TypedSpec>(
-        consumer_identity_type: Option<Type>,
+        consumer_identity_type: Option<Result<Type, Failure>>,
         factory: Factory,
     ) -> Self {
-        let declared = match S::declaration().and_then(|d| Ok((d, S::declared_aliases()?))) {
-            Ok(((typ, schema), aliases)) => {
+        let consumer = consumer_identity_type.transpose();
+        let declared = match (
+            S::declaration().and_then(|d| Ok((d, S::declared_aliases()?))),
+            consumer,
+        ) {
+            (Ok(((typ, schema), aliases)), Ok(consumer_identity_type)) => {
                 return Self {
                     kind: C::KIND,
                     declared: Declared::Type { typ, schema },
@@ -120,17 +180,20 @@ impl Registration {
                     factory,
                 };
             }
-            Err(crate::Error::TypedSpec { spec, reason }) => Declared::Failed { spec, reason },
-            Err(other) => Declared::Failed {
+            (Err(crate::Error::TypedSpec { spec, reason }), _) => {
+                Declared::Failed(Failure::Typed { spec, reason })
+            }
+            (Err(other), _) => Declared::Failed(Failure::Typed {
                 spec: S::TYPE,
                 reason: other.to_string(),
-            },
+            }),
+            (Ok(_), Err(failure)) => Declared::Failed(failure),
         };
         Self {
             kind: C::KIND,
             declared,
             aliases: Vec::new(),
-            consumer_identity_type,
+            consumer_identity_type: None,
             factory,
         }
     }

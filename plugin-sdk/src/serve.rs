@@ -330,7 +330,7 @@ mod tests {
 
     fn start(entered: Arc<Notify>, gate: Arc<Notify>) -> Server {
         let plugin = Plugin::new("t").register(crate::component_version_repository::untyped(
-            "T/v1".parse().unwrap(),
+            "T/v1",
             JsonSchema::permissive(),
             move |_| Ok(Gated { entered, gate }),
         ));
@@ -503,7 +503,7 @@ mod tests {
             gate: Arc::clone(&gate),
         };
         let plugin = Plugin::new("t").register(crate::component_version_repository::untyped(
-            "T/v1".parse().unwrap(),
+            "T/v1",
             JsonSchema::permissive(),
             move |_| Ok(counting),
         ));
@@ -576,7 +576,7 @@ mod tests {
     #[tokio::test]
     async fn a_broken_schema_stops_the_serving_plugin_with_its_error() {
         let plugin = Plugin::new("t").register(crate::component_version_repository::untyped(
-            "Broken/v1".parse().unwrap(),
+            "Broken/v1",
             JsonSchema(br#"{"type": 7}"#.to_vec()),
             |_| {
                 Ok(Gated {

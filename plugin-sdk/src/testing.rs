@@ -32,7 +32,7 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let plugin = Plugin::new("my-plugin").register(ocm_plugin_sdk::component_version_repository::untyped(
-//!     "MyRepo/v1".parse()?,
+//!     "MyRepo/v1",
 //!     JsonSchema::permissive(),
 //!     |_| Ok(MyRepo),
 //! ));
@@ -228,7 +228,7 @@ impl TestClient {
     /// #     }
     /// # }
     /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
-    /// let plugin = Plugin::new("two").register(ocm_plugin_sdk::component_version_repository::untyped("Two/v1".parse()?, JsonSchema::permissive(), |_| Ok(Two)));
+    /// let plugin = Plugin::new("two").register(ocm_plugin_sdk::component_version_repository::untyped("Two/v1", JsonSchema::permissive(), |_| Ok(Two)));
     /// let repo = TestClient::new(plugin, Vec::new())?.traits();
     /// let versions = block_on(repo.list_component_versions(
     ///     ListComponentVersionsRequest { repository: None, name: "c".into() },
@@ -299,7 +299,7 @@ mod tests {
 
     fn plugin() -> Plugin {
         Plugin::new("t").register(crate::component_version_repository::untyped(
-            "Nothing/v1".parse().unwrap(),
+            "Nothing/v1",
             JsonSchema::permissive(),
             |_| Ok(Nothing),
         ))
@@ -344,7 +344,7 @@ mod tests {
     #[test]
     fn factory_errors_surface_from_new() {
         let plugin = Plugin::new("t").register(crate::component_version_repository::untyped(
-            "Nothing/v1".parse().unwrap(),
+            "Nothing/v1",
             JsonSchema::permissive(),
             |_| Err::<Nothing, _>("no".into()),
         ));

@@ -254,8 +254,7 @@ mod tests {
     #[test]
     fn a_typed_spec_declares_its_aliases() -> std::result::Result<(), Box<dyn std::error::Error>> {
         let plugin = crate::Plugin::new("p").register(
-            crate::component_version_repository::typed(|_| Ok(AliasedRepo))
-                .aliases(["More/v1".parse()?]),
+            crate::component_version_repository::typed(|_| Ok(AliasedRepo)).aliases(["More/v1"]),
         );
         let json = plugin.capabilities_document()?;
         assert!(
@@ -294,13 +293,12 @@ mod tests {
     -> std::result::Result<(), Box<dyn std::error::Error>> {
         let plugin = crate::Plugin::new("p")
             .register(crate::component_version_repository::untyped(
-                "Good/v1".parse()?,
+                "Good/v1",
                 JsonSchema::permissive(),
                 |_| Ok(Repo),
             ))
             .register(
-                crate::component_version_repository::typed(|_| Ok(TypedRepo))
-                    .aliases(["Meant/v1".parse()?]),
+                crate::component_version_repository::typed(|_| Ok(TypedRepo)).aliases(["Meant/v1"]),
             );
         assert!(plugin.registrations.iter().all(|r| r.aliases.is_empty()));
         let Err(e) = plugin.check() else {

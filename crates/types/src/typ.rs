@@ -63,6 +63,24 @@ impl FromStr for Type {
     }
 }
 
+/// `"OCIRepository/v1".try_into()`, for APIs that take a type or its text.
+impl TryFrom<&str> for Type {
+    type Error = Error;
+
+    fn try_from(s: &str) -> Result<Self, Error> {
+        s.parse()
+    }
+}
+
+/// As for `&str`.
+impl TryFrom<String> for Type {
+    type Error = Error;
+
+    fn try_from(s: String) -> Result<Self, Error> {
+        s.parse()
+    }
+}
+
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.version {

@@ -175,7 +175,7 @@
 //!
 //! fn plugin() -> std::result::Result<Plugin, ocm_plugin_sdk::types::Error> {
 //!     Ok(Plugin::new("shelves")
-//!         .config_type(CONFIG_TYPE.parse()?)
+//!         .config_type(CONFIG_TYPE)
 //!         .register(cvr::typed(Shelves::new)))
 //! }
 //!

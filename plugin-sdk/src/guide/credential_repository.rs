@@ -96,7 +96,7 @@
 //! }
 //!
 //! fn plugin() -> std::result::Result<Plugin, ocm_plugin_sdk::types::Error> {
-//!     Ok(Plugin::new("table").register(repository::typed("OCIRegistry".parse()?, |_| {
+//!     Ok(Plugin::new("table").register(repository::typed("OCIRegistry", |_| {
 //!         let acme = Credentials::typed("Credentials/v1", [("username", "ci"), ("password", "s3cret")]);
 //!         Ok(Table(BTreeMap::from([("registry.acme.org".to_owned(), acme)])))
 //!     })))

@@ -95,41 +95,51 @@ fn raw_handle<R: raw::CredentialRepository>(r: R) -> Arc<dyn raw::CredentialRepo
 /// `consumer_identity_type` is the identity type it resolves credentials for: the
 /// capabilities document lists it as entry `[0]` and the config type as `[1]`, both with the
 /// config's schema (Go managers validate the config against entry `[0]`'s).
-pub fn typed<R, F>(consumer_identity_type: Type, factory: F) -> Registration
+pub fn typed<R, F>(
+    consumer_identity_type: impl TryInto<Type, Error: std::fmt::Display>,
+    factory: F,
+) -> Registration
 where
     R: CredentialRepository,
     F: FnOnce(&PluginContext) -> std::result::Result<R, BoxError> + Send + 'static,
 {
     Registration::typed::<Capability, R::Spec>(
-        Some(consumer_identity_type),
+        Some(registration::parse_type(consumer_identity_type, || {
+            "the consumer identity type of a credential repository".to_owned()
+        })),
         registration::sync::<Capability, _, _>(factory, typed_handle),
     )
 }
 
 /// [`typed`] with an async factory (one that connects somewhere or reads files before the
 /// plugin serves); the plugin prints its location once every factory has finished.
-pub fn typed_async<R, F, Fut>(consumer_identity_type: Type, factory: F) -> Registration
+pub fn typed_async<R, F, Fut>(
+    consumer_identity_type: impl TryInto<Type, Error: std::fmt::Display>,
+    factory: F,
+) -> Registration
 where
     R: CredentialRepository,
     F: FnOnce(PluginContext) -> Fut + Send + 'static,
     Fut: Future<Output = std::result::Result<R, BoxError>> + Send + 'static,
 {
     Registration::typed::<Capability, R::Spec>(
-        Some(consumer_identity_type),
+        Some(registration::parse_type(consumer_identity_type, || {
+            "the consumer identity type of a credential repository".to_owned()
+        })),
         registration::asynchronous::<Capability, _, _, _>(factory, typed_handle),
     )
 }
 
 /// Registers an implementation of the untyped contract (`ocm_plugin_contracts::credential_repository::v1`)
-/// for specs of type `typ`, with a hand-written `schema`; the implementation decodes specs
-/// itself (see [`SpecExt`](crate::SpecExt)).
+/// for specs of type `typ` (a [`Type`] or its text), with a hand-written `schema`; the
+/// implementation decodes specs itself (see [`SpecExt`](crate::SpecExt)).
 ///
 /// `consumer_identity_type` is the identity type it resolves credentials for: the
 /// capabilities document lists it as entry `[0]` and the config type as `[1]`, both with the
 /// config's schema (Go managers validate the config against entry `[0]`'s).
 pub fn untyped<R, F>(
-    consumer_identity_type: Type,
-    typ: Type,
+    consumer_identity_type: impl TryInto<Type, Error: std::fmt::Display>,
+    typ: impl TryInto<Type, Error: std::fmt::Display>,
     schema: JsonSchema,
     factory: F,
 ) -> Registration
@@ -138,17 +148,19 @@ where
     F: FnOnce(&PluginContext) -> std::result::Result<R, BoxError> + Send + 'static,
 {
     Registration::untyped::<Capability>(
-        typ,
+        registration::parse_type(typ, || "a credential repository type".to_owned()),
         schema,
-        Some(consumer_identity_type),
+        Some(registration::parse_type(consumer_identity_type, || {
+            "the consumer identity type of a credential repository".to_owned()
+        })),
         registration::sync::<Capability, _, _>(factory, raw_handle),
     )
 }
 
 /// [`untyped`] with an async factory.
 pub fn untyped_async<R, F, Fut>(
-    consumer_identity_type: Type,
-    typ: Type,
+    consumer_identity_type: impl TryInto<Type, Error: std::fmt::Display>,
+    typ: impl TryInto<Type, Error: std::fmt::Display>,
     schema: JsonSchema,
     factory: F,
 ) -> Registration
@@ -158,9 +170,11 @@ where
     Fut: Future<Output = std::result::Result<R, BoxError>> + Send + 'static,
 {
     Registration::untyped::<Capability>(
-        typ,
+        registration::parse_type(typ, || "a credential repository type".to_owned()),
         schema,
-        Some(consumer_identity_type),
+        Some(registration::parse_type(consumer_identity_type, || {
+            "the consumer identity type of a credential repository".to_owned()
+        })),
         registration::asynchronous::<Capability, _, _, _>(factory, raw_handle),
     )
 }

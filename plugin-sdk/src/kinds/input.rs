@@ -142,15 +142,19 @@ where
 }
 
 /// Registers an implementation of the untyped contract (`ocm_plugin_contracts::input::v1`)
-/// for inputs of type `typ`, with a hand-written `schema`; the implementation decodes specs
+/// for inputs of type `typ` (a [`Type`] or its text), with a hand-written `schema`; the implementation decodes specs
 /// itself (see [`SpecExt`](crate::SpecExt)).
-pub fn untyped<R, F>(typ: Type, schema: JsonSchema, factory: F) -> Registration
+pub fn untyped<R, F>(
+    typ: impl TryInto<Type, Error: std::fmt::Display>,
+    schema: JsonSchema,
+    factory: F,
+) -> Registration
 where
     R: raw::InputMethod,
     F: FnOnce(&PluginContext) -> std::result::Result<R, BoxError> + Send + 'static,
 {
     Registration::untyped::<Input>(
-        typ,
+        registration::parse_type(typ, || "an input method type".to_owned()),
         schema,
         None,
         registration::sync::<Input, _, _>(factory, raw_handle),
@@ -158,14 +162,18 @@ where
 }
 
 /// [`untyped`] with an async factory.
-pub fn untyped_async<R, F, Fut>(typ: Type, schema: JsonSchema, factory: F) -> Registration
+pub fn untyped_async<R, F, Fut>(
+    typ: impl TryInto<Type, Error: std::fmt::Display>,
+    schema: JsonSchema,
+    factory: F,
+) -> Registration
 where
     R: raw::InputMethod,
     F: FnOnce(PluginContext) -> Fut + Send + 'static,
     Fut: Future<Output = std::result::Result<R, BoxError>> + Send + 'static,
 {
     Registration::untyped::<Input>(
-        typ,
+        registration::parse_type(typ, || "an input method type".to_owned()),
         schema,
         None,
         registration::asynchronous::<Input, _, _, _>(factory, raw_handle),

@@ -134,15 +134,19 @@ where
 }
 
 /// Registers an implementation of the untyped contract (`ocm_plugin_contracts::signing_handler::v1`)
-/// for specs of type `typ`, with a hand-written `schema`; the implementation decodes specs
-/// itself (see [`SpecExt`](crate::SpecExt)).
-pub fn untyped<R, F>(typ: Type, schema: JsonSchema, factory: F) -> Registration
+/// for specs of type `typ` (a [`Type`] or its text), with a hand-written `schema`; the
+/// implementation decodes specs itself (see [`SpecExt`](crate::SpecExt)).
+pub fn untyped<R, F>(
+    typ: impl TryInto<Type, Error: std::fmt::Display>,
+    schema: JsonSchema,
+    factory: F,
+) -> Registration
 where
     R: raw::SigningHandler,
     F: FnOnce(&PluginContext) -> std::result::Result<R, BoxError> + Send + 'static,
 {
     Registration::untyped::<Capability>(
-        typ,
+        registration::parse_type(typ, || "a signing handler type".to_owned()),
         schema,
         None,
         registration::sync::<Capability, _, _>(factory, raw_handle),
@@ -150,14 +154,18 @@ where
 }
 
 /// [`untyped`] with an async factory.
-pub fn untyped_async<R, F, Fut>(typ: Type, schema: JsonSchema, factory: F) -> Registration
+pub fn untyped_async<R, F, Fut>(
+    typ: impl TryInto<Type, Error: std::fmt::Display>,
+    schema: JsonSchema,
+    factory: F,
+) -> Registration
 where
     R: raw::SigningHandler,
     F: FnOnce(PluginContext) -> Fut + Send + 'static,
     Fut: Future<Output = std::result::Result<R, BoxError>> + Send + 'static,
 {
     Registration::untyped::<Capability>(
-        typ,
+        registration::parse_type(typ, || "a signing handler type".to_owned()),
         schema,
         None,
         registration::asynchronous::<Capability, _, _, _>(factory, raw_handle),

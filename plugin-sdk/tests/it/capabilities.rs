@@ -12,11 +12,11 @@ use crate::support::dual;
 fn like_the_go_test_plugin() -> Plugin {
     Plugin::new("testplugin-component-version")
         .register(ocm_plugin_sdk::component_version_repository::untyped(
-            "DummyRepository/v1".parse().unwrap(),
+            "DummyRepository/v1",
             JsonSchema::permissive(),
             |_| Ok(crate::support::Nothing),
         ))
-        .config_type("custom.config/v1".parse().unwrap())
+        .config_type("custom.config/v1")
 }
 
 const V1: &str = r#"{"types":{"componentVersionRepository":[{"type":"DummyRepository/v1","jsonSchema":"e30="}]},"configTypes":["custom.config/v1"]}"#;
@@ -65,12 +65,12 @@ fn every_form_reads_back_into_the_same_model() {
 fn several_types_and_no_capabilities() {
     let plugin = Plugin::new("p")
         .register(ocm_plugin_sdk::component_version_repository::untyped(
-            "A/v1".parse().unwrap(),
+            "A/v1",
             JsonSchema::permissive(),
             |_| Ok(crate::support::Nothing),
         ))
         .register(ocm_plugin_sdk::component_version_repository::untyped(
-            "B/v1".parse().unwrap(),
+            "B/v1",
             JsonSchema::permissive(),
             |_| Ok(crate::support::Nothing),
         ));
@@ -92,11 +92,11 @@ fn several_types_and_no_capabilities() {
 fn aliases_are_listed_in_both_halves() {
     let plugin = Plugin::new("p").register(
         ocm_plugin_sdk::component_version_repository::untyped(
-            "A/v1".parse().unwrap(),
+            "A/v1",
             JsonSchema::permissive(),
             |_| Ok(crate::support::Nothing),
         )
-        .aliases(["A".parse().unwrap(), "Alpha/v1".parse().unwrap()]),
+        .aliases(["A", "Alpha/v1"]),
     );
     assert_eq!(
         plugin.capabilities_json(),
@@ -119,14 +119,14 @@ async fn an_alias_dispatches_to_its_type() {
     let router = Plugin::new("p")
         .register(
             ocm_plugin_sdk::component_version_repository::untyped(
-                "A/v1".parse().unwrap(),
+                "A/v1",
                 JsonSchema::permissive(),
                 |_| Ok(fa),
             )
-            .aliases(["A".parse().unwrap()]),
+            .aliases(["A"]),
         )
         .register(ocm_plugin_sdk::component_version_repository::untyped(
-            "B/v1".parse().unwrap(),
+            "B/v1",
             JsonSchema::permissive(),
             |_| Ok(fb),
         ))
@@ -162,7 +162,7 @@ async fn an_alias_dispatches_to_its_type() {
 fn a_broken_schema_fails_at_capabilities_and_at_start() {
     let broken = || {
         Plugin::new("broken").register(ocm_plugin_sdk::component_version_repository::untyped(
-            "Broken/v1".parse().unwrap(),
+            "Broken/v1",
             JsonSchema(br#"{"type": 7}"#.to_vec()),
             |_| Ok(crate::support::Nothing),
         ))
@@ -179,7 +179,7 @@ fn a_broken_schema_fails_at_capabilities_and_at_start() {
     assert!(err.to_string().contains("Broken/v1 is broken"), "{err}");
     let empty =
         Plugin::new("empty").register(ocm_plugin_sdk::component_version_repository::untyped(
-            "Empty/v1".parse().unwrap(),
+            "Empty/v1",
             JsonSchema(Vec::new()),
             |_| Ok(crate::support::Nothing),
         ));
@@ -332,12 +332,11 @@ fn the_plugin_through_its_traits() {
             .to_vec(),
     );
     let memory = crate::support::Memory::tagged("traits");
-    let plugin =
-        Plugin::new("traits").register(ocm_plugin_sdk::component_version_repository::untyped(
-            "Mem/v1".parse().unwrap(),
-            schema,
-            move |_| Ok(memory),
-        ));
+    let plugin = Plugin::new("traits").register(
+        ocm_plugin_sdk::component_version_repository::untyped("Mem/v1", schema, move |_| {
+            Ok(memory)
+        }),
+    );
     let repo = TestClient::new(plugin, Vec::new()).unwrap().traits();
     block_on(async {
         let creds = Credentials::typed("Credentials/v1", [("username", "u")]);

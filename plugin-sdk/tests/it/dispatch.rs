@@ -15,12 +15,12 @@ fn two_types() -> axum::Router {
     let (a, b) = (Memory::tagged("a"), Memory::tagged("b"));
     Plugin::new("two")
         .register(ocm_plugin_sdk::component_version_repository::untyped(
-            "A/v1".parse().unwrap(),
+            "A/v1",
             JsonSchema::permissive(),
             move |_| Ok(a),
         ))
         .register(ocm_plugin_sdk::component_version_repository::untyped(
-            "B/v1".parse().unwrap(),
+            "B/v1",
             JsonSchema::permissive(),
             move |_| Ok(b),
         ))
@@ -101,10 +101,9 @@ fn factories_get_the_config_and_run_only_when_serving() {
     let seen = Arc::new(std::sync::Mutex::new(None));
     let plugin = {
         let (ran, seen) = (Arc::clone(&ran), Arc::clone(&seen));
-        Plugin::new("cfg")
-            .config_type("custom.config/v1".parse().unwrap())
-            .register(ocm_plugin_sdk::component_version_repository::untyped(
-                "Memory/v1".parse().unwrap(),
+        Plugin::new("cfg").config_type("custom.config/v1").register(
+            ocm_plugin_sdk::component_version_repository::untyped(
+                "Memory/v1",
                 JsonSchema::permissive(),
                 move |ctx: &PluginContext| {
                     ran.store(true, Ordering::SeqCst);
@@ -113,7 +112,8 @@ fn factories_get_the_config_and_run_only_when_serving() {
                     *seen.lock().unwrap() = Some((ctx.config.id.clone(), potatoes));
                     Ok(Memory::tagged("cfg"))
                 },
-            ))
+            ),
+        )
     };
     let _ = plugin.capabilities_json();
     assert!(
@@ -156,7 +156,7 @@ fn config_entry_absent_and_malformed() {
 fn factory_errors_and_duplicate_types_stop_the_plugin() {
     let err = Plugin::new("bad")
         .register(ocm_plugin_sdk::component_version_repository::untyped(
-            "Memory/v1".parse().unwrap(),
+            "Memory/v1",
             JsonSchema::permissive(),
             |_| Err::<Memory, _>("no database".into()),
         ))
@@ -170,12 +170,12 @@ fn factory_errors_and_duplicate_types_stop_the_plugin() {
 
     let err = Plugin::new("dup")
         .register(ocm_plugin_sdk::component_version_repository::untyped(
-            "Memory/v1".parse().unwrap(),
+            "Memory/v1",
             JsonSchema::permissive(),
             |_| Ok(Nothing),
         ))
         .register(ocm_plugin_sdk::component_version_repository::untyped(
-            "Memory/v1".parse().unwrap(),
+            "Memory/v1",
             JsonSchema::permissive(),
             |_| Ok(Nothing),
         ))
@@ -191,7 +191,7 @@ fn factory_errors_and_duplicate_types_stop_the_plugin() {
 fn a_panicking_factory_is_a_factory_error() {
     let err = Plugin::new("panics")
         .register(ocm_plugin_sdk::component_version_repository::untyped(
-            "Memory/v1".parse().unwrap(),
+            "Memory/v1",
             JsonSchema::permissive(),
             |_| -> Result<Memory, _> { panic!("factory bug") },
         ))

@@ -163,7 +163,7 @@ async fn implementation_errors_keep_their_status_and_text() {
 
     let nothing = Plugin::new("nothing")
         .register(ocm_plugin_sdk::component_version_repository::untyped(
-            "Nothing/v1".parse().unwrap(),
+            "Nothing/v1",
             JsonSchema::permissive(),
             |_| Ok(Nothing),
         ))

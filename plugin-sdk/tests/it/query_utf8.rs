@@ -29,7 +29,7 @@ impl ComponentVersionRepository for Echo {
 
 fn plugin() -> Plugin {
     Plugin::new("it").register(ocm_plugin_sdk::component_version_repository::untyped(
-        "Echo/v1".parse().unwrap(),
+        "Echo/v1",
         JsonSchema::permissive(),
         |_| Ok(Echo),
     ))

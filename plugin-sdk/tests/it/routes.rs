@@ -217,7 +217,7 @@ async fn the_shutdown_signal_reaches_a_factory() {
     let (stopped_tx, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let plugin = ocm_plugin_sdk::Plugin::new("flushing").register(
         ocm_plugin_sdk::component_version_repository::untyped(
-            "Flushing/v1".parse().unwrap(),
+            "Flushing/v1",
             ocm_plugin_sdk::types::JsonSchema::permissive(),
             move |ctx| {
                 let signal = ctx.shutdown_signal();

@@ -197,7 +197,7 @@ pub(crate) fn router_with(memory: &Memory) -> Router {
     Plugin::new("it")
         .check_answers(false)
         .register(ocm_plugin_sdk::component_version_repository::untyped(
-            "Memory/v1".parse().unwrap(),
+            "Memory/v1",
             JsonSchema::permissive(),
             move |_| Ok(memory),
         ))

@@ -240,10 +240,9 @@ fn other_kinds_get_their_specs_decoded_too() {
     };
     let plugin = Plugin::new("kinds")
         .register(digest_processor::typed(|_| Ok(Digester)))
-        .register(credential_repository::typed(
-            "VaultIdentity/v1".parse().unwrap(),
-            |_| Ok(Vault),
-        ));
+        .register(credential_repository::typed("VaultIdentity/v1", |_| {
+            Ok(Vault)
+        }));
     let json = plugin.capabilities_document().unwrap();
     assert!(json.contains(r#""type":"VaultIdentity/v1""#), "{json}");
     let client = TestClient::new(plugin, Vec::new()).unwrap();
@@ -327,4 +326,52 @@ fn async_factories_outside_a_runtime() {
         })
     }));
     assert!(TestClient::new(plugin, Vec::new()).is_ok());
+}
+
+/// Types may be given as text; text that is not a type stops the plugin naming it, instead of
+/// needing a `parse` (and an `expect`) at every call.
+#[test]
+fn types_as_text_are_checked_at_declaration() {
+    struct Raw;
+    impl ocm_plugin_sdk::contracts::input::v1::InputMethod for Raw {}
+    let good = Plugin::new("text-types")
+        .config_type("TextConfig/v1")
+        .register(
+            input::untyped(
+                "files/v1",
+                ocm_plugin_sdk::types::JsonSchema::permissive(),
+                |_| Ok(Raw),
+            )
+            .aliases(["files", "Files/v1"]),
+        );
+    let json = good.capabilities_document().unwrap();
+    assert!(json.contains(r#""aliases":["files","Files/v1"]"#), "{json}");
+    assert!(json.contains("TextConfig/v1"), "{json}");
+
+    let schema = ocm_plugin_sdk::types::JsonSchema::permissive;
+    for (plugin, names) in [
+        (
+            Plugin::new("p").config_type("a/b/c"),
+            "a config type: invalid type \"a/b/c\"",
+        ),
+        (
+            Plugin::new("p").register(input::untyped("x/y/z", schema(), |_| Ok(Raw))),
+            "an input method type: invalid type \"x/y/z\"",
+        ),
+        (
+            Plugin::new("p")
+                .register(input::untyped("ok/v1", schema(), |_| Ok(Raw)).aliases(["/v1"])),
+            "an alias of inputRepository type ok/v1: invalid type \"/v1\", missing name",
+        ),
+        (
+            Plugin::new("p").register(credential_repository::typed("1/2/3", |_| Ok(Vault))),
+            "the consumer identity type of a credential repository: invalid type \"1/2/3\"",
+        ),
+    ] {
+        let Err(e) = plugin.capabilities_document() else {
+            panic!("{names}: accepted");
+        };
+        assert!(matches!(e, Error::InvalidType { .. }), "{e:?}");
+        assert!(e.to_string().starts_with(names), "{names} in {e}");
+    }
 }
