@@ -729,3 +729,42 @@ mod tests {
         assert_eq!(repo.resolve(None).ok(), fallback);
     }
 }
+
+#[cfg(test)]
+mod served_tests {
+    use ocm_plugin_sdk::{endpoints::component_version_repository as routes, testing};
+    use serde_json::{Value, json};
+
+    /// Over the protocol: `/identity` names the spec's registry, and for a spec without
+    /// `baseUrl` (a prototype; the SDK checks no schema on `/identity`) the configured one.
+    #[test]
+    fn identity_over_the_protocol() {
+        let fallback = json!({"type": crate::CONFIG_TYPE, "baseUrl": "http://127.0.0.1:5000"});
+        let entries = vec![ocm_plugin_types::Raw::new(fallback).unwrap_or_else(|e| panic!("{e}"))];
+        let plugin = crate::plugin().unwrap_or_else(|e| panic!("{e}"));
+        let client = testing::TestClient::new(plugin, entries).unwrap_or_else(|e| panic!("{e}"));
+        let cases = [
+            (
+                json!({"type": "OCI", "baseUrl": "ghcr.io", "subPath": "a"}),
+                json!({"type": "OCIRegistry", "hostname": "ghcr.io", "path": "a", "scheme": "https"}),
+            ),
+            (
+                json!({"type": "OCIRepository/v1"}),
+                json!({"type": "OCIRegistry", "hostname": "127.0.0.1", "port": "5000", "scheme": "http"}),
+            ),
+        ];
+        testing::block_on(async {
+            for (spec, identity) in cases {
+                let body = json!({ "type": spec });
+                let answer = client
+                    .call(&routes::GET_IDENTITY, &[], None, Some(&body))
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(answer.status, 200, "{spec}: {}", answer.body);
+                let got: Value = answer.json().unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(got["identity"], identity, "{spec}");
+            }
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
