@@ -12,8 +12,8 @@
 //! {"type":"DirectoryRepository/v1","path":"/abs/dir"}
 //! ```
 //!
-//! Its JSON schema ([`repository_schema`]) requires `type` and `path` (both strings) and allows
-//! no other properties. The plugin also declares the configuration type [`CONFIG_TYPE`]
+//! Its JSON schema, derived from [`DirectorySpec`], requires `type` and `path` (both strings)
+//! and allows no other properties. The plugin also declares the configuration type [`CONFIG_TYPE`]
 //! (`directory.config.ocm.software/v1`), whose optional `root` is the fallback directory
 //! ([`DirectoryConfig`]):
 //!
@@ -27,13 +27,26 @@
 //! [`Error::InvalidArgument`](ocm_plugin_contracts::Error::InvalidArgument).
 //!
 //! Credentials are accepted and ignored: a local directory needs none. The consumer identity
-//! ([`get_identity`](ocm_plugin_contracts::component_version_repository::v1::ComponentVersionRepository::get_identity))
+//! ([`identity`](ocm_plugin_sdk::component_version_repository::ComponentVersionRepository::identity))
 //! is `{"type":"DirectoryRepository","path":<the directory>}`.
 //!
 //! The plugin is also a **component lister** (`componentLister`) for the same spec type: it
 //! lists the names of the components that have a stored version, sorted, a page at a time
 //! (`pageSize` of the configuration, default [`DEFAULT_PAGE_SIZE`]): a page holds the names
 //! after `last`, and `header.last` is set only while more follow.
+//!
+//! # Using it from OCM's `ocm` command line
+//!
+//! The head `ocm` CLI registers this plugin, as it does all nine example plugins in its plugin
+//! directory. It passes plugins no configuration and sends no spec on reads, so from `ocm` this
+//! plugin works only through [`ROOT_ENV`] (`OCM_DIRECTORY_REPOSITORY_ROOT`, which `ocm` passes
+//! through in its environment): reads use that directory, whatever `path` a spec names. `ocm`
+//! never takes `DirectoryRepository/v1::<path>` on its command line; it reaches the repository
+//! only through a `resolvers.config.ocm.software/v1alpha1` entry in its config that maps
+//! component names to a `DirectoryRepository/v1` spec, for components referenced from a root in
+//! a CTF or OCI repository (`get cv … --recursive`, `transfer cv … --recursive`). What works
+//! there: reading those components' descriptors and versions. `ocm transfer` cannot copy their
+//! local blobs (local resources and sources) out of this repository.
 //!
 //! # Layout
 //!
@@ -98,8 +111,9 @@
 //! # Example
 //!
 //! ```
-//! use ocm_example_directory_repository::DirectoryRepository;
-//! use ocm_plugin_contracts::component_version_repository::v1::{
+//! use ocm_example_directory_repository::{DirectoryRepository, DirectorySpec};
+//! use ocm_plugin_sdk::SpecExt as _;
+//! use ocm_plugin_sdk::component_version_repository::{
 //!     AddComponentVersionRequest, GetComponentVersionRequest, ComponentVersionRepository,
 //! };
 //! use ocm_plugin_types::{Credentials, Descriptor, Raw};
@@ -109,6 +123,8 @@
 //! // The configured root is used by requests that carry no spec.
 //! let repo = DirectoryRepository::new(Some(dir.path().to_path_buf()))?;
 //! let spec = Raw::new(serde_json::json!({"type": "DirectoryRepository/v1", "path": dir.path()}))?;
+//! // The plugin receives the spec decoded (the SDK checked it against the derived schema).
+//! let decoded: DirectorySpec = spec.decode_spec()?;
 //!
 //! let mut descriptor = Descriptor::default();
 //! descriptor.component.name = "acme.org/app".into();
@@ -117,10 +133,11 @@
 //!
 //! tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
 //!     let creds = Credentials::new();
-//!     repo.add_component_version(AddComponentVersionRequest { repository: spec, descriptor }, &creds)
-//!         .await?;
+//!     let add = AddComponentVersionRequest { repository: spec, descriptor };
+//!     repo.add_component_version(decoded, add, &creds).await?;
 //!     let got = repo
 //!         .get_component_version(
+//!             None,
 //!             GetComponentVersionRequest {
 //!                 repository: None,
 //!                 name: "acme.org/app".into(),
@@ -149,8 +166,11 @@ mod tests;
 
 use std::{path::PathBuf, process::ExitCode};
 
-use ocm_plugin_sdk::{BoxError, Plugin, PluginContext};
-use ocm_plugin_types::{JsonSchema, Type};
+use ocm_plugin_sdk::{
+    BoxError, Plugin, PluginContext, TypedSpec, component_lister, component_version_repository,
+    schemars::JsonSchema,
+};
+use ocm_plugin_types::Type;
 use serde::{Deserialize, Serialize};
 
 pub use repository::DirectoryRepository;
@@ -164,11 +184,27 @@ pub const REPOSITORY_TYPE: &str = "DirectoryRepository/v1";
 /// The name part of [`REPOSITORY_TYPE`]; a spec typed `DirectoryRepository` is accepted too.
 pub const REPOSITORY_TYPE_NAME: &str = "DirectoryRepository";
 
-/// The `type` of the consumer identity returned by `get_identity`.
+/// The `type` of the consumer identity returned by `identity`.
 pub const IDENTITY_TYPE: &str = "DirectoryRepository";
 
 /// The configuration type this plugin declares.
 pub const CONFIG_TYPE: &str = "directory.config.ocm.software/v1";
+
+/// A component version repository stored in a local directory.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[schemars(crate = "ocm_plugin_sdk::schemars", title = "DirectoryRepository/v1")]
+#[serde(deny_unknown_fields)]
+pub struct DirectorySpec {
+    /// The repository type, `DirectoryRepository/v1`.
+    #[serde(rename = "type")]
+    pub typ: String,
+    /// Absolute path of the repository directory.
+    pub path: PathBuf,
+}
+
+impl TypedSpec for DirectorySpec {
+    const TYPE: &'static str = REPOSITORY_TYPE;
+}
 
 /// The configuration entry of type [`CONFIG_TYPE`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,36 +220,28 @@ pub struct DirectoryConfig {
 /// Component names per page of the component lister when the configuration sets none.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 
-/// The plugin's `main`: declares the capability and the config type, then runs the plugin
+/// The plugin's `main`: declares the capabilities and the config type, then runs the plugin
 /// (prints the capabilities, or serves per `--config`).
 pub fn main() -> ExitCode {
-    let types = REPOSITORY_TYPE
-        .parse::<Type>()
-        .and_then(|r| Ok((r, CONFIG_TYPE.parse::<Type>()?)));
-    let (repository_type, config_type) = match types {
-        Ok(types) => types,
+    match CONFIG_TYPE.parse() {
+        Ok(config_type) => plugin(config_type).run(),
         Err(e) => {
             eprintln!("{PLUGIN_NAME}: invalid built-in type: {e}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
-    plugin(repository_type, config_type).run()
+    }
 }
 
-fn plugin(repository_type: Type, config_type: Type) -> Plugin {
+fn plugin(config_type: Type) -> Plugin {
     let (entry_type, lister_entry_type) = (config_type.clone(), config_type.clone());
     Plugin::new(PLUGIN_NAME)
         .config_type(config_type)
-        .register(ocm_plugin_sdk::component_version_repository::untyped(
-            repository_type.clone(),
-            repository_schema(),
-            move |ctx| factory(ctx, &entry_type),
-        ))
-        .register(ocm_plugin_sdk::component_lister::untyped(
-            repository_type,
-            repository_schema(),
-            move |ctx| factory(ctx, &lister_entry_type),
-        ))
+        .register(component_version_repository::typed(move |ctx| {
+            factory(ctx, &entry_type)
+        }))
+        .register(component_lister::typed(move |ctx| {
+            factory(ctx, &lister_entry_type)
+        }))
 }
 
 /// Environment variable naming the fallback root when the configuration sets none. Go hosts
@@ -243,28 +271,3 @@ fn factory(ctx: &PluginContext, config_type: &Type) -> Result<DirectoryRepositor
     }
     Ok(repository)
 }
-
-/// The JSON schema (draft 2020-12) of a [`REPOSITORY_TYPE`] spec.
-pub fn repository_schema() -> JsonSchema {
-    JsonSchema(REPOSITORY_SCHEMA.as_bytes().to_vec())
-}
-
-const REPOSITORY_SCHEMA: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "DirectoryRepository/v1",
-  "description": "A component version repository stored in a local directory.",
-  "type": "object",
-  "properties": {
-    "type": {
-      "type": "string",
-      "description": "The repository type, DirectoryRepository/v1."
-    },
-    "path": {
-      "type": "string",
-      "description": "Absolute path of the repository directory."
-    }
-  },
-  "required": ["type", "path"],
-  "additionalProperties": false
-}
-"#;

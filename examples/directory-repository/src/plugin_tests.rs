@@ -6,16 +6,15 @@ use ocm_plugin_endpoints::{Route, component_version_repository as cvr, encode_js
 use ocm_plugin_sdk::testing::{TestClient, TestResponse, block_on};
 use ocm_plugin_types::{Capabilities, Descriptor, Raw, Resource, Type};
 
-use crate::{CONFIG_TYPE, REPOSITORY_TYPE, plugin, repository_schema};
+use ocm_plugin_sdk::TypedSpec as _;
+
+use crate::{CONFIG_TYPE, DirectorySpec, REPOSITORY_TYPE, plugin};
 
 /// The credentials a Go manager sends; the plugin ignores them.
 const CREDENTIALS: &str = r#"{"username":"ignored","password":"ignored"}"#;
 
-fn types() -> (Type, Type) {
-    (
-        REPOSITORY_TYPE.parse().unwrap(),
-        CONFIG_TYPE.parse().unwrap(),
-    )
+fn config_type() -> Type {
+    CONFIG_TYPE.parse().unwrap()
 }
 
 fn entries(entries: serde_json::Value) -> Vec<Raw> {
@@ -23,8 +22,7 @@ fn entries(entries: serde_json::Value) -> Vec<Raw> {
 }
 
 fn client_with(entries_json: serde_json::Value) -> ocm_plugin_sdk::Result<TestClient> {
-    let (r, c) = types();
-    TestClient::new(plugin(r, c), entries(entries_json))
+    TestClient::new(plugin(config_type()), entries(entries_json))
 }
 
 fn client(root: &Path) -> TestClient {
@@ -50,15 +48,14 @@ async fn send(
 
 #[test]
 fn capabilities_declare_type_schema_and_config() {
-    let (r, c) = types();
-    let json = plugin(r, c).capabilities_json();
+    let json = plugin(config_type()).capabilities_json();
     let caps: Capabilities = serde_json::from_str(&json).unwrap();
     let entries = &caps.types.unwrap()["componentVersionRepository"];
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].typ.to_string(), REPOSITORY_TYPE);
     assert_eq!(
         entries[0].json_schema.as_ref().unwrap().0,
-        repository_schema().0
+        DirectorySpec::declaration().unwrap().1.0
     );
     assert_eq!(
         caps.config_types
@@ -173,10 +170,8 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
 fn lists_components_over_the_protocol() {
     use ocm_plugin_endpoints::component_lister as lister;
     let dir = tempfile::tempdir().unwrap();
-    let (r, c) = types();
-    let caps =
-        ocm_plugin_types::PluginCapabilities::parse(plugin(r, c).capabilities_json().as_bytes())
-            .unwrap();
+    let json = plugin(config_type()).capabilities_json();
+    let caps = ocm_plugin_types::PluginCapabilities::parse(json.as_bytes()).unwrap();
     let kinds: Vec<String> = caps
         .capabilities
         .iter()

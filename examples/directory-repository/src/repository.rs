@@ -1,24 +1,26 @@
-//! [`DirectoryRepository`]: the [`ComponentVersionRepository`] implementation.
+//! [`DirectoryRepository`]: the typed [`ComponentVersionRepository`] and [`ComponentLister`]
+//! implementation for [`DirectorySpec`].
 
 use std::path::{Path, PathBuf};
 
-use ocm_plugin_contracts::{
-    Error, Result, async_trait,
-    component_lister::v1::{
+use ocm_plugin_contracts::{Error, Result, async_trait};
+use ocm_plugin_sdk::{
+    component_lister::{
         ComponentLister, ListComponentsHeader, ListComponentsRequest, ListComponentsResponse,
     },
-    component_version_repository::v1::{
+    component_version_repository::{
         AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest,
         CheckHealthRequest, ComponentVersionRepository, GetComponentVersionRequest,
-        GetIdentityRequest, GetIdentityResponse, GetLocalResourceRequest, GetLocalResourceResponse,
-        GetLocalSourceRequest, GetLocalSourceResponse, ListComponentVersionsRequest,
+        GetLocalResourceRequest, GetLocalResourceResponse, GetLocalSourceRequest,
+        GetLocalSourceResponse, ListComponentVersionsRequest,
     },
+    spawn_blocking,
 };
-use ocm_plugin_types::{Credentials, Descriptor, Identity, Raw, Resource, Source};
-use serde_json::Value;
+use ocm_plugin_types::{Credentials, Descriptor, Identity, Resource, Source, Type};
 
 use crate::{
-    DEFAULT_PAGE_SIZE, DirectoryConfig, IDENTITY_TYPE, REPOSITORY_TYPE_NAME, store::Store,
+    DEFAULT_PAGE_SIZE, DirectoryConfig, DirectorySpec, IDENTITY_TYPE, REPOSITORY_TYPE_NAME,
+    store::Store,
 };
 
 /// A component version repository in a directory.
@@ -80,13 +82,13 @@ impl DirectoryRepository {
         self.config_root.as_deref()
     }
 
-    /// The directory a request addresses: the spec's `path` if the spec has one, else the
-    /// configured root.
+    /// The directory a request addresses: the spec's `path` if the request has a spec with a
+    /// path, else the configured root.
     ///
-    /// A spec of another type, a non-string `path`, a relative path, or having neither a path
-    /// nor a configured root fail with [`Error::InvalidArgument`]. An empty `path` counts as
-    /// absent: a Go manager sends the empty spec prototype on `/identity`.
-    pub fn resolve_root(&self, spec: Option<&Raw>) -> Result<PathBuf> {
+    /// A spec of another type, a relative path, or having neither a path nor a configured root
+    /// fail with [`Error::InvalidArgument`]. An empty `path` counts as absent: a Go manager
+    /// sends the empty spec prototype (`{"type":"","path":""}`) on `/identity`.
+    pub fn resolve_root(&self, spec: Option<&DirectorySpec>) -> Result<PathBuf> {
         let from_spec = match spec {
             Some(spec) => spec_path(spec)?,
             None => None,
@@ -102,7 +104,7 @@ impl DirectoryRepository {
         Ok(root)
     }
 
-    fn store(&self, spec: Option<&Raw>) -> Result<Store> {
+    fn store(&self, spec: Option<&DirectorySpec>) -> Result<Store> {
         Ok(Store::new(self.resolve_root(spec)?))
     }
 }
@@ -118,76 +120,68 @@ fn check_absolute(path: &Path, what: &str) -> Result<()> {
     }
 }
 
-/// The `path` of a spec, after checking its type. `None` when the path is absent or empty.
-fn spec_path(spec: &Raw) -> Result<Option<PathBuf>> {
-    if let Some(t) = spec.type_() {
-        let version_ok = matches!(t.version(), None | Some("v1"));
-        if t.name() != REPOSITORY_TYPE_NAME || !version_ok {
+/// The `path` of a spec, after checking its type (the schema only says it is a string: the
+/// empty prototype has an empty one). `None` when the path is empty.
+fn spec_path(spec: &DirectorySpec) -> Result<Option<PathBuf>> {
+    if !spec.typ.is_empty() {
+        let t: Type = spec
+            .typ
+            .parse()
+            .map_err(|e| Error::InvalidArgument(format!("invalid repository type: {e}")))?;
+        if t.name() != REPOSITORY_TYPE_NAME || !matches!(t.version(), None | Some("v1")) {
             return Err(Error::InvalidArgument(format!(
                 "unsupported repository type {t}: this plugin serves {}",
                 crate::REPOSITORY_TYPE
             )));
         }
     }
-    match spec.get("path") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(PathBuf::from(s))),
-        Some(other) => Err(Error::InvalidArgument(format!(
-            "the repository spec's `path` must be a string, got {other}"
-        ))),
-    }
-}
-
-/// Runs file system work on the blocking pool.
-async fn blocking<T, F>(f: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T> + Send + 'static,
-{
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::internal_with("the storage task failed", e))?
+    Ok((!spec.path.as_os_str().is_empty()).then(|| spec.path.clone()))
 }
 
 #[async_trait]
 impl ComponentVersionRepository for DirectoryRepository {
+    type Spec = DirectorySpec;
+
     async fn get_component_version(
         &self,
+        spec: Option<DirectorySpec>,
         request: GetComponentVersionRequest,
         _credentials: &Credentials,
     ) -> Result<Descriptor> {
-        let store = self.store(request.repository.as_ref())?;
-        blocking(move || store.get_descriptor(&request.name, &request.version)).await
+        let store = self.store(spec.as_ref())?;
+        spawn_blocking(move || store.get_descriptor(&request.name, &request.version)).await
     }
 
     async fn list_component_versions(
         &self,
+        spec: Option<DirectorySpec>,
         request: ListComponentVersionsRequest,
         _credentials: &Credentials,
     ) -> Result<Vec<String>> {
-        let store = self.store(request.repository.as_ref())?;
-        blocking(move || store.list_versions(&request.name)).await
+        let store = self.store(spec.as_ref())?;
+        spawn_blocking(move || store.list_versions(&request.name)).await
     }
 
     /// Stores the descriptor. An existing descriptor of the same component version is
     /// overwritten.
     async fn add_component_version(
         &self,
+        spec: DirectorySpec,
         request: AddComponentVersionRequest,
         _credentials: &Credentials,
     ) -> Result<()> {
-        let store = self.store(Some(&request.repository))?;
-        blocking(move || store.put_descriptor(&request.descriptor)).await
+        let store = self.store(Some(&spec))?;
+        spawn_blocking(move || store.put_descriptor(&request.descriptor)).await
     }
 
     async fn get_local_resource(
         &self,
+        spec: Option<DirectorySpec>,
         request: GetLocalResourceRequest,
         _credentials: &Credentials,
     ) -> Result<GetLocalResourceResponse> {
-        let store = self.store(request.repository.as_ref())?;
-        let (location, resource) = blocking(move || {
+        let store = self.store(spec.as_ref())?;
+        let (location, resource) = spawn_blocking(move || {
             store.get_local::<Resource>(&request.name, &request.version, request.identity.as_ref())
         })
         .await?;
@@ -196,11 +190,12 @@ impl ComponentVersionRepository for DirectoryRepository {
 
     async fn get_local_source(
         &self,
+        spec: Option<DirectorySpec>,
         request: GetLocalSourceRequest,
         _credentials: &Credentials,
     ) -> Result<GetLocalSourceResponse> {
-        let store = self.store(request.repository.as_ref())?;
-        let (location, source) = blocking(move || {
+        let store = self.store(spec.as_ref())?;
+        let (location, source) = spawn_blocking(move || {
             store.get_local::<Source>(&request.name, &request.version, request.identity.as_ref())
         })
         .await?;
@@ -209,11 +204,12 @@ impl ComponentVersionRepository for DirectoryRepository {
 
     async fn add_local_resource(
         &self,
+        spec: DirectorySpec,
         request: AddLocalResourceRequest,
         _credentials: &Credentials,
     ) -> Result<Resource> {
-        let store = self.store(Some(&request.repository))?;
-        blocking(move || {
+        let store = self.store(Some(&spec))?;
+        spawn_blocking(move || {
             store.add_local(
                 &request.name,
                 &request.version,
@@ -226,11 +222,12 @@ impl ComponentVersionRepository for DirectoryRepository {
 
     async fn add_local_source(
         &self,
+        spec: DirectorySpec,
         request: AddLocalSourceRequest,
         _credentials: &Credentials,
     ) -> Result<Source> {
-        let store = self.store(Some(&request.repository))?;
-        blocking(move || {
+        let store = self.store(Some(&spec))?;
+        spawn_blocking(move || {
             store.add_local(
                 &request.name,
                 &request.version,
@@ -241,23 +238,24 @@ impl ComponentVersionRepository for DirectoryRepository {
         .await
     }
 
-    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
-        let root = self.resolve_root(Some(&request.typ))?;
-        let identity: Identity = [
+    /// `{"type":"DirectoryRepository","path":<the directory>}`.
+    async fn identity(&self, spec: DirectorySpec) -> Result<Identity> {
+        let root = self.resolve_root(Some(&spec))?;
+        Ok([
             ("type".to_owned(), IDENTITY_TYPE.to_owned()),
             ("path".to_owned(), root.to_string_lossy().into_owned()),
         ]
-        .into();
-        Ok(GetIdentityResponse { identity })
+        .into())
     }
 
     async fn check_health(
         &self,
-        request: CheckHealthRequest,
+        spec: DirectorySpec,
+        _request: CheckHealthRequest,
         _credentials: &Credentials,
     ) -> Result<()> {
-        let store = self.store(Some(&request.repository))?;
-        blocking(move || store.check_health()).await
+        let store = self.store(Some(&spec))?;
+        spawn_blocking(move || store.check_health()).await
     }
 }
 
@@ -266,12 +264,16 @@ impl ComponentVersionRepository for DirectoryRepository {
 /// holds the names after `last`; `header.last` is set only when more follow.
 #[async_trait]
 impl ComponentLister for DirectoryRepository {
+    type Spec = DirectorySpec;
+
     async fn list_components(
         &self,
+        spec: DirectorySpec,
         request: ListComponentsRequest,
         _credentials: &Credentials,
     ) -> Result<ListComponentsResponse> {
-        let names = self.store(Some(&request.repository))?.list_components()?;
+        let store = self.store(Some(&spec))?;
+        let names = spawn_blocking(move || store.list_components()).await?;
         let start = names.partition_point(|n| n.as_str() <= request.last.as_str());
         let rest = &names[start..];
         let page: Vec<String> = rest.iter().take(self.page_size).cloned().collect();
@@ -282,7 +284,7 @@ impl ComponentLister for DirectoryRepository {
         Ok(ListComponentsResponse { list: page, header })
     }
 
-    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
-        ComponentVersionRepository::get_identity(self, request).await
+    async fn identity(&self, spec: DirectorySpec) -> Result<Identity> {
+        ComponentVersionRepository::identity(self, spec).await
     }
 }

@@ -14,13 +14,29 @@ use ocm_plugin_contracts::{
 use ocm_plugin_types::{Credentials, Descriptor, Identity, Location, Raw, Resource, Source};
 use sha2::{Digest as _, Sha256};
 
-use crate::{DirectoryConfig, DirectoryRepository, layout, repository_schema};
+use ocm_plugin_sdk::{
+    Plugin, SpecExt as _, TypedSpec as _, component_lister, component_version_repository,
+    endpoints::Client, testing::TestClient,
+};
+
+use crate::{DirectoryConfig, DirectoryRepository, DirectorySpec, layout};
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap()
         .block_on(f)
+}
+
+/// `repository` as a manager calls it: through the plugin's whole HTTP stack in process (spec
+/// checked against the derived schema, decoded, answers checked), both capabilities.
+fn served(repository: DirectoryRepository) -> Client<TestClient> {
+    let lister = repository.clone();
+    let plugin = Plugin::new("directory-repository")
+        .register(component_version_repository::typed(|_| Ok(repository)))
+        .register(component_lister::typed(|_| Ok(lister)));
+    TestClient::new(plugin, Vec::new()).unwrap().traits()
 }
 
 fn creds() -> Credentials {
@@ -127,7 +143,7 @@ fn all_paths(dir: &Path) -> Vec<PathBuf> {
 fn descriptor_roundtrip_and_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("repo");
-    let repo = DirectoryRepository::default();
+    let repo = served(DirectoryRepository::default());
     block_on(async {
         let d = descriptor("acme.org/app", "1.0.0");
         repo.add_component_version(
@@ -206,7 +222,7 @@ fn descriptor_roundtrip_and_overwrite() {
 fn list_orders_by_semver_then_lexically() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let repo = DirectoryRepository::default();
+    let repo = served(DirectoryRepository::default());
     block_on(async {
         for v in [
             "1.10.0",
@@ -270,7 +286,7 @@ fn list_orders_by_semver_then_lexically() {
 fn local_resource_roundtrip_hands_out_a_copy() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("repo");
-    let repo = DirectoryRepository::default();
+    let repo = served(DirectoryRepository::default());
     let bytes = b"hello, local blob\n".repeat(10_000);
     let loc = blob(dir.path(), "in.bin", &bytes);
     block_on(async {
@@ -376,7 +392,7 @@ fn local_resource_roundtrip_hands_out_a_copy() {
 fn stored_descriptor_gains_the_resource() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let repo = DirectoryRepository::default();
+    let repo = served(DirectoryRepository::default());
     block_on(async {
         let mut d = descriptor("acme.org/app", "1.0.0");
         let mut old = resource("data");
@@ -447,7 +463,7 @@ impl WithRepo for GetComponentVersionRequest {
 fn identity_selection() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let repo = DirectoryRepository::default();
+    let repo = served(DirectoryRepository::default());
     block_on(async {
         let no_creds = creds();
         let get = |identity: Option<Identity>| {
@@ -503,7 +519,7 @@ fn hostile_names_stay_inside_the_root() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     let input = tempfile::tempdir().unwrap();
-    let repo = DirectoryRepository::default();
+    let repo = served(DirectoryRepository::default());
     let hostile = [
         "../x",
         "a/b",
@@ -587,7 +603,7 @@ fn hostile_names_stay_inside_the_root() {
 
 #[test]
 fn missing_or_relative_root_is_invalid() {
-    let repo = DirectoryRepository::default();
+    let repo = served(DirectoryRepository::default());
     block_on(async {
         let err = repo
             .get_component_version(get_cv("c", "1", None), &creds())
@@ -660,6 +676,7 @@ fn falls_back_to_the_configured_root() {
     .unwrap();
     let repo = DirectoryRepository::from_config(Some(config)).unwrap();
     assert_eq!(repo.config_root(), Some(configured.path()));
+    let repo = served(repo);
     block_on(async {
         repo.add_component_version(
             AddComponentVersionRequest {
@@ -728,7 +745,7 @@ fn falls_back_to_the_configured_root() {
 fn sources_roundtrip() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("repo");
-    let repo = DirectoryRepository::default();
+    let repo = served(DirectoryRepository::default());
     block_on(async {
         repo.add_component_version(
             AddComponentVersionRequest {
@@ -806,7 +823,7 @@ fn sources_roundtrip() {
 fn bad_blob_locations_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("repo");
-    let repo = DirectoryRepository::default();
+    let repo = served(DirectoryRepository::default());
     block_on(async {
         let cases = [
             (
@@ -852,7 +869,7 @@ fn bad_blob_locations_are_rejected() {
 #[test]
 fn identity_and_health() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = DirectoryRepository::default();
+    let repo = served(DirectoryRepository::default());
     block_on(async {
         let id = repo
             .get_identity(GetIdentityRequest {
@@ -893,7 +910,7 @@ fn identity_and_health() {
 fn concurrent_writers_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("repo");
-    let repo = std::sync::Arc::new(DirectoryRepository::default());
+    let repo = std::sync::Arc::new(served(DirectoryRepository::default()));
     block_on(async {
         repo.add_component_version(
             AddComponentVersionRequest {
@@ -942,19 +959,42 @@ fn concurrent_writers_lose_nothing() {
     });
 }
 
+/// The derived schema accepts what the hand-written one did (`type` and `path`, both strings,
+/// nothing else; the empty prototype of Go's `/identity` included) and refuses the rest,
+/// naming the field.
 #[test]
 fn schema_and_types() {
-    let schema: serde_json::Value = serde_json::from_slice(&repository_schema().0).unwrap();
-    assert_eq!(
-        schema["$schema"],
-        "https://json-schema.org/draft/2020-12/schema"
-    );
-    assert_eq!(schema["type"], "object");
-    assert_eq!(schema["required"], serde_json::json!(["type", "path"]));
-    assert_eq!(schema["additionalProperties"], false);
-    assert_eq!(schema["properties"]["type"]["type"], "string");
-    assert_eq!(schema["properties"]["path"]["type"], "string");
-    assert_eq!(schema["properties"].as_object().unwrap().len(), 2);
+    let (typ, schema) = DirectorySpec::declaration().unwrap();
+    assert_eq!(typ.to_string(), crate::REPOSITORY_TYPE);
+    let validator = ocm_plugin_endpoints::SchemaValidator::compile(&schema.0).unwrap();
+    for valid in [
+        serde_json::json!({"type": "DirectoryRepository/v1", "path": "/abs/dir"}),
+        serde_json::json!({"type": "", "path": ""}),
+    ] {
+        validator.validate(&valid).unwrap();
+        Raw::new(valid)
+            .unwrap()
+            .decode_spec::<DirectorySpec>()
+            .unwrap();
+    }
+    for (invalid, field) in [
+        (
+            serde_json::json!({"type": "DirectoryRepository/v1"}),
+            "path",
+        ),
+        (serde_json::json!({"path": "/abs"}), "type"),
+        (
+            serde_json::json!({"type": "DirectoryRepository/v1", "path": 7}),
+            "path",
+        ),
+        (
+            serde_json::json!({"type": "DirectoryRepository/v1", "path": "/a", "root": "/b"}),
+            "root",
+        ),
+    ] {
+        let message = validator.validate(&invalid).unwrap_err().to_string();
+        assert!(message.contains(field), "{invalid}: {message}");
+    }
 
     let t: ocm_plugin_types::Type = crate::REPOSITORY_TYPE.parse().unwrap();
     assert_eq!(
@@ -971,10 +1011,12 @@ fn schema_and_types() {
 fn components_are_listed_a_page_at_a_time() {
     use ocm_plugin_contracts::component_lister::v1::{ComponentLister, ListComponentsRequest};
     let dir = tempfile::tempdir().unwrap();
-    let repo = DirectoryRepository::new(None)
-        .unwrap()
-        .with_page_size(2)
-        .unwrap();
+    let repo = served(
+        DirectoryRepository::new(None)
+            .unwrap()
+            .with_page_size(2)
+            .unwrap(),
+    );
     block_on(async {
         for name in [
             "acme.org/e",
@@ -1065,7 +1107,7 @@ fn a_named_pipe_is_streamed_into_an_owner_only_blob() {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("repo");
-    let repo = DirectoryRepository::default();
+    let repo = served(DirectoryRepository::default());
     let pipe = dir.path().join("in.pipe");
     rustix::fs::mkfifoat(
         rustix::fs::CWD,

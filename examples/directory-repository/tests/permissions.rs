@@ -10,8 +10,9 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use ocm_example_directory_repository::{DirectoryRepository, layout};
-use ocm_plugin_contracts::component_version_repository::v1::{
+use ocm_example_directory_repository::{DirectoryRepository, DirectorySpec, layout};
+use ocm_plugin_sdk::SpecExt as _;
+use ocm_plugin_sdk::component_version_repository::{
     AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest,
     ComponentVersionRepository,
 };
@@ -29,6 +30,11 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 
 fn spec(root: &Path) -> Raw {
     Raw::new(serde_json::json!({"type": "DirectoryRepository/v1", "path": root})).unwrap()
+}
+
+/// The spec decoded, as the SDK hands it to the repository.
+fn decoded(root: &Path) -> DirectorySpec {
+    spec(root).decode_spec().unwrap()
 }
 
 fn mode(path: &Path) -> u32 {
@@ -57,6 +63,7 @@ fn resource(name: &str) -> Resource {
 /// Adds a local resource and returns the paths of its stored blob and metadata.
 fn add_resource(root: &Path, location: Location, name: &str) -> (PathBuf, PathBuf) {
     let stored = block_on(DirectoryRepository::default().add_local_resource(
+        decoded(root),
         AddLocalResourceRequest {
             repository: spec(root),
             name: NAME.into(),
@@ -90,6 +97,7 @@ fn add_descriptor(root: &Path) {
     descriptor.component.version = VERSION.into();
     descriptor.component.provider = "acme.org".into();
     block_on(DirectoryRepository::default().add_component_version(
+        decoded(root),
         AddComponentVersionRequest {
             repository: spec(root),
             descriptor,
@@ -128,6 +136,7 @@ fn a_0640_source_is_stored_without_wider_bits() {
     let root = dir.path().join("repo");
     let location = source_file(dir.path(), "src.tar", b"sources", 0o640);
     let stored = block_on(DirectoryRepository::default().add_local_source(
+        decoded(&root),
         AddLocalSourceRequest {
             repository: spec(&root),
             name: NAME.into(),

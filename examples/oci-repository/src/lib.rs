@@ -14,7 +14,8 @@
 //! The type is [`REPOSITORY_TYPE`]; every name OCM accepts for it is served too
 //! ([`ACCEPTED_TYPES`]: `OCIRepository`, `OCI/v1`, `OCI`, `oci/v1`, `oci`, `OCIRegistry/v1`,
 //! `OCIRegistry`, `ociRegistry/v1`, `ociRegistry`). Fields: `type`, `baseUrl` (required) and
-//! `subPath` (optional), nothing else.
+//! `subPath` (optional), nothing else: the schema is derived from [`spec::OciRepositorySpec`],
+//! which the plugin receives decoded.
 //!
 //! * `baseUrl` is `host[:port][/path]` with an optional scheme: none, `https://` or `oci://`
 //!   use TLS, verified against the system's trust store (`SSL_CERT_FILE` and `SSL_CERT_DIR`
@@ -24,6 +25,19 @@
 //! * Requests that carry no spec (Go managers send none on reads) use the plugin configuration
 //!   ([`CONFIG_TYPE`], [`OciConfig`]), then the environment variables [`BASE_URL_ENV`] and
 //!   [`SUB_PATH_ENV`]; with neither, the answer is a 400 that names both.
+//!
+//! # Using it from OCM's `ocm` command line
+//!
+//! The head `ocm` CLI registers this plugin, as it does all nine example plugins in its plugin
+//! directory, but for `oci::` references its debug log shows its built-in OCI code at work even
+//! with this plugin declaring `OCIRepository/v1`: `ocm`'s own OCI commands do not reach it.
+//! Otherwise the rules for plugin-provided repositories apply: `ocm` passes plugins no
+//! configuration and sends no spec on reads (a read would address the registry of
+//! [`BASE_URL_ENV`] and [`SUB_PATH_ENV`]), takes a plugin's repository type only through a
+//! resolver entry in its config (for components referenced from a CTF or OCI root), never as
+//! `TYPE::location` on the command line, and `ocm transfer` cannot copy local blobs out of a
+//! plugin-provided repository. What this plugin writes, `ocm` reads with its built-in code, as
+//! the layout is OCM's.
 //!
 //! # Storage mapping (OCM's OCI storage backend)
 //!
@@ -114,8 +128,8 @@ mod token;
 
 use std::process::ExitCode;
 
-use ocm_plugin_sdk::{BoxError, Plugin, PluginContext};
-use ocm_plugin_types::{JsonSchema, Type};
+use ocm_plugin_sdk::{BoxError, Plugin, PluginContext, component_version_repository};
+use ocm_plugin_types::Type;
 use serde::{Deserialize, Serialize};
 
 pub use registry::{Auth, CONNECT_TIMEOUT};
@@ -177,22 +191,13 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The plugin with its declarations.
+/// The plugin with its declarations: the repository for [`REPOSITORY_TYPE`] with the other
+/// [`ACCEPTED_TYPES`] as aliases (declared by [`spec::OciRepositorySpec`]), and the config type.
 pub fn plugin() -> Result<Plugin, BoxError> {
-    let repository_type: Type = REPOSITORY_TYPE.parse()?;
     let config_type: Type = CONFIG_TYPE.parse()?;
-    let aliases = ACCEPTED_TYPES[1..]
-        .iter()
-        .map(|t| t.parse::<Type>())
-        .collect::<Result<Vec<_>, _>>()?;
     let entry_type = config_type.clone();
     Ok(Plugin::new(PLUGIN_NAME).config_type(config_type).register(
-        ocm_plugin_sdk::component_version_repository::untyped(
-            repository_type,
-            repository_schema(),
-            move |ctx| factory(ctx, &entry_type),
-        )
-        .aliases(aliases),
+        component_version_repository::typed(move |ctx| factory(ctx, &entry_type)),
     ))
 }
 
@@ -207,33 +212,3 @@ fn factory(ctx: &PluginContext, config_type: &Type) -> Result<OciRepository, Box
     }
     Ok(repository)
 }
-
-/// The JSON schema (draft 2020-12) of a [`REPOSITORY_TYPE`] spec.
-pub fn repository_schema() -> JsonSchema {
-    JsonSchema(REPOSITORY_SCHEMA.as_bytes().to_vec())
-}
-
-const REPOSITORY_SCHEMA: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "OCIRepository/v1",
-  "description": "Component versions in an OCI registry, stored as OCM's OCI storage backend stores them.",
-  "type": "object",
-  "properties": {
-    "type": {
-      "type": "string",
-      "description": "The repository type: OCIRepository/v1 or another name OCM accepts for it."
-    },
-    "baseUrl": {
-      "type": "string",
-      "minLength": 1,
-      "description": "The registry: host[:port][/path], optionally with https:// or oci:// (TLS) or http:// (plain)."
-    },
-    "subPath": {
-      "type": "string",
-      "description": "Repository prefix inside the registry."
-    }
-  },
-  "required": ["type", "baseUrl"],
-  "additionalProperties": false
-}
-"#;

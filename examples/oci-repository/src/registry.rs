@@ -445,7 +445,9 @@ impl Session {
             }
             out.extend_from_slice(&chunk);
         }
-        let actual = layout::sha256_digest(&out);
+        // Up to MAX_DESCRIPTOR_SIZE bytes: hashed on the blocking pool.
+        let (actual, out) =
+            ocm_plugin_sdk::spawn_blocking(move || Ok((layout::sha256_digest(&out), out))).await?;
         if actual != descriptor.digest {
             return Err(Error::internal(format!(
                 "digest mismatch reading the {what} from {}: expected {}, got {actual}",
@@ -537,8 +539,15 @@ impl Session {
             tracing::debug!(%digest, size, repository, "blob already in the repository");
             return Ok((digest, size));
         }
-        let file = std::fs::File::open(path)
-            .map_err(|e| Error::InvalidArgument(format!("cannot open {}: {e}", path.display())))?;
+        let file = {
+            let path = path.to_owned();
+            ocm_plugin_sdk::spawn_blocking(move || {
+                std::fs::File::open(&path).map_err(|e| {
+                    Error::InvalidArgument(format!("cannot open {}: {e}", path.display()))
+                })
+            })
+            .await?
+        };
         let stream = file_stream(file, Some(size));
         let pushed = self
             .client

@@ -1,16 +1,14 @@
-//! [`OciRepository`]: the [`ComponentVersionRepository`] over an OCI registry.
+//! [`OciRepository`]: the typed [`ComponentVersionRepository`] over an OCI registry.
 
 use std::{cmp::Ordering, path::Path};
 
 use futures_util::{StreamExt as _, stream};
-use ocm_plugin_contracts::{
-    Error, Result, async_trait,
-    component_version_repository::v1::{
-        AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest,
-        CheckHealthRequest, ComponentVersionRepository, GetComponentVersionRequest,
-        GetIdentityRequest, GetIdentityResponse, GetLocalResourceRequest, GetLocalResourceResponse,
-        GetLocalSourceRequest, GetLocalSourceResponse, ListComponentVersionsRequest,
-    },
+use ocm_plugin_contracts::{Error, Result, async_trait};
+use ocm_plugin_sdk::component_version_repository::{
+    AddComponentVersionRequest, AddLocalResourceRequest, AddLocalSourceRequest, CheckHealthRequest,
+    ComponentVersionRepository, GetComponentVersionRequest, GetLocalResourceRequest,
+    GetLocalResourceResponse, GetLocalSourceRequest, GetLocalSourceResponse,
+    ListComponentVersionsRequest,
 };
 use ocm_plugin_types::{
     Credentials, Descriptor, Digest, Identity, Location, LocationType, Raw, Resource, Source,
@@ -21,7 +19,7 @@ use crate::{
     BASE_URL_ENV, CONFIG_TYPE, OciConfig, SUB_PATH_ENV,
     layout::{self, Manifest, OciDescriptor},
     registry::{Clients, Session},
-    spec::{self, RepositorySpec},
+    spec::{self, OciRepositorySpec, RepositorySpec},
 };
 
 /// How many manifests `list` reads at once.
@@ -70,22 +68,26 @@ impl OciRepository {
 
     /// The spec a request addresses: its own, else the fallback; neither is a 400 naming both
     /// ways to set one.
-    pub fn resolve(&self, spec: Option<&Raw>) -> Result<RepositorySpec> {
+    pub fn resolve(&self, spec: Option<&OciRepositorySpec>) -> Result<RepositorySpec> {
         match spec {
-            Some(raw) if raw.get("baseUrl").is_some() || self.fallback.is_none() => {
-                RepositorySpec::from_raw(raw)
+            Some(spec) if !spec.base_url.is_empty() || self.fallback.is_none() => {
+                RepositorySpec::from_spec(spec)
             }
-            Some(raw) => {
+            Some(spec) => {
                 // A spec without `baseUrl` (Go managers send the empty prototype on
                 // `/identity`): its type must still be one of ours; the registry is the fallback.
-                spec::check_type(raw)?;
+                spec::check_type(spec)?;
                 self.fallback.clone().ok_or_else(no_spec)
             }
             None => self.fallback.clone().ok_or_else(no_spec),
         }
     }
 
-    fn session(&self, spec: Option<&Raw>, credentials: &Credentials) -> Result<Session> {
+    fn session(
+        &self,
+        spec: Option<&OciRepositorySpec>,
+        credentials: &Credentials,
+    ) -> Result<Session> {
         let spec = self.resolve(spec)?;
         self.clients.session(&spec, credentials)
     }
@@ -284,7 +286,7 @@ impl OciRepository {
     /// `application/octet-stream`.
     async fn add_blob(
         &self,
-        request_spec: &Raw,
+        request_spec: &OciRepositorySpec,
         credentials: &Credentials,
         (name, version): (&str, &str),
         location: &Location,
@@ -337,12 +339,15 @@ fn by_version_desc(a: &str, b: &str) -> Ordering {
 
 #[async_trait]
 impl ComponentVersionRepository for OciRepository {
+    type Spec = OciRepositorySpec;
+
     async fn get_component_version(
         &self,
+        spec: Option<OciRepositorySpec>,
         request: GetComponentVersionRequest,
         credentials: &Credentials,
     ) -> Result<Descriptor> {
-        let session = self.session(request.repository.as_ref(), credentials)?;
+        let session = self.session(spec.as_ref(), credentials)?;
         Ok(self
             .read(&session, &request.name, &request.version)
             .await?
@@ -351,10 +356,11 @@ impl ComponentVersionRepository for OciRepository {
 
     async fn list_component_versions(
         &self,
+        spec: Option<OciRepositorySpec>,
         request: ListComponentVersionsRequest,
         credentials: &Credentials,
     ) -> Result<Vec<String>> {
-        let session = self.session(request.repository.as_ref(), credentials)?;
+        let session = self.session(spec.as_ref(), credentials)?;
         let repository = session.spec().repository_of(&request.name)?;
         let tags = session.tags(&repository).await?;
         let prefix = format!("{}:", request.name);
@@ -401,10 +407,11 @@ impl ComponentVersionRepository for OciRepository {
     /// is the last thing written, so a failure leaves no half component version visible.
     async fn add_component_version(
         &self,
+        spec: OciRepositorySpec,
         request: AddComponentVersionRequest,
         credentials: &Credentials,
     ) -> Result<()> {
-        let session = self.session(Some(&request.repository), credentials)?;
+        let session = self.session(Some(&spec), credentials)?;
         let descriptor = request.descriptor;
         let (name, version) = (&descriptor.component.name, &descriptor.component.version);
         let repository = session.spec().repository_of(name)?;
@@ -450,10 +457,11 @@ impl ComponentVersionRepository for OciRepository {
 
     async fn get_local_resource(
         &self,
+        spec: Option<OciRepositorySpec>,
         request: GetLocalResourceRequest,
         credentials: &Credentials,
     ) -> Result<GetLocalResourceResponse> {
-        let session = self.session(request.repository.as_ref(), credentials)?;
+        let session = self.session(spec.as_ref(), credentials)?;
         let read = self.read(&session, &request.name, &request.version).await?;
         let resources = read
             .descriptor
@@ -474,10 +482,11 @@ impl ComponentVersionRepository for OciRepository {
 
     async fn get_local_source(
         &self,
+        spec: Option<OciRepositorySpec>,
         request: GetLocalSourceRequest,
         credentials: &Credentials,
     ) -> Result<GetLocalSourceResponse> {
-        let session = self.session(request.repository.as_ref(), credentials)?;
+        let session = self.session(spec.as_ref(), credentials)?;
         let read = self.read(&session, &request.name, &request.version).await?;
         let sources = read
             .descriptor
@@ -498,13 +507,14 @@ impl ComponentVersionRepository for OciRepository {
 
     async fn add_local_resource(
         &self,
+        spec: OciRepositorySpec,
         request: AddLocalResourceRequest,
         credentials: &Credentials,
     ) -> Result<Resource> {
         let mut resource = request.resource;
         let (access, digest) = self
             .add_blob(
-                &request.repository,
+                &spec,
                 credentials,
                 (&request.name, &request.version),
                 &request.resource_location,
@@ -521,13 +531,14 @@ impl ComponentVersionRepository for OciRepository {
 
     async fn add_local_source(
         &self,
+        spec: OciRepositorySpec,
         request: AddLocalSourceRequest,
         credentials: &Credentials,
     ) -> Result<Source> {
         let mut source = request.source;
         let (access, _) = self
             .add_blob(
-                &request.repository,
+                &spec,
                 credentials,
                 (&request.name, &request.version),
                 &request.source_location,
@@ -538,21 +549,19 @@ impl ComponentVersionRepository for OciRepository {
         Ok(source)
     }
 
-    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
-        let spec = self.resolve(Some(&request.typ))?;
-        Ok(GetIdentityResponse {
-            identity: spec.identity(),
-        })
+    async fn identity(&self, spec: OciRepositorySpec) -> Result<Identity> {
+        Ok(self.resolve(Some(&spec))?.identity())
     }
 
     /// Succeeds when the registry answers `/v2/` tags of a probe repository: it is reachable
     /// and the credentials are accepted.
     async fn check_health(
         &self,
-        request: CheckHealthRequest,
+        spec: OciRepositorySpec,
+        _request: CheckHealthRequest,
         credentials: &Credentials,
     ) -> Result<()> {
-        let session = self.session(Some(&request.repository), credentials)?;
+        let session = self.session(Some(&spec), credentials)?;
         let repository = session.spec().repository_of("ocm.software/health-check")?;
         session.tags(&repository).await.map(|_| ())
     }
@@ -718,5 +727,44 @@ mod tests {
         let fallback = RepositorySpec::parse("http://127.0.0.1:5000", "x").ok();
         let repo = OciRepository::new(fallback.clone());
         assert_eq!(repo.resolve(None).ok(), fallback);
+    }
+}
+
+#[cfg(test)]
+mod served_tests {
+    use ocm_plugin_sdk::{endpoints::component_version_repository as routes, testing};
+    use serde_json::{Value, json};
+
+    /// Over the protocol: `/identity` names the spec's registry, and for a spec without
+    /// `baseUrl` (a prototype; the SDK checks no schema on `/identity`) the configured one.
+    #[test]
+    fn identity_over_the_protocol() {
+        let fallback = json!({"type": crate::CONFIG_TYPE, "baseUrl": "http://127.0.0.1:5000"});
+        let entries = vec![ocm_plugin_types::Raw::new(fallback).unwrap_or_else(|e| panic!("{e}"))];
+        let plugin = crate::plugin().unwrap_or_else(|e| panic!("{e}"));
+        let client = testing::TestClient::new(plugin, entries).unwrap_or_else(|e| panic!("{e}"));
+        let cases = [
+            (
+                json!({"type": "OCI", "baseUrl": "ghcr.io", "subPath": "a"}),
+                json!({"type": "OCIRegistry", "hostname": "ghcr.io", "path": "a", "scheme": "https"}),
+            ),
+            (
+                json!({"type": "OCIRepository/v1"}),
+                json!({"type": "OCIRegistry", "hostname": "127.0.0.1", "port": "5000", "scheme": "http"}),
+            ),
+        ];
+        testing::block_on(async {
+            for (spec, identity) in cases {
+                let body = json!({ "type": spec });
+                let answer = client
+                    .call(&routes::GET_IDENTITY, &[], None, Some(&body))
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(answer.status, 200, "{spec}: {}", answer.body);
+                let got: Value = answer.json().unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(got["identity"], identity, "{spec}");
+            }
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
     }
 }

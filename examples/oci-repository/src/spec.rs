@@ -2,10 +2,49 @@
 //! from it: registry address, OCI repository per component, tag per version, consumer identity.
 
 use ocm_plugin_contracts::{Error, Result};
-use ocm_plugin_types::{Identity, Raw};
-use serde_json::Value;
+use ocm_plugin_sdk::{TypedSpec, schemars::JsonSchema};
+use ocm_plugin_types::Identity;
+use serde::Deserialize;
 
-use crate::{ACCEPTED_TYPES, IDENTITY_TYPE};
+use crate::{ACCEPTED_TYPES, IDENTITY_TYPE, REPOSITORY_TYPE};
+
+/// Component versions in an OCI registry, stored as OCM's OCI storage backend stores them.
+//
+// `baseUrl` decodes when absent (as the empty string) so that a spec without one (the empty
+// prototype Go managers send on `/identity`) reaches the fallback; the schema requires it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[schemars(
+    crate = "ocm_plugin_sdk::schemars",
+    title = "OCIRepository/v1",
+    extend("required" = ["type", "baseUrl"])
+)]
+#[serde(deny_unknown_fields)]
+pub struct OciRepositorySpec {
+    /// The repository type: `OCIRepository/v1` or another name OCM accepts for it.
+    #[serde(rename = "type")]
+    pub typ: String,
+    /// The registry: `host[:port][/path]`, optionally with `https://` or `oci://` (TLS) or
+    /// `http://` (plain).
+    #[serde(rename = "baseUrl", default)]
+    #[schemars(length(min = 1), transform = without_default)]
+    pub base_url: String,
+    /// Repository prefix inside the registry.
+    #[serde(rename = "subPath", default)]
+    pub sub_path: String,
+}
+
+/// `baseUrl` has no default: it is required, the decoding default serves the prototype only.
+fn without_default(schema: &mut ocm_plugin_sdk::schemars::Schema) {
+    schema.remove("default");
+}
+
+impl TypedSpec for OciRepositorySpec {
+    const TYPE: &'static str = REPOSITORY_TYPE;
+    const ALIASES: &'static [&'static str] = {
+        let [_, aliases @ ..] = &ACCEPTED_TYPES;
+        aliases
+    };
+}
 
 /// How the plugin talks to the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,50 +79,25 @@ pub struct RepositorySpec {
 }
 
 impl RepositorySpec {
-    /// Parses a spec value (`{"type":..., "baseUrl":..., "subPath":...}`).
+    /// Parses a decoded spec after checking its type.
     ///
     /// `baseUrl` is `host[:port][/path]`, optionally prefixed by `https://` or `oci://` (TLS) or
     /// `http://` (plain). A path in `baseUrl` becomes the sub path; with a `subPath` as well, the
     /// `subPath` is appended to it.
-    pub fn from_raw(spec: &Raw) -> Result<Self> {
+    pub fn from_spec(spec: &OciRepositorySpec) -> Result<Self> {
         check_type(spec)?;
-        let obj = spec.as_object();
-        for key in obj.keys() {
-            if !matches!(key.as_str(), "type" | "baseUrl" | "subPath") {
-                return Err(Error::InvalidArgument(format!(
-                    "the repository spec has an unknown field {key:?}: an OCIRepository/v1 spec has \
-                     `type`, `baseUrl` and `subPath`"
-                )));
-            }
+        let base_url = spec.base_url.trim();
+        if base_url.is_empty() {
+            return Err(Error::InvalidArgument(
+                "the repository spec has no `baseUrl` (e.g. \"ghcr.io\", \"https://registry.example.com:5000\", \
+                 \"http://127.0.0.1:5000\")"
+                    .into(),
+            ));
         }
-        let base_url = match obj.get("baseUrl") {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.trim(),
-            Some(Value::String(_)) | None | Some(Value::Null) => {
-                return Err(Error::InvalidArgument(
-                    "the repository spec has no `baseUrl` (e.g. \"ghcr.io\", \"https://registry.example.com:5000\", \
-                     \"http://127.0.0.1:5000\")"
-                        .into(),
-                ));
-            }
-            Some(other) => {
-                return Err(Error::InvalidArgument(format!(
-                    "the repository spec's `baseUrl` must be a string, got {other}"
-                )));
-            }
-        };
-        let sub_path = match obj.get("subPath") {
-            None | Some(Value::Null) => "",
-            Some(Value::String(s)) => s.as_str(),
-            Some(other) => {
-                return Err(Error::InvalidArgument(format!(
-                    "the repository spec's `subPath` must be a string, got {other}"
-                )));
-            }
-        };
-        Self::parse(base_url, sub_path)
+        Self::parse(base_url, &spec.sub_path)
     }
 
-    /// Parses `baseUrl` and `subPath` (see [`from_raw`](Self::from_raw)).
+    /// Parses `baseUrl` and `subPath` (see [`from_spec`](Self::from_spec)).
     pub fn parse(base_url: &str, sub_path: &str) -> Result<Self> {
         let invalid =
             |why: &str| Error::InvalidArgument(format!("invalid baseUrl {base_url:?}: {why}"));
@@ -181,17 +195,15 @@ impl std::fmt::Display for RepositorySpec {
     }
 }
 
-/// A spec's declared type, when it has one, must be one this plugin serves.
-pub(crate) fn check_type(spec: &Raw) -> Result<()> {
-    let Some(t) = spec.type_() else {
-        return Ok(());
-    };
-    let name = t.to_string();
-    if ACCEPTED_TYPES.contains(&name.as_str()) {
+/// A spec's declared type, when it has one (the empty prototype has none), must be one this
+/// plugin serves.
+pub(crate) fn check_type(spec: &OciRepositorySpec) -> Result<()> {
+    if spec.typ.is_empty() || ACCEPTED_TYPES.contains(&spec.typ.as_str()) {
         Ok(())
     } else {
         Err(Error::InvalidArgument(format!(
-            "unsupported repository type {name:?}: this plugin serves {}",
+            "unsupported repository type {:?}: this plugin serves {}",
+            spec.typ,
             ACCEPTED_TYPES.join(", ")
         )))
     }
@@ -326,6 +338,7 @@ pub fn version_of_tag(tag: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ocm_plugin_types::Raw;
 
     fn parse(base: &str, sub: &str) -> RepositorySpec {
         match RepositorySpec::parse(base, sub) {
@@ -396,10 +409,45 @@ mod tests {
 
     #[test]
     fn spec_fields_are_checked() {
-        let raw = |v: serde_json::Value| Raw::new(v).ok().unwrap_or_else(|| panic!("raw"));
+        use ocm_plugin_sdk::{SpecExt as _, TypedSpec as _};
+        let (_, schema) = OciRepositorySpec::declaration().unwrap_or_else(|e| panic!("{e}"));
+        let validator = ocm_plugin_sdk::endpoints::SchemaValidator::compile(&schema.0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let from_raw = |v: serde_json::Value| {
+            let spec = Raw::new(v).ok().unwrap_or_else(|| panic!("raw"));
+            RepositorySpec::from_spec(&spec.decode_spec::<OciRepositorySpec>()?)
+        };
         for t in ACCEPTED_TYPES {
-            let spec = raw(serde_json::json!({"type": t, "baseUrl": "ghcr.io"}));
-            assert!(RepositorySpec::from_raw(&spec).is_ok(), "{t}");
+            let spec = serde_json::json!({"type": t, "baseUrl": "ghcr.io", "subPath": "a"});
+            assert!(validator.validate(&spec).is_ok(), "{t}");
+            assert!(from_raw(spec).is_ok(), "{t}");
+        }
+        // What the schema refuses, naming the field.
+        for (bad, field) in [
+            (serde_json::json!({"type": "OCIRepository/v1"}), "baseUrl"),
+            (
+                serde_json::json!({"type": "OCIRepository/v1", "baseUrl": ""}),
+                "baseUrl",
+            ),
+            (serde_json::json!({"baseUrl": "x"}), "type"),
+            (
+                serde_json::json!({"type": "OCIRepository/v1", "baseUrl": 5}),
+                "baseUrl",
+            ),
+            (
+                serde_json::json!({"type": "OCIRepository/v1", "baseUrl": "x", "extra": 1}),
+                "extra",
+            ),
+            (
+                serde_json::json!({"type": "OCIRepository/v1", "baseUrl": "x", "subPath": ["a"]}),
+                "subPath",
+            ),
+        ] {
+            let message = match validator.validate(&bad) {
+                Err(e) => e.to_string(),
+                Ok(()) => panic!("{bad} passed the schema"),
+            };
+            assert!(message.contains(field), "{bad}: {message}");
         }
         for bad in [
             serde_json::json!({"type": "OCIRepository/v1"}),
@@ -409,10 +457,7 @@ mod tests {
             serde_json::json!({"type": "OCIRepository/v1", "baseUrl": "x", "subPath": ["a"]}),
         ] {
             assert!(
-                matches!(
-                    RepositorySpec::from_raw(&raw(bad.clone())),
-                    Err(Error::InvalidArgument(_))
-                ),
+                matches!(from_raw(bad.clone()), Err(Error::InvalidArgument(_))),
                 "{bad}"
             );
         }

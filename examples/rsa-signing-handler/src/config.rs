@@ -1,28 +1,30 @@
-//! The `RSASigningConfiguration/v1alpha1` signing configuration: decoding, defaults and schema.
+//! The `RSASigningConfiguration/v1alpha1` signing configuration: its type, whose JSON schema
+//! is derived, decoding and defaults.
 
 use std::fmt;
 
-use ocm_plugin_contracts::{Error, Result};
-use ocm_plugin_types::{JsonSchema, Raw};
-use serde::{Deserialize, Deserializer, de};
+use ocm_plugin_sdk::{TypedSpec, schemars::JsonSchema};
+use serde::{Deserialize, Deserializer, Serialize, de};
 
 use crate::{
     ALGORITHM_RSASSA_PKCS1_V15, ALGORITHM_RSASSA_PSS, CONFIG_TYPE, CONFIG_TYPE_NAME,
-    CONFIG_TYPE_VERSION, MEDIA_TYPE_PEM, MEDIA_TYPE_PLAIN_RSASSA_PKCS1_V15,
-    MEDIA_TYPE_PLAIN_RSASSA_PSS,
+    MEDIA_TYPE_PEM, MEDIA_TYPE_PLAIN_RSASSA_PKCS1_V15, MEDIA_TYPE_PLAIN_RSASSA_PSS,
 };
 
 /// The RSA signature scheme a signature is made with.
 ///
 /// The wire names are the ones OCM writes into `signature.algorithm`, so signatures made here
 /// and by OCM's own handler read the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+#[schemars(crate = "ocm_plugin_sdk::schemars")]
 pub enum SignatureAlgorithm {
-    /// RSASSA-PSS (`RSASSA-PSS`), MGF1 with the digest's hash and the longest salt the key
-    /// allows. The default, as in OCM.
+    /// RSASSA-PSS, MGF1 with the digest's hash and the longest salt the key allows. The
+    /// default, as in OCM.
     #[default]
+    #[serde(rename = "RSASSA-PSS")]
     RsassaPss,
-    /// RSASSA-PKCS1-v1_5 (`RSASSA-PKCS1-V1_5`), deterministic; what older OCM versions used.
+    /// RSASSA-PKCS1-v1_5, deterministic; what older OCM versions used.
+    #[serde(rename = "RSASSA-PKCS1-V1_5")]
     RsassaPkcs1V15,
 }
 
@@ -70,14 +72,15 @@ impl fmt::Display for SignatureAlgorithm {
 }
 
 /// How a signature's bytes are written into `signature.value`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+#[schemars(crate = "ocm_plugin_sdk::schemars")]
 pub enum SignatureEncodingPolicy {
-    /// `Plain`: lowercase hex, media type by algorithm. The default, as in OCM.
+    /// Lowercase hex; the media type depends on the algorithm. The default, as in OCM.
     #[default]
     Plain,
-    /// `PEM`: a `SIGNATURE` PEM block with a `Signature Algorithm` header, followed by the
-    /// signer's certificates if the credentials carry any; media type
-    /// [`MEDIA_TYPE_PEM`](crate::MEDIA_TYPE_PEM).
+    /// A `SIGNATURE` PEM block with a `Signature Algorithm` header, followed by the signer's
+    /// certificates if the credentials carry any; media type `application/x-pem-file`.
+    #[serde(rename = "PEM")]
     Pem,
 }
 
@@ -105,65 +108,58 @@ impl fmt::Display for SignatureEncodingPolicy {
     }
 }
 
-/// A decoded and checked `RSASigningConfiguration/v1alpha1`.
-///
-/// ```json
-/// {"type":"RSASigningConfiguration/v1alpha1","signatureAlgorithm":"RSASSA-PSS","signatureEncodingPolicy":"Plain"}
-/// ```
-///
-/// Both fields are optional; a missing, `null` or empty field takes its default (as OCM's
-/// getters do), so `{"type":"RSASigningConfiguration/v1alpha1"}` signs with RSASSA-PSS, hex
-/// encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+/// The names of the type a configuration may carry: OCM registers both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[schemars(crate = "ocm_plugin_sdk::schemars")]
+enum ConfigType {
+    #[default]
+    #[serde(rename = "RSASigningConfiguration/v1alpha1")]
+    Versioned,
+    #[serde(rename = "RSASigningConfiguration")]
+    Unversioned,
+}
+
+/// Configuration of the RSA signing handler: which RSA signature scheme new signatures use and
+/// how they are encoded. Verification reads both from the signature itself.
+//
+// Both optional fields also decode from `null` or an empty string to their default, as OCM's
+// getters do; the derived schema (which managers and the SDK check first) refuses those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[schemars(
+    crate = "ocm_plugin_sdk::schemars",
+    title = "RSASigningConfiguration/v1alpha1"
+)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct RsaSigningConfig {
-    /// The scheme new signatures are made with. Verification ignores it: the signature itself
-    /// says how it was made.
-    #[serde(deserialize_with = "signature_algorithm")]
+    /// `RSASigningConfiguration/v1alpha1` or `RSASigningConfiguration`.
+    #[serde(rename = "type")]
+    config_type: ConfigType,
+    /// The RSA signature scheme new signatures are made with: `RSASSA-PSS` (MGF1 with the
+    /// digest's hash, maximum salt length; the default) or `RSASSA-PKCS1-V1_5`. Verification
+    /// ignores it: the signature says how it was made.
+    #[serde(default, deserialize_with = "signature_algorithm")]
     pub signature_algorithm: SignatureAlgorithm,
-    /// How new signatures are encoded.
-    #[serde(deserialize_with = "signature_encoding_policy")]
+    /// How new signatures are encoded: `Plain` (hex; the default) or `PEM` (a `SIGNATURE` PEM
+    /// block with a `Signature Algorithm` header, followed by the signer's certificates if the
+    /// credentials carry any).
+    #[serde(default, deserialize_with = "signature_encoding_policy")]
     pub signature_encoding_policy: SignatureEncodingPolicy,
+}
+
+impl TypedSpec for RsaSigningConfig {
+    const TYPE: &'static str = CONFIG_TYPE;
+    const ALIASES: &'static [&'static str] = &[CONFIG_TYPE_NAME];
 }
 
 impl RsaSigningConfig {
     /// A configuration with the given algorithm and encoding.
     pub fn new(algorithm: SignatureAlgorithm, encoding: SignatureEncodingPolicy) -> Self {
         Self {
+            config_type: ConfigType::Versioned,
             signature_algorithm: algorithm,
             signature_encoding_policy: encoding,
         }
-    }
-
-    /// Decodes and checks a configuration.
-    ///
-    /// The `type`, if present, must be `RSASigningConfiguration/v1alpha1` or the unversioned
-    /// `RSASigningConfiguration` (OCM registers both). Unknown fields are rejected, as the
-    /// declared schema does. Every failure is [`Error::InvalidArgument`] naming the field.
-    pub fn from_raw(config: &Raw) -> Result<Self> {
-        check_type(config)?;
-        // `type` was checked above; the rest must be the known fields.
-        let mut fields = config.as_object().clone();
-        fields.remove("type");
-        serde_json::from_value(serde_json::Value::Object(fields))
-            .map_err(|e| Error::InvalidArgument(format!("invalid {CONFIG_TYPE} config: {e}")))
-    }
-}
-
-/// Fails unless the config's `type` is absent or one this handler serves.
-fn check_type(config: &Raw) -> Result<()> {
-    match config.type_() {
-        Some(t)
-            if t.name() != CONFIG_TYPE_NAME
-                || !matches!(t.version(), None | Some(CONFIG_TYPE_VERSION)) =>
-        {
-            Err(Error::InvalidArgument(format!(
-                "unsupported signing configuration type {t}: this handler serves {CONFIG_TYPE} \
-                 (or {CONFIG_TYPE_NAME})"
-            )))
-        }
-        _ => Ok(()),
     }
 }
 
@@ -198,40 +194,3 @@ fn signature_encoding_policy<'de, D: Deserializer<'de>>(
         ))),
     }
 }
-
-/// The JSON schema (draft 2020-12) of the configuration, to declare with the type.
-///
-/// Written by hand after OCM's generated schema: `type` is required and one of the two type
-/// names, the two optional fields are closed enums, and no other properties are allowed.
-/// [`RsaSigningConfig::from_raw`] enforces the same in the plugin (but, like OCM's getters, also
-/// accepts a missing `type` and empty strings for the defaults).
-pub fn config_schema() -> JsonSchema {
-    JsonSchema(CONFIG_SCHEMA.as_bytes().to_vec())
-}
-
-const CONFIG_SCHEMA: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "RSASigningConfiguration/v1alpha1",
-  "description": "Configuration of the RSA signing handler: which RSA signature scheme new signatures use and how they are encoded. Verification reads both from the signature.",
-  "type": "object",
-  "properties": {
-    "type": {
-      "type": "string",
-      "enum": ["RSASigningConfiguration/v1alpha1", "RSASigningConfiguration"]
-    },
-    "signatureAlgorithm": {
-      "type": "string",
-      "description": "RSASSA-PSS (MGF1 with the digest's hash, maximum salt length) or RSASSA-PKCS1-V1_5.",
-      "enum": ["RSASSA-PSS", "RSASSA-PKCS1-V1_5"],
-      "default": "RSASSA-PSS"
-    },
-    "signatureEncodingPolicy": {
-      "type": "string",
-      "description": "Plain: hex signature. PEM: a SIGNATURE PEM block with a 'Signature Algorithm' header, followed by the signer's certificates if the credentials carry any.",
-      "enum": ["Plain", "PEM"],
-      "default": "Plain"
-    }
-  },
-  "required": ["type"],
-  "additionalProperties": false
-}"#;

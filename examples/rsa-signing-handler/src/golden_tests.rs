@@ -5,11 +5,12 @@
 //! Every test reads the corpus through `ocm_plugin_golden::corpus!`, so it prints one line and
 //! returns when the corpus is absent (and fails in CI, where `OCM_REQUIRE_GOLDEN` is set).
 
-use ocm_plugin_contracts::{
-    Error,
-    signing_handler::v1::{SignRequest, SigningHandler, VerifyRequest, VerifyResponse},
-};
+use ocm_plugin_contracts::Error;
 use ocm_plugin_golden::Corpus;
+use ocm_plugin_sdk::{
+    SpecExt as _,
+    signing_handler::{SignRequest, SigningHandler, VerifyRequest, VerifyResponse},
+};
 use ocm_plugin_types::{Credentials, Digest, Raw, Signature};
 use serde_json::json;
 
@@ -56,6 +57,7 @@ fn config() -> Raw {
 async fn verify(signature: &Signature, credentials: &Credentials) -> Result<VerifyResponse, Error> {
     RsaSigningHandler::new()
         .verify(
+            config().decode_spec().unwrap(),
             VerifyRequest {
                 signature: signature.clone(),
                 config: config(),
@@ -195,15 +197,17 @@ async fn pkcs1v15_signing_reproduces_the_go_signatures() {
         .unwrap();
     let digest: Digest = serde_json::from_str(&text).unwrap();
     let credentials = file_credentials(&corpus, PRIVATE_KEY_PEM_FILE, PRIVATE);
+    let config = Raw::new(json!({
+        "type": CONFIG_TYPE,
+        "signatureAlgorithm": "RSASSA-PKCS1-V1_5",
+    }))
+    .unwrap();
     let signed = RsaSigningHandler::new()
         .sign(
+            config.decode_spec().unwrap(),
             SignRequest {
                 digest: digest.clone(),
-                config: Raw::new(json!({
-                    "type": CONFIG_TYPE,
-                    "signatureAlgorithm": "RSASSA-PKCS1-V1_5",
-                }))
-                .unwrap(),
+                config,
             },
             &credentials,
         )

@@ -1,11 +1,12 @@
-//! [`RsaSigningHandler`]: the [`SigningHandler`] implementation.
+//! [`RsaSigningHandler`]: the typed [`SigningHandler`] implementation.
 
-use ocm_plugin_contracts::{
-    Error, Result, async_trait,
-    signing_handler::v1::{
+use ocm_plugin_contracts::{Error, Result, async_trait};
+use ocm_plugin_sdk::{
+    signing_handler::{
         GetIdentityResponse, SignIdentityRequest, SignRequest, SignResponse, SigningHandler,
         VerifyIdentityRequest, VerifyRequest, VerifyResponse,
     },
+    spawn_blocking,
 };
 use ocm_plugin_types::{Credentials, Identity, Signature, SignatureInfo};
 use rsa::{
@@ -218,39 +219,97 @@ fn consumer_identity(algorithm: &str, signature_name: &str) -> GetIdentityRespon
     GetIdentityResponse { identity }
 }
 
+/// Signs the digest with the configured algorithm and encoding, using the private key from
+/// the credentials (blocking: may read key files, and does the RSA arithmetic).
+fn sign_blocking(
+    config: RsaSigningConfig,
+    request: &SignRequest,
+    credentials: &Credentials,
+) -> Result<SignResponse> {
+    let digest = ParsedDigest::parse(&request.digest)?;
+    let key = keys::signing_key(credentials)?;
+    let algorithm = config.signature_algorithm;
+    let raw = sign_digest(&key, algorithm, &digest)?;
+    let encoding = config.signature_encoding_policy;
+    let value = match encoding {
+        SignatureEncodingPolicy::Plain => hex::encode(&raw),
+        SignatureEncodingPolicy::Pem => {
+            let chain = keys::certificate_chain(credentials)?;
+            pem::encode_signature(algorithm.as_str(), &raw, &chain)
+        }
+    };
+    tracing::debug!(
+        %algorithm,
+        %encoding,
+        hash = digest.hash.name(),
+        "signed digest"
+    );
+    Ok(SignResponse {
+        signature: SignatureInfo {
+            algorithm: algorithm.as_str().to_owned(),
+            value,
+            media_type: encoding.media_type(algorithm).to_owned(),
+            issuer: None,
+            extra: Default::default(),
+        },
+    })
+}
+
+/// Verifies the signature over its digest (blocking: may read key files, and does the RSA
+/// arithmetic). See [`SigningHandler::verify`] of [`RsaSigningHandler`].
+fn verify_blocking(request: &VerifyRequest, credentials: &Credentials) -> Result<VerifyResponse> {
+    let Signature {
+        name,
+        digest,
+        signature,
+        ..
+    } = &request.signature;
+    let digest = ParsedDigest::parse(digest)?;
+    let decoded = decode_signature(signature)?;
+    let key = if decoded.certificates.is_empty() {
+        keys::verifying_key(credentials)?
+    } else {
+        let embedded = decoded
+            .certificates
+            .iter()
+            .enumerate()
+            .map(|(i, der)| {
+                chain::Cert::from_der(der).map_err(|e| {
+                    Error::InvalidArgument(format!(
+                        "invalid PEM signature: embedded certificate {}: {e}",
+                        i + 1
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let anchors = keys::trust_anchors(credentials)?;
+        let leaf_key = chain::verify_chain(&embedded, &anchors, chain::now())?;
+        tracing::debug!(
+            signature = %name,
+            certificates = embedded.len(),
+            "certificate chain validated; verifying with the signing certificate's key"
+        );
+        leaf_key
+    };
+    verify_digest(&key, decoded.algorithm, &digest, &decoded.bytes)?;
+    tracing::debug!(signature = %name, algorithm = %decoded.algorithm, "signature verified");
+    Ok(VerifyResponse {})
+}
+
 #[async_trait]
 impl SigningHandler for RsaSigningHandler {
+    type Spec = RsaSigningConfig;
+
     /// Signs the digest with the configured algorithm and encoding, using the private key from
     /// the credentials. The answer has no issuer, as OCM's handler sets none.
-    async fn sign(&self, request: SignRequest, credentials: &Credentials) -> Result<SignResponse> {
-        let config = RsaSigningConfig::from_raw(&request.config)?;
-        let digest = ParsedDigest::parse(&request.digest)?;
-        let key = keys::signing_key(credentials)?;
-        let algorithm = config.signature_algorithm;
-        let raw = sign_digest(&key, algorithm, &digest)?;
-        let encoding = config.signature_encoding_policy;
-        let value = match encoding {
-            SignatureEncodingPolicy::Plain => hex::encode(&raw),
-            SignatureEncodingPolicy::Pem => {
-                let chain = keys::certificate_chain(credentials)?;
-                pem::encode_signature(algorithm.as_str(), &raw, &chain)
-            }
-        };
-        tracing::debug!(
-            %algorithm,
-            %encoding,
-            hash = digest.hash.name(),
-            "signed digest"
-        );
-        Ok(SignResponse {
-            signature: SignatureInfo {
-                algorithm: algorithm.as_str().to_owned(),
-                value,
-                media_type: encoding.media_type(algorithm).to_owned(),
-                issuer: None,
-                extra: Default::default(),
-            },
-        })
+    async fn sign(
+        &self,
+        config: RsaSigningConfig,
+        request: SignRequest,
+        credentials: &Credentials,
+    ) -> Result<SignResponse> {
+        let credentials = credentials.clone();
+        spawn_blocking(move || sign_blocking(config, &request, &credentials)).await
     }
 
     /// Verifies the signature over its digest. A PEM signature that embeds certificates is
@@ -258,75 +317,39 @@ impl SigningHandler for RsaSigningHandler {
     /// the trust anchors (the `CERTIFICATE` blocks of the credentials' public key material; see
     /// `chain.rs`). Plain signatures and PEM signatures without certificates are verified with
     /// the public key from the credentials (or the one of the private key). The configuration
-    /// is checked but not used: the signature's media type, algorithm and PEM header say how it
-    /// was made.
+    /// is not used: the signature's media type, algorithm and PEM header say how it was made.
     async fn verify(
         &self,
+        _config: RsaSigningConfig,
         request: VerifyRequest,
         credentials: &Credentials,
     ) -> Result<VerifyResponse> {
-        RsaSigningConfig::from_raw(&request.config)?;
-        let Signature {
-            name,
-            digest,
-            signature,
-            ..
-        } = &request.signature;
-        let digest = ParsedDigest::parse(digest)?;
-        let decoded = decode_signature(signature)?;
-        let key = if decoded.certificates.is_empty() {
-            keys::verifying_key(credentials)?
-        } else {
-            let embedded = decoded
-                .certificates
-                .iter()
-                .enumerate()
-                .map(|(i, der)| {
-                    chain::Cert::from_der(der).map_err(|e| {
-                        Error::InvalidArgument(format!(
-                            "invalid PEM signature: embedded certificate {}: {e}",
-                            i + 1
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let anchors = keys::trust_anchors(credentials)?;
-            let leaf_key = chain::verify_chain(&embedded, &anchors, chain::now())?;
-            tracing::debug!(
-                signature = %name,
-                certificates = embedded.len(),
-                "certificate chain validated; verifying with the signing certificate's key"
-            );
-            leaf_key
-        };
-        verify_digest(&key, decoded.algorithm, &digest, &decoded.bytes)?;
-        tracing::debug!(signature = %name, algorithm = %decoded.algorithm, "signature verified");
-        Ok(VerifyResponse {})
+        let credentials = credentials.clone();
+        spawn_blocking(move || verify_blocking(&request, &credentials)).await
     }
 
     /// `{"type":"RSA/v1alpha1","algorithm":<configured algorithm>,"signature":<name>}`.
-    async fn get_signing_identity(
+    async fn signing_identity(
         &self,
+        config: RsaSigningConfig,
         request: SignIdentityRequest,
     ) -> Result<GetIdentityResponse> {
-        let config = RsaSigningConfig::from_raw(&request.config)?;
         Ok(consumer_identity(
             config.signature_algorithm.as_str(),
             &request.name,
         ))
     }
-
     /// `{"type":"RSA/v1alpha1","algorithm":<the signature's algorithm>,"signature":<name>}`.
     ///
     /// The algorithm is `signature.algorithm`; when that is empty, the PEM block's header or
     /// the plain media type's algorithm (empty if the media type is unknown, as in OCM). A PEM
     /// header that contradicts a non-empty `signature.algorithm` is an error; so is a PEM
     /// value that is not a signature block.
-    async fn get_verifying_identity(
+    async fn verifying_identity(
         &self,
+        _config: RsaSigningConfig,
         request: VerifyIdentityRequest,
     ) -> Result<GetIdentityResponse> {
-        RsaSigningConfig::from_raw(&request.config)?;
         let info = &request.signature.signature;
         let mut algorithm = info.algorithm.clone();
         if info.media_type == MEDIA_TYPE_PEM {

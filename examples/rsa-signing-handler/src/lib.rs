@@ -2,9 +2,10 @@
 //! configuration type [`CONFIG_TYPE`] (`RSASigningConfiguration/v1alpha1`), compatible with the
 //! RSA handler built into OCM (Go package `bindings/go/rsa/signing`).
 //!
-//! All logic lives in this library: [`RsaSigningHandler`] implements
-//! [`SigningHandler`](ocm_plugin_contracts::signing_handler::v1::SigningHandler); a plugin binary
-//! only has to serve it under [`PLUGIN_NAME`] with [`config_schema`].
+//! All logic lives in this library: [`RsaSigningHandler`] implements the SDK's typed
+//! [`SigningHandler`](ocm_plugin_sdk::signing_handler::SigningHandler) for the configuration
+//! type [`RsaSigningConfig`], whose JSON schema the SDK derives; [`main`] serves it under
+//! [`PLUGIN_NAME`].
 //!
 //! # Signing configuration
 //!
@@ -16,8 +17,9 @@
 //!   [`ALGORITHM_RSASSA_PKCS1_V15`] (`RSASSA-PKCS1-V1_5`).
 //! * `signatureEncodingPolicy`: `Plain` (the default) or `PEM`.
 //!
-//! The unversioned type `RSASigningConfiguration` is accepted too; unknown fields and other
-//! values are rejected with `InvalidArgument` naming the field ([`RsaSigningConfig::from_raw`]).
+//! The unversioned type `RSASigningConfiguration` is accepted too. `type` is required; unknown
+//! fields and other values are refused by the declared schema (derived from
+//! [`RsaSigningConfig`]) before the handler is called, and by its decoding, naming the field.
 //!
 //! # Signatures
 //!
@@ -98,11 +100,22 @@
 //! `{"type":"RSA/v1alpha1","algorithm":<algorithm>,"signature":<signature name>}`
 //! ([`IDENTITY_TYPE`]), as OCM does.
 //!
+//! # Using it from OCM's `ocm` command line
+//!
+//! The head `ocm` CLI registers this plugin, with all nine example plugins of its plugin
+//! directory, at the start of every command. `ocm` passes no configuration to plugins and no
+//! spec on reads; neither matters here: the handler reads nothing from configuration, and its
+//! keys arrive with each call's credentials. `ocm` has a built-in RSA handler for the same
+//! signing type, and for OCI its built-in code was measured to win over a plugin declaring the
+//! same type; which of the two signs for `ocm` was not measured. The signatures are
+//! interchangeable either way (see the golden tests against OCM's Go handler).
+//!
 //! # Example
 //!
 //! ```
-//! use ocm_example_rsa_signing_handler::{PRIVATE_KEY_PEM, RsaSigningHandler};
-//! use ocm_plugin_contracts::signing_handler::v1::{SignRequest, SigningHandler, VerifyRequest};
+//! use ocm_example_rsa_signing_handler::{PRIVATE_KEY_PEM, RsaSigningConfig, RsaSigningHandler};
+//! use ocm_plugin_sdk::SpecExt as _;
+//! use ocm_plugin_sdk::signing_handler::{SignRequest, SigningHandler, VerifyRequest};
 //! use ocm_plugin_types::{Credentials, Digest, Raw, Signature};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -114,6 +127,8 @@
 //!     "type": "RSASigningConfiguration/v1alpha1",
 //!     "signatureAlgorithm": "RSASSA-PSS",
 //! }))?;
+//! // The plugin receives it decoded; the SDK checked it against the derived schema first.
+//! let spec: RsaSigningConfig = config.decode_spec()?;
 //! let digest = Digest {
 //!     hash_algorithm: "SHA-256".into(),
 //!     normalisation_algorithm: "jsonNormalisation/v4alpha1".into(),
@@ -125,6 +140,7 @@
 //! let handler = RsaSigningHandler::new();
 //! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
 //! let signed = runtime.block_on(handler.sign(
+//!     spec,
 //!     SignRequest { digest: digest.clone(), config: config.clone() },
 //!     &credentials,
 //! ))?;
@@ -134,13 +150,14 @@
 //! // Verifying needs the public key; here it is derived from the private key.
 //! let signature =
 //!     Signature { name: "acme".into(), digest, signature: signed.signature, ..Signature::default() };
-//! runtime.block_on(handler.verify(VerifyRequest { signature: signature.clone(), config: config.clone() }, &credentials))?;
+//! let request = VerifyRequest { signature: signature.clone(), config: config.clone() };
+//! runtime.block_on(handler.verify(spec, request, &credentials))?;
 //!
 //! // A signature over another digest does not verify.
 //! let mut tampered = signature;
 //! tampered.digest.value = "a".repeat(64);
 //! let err = runtime
-//!     .block_on(handler.verify(VerifyRequest { signature: tampered, config }, &credentials))
+//!     .block_on(handler.verify(spec, VerifyRequest { signature: tampered, config }, &credentials))
 //!     .unwrap_err();
 //! assert!(err.to_string().contains("signature verification failed"));
 //! # Ok(())
@@ -163,7 +180,7 @@ mod plugin_tests;
 #[cfg(test)]
 mod tests;
 
-pub use config::{RsaSigningConfig, SignatureAlgorithm, SignatureEncodingPolicy, config_schema};
+pub use config::{RsaSigningConfig, SignatureAlgorithm, SignatureEncodingPolicy};
 pub use handler::RsaSigningHandler;
 
 /// The name a plugin binary serving this handler registers under.
@@ -172,24 +189,13 @@ pub const PLUGIN_NAME: &str = "rsa-signing-handler";
 /// The plugin's `main`: declares the signing handler for [`CONFIG_TYPE`] (and its unversioned
 /// name), then runs the plugin (prints the capabilities, or serves per `--config`).
 pub fn main() -> std::process::ExitCode {
-    let types = (CONFIG_TYPE.parse(), CONFIG_TYPE_NAME.parse());
-    let (Ok(config_type), Ok(alias)) = types else {
-        eprintln!("{PLUGIN_NAME}: invalid built-in type");
-        return std::process::ExitCode::FAILURE;
-    };
-    plugin(config_type, alias).run()
+    plugin().run()
 }
 
-fn plugin(
-    config_type: ocm_plugin_types::Type,
-    alias: ocm_plugin_types::Type,
-) -> ocm_plugin_sdk::Plugin {
-    ocm_plugin_sdk::Plugin::new(PLUGIN_NAME).register(
-        ocm_plugin_sdk::signing_handler::untyped(config_type, config_schema(), |_ctx| {
-            Ok(RsaSigningHandler::new())
-        })
-        .aliases([alias]),
-    )
+fn plugin() -> ocm_plugin_sdk::Plugin {
+    ocm_plugin_sdk::Plugin::new(PLUGIN_NAME).register(ocm_plugin_sdk::signing_handler::typed(
+        |_ctx| Ok(RsaSigningHandler::new()),
+    ))
 }
 
 /// The signing configuration type this handler serves.

@@ -11,11 +11,7 @@ use crate::{CONFIG_TYPE, CONFIG_TYPE_NAME, PRIVATE_KEY_PEM, plugin};
 const KEY: &str = include_str!("../testdata/signer-a.pem");
 
 fn client() -> TestClient {
-    let plugin = plugin(
-        CONFIG_TYPE.parse().unwrap(),
-        CONFIG_TYPE_NAME.parse().unwrap(),
-    );
-    TestClient::new(plugin, Vec::new()).unwrap()
+    TestClient::new(plugin(), Vec::new()).unwrap()
 }
 
 fn credentials() -> String {
@@ -32,11 +28,7 @@ fn digest() -> Value {
 
 #[test]
 fn capabilities_declare_the_signing_handler_in_both_formats() {
-    let json = plugin(
-        CONFIG_TYPE.parse().unwrap(),
-        CONFIG_TYPE_NAME.parse().unwrap(),
-    )
-    .capabilities_json();
+    let json = plugin().capabilities_json();
     let caps = PluginCapabilities::parse(json.as_bytes()).unwrap();
     assert_eq!(caps.format, CapabilitiesFormat::Dual);
     let cap = &caps.capabilities[0];

@@ -9,9 +9,10 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use ocm_plugin_contracts::{
-    Error,
-    signing_handler::v1::{
+use ocm_plugin_contracts::Error;
+use ocm_plugin_sdk::{
+    SpecExt as _, TypedSpec as _,
+    signing_handler::{
         SignIdentityRequest, SignRequest, SigningHandler, VerifyRequest, VerifyResponse,
     },
 };
@@ -122,6 +123,11 @@ fn raw(value: serde_json::Value) -> Raw {
     Raw::new(value).unwrap()
 }
 
+/// The configuration decoded, as the SDK hands it to the handler.
+fn spec(config: &Raw) -> RsaSigningConfig {
+    config.decode_spec().unwrap()
+}
+
 fn rsa_credentials(pairs: &[(&str, &str)]) -> Credentials {
     Credentials::typed(CREDENTIAL_TYPE, pairs.iter().copied())
 }
@@ -147,11 +153,13 @@ async fn sign(
     credentials: &Credentials,
 ) -> Result<Signature, Error> {
     let digest = digest(hash);
+    let config = config(algorithm, encoding);
     let answer = RsaSigningHandler::new()
         .sign(
+            spec(&config),
             SignRequest {
                 digest: digest.clone(),
-                config: config(algorithm, encoding),
+                config,
             },
             credentials,
         )
@@ -165,11 +173,13 @@ async fn sign(
 }
 
 async fn verify(signature: &Signature, credentials: &Credentials) -> Result<VerifyResponse, Error> {
+    let config = raw(json!({"type": CONFIG_TYPE}));
     RsaSigningHandler::new()
         .verify(
+            spec(&config),
             VerifyRequest {
                 signature: signature.clone(),
-                config: raw(json!({"type": CONFIG_TYPE})),
+                config,
             },
             credentials,
         )
@@ -600,7 +610,12 @@ async fn digest_is_checked() {
             },
             config: config(ALGORITHM_RSASSA_PSS, "Plain"),
         };
-        let message = invalid_argument(RsaSigningHandler::new().sign(request, &credentials).await);
+        let config = spec(&request.config);
+        let message = invalid_argument(
+            RsaSigningHandler::new()
+                .sign(config, request, &credentials)
+                .await,
+        );
         assert!(message.contains(expected), "{message}");
     }
     // Older spellings of the hash names are accepted, as older OCM handlers did.
@@ -718,15 +733,17 @@ async fn config_is_decoded_with_defaults() {
     let defaults = [
         json!({"type": "RSASigningConfiguration/v1alpha1"}),
         json!({"type": "RSASigningConfiguration"}),
-        json!({}),
+        // The schema refuses these; decoding takes them as the defaults, as OCM's getters do.
         json!({"type": CONFIG_TYPE, "signatureAlgorithm": "", "signatureEncodingPolicy": null}),
     ];
     for value in defaults {
+        let config = raw(value.clone());
         let answer = handler
             .sign(
+                spec(&config),
                 SignRequest {
                     digest: digest("SHA-256"),
-                    config: raw(value.clone()),
+                    config,
                 },
                 &credentials,
             )
@@ -738,9 +755,8 @@ async fn config_is_decoded_with_defaults() {
             "{value}"
         );
     }
-    let decoded = RsaSigningConfig::from_raw(&config(ALGORITHM_RSASSA_PKCS1_V15, "PEM")).unwrap();
     assert_eq!(
-        decoded,
+        spec(&config(ALGORITHM_RSASSA_PKCS1_V15, "PEM")),
         RsaSigningConfig::new(
             SignatureAlgorithm::RsassaPkcs1V15,
             SignatureEncodingPolicy::Pem
@@ -748,14 +764,15 @@ async fn config_is_decoded_with_defaults() {
     );
 }
 
-#[tokio::test]
-async fn invalid_config_names_the_field() {
-    let cases = [
+/// Invalid configurations and the field each must be refused for.
+fn invalid_configs() -> [(serde_json::Value, &'static str); 9] {
+    [
         (json!({"type": "OtherSigning/v1"}), "OtherSigning/v1"),
         (
             json!({"type": "RSASigningConfiguration/v1"}),
             "RSASigningConfiguration/v1",
         ),
+        (json!({}), "type"),
         (
             json!({"type": CONFIG_TYPE, "signatureAlgorithm": "RSA"}),
             "signatureAlgorithm",
@@ -776,58 +793,46 @@ async fn invalid_config_names_the_field() {
             json!({"type": CONFIG_TYPE, "hashAlgorithm": "SHA-256"}),
             "hashAlgorithm",
         ),
-    ];
-    let handler = RsaSigningHandler::new();
-    for (value, field) in cases {
-        let message = invalid_argument(
-            handler
-                .sign(
-                    SignRequest {
-                        digest: digest("SHA-256"),
-                        config: raw(value.clone()),
-                    },
-                    &signing_credentials(),
-                )
-                .await,
-        );
+        (
+            json!({"type": CONFIG_TYPE, "signatureAlgorithm": null}),
+            "signatureAlgorithm",
+        ),
+    ]
+}
+
+#[test]
+fn invalid_config_names_the_field() {
+    let (_, schema) = RsaSigningConfig::declaration().unwrap();
+    let validator = ocm_plugin_endpoints::SchemaValidator::compile(&schema.0).unwrap();
+    for (value, field) in invalid_configs() {
+        // Managers and the SDK refuse it by the derived schema, naming the field.
+        let message = validator.validate(&value).unwrap_err().to_string();
         assert!(message.contains(field), "{value}: {message}");
-        // The identity operations check the configuration the same way.
-        let message = invalid_argument(
-            handler
-                .get_signing_identity(SignIdentityRequest {
-                    digest: digest("SHA-256"),
-                    config: raw(value.clone()),
-                    name: "n".to_owned(),
-                })
-                .await,
-        );
-        assert!(message.contains(field), "{value}: {message}");
+        // The decoder refuses it too (except `null`, the default), naming the field.
+        if value.get("signatureAlgorithm") != Some(&serde_json::Value::Null) {
+            let message = invalid_argument(raw(value.clone()).decode_spec::<RsaSigningConfig>());
+            assert!(message.contains(field), "{value}: {message}");
+        }
     }
 }
 
 #[test]
-fn schema_matches_the_decoder() {
-    let schema: serde_json::Value = serde_json::from_slice(&config_schema().0).unwrap();
-    assert_eq!(
-        schema["$schema"],
-        "https://json-schema.org/draft/2020-12/schema"
-    );
-    assert_eq!(schema["additionalProperties"], false);
-    assert_eq!(
-        schema["properties"]["type"]["enum"],
-        json!([CONFIG_TYPE, CONFIG_TYPE_NAME])
-    );
-    assert_eq!(
-        schema["properties"]["signatureAlgorithm"]["enum"],
-        json!(ALGORITHMS)
-    );
-    assert_eq!(
-        schema["properties"]["signatureEncodingPolicy"]["enum"],
-        json!(ENCODINGS)
-    );
-    for algorithm in ALGORITHMS {
-        for encoding in ENCODINGS {
-            RsaSigningConfig::from_raw(&config(algorithm, encoding)).unwrap();
+fn schema_accepts_every_valid_config() {
+    let (typ, schema) = RsaSigningConfig::declaration().unwrap();
+    assert_eq!(typ.to_string(), CONFIG_TYPE);
+    let validator = ocm_plugin_endpoints::SchemaValidator::compile(&schema.0).unwrap();
+    for typ in [CONFIG_TYPE, CONFIG_TYPE_NAME] {
+        validator.validate(&json!({ "type": typ })).unwrap();
+        for algorithm in ALGORITHMS {
+            for encoding in ENCODINGS {
+                let value = json!({
+                    "type": typ,
+                    "signatureAlgorithm": algorithm,
+                    "signatureEncodingPolicy": encoding,
+                });
+                validator.validate(&value).unwrap();
+                spec(&raw(value));
+            }
         }
     }
 }
@@ -838,12 +843,16 @@ fn schema_matches_the_decoder() {
 async fn consumer_identities_are_ocms() {
     let handler = RsaSigningHandler::new();
     for algorithm in ALGORITHMS {
+        let config = config(algorithm, "Plain");
         let answer = handler
-            .get_signing_identity(SignIdentityRequest {
-                digest: digest("SHA-256"),
-                config: config(algorithm, "Plain"),
-                name: "release-signature".to_owned(),
-            })
+            .signing_identity(
+                spec(&config),
+                SignIdentityRequest {
+                    digest: digest("SHA-256"),
+                    config,
+                    name: "release-signature".to_owned(),
+                },
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -869,11 +878,9 @@ async fn consumer_identities_are_ocms() {
     .await
     .unwrap();
     let identity = |signature: Signature| async move {
+        let config = raw(json!({"type": CONFIG_TYPE}));
         handler
-            .get_verifying_identity(VerifyRequest {
-                signature,
-                config: raw(json!({"type": CONFIG_TYPE})),
-            })
+            .verifying_identity(spec(&config), VerifyRequest { signature, config })
             .await
             .map(|answer| serde_json::to_value(&answer.identity).unwrap())
     };
