@@ -10,8 +10,10 @@ use std::{
 };
 
 use base64::{Engine as _, engine::general_purpose::STANDARD_PAD_INDIFFERENT};
-use ocm_plugin_contracts::{Error, Result};
-use ocm_plugin_types::Credentials;
+use ocm_plugin_sdk::{
+    contracts::{Error, Result},
+    types::Credentials,
+};
 use serde_json::{Map, Value};
 
 /// The name every Docker Hub alias normalises to.

@@ -19,8 +19,9 @@
 //! `dockerConfigFile` is optional. Without it the plugin reads the file the Docker CLI uses,
 //! `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json` ([`default_config_file`],
 //! from the environment the plugin was started with). A leading `~/` expands to `$HOME`; any
-//! other relative path is rejected. The config schema ([`config_schema`], draft 2020-12)
-//! requires `type` and allows only `dockerConfigFile` besides it.
+//! other relative path is rejected. The config schema (draft 2020-12), derived from
+//! [`DockerConfigSpec`], requires `type` and allows only a `dockerConfigFile` string besides
+//! it; the SDK checks every config against it before the plugin sees it.
 //!
 //! # Behaviour
 //!
@@ -47,12 +48,24 @@
 //!
 //! The credentials sent with `resolve` (those of the repository itself) are ignored.
 //!
+//! # Using it from OCM's `ocm` command line
+//!
+//! `ocm` registers the plugin from its plugin directory and passes it no configuration. A
+//! credential repository is configured in `ocm`'s configuration (`.ocmconfig`, a
+//! `credentials.config.ocm.software` entry) as a repository:
+//! `repositories: [{repository: {type: DockerConfig/v1, dockerConfigFile: ~/.docker/config.json}}]`.
+//! Note that `ocm` has a built-in credential repository of the same config type
+//! (`DockerConfig/v1`) for `OCIRegistry` identities.
+//!
 //! # Example
 //!
+//! The plugin called in process as a manager calls it:
+//!
 //! ```
-//! use ocm_example_docker_credentials::DockerCredentials;
-//! use ocm_plugin_contracts::credential_repository::v1::{CredentialRepository, ResolveRequest};
-//! use ocm_plugin_types::{Credentials, Identity, Raw};
+//! use ocm_example_docker_credentials::{CONSUMER_IDENTITY_TYPE, DockerCredentials, plugin};
+//! use ocm_plugin_sdk::contracts::credential_repository::v1::{CredentialRepository, ResolveRequest};
+//! use ocm_plugin_sdk::testing::{TestClient, block_on};
+//! use ocm_plugin_sdk::types::{Credentials, Identity, Raw};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -60,16 +73,15 @@
 //! // "dXNlcjpzM2NyZXQ=" is base64 of "user:s3cret".
 //! std::fs::write(&file, r#"{"auths":{"https://index.docker.io/v1/":{"auth":"dXNlcjpzM2NyZXQ="}}}"#)?;
 //!
-//! let repository = DockerCredentials::new(None, None);
+//! let plugin = plugin(CONSUMER_IDENTITY_TYPE.parse()?, DockerCredentials::new(None, None));
+//! let repository = TestClient::new(plugin, Vec::new())?.traits();
 //! let config = Raw::new(serde_json::json!({"type": "DockerConfig/v1", "dockerConfigFile": file}))?;
 //! let identity = Identity::from([
 //!     ("type".to_owned(), "OCIRegistry".to_owned()),
 //!     ("hostname".to_owned(), "docker.io".to_owned()),
 //! ]);
 //!
-//! let credentials = tokio::runtime::Builder::new_current_thread().build()?.block_on(
-//!     repository.resolve(ResolveRequest { config, identity }, &Credentials::new()),
-//! )?;
+//! let credentials = block_on(repository.resolve(ResolveRequest { config, identity }, &Credentials::new()))??;
 //! assert_eq!(credentials["username"], "user");
 //! assert_eq!(credentials["password"], "s3cret");
 //! # Ok(())
@@ -86,11 +98,10 @@ mod tests;
 
 use std::process::ExitCode;
 
-use ocm_plugin_sdk::Plugin;
-use ocm_plugin_types::{JsonSchema, Type};
+use ocm_plugin_sdk::{Plugin, types::Type};
 
 pub use docker_config::{DockerConfigFile, RegistryAddress};
-pub use repository::{DockerCredentials, default_config_file};
+pub use repository::{DockerConfigSpec, DockerCredentials, default_config_file};
 
 /// Name under which the plugin registers.
 pub const PLUGIN_NAME: &str = "docker-credentials";
@@ -101,38 +112,31 @@ pub const CONSUMER_IDENTITY_TYPE: &str = "OCIRegistry";
 /// The repository config type this plugin serves (entry `[1]`).
 pub const CONFIG_TYPE: &str = "DockerConfig/v1";
 
-/// The name part of [`CONFIG_TYPE`]; a config typed `DockerConfig` is accepted too.
-pub const CONFIG_TYPE_NAME: &str = "DockerConfig";
-
 /// The config field naming the Docker config file.
 pub const CONFIG_FILE_FIELD: &str = "dockerConfigFile";
 
 /// The `type` of the identity returned for a config.
 pub const IDENTITY_TYPE: &str = "DockerConfig";
 
-/// The plugin's `main`: declares the capability, then runs the plugin (prints the
+/// The plugin's `main`: runs [`plugin`] with [`DockerCredentials::from_env`] (prints the
 /// capabilities, or serves per `--config`).
 pub fn main() -> ExitCode {
-    let types = CONSUMER_IDENTITY_TYPE
-        .parse::<Type>()
-        .and_then(|i| Ok((i, CONFIG_TYPE.parse::<Type>()?)));
-    let (identity_type, config_type) = match types {
-        Ok(types) => types,
+    match CONSUMER_IDENTITY_TYPE.parse() {
+        Ok(identity_type) => plugin(identity_type, DockerCredentials::from_env()).run(),
         Err(e) => {
             eprintln!("{PLUGIN_NAME}: invalid built-in type: {e}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
-    plugin(identity_type, config_type).run()
+    }
 }
 
-fn plugin(identity_type: Type, config_type: Type) -> Plugin {
-    Plugin::new(PLUGIN_NAME).register(ocm_plugin_sdk::credential_repository::untyped(
+/// The plugin: `repository` as the credential repository for [`DockerConfigSpec`]
+/// (`DockerConfig/v1`), whose JSON schema is derived from the type, resolving identities of
+/// `identity_type` ([`CONSUMER_IDENTITY_TYPE`]).
+pub fn plugin(identity_type: Type, repository: DockerCredentials) -> Plugin {
+    Plugin::new(PLUGIN_NAME).register(ocm_plugin_sdk::credential_repository::typed(
         identity_type,
-        config_type,
-        config_schema(),
         |_ctx| {
-            let repository = DockerCredentials::from_env();
             match repository.default_file() {
                 Some(file) => tracing::info!(
                     default_file = %file.display(),
@@ -147,28 +151,3 @@ fn plugin(identity_type: Type, config_type: Type) -> Plugin {
         },
     ))
 }
-
-/// The JSON schema (draft 2020-12) of a [`CONFIG_TYPE`] config.
-pub fn config_schema() -> JsonSchema {
-    JsonSchema(CONFIG_SCHEMA.as_bytes().to_vec())
-}
-
-const CONFIG_SCHEMA: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "DockerConfig/v1",
-  "description": "A credential repository backed by a Docker config.json file.",
-  "type": "object",
-  "properties": {
-    "type": {
-      "type": "string",
-      "description": "The config type, DockerConfig/v1."
-    },
-    "dockerConfigFile": {
-      "type": "string",
-      "description": "Path of the Docker config.json; absolute or starting with ~/. Defaults to $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json."
-    }
-  },
-  "required": ["type"],
-  "additionalProperties": false
-}
-"#;

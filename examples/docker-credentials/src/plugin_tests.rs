@@ -1,22 +1,24 @@
 //! The plugin as the SDK serves it: capabilities and HTTP routes, in process.
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use ocm_plugin_endpoints::{Route, credential_repository as routes};
-use ocm_plugin_sdk::testing::{TestClient, TestResponse, block_on};
-use ocm_plugin_types::{Capabilities, Type};
+use ocm_plugin_sdk::{
+    Plugin, TypedSpec as _,
+    endpoints::{Route, credential_repository as routes},
+    testing::{TestClient, TestResponse, block_on},
+    types::Capabilities,
+};
 
-use crate::{CONFIG_TYPE, CONSUMER_IDENTITY_TYPE, config_schema, plugin};
+use crate::{CONFIG_TYPE, CONSUMER_IDENTITY_TYPE, DockerConfigSpec, DockerCredentials, plugin};
 
-fn types() -> (Type, Type) {
-    (
+fn served() -> Plugin {
+    plugin(
         CONSUMER_IDENTITY_TYPE.parse().unwrap(),
-        CONFIG_TYPE.parse().unwrap(),
+        DockerCredentials::new(None, None),
     )
 }
 
 fn client() -> TestClient {
-    let (i, c) = types();
-    TestClient::new(plugin(i, c), Vec::new()).unwrap()
+    TestClient::new(served(), Vec::new()).unwrap()
 }
 
 /// A request as a Go manager sends it: `Authorization` (on `/resolve`), JSON body.
@@ -29,18 +31,15 @@ async fn send(client: &TestClient, route: &Route, body: &serde_json::Value) -> T
 
 #[test]
 fn capabilities_declare_identity_type_then_config_type() {
-    let (i, c) = types();
-    let json = plugin(i, c).capabilities_json();
+    let json = served().capabilities_json();
     let caps: Capabilities = serde_json::from_str(&json).unwrap();
     let entries = &caps.types.unwrap()["credentialRepository"];
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0].typ.to_string(), CONSUMER_IDENTITY_TYPE);
     assert_eq!(entries[1].typ.to_string(), CONFIG_TYPE);
     // Go managers validate the config against entry [0]'s schema.
-    assert_eq!(
-        entries[0].json_schema.as_ref().unwrap().0,
-        config_schema().0
-    );
+    let (_, schema) = DockerConfigSpec::declaration().unwrap();
+    assert_eq!(entries[0].json_schema.as_ref().unwrap().0, schema.0);
 }
 
 #[test]

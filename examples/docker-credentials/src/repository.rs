@@ -1,24 +1,46 @@
-//! [`DockerCredentials`]: the [`CredentialRepository`] implementation.
+//! [`DockerCredentials`]: the `DockerConfig/v1` [`CredentialRepository`], and its config
+//! [`DockerConfigSpec`].
 
 use std::{
     ffi::OsString,
     path::{Path, PathBuf},
 };
 
-use ocm_plugin_contracts::{
-    Error, Result, async_trait,
-    credential_repository::v1::{
-        ConsumerIdentityForConfigRequest, CredentialRepository, GetIdentityRequest,
-        GetIdentityResponse, ResolveRequest,
+use ocm_plugin_sdk::{
+    TypedSpec, async_trait,
+    contracts::{Error, Result},
+    credential_repository::{
+        ConsumerIdentityForConfigRequest, CredentialRepository, Credentials, Identity,
+        ResolveRequest,
     },
+    schemars,
 };
-use ocm_plugin_types::{Credentials, Identity, Raw};
-use serde_json::Value;
+use serde::Deserialize;
 
 use crate::{
-    CONFIG_FILE_FIELD, CONFIG_TYPE, CONFIG_TYPE_NAME, CONSUMER_IDENTITY_TYPE, IDENTITY_TYPE,
+    CONFIG_FILE_FIELD, CONFIG_TYPE, CONSUMER_IDENTITY_TYPE, IDENTITY_TYPE,
     docker_config::{DockerConfigFile, RegistryAddress},
 };
+
+/// A credential repository backed by a Docker config.json file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[schemars(crate = "ocm_plugin_sdk::schemars", title = "DockerConfig/v1")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DockerConfigSpec {
+    /// The config type, DockerConfig/v1.
+    #[serde(rename = "type")]
+    _type: String,
+    /// Path of the Docker config.json; absolute or starting with ~/. Defaults to
+    /// $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json.
+    // A string in the schema, as before: `null` is no file only to serde.
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub docker_config_file: Option<String>,
+}
+
+impl TypedSpec for DockerConfigSpec {
+    const TYPE: &'static str = CONFIG_TYPE;
+}
 
 /// A credential repository backed by a Docker `config.json`.
 ///
@@ -54,31 +76,16 @@ impl DockerCredentials {
         self.default_file.as_deref()
     }
 
-    /// The file a repository config addresses.
+    /// The file a repository config addresses: its `dockerConfigFile` (`~/` expanded), or the
+    /// default file when it names none (absent or empty).
     ///
-    /// Fails with [`Error::InvalidArgument`] when the config has another type than
-    /// `DockerConfig` (`/v1` or unversioned), when `dockerConfigFile` is not a string or is
-    /// relative, or when it is absent and there is no default file.
-    pub fn config_file(&self, config: &Raw) -> Result<PathBuf> {
-        if let Some(t) = config.type_() {
-            let version_ok = matches!(t.version(), None | Some("v1"));
-            if t.name() != CONFIG_TYPE_NAME || !version_ok {
-                return Err(Error::InvalidArgument(format!(
-                    "unsupported credential repository config type {t}: this plugin serves \
-                     {CONFIG_TYPE}"
-                )));
-            }
-        }
-        let configured = match config.get(CONFIG_FILE_FIELD) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.is_empty() => None,
-            Some(Value::String(s)) => Some(s.as_str()),
-            Some(_) => {
-                return Err(Error::InvalidArgument(format!(
-                    "{CONFIG_FILE_FIELD} in the {CONFIG_TYPE} config must be a string"
-                )));
-            }
-        };
+    /// Fails with [`Error::InvalidArgument`] when the file is relative, or when the config names
+    /// none and there is no default file.
+    pub fn config_file(&self, config: &DockerConfigSpec) -> Result<PathBuf> {
+        let configured = config
+            .docker_config_file
+            .as_deref()
+            .filter(|f| !f.is_empty());
         let path = match configured {
             Some(text) => self.expand_home(text)?,
             None => self.default_file.clone().ok_or_else(|| {
@@ -112,7 +119,7 @@ impl DockerCredentials {
     }
 
     /// The identity of a config: `{"type":"DockerConfig","dockerConfigFile":<resolved path>}`.
-    fn identity_of(&self, config: &Raw) -> Result<Identity> {
+    fn identity_of(&self, config: &DockerConfigSpec) -> Result<Identity> {
         let path = self.config_file(config)?;
         let path = path.to_str().ok_or_else(|| {
             Error::InvalidArgument(format!(
@@ -206,34 +213,35 @@ pub(crate) fn identity_address(identity: &Identity) -> Result<RegistryAddress> {
 
 #[async_trait]
 impl CredentialRepository for DockerCredentials {
+    type Spec = DockerConfigSpec;
+
     /// `{"type":"DockerConfig","dockerConfigFile":<resolved path>}`: reading a local file
     /// needs no credentials, so this only identifies the file.
     async fn consumer_identity_for_config(
         &self,
-        request: ConsumerIdentityForConfigRequest,
+        config: DockerConfigSpec,
+        _request: ConsumerIdentityForConfigRequest,
     ) -> Result<Identity> {
-        self.identity_of(&request.config)
+        self.identity_of(&config)
     }
 
-    /// Reads the config file and returns the credentials of the registry the identity names
-    /// (see [`DockerConfigFile::credentials_for`]). The `credentials` argument is ignored.
+    /// Reads the config file (on the blocking pool) and returns the credentials of the
+    /// registry the identity names (see [`DockerConfigFile::credentials_for`]). The
+    /// `credentials` argument is ignored.
     async fn resolve(
         &self,
+        config: DockerConfigSpec,
         request: ResolveRequest,
         _credentials: &Credentials,
     ) -> Result<Credentials> {
-        let file = self.config_file(&request.config)?;
+        let file = self.config_file(&config)?;
         let address = identity_address(&request.identity)?;
-        let parsed = tokio::task::spawn_blocking(move || DockerConfigFile::read(&file))
-            .await
-            .map_err(|e| Error::internal_with("the file reading task failed", e))??;
+        let parsed = ocm_plugin_sdk::spawn_blocking(move || DockerConfigFile::read(&file)).await?;
         parsed.credentials_for(&address)
     }
 
     /// The same identity as [`consumer_identity_for_config`](Self::consumer_identity_for_config).
-    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
-        Ok(GetIdentityResponse {
-            identity: self.identity_of(&request.typ)?,
-        })
+    async fn identity(&self, config: DockerConfigSpec) -> Result<Identity> {
+        self.identity_of(&config)
     }
 }

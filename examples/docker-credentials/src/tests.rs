@@ -1,21 +1,34 @@
 use std::path::{Path, PathBuf};
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use ocm_plugin_contracts::{
-    Error,
-    credential_repository::v1::{
-        ConsumerIdentityForConfigRequest, CredentialRepository, GetIdentityRequest, ResolveRequest,
+use ocm_plugin_sdk::{
+    TypedSpec as _,
+    contracts::{
+        Error,
+        credential_repository::v1::{
+            ConsumerIdentityForConfigRequest, CredentialRepository, GetIdentityRequest,
+            ResolveRequest,
+        },
     },
+    endpoints::Client,
+    testing::{TestClient, block_on},
+    types::{Credentials, Identity, Raw},
 };
-use ocm_plugin_types::{Credentials, Identity, Raw};
 
-use crate::{CONFIG_TYPE, DockerCredentials, config_schema, default_config_file};
+use crate::{
+    CONFIG_TYPE, CONSUMER_IDENTITY_TYPE, DockerConfigSpec, DockerCredentials, default_config_file,
+    plugin,
+};
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(f)
+/// `repository` as a manager calls it: every call goes through the SDK (schema checks,
+/// dispatch by type).
+fn served(repository: DockerCredentials) -> Client<TestClient> {
+    let plugin = plugin(CONSUMER_IDENTITY_TYPE.parse().unwrap(), repository);
+    TestClient::new(plugin, Vec::new()).unwrap().traits()
+}
+
+fn spec(config: serde_json::Value) -> DockerConfigSpec {
+    serde_json::from_value(config).unwrap()
 }
 
 fn config(file: &Path) -> Raw {
@@ -50,7 +63,8 @@ fn resolve_with(
     config: Raw,
     identity: Identity,
 ) -> Result<Credentials, Error> {
-    block_on(repository.resolve(ResolveRequest { config, identity }, &Credentials::new()))
+    let served = served(repository.clone());
+    block_on(served.resolve(ResolveRequest { config, identity }, &Credentials::new())).unwrap()
 }
 
 fn resolve(file: &Path, identity: Identity) -> Result<Credentials, Error> {
@@ -312,8 +326,7 @@ fn the_default_file_is_used_when_the_config_names_none() {
     let repository = DockerCredentials::new(Some(file), None);
     for config in [
         serde_json::json!({"type": CONFIG_TYPE}),
-        serde_json::json!({"type": "DockerConfig", "dockerConfigFile": ""}),
-        serde_json::json!({}),
+        serde_json::json!({"type": CONFIG_TYPE, "dockerConfigFile": ""}),
     ] {
         let config = Raw::new(config).unwrap();
         assert_eq!(
@@ -329,19 +342,22 @@ fn tilde_expands_to_home() {
         "auths": {"ghcr.io": {"auth": auth("u:p")}},
     }));
     let repository = DockerCredentials::new(None, Some(dir.path().to_path_buf()));
-    let config =
-        Raw::new(serde_json::json!({"type": CONFIG_TYPE, "dockerConfigFile": "~/config.json"}))
-            .unwrap();
+    let json = serde_json::json!({"type": CONFIG_TYPE, "dockerConfigFile": "~/config.json"});
     assert_eq!(
-        repository.config_file(&config).unwrap(),
+        repository.config_file(&spec(json.clone())).unwrap(),
         dir.path().join("config.json")
     );
     assert_eq!(
-        resolve_with(&repository, config.clone(), registry("ghcr.io")).unwrap(),
+        resolve_with(
+            &repository,
+            Raw::new(json.clone()).unwrap(),
+            registry("ghcr.io")
+        )
+        .unwrap(),
         user_password("u", "p")
     );
     let err = DockerCredentials::default()
-        .config_file(&config)
+        .config_file(&spec(json))
         .unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
 }
@@ -349,16 +365,47 @@ fn tilde_expands_to_home() {
 #[test]
 fn bad_configs_are_invalid_arguments() {
     let repository = DockerCredentials::default();
-    for config in [
-        serde_json::json!({"type": CONFIG_TYPE}),
-        serde_json::json!({"type": CONFIG_TYPE, "dockerConfigFile": "relative/config.json"}),
-        serde_json::json!({"type": CONFIG_TYPE, "dockerConfigFile": 7}),
-        serde_json::json!({"type": "DockerConfig/v2", "dockerConfigFile": "/x"}),
-        serde_json::json!({"type": "OtherConfig/v1", "dockerConfigFile": "/x"}),
+    // Refused by the plugin (no file, a relative one), by the derived schema (naming the
+    // field) or by the SDK's dispatch (another type, or none).
+    for (config, needle) in [
+        (
+            serde_json::json!({"type": CONFIG_TYPE}),
+            "no docker config file",
+        ),
+        (
+            serde_json::json!({"type": CONFIG_TYPE, "dockerConfigFile": "relative/config.json"}),
+            "relative",
+        ),
+        (
+            serde_json::json!({"type": CONFIG_TYPE, "dockerConfigFile": 7}),
+            "at '/dockerConfigFile'",
+        ),
+        (
+            serde_json::json!({"type": CONFIG_TYPE, "dockerConfigFile": null}),
+            "at '/dockerConfigFile'",
+        ),
+        (
+            serde_json::json!({"type": CONFIG_TYPE, "other": 1}),
+            "other",
+        ),
+        (
+            serde_json::json!({"type": "DockerConfig/v2", "dockerConfigFile": "/x"}),
+            "of type DockerConfig/v2",
+        ),
+        (
+            serde_json::json!({"type": "DockerConfig", "dockerConfigFile": "/x"}),
+            "of type DockerConfig;",
+        ),
+        (
+            serde_json::json!({"type": "OtherConfig/v1", "dockerConfigFile": "/x"}),
+            "of type OtherConfig/v1",
+        ),
+        (serde_json::json!({}), "\"type\" is a required property"),
     ] {
         let raw = Raw::new(config.clone()).unwrap();
         let err = resolve_with(&repository, raw, registry("ghcr.io")).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{config}: {err}");
+        assert!(err.to_string().contains(needle), "{config}: {err}");
     }
 }
 
@@ -405,7 +452,10 @@ fn bad_identities_are_invalid_arguments() {
 
 #[test]
 fn identities_name_the_resolved_file() {
-    let repository = DockerCredentials::new(Some("/default/config.json".into()), None);
+    let repository = served(DockerCredentials::new(
+        Some("/default/config.json".into()),
+        None,
+    ));
     let expected = identity(&[
         ("type", "DockerConfig"),
         ("dockerConfigFile", "/default/config.json"),
@@ -416,9 +466,12 @@ fn identities_name_the_resolved_file() {
             config: config.clone(),
         }),
     )
+    .unwrap()
     .unwrap();
     assert_eq!(got, expected);
-    let got = block_on(repository.get_identity(GetIdentityRequest { typ: config })).unwrap();
+    let got = block_on(repository.get_identity(GetIdentityRequest { typ: config }))
+        .unwrap()
+        .unwrap();
     assert_eq!(got.identity, expected);
 
     let explicit =
@@ -428,6 +481,7 @@ fn identities_name_the_resolved_file() {
         repository
             .consumer_identity_for_config(ConsumerIdentityForConfigRequest { config: explicit }),
     )
+    .unwrap()
     .unwrap();
     assert_eq!(got["dockerConfigFile"], "/etc/c.json");
 }
@@ -448,7 +502,9 @@ fn default_file_follows_the_docker_cli() {
 
 #[test]
 fn schema_requires_type_and_allows_only_the_file() {
-    let schema: serde_json::Value = serde_json::from_slice(&config_schema().0).unwrap();
+    let (typ, schema) = DockerConfigSpec::declaration().unwrap();
+    assert_eq!(typ.to_string(), CONFIG_TYPE);
+    let schema: serde_json::Value = serde_json::from_slice(&schema.0).unwrap();
     assert_eq!(
         schema["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
@@ -460,4 +516,5 @@ fn schema_requires_type_and_allows_only_the_file() {
         properties.keys().collect::<Vec<_>>(),
         ["dockerConfigFile", "type"]
     );
+    assert_eq!(properties["dockerConfigFile"]["type"], "string");
 }

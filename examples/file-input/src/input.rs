@@ -1,19 +1,18 @@
-//! [`FileInput`]: the [`InputMethod`] implementation.
+//! [`FileInput`]: the `file/v1` [`InputMethod`].
 
-use ocm_plugin_contracts::{
-    Error, Result, async_trait,
-    input::v1::{
-        GetIdentityRequest, GetIdentityResponse, InputMethod, ProcessResourceRequest,
+use std::{fs::File, io, path::Path};
+
+use flate2::{Compression, read::GzEncoder};
+use ocm_plugin_sdk::{
+    async_trait,
+    contracts::{Error, Result},
+    input::{
+        self, Credentials, Identity, InputMethod, LocalBlob, ProcessResourceRequest,
         ProcessResourceResponse, ProcessSourceRequest, ProcessSourceResponse,
     },
 };
-use ocm_plugin_types::{Credentials, Digest, Identity, Location, Raw, Resource, Source};
 
-use crate::{
-    IDENTITY_TYPE, LOCAL_BLOB_ACCESS_TYPE,
-    blob::{self, Blob},
-    spec::FileSpec,
-};
+use crate::{IDENTITY_TYPE, spec::FileSpec};
 
 /// The `file/v1` input method.
 ///
@@ -22,103 +21,81 @@ use crate::{
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FileInput;
 
-impl FileInput {
-    /// A new input method.
-    pub fn new() -> Self {
-        Self
-    }
-}
-
-/// What both `process_*` operations produce: the blob, its access and its location.
-struct Processed {
-    blob: Blob,
-    access: Raw,
-    location: Location,
-}
-
-/// Checks the spec, writes the blob and describes it.
-async fn process(spec: Option<&Raw>, what: &str) -> Result<Processed> {
-    let spec = spec.ok_or_else(|| {
-        Error::InvalidArgument(format!(
-            "the {what} carries no input (neither `input` nor `access`)"
-        ))
-    })?;
-    let spec = FileSpec::from_raw(spec)?;
-    let blob = ocm_plugin_sdk::spawn_blocking(move || blob::produce(&spec)).await?;
-    let access = Raw::new(serde_json::json!({
-        "type": LOCAL_BLOB_ACCESS_TYPE,
-        "localReference": format!("sha256:{}", blob.sha256),
-        "mediaType": blob.location.media_type,
-    }))
-    .map_err(|e| Error::internal_with("building the localBlob access", e))?;
-    let location = blob.location.clone();
-    tracing::info!(path = %location.value, sha256 = %blob.sha256, "input processed");
-    Ok(Processed {
-        blob,
-        access,
-        location,
-    })
-}
-
 #[async_trait]
 impl InputMethod for FileInput {
+    type Spec = FileSpec;
+
     /// Turns the file into a local blob; the resource gets a `localBlob/v1` access and a
-    /// `genericBlobDigest/v1` SHA-256 digest of the blob.
+    /// `genericBlobDigest/v1` SHA-256 digest of the blob, and relation `local`.
     async fn process_resource(
         &self,
+        spec: FileSpec,
         request: ProcessResourceRequest,
         _credentials: &Credentials,
     ) -> Result<ProcessResourceResponse> {
-        let Processed {
-            blob,
-            access,
-            location,
-        } = process(request.resource.spec(), "resource").await?;
-        let r = request.resource;
-        let resource = Resource {
-            name: r.name,
-            version: r.version,
-            labels: r.labels,
-            extra_identity: r.extra_identity,
-            resource_type: r.resource_type,
-            relation: "local".to_owned(),
-            access: Some(access),
-            digest: Some(Digest::generic_blob_sha256(blob.sha256)),
-            ..Resource::default()
-        };
-        Ok(ProcessResourceResponse { resource, location })
+        let mut answer = input::resource_answer(request.resource, blob(&spec).await?)?;
+        // The blob is stored with the component version, whatever the constructor said.
+        answer.resource.relation = "local".to_owned();
+        Ok(answer)
     }
 
     /// Like [`process_resource`](Self::process_resource); sources carry no digest.
     async fn process_source(
         &self,
+        spec: FileSpec,
         request: ProcessSourceRequest,
         _credentials: &Credentials,
     ) -> Result<ProcessSourceResponse> {
-        let Processed {
-            access, location, ..
-        } = process(request.source.spec(), "source").await?;
-        let s = request.source;
-        let source = Source {
-            name: s.name,
-            version: s.version,
-            labels: s.labels,
-            extra_identity: s.extra_identity,
-            source_type: s.source_type,
-            access: Some(access),
-            extra: Default::default(),
-        };
-        Ok(ProcessSourceResponse { source, location })
+        input::source_answer(request.source, blob(&spec).await?)
     }
 
     /// `{"type":"file","path":<the spec's path>}`.
-    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
-        let spec = FileSpec::from_raw(&request.typ)?;
-        let identity: Identity = [
+    async fn identity(&self, spec: FileSpec) -> Result<Identity> {
+        spec.absolute_path()?;
+        Ok(Identity::from([
             ("type".to_owned(), IDENTITY_TYPE.to_owned()),
-            ("path".to_owned(), spec.path.to_string_lossy().into_owned()),
-        ]
-        .into();
-        Ok(GetIdentityResponse { identity })
+            ("path".to_owned(), spec.path),
+        ]))
     }
+}
+
+/// The spec's file as a new blob file, gzip-compressed (default level, no name or time in the
+/// header, so the same file always gives the same blob) when the spec says so. The file is
+/// only read; opening, reading and hashing run on the blocking pool.
+async fn blob(spec: &FileSpec) -> Result<LocalBlob> {
+    let path = spec.absolute_path()?.to_owned();
+    let media_type = spec.blob_media_type();
+    let file = {
+        let path = path.clone();
+        ocm_plugin_sdk::spawn_blocking(move || open_regular(&path)).await?
+    };
+    let blob = if spec.compress {
+        let gzip = GzEncoder::new(file, Compression::default());
+        LocalBlob::from_reader(gzip, Some(&media_type)).await
+    } else {
+        LocalBlob::from_reader(file, Some(&media_type)).await
+    }
+    .map_err(|e| Error::internal_with(format!("copying {}", path.display()), e))?;
+    tracing::info!(path = %blob.location().value, sha256 = %blob.digest().value, "input processed");
+    Ok(blob)
+}
+
+/// Opens the input file: a missing file is `NotFound`, one that is not a regular file
+/// `InvalidArgument`, other failures internal errors; every message names the path.
+fn open_regular(path: &Path) -> Result<File> {
+    let io_error = |action: &str, e: io::Error| match e.kind() {
+        io::ErrorKind::NotFound => Error::NotFound(format!("{action} {}: {e}", path.display())),
+        _ => Error::internal_with(format!("{action} {}", path.display()), e),
+    };
+    let file = File::open(path).map_err(|e| io_error("opening input file", e))?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| io_error("reading input file", e))?;
+    if !metadata.is_file() {
+        return Err(Error::InvalidArgument(format!(
+            "the input path {} is not a regular file",
+            path.display()
+        )));
+    }
+    Ok(file)
 }

@@ -6,25 +6,28 @@
 //!
 //! # Input spec
 //!
+//! [`FileSpec`], whose JSON schema (draft 2020-12) is derived from the type:
+//!
 //! ```json
 //! {"type":"file/v1","path":"/abs/file","mediaType":"text/plain","compress":true}
 //! ```
 //!
-//! * `path` (required) is the file to read; it must be absolute.
+//! * `path` (required, not empty) is the file to read; it must be absolute.
 //! * `mediaType` (optional) is the media type of the file's content, by default
-//!   [`DEFAULT_MEDIA_TYPE`] (`application/octet-stream`).
+//!   [`DEFAULT_MEDIA_TYPE`] (`application/octet-stream`), also when empty.
 //! * `compress` (optional, default `false`) makes the blob the gzip-compressed file.
 //!
-//! The declared JSON schema ([`input_schema`], draft 2020-12) says the same and allows no other
-//! properties; [`FileSpec::from_raw`] checks it again in the plugin. The spec comes from the
-//! resource's `input`, or, from a v0.0.1 manager, from its `access`
-//! ([`ConstructorResource::spec`](ocm_plugin_contracts::input::v1::ConstructorResource::spec)).
+//! No other properties are allowed. The SDK checks every spec against the schema before the
+//! plugin sees it; the plugin then refuses a relative `path`. The spec comes from the
+//! resource's `input`, or, from a v0.0.1 manager, from its `access`. The unversioned type
+//! `file` is accepted too.
 //!
 //! # Behaviour
 //!
 //! * **process resource** reads the file and writes it (gzip-compressed when `compress` is set)
 //!   to a **new** file in [`std::env::temp_dir`] (a manager sets `TMPDIR` to its own temporary
-//!   directory). The input file is only read. The answer is:
+//!   directory), on the blocking pool. The input file is only read. The answer
+//!   ([`resource_answer`](ocm_plugin_sdk::input::resource_answer)) is:
 //!   * the resource as it goes into the descriptor: `name`, `version`, `type`, `labels` and
 //!     `extraIdentity` from the request, relation `local`, the access
 //!     `{"type":"localBlob/v1","localReference":"sha256:<hex>","mediaType":<blob media type>}`
@@ -46,12 +49,25 @@
 //! `InvalidArgument`; other I/O failures are internal errors naming the path. Credentials are
 //! accepted and ignored.
 //!
+//! # Using it from OCM's `ocm` command line
+//!
+//! `ocm` registers the plugin from its plugin directory and passes it no configuration. An
+//! input method is what `ocm add component-version` runs for a resource or source of the
+//! component constructor file whose `input` has the method's type, here
+//! `input: {type: file/v1, path: /abs/file, compress: true}`. But `ocm` has a built-in input
+//! method of the same type (`file/v1`, also `file`), and its input registry looks built-in
+//! types up first, without falling back to plugins (spec §6.2): such inputs are processed by
+//! `ocm` itself. This plugin serves managers without a built-in `file/v1`, such as this
+//! workspace's.
+//!
 //! # Example
 //!
+//! The plugin called in process as a manager calls it:
+//!
 //! ```
-//! use ocm_example_file_input::FileInput;
-//! use ocm_plugin_contracts::input::v1::{ConstructorResource, InputMethod, ProcessResourceRequest};
-//! use ocm_plugin_types::{Credentials, Raw};
+//! use ocm_plugin_sdk::contracts::input::v1::{ConstructorResource, InputMethod, ProcessResourceRequest};
+//! use ocm_plugin_sdk::testing::{TestClient, block_on};
+//! use ocm_plugin_sdk::types::{Credentials, Raw};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -67,9 +83,8 @@
 //!     ..ConstructorResource::default()
 //! };
 //!
-//! let answer = tokio::runtime::Builder::new_current_thread()
-//!     .build()?
-//!     .block_on(FileInput::new().process_resource(ProcessResourceRequest { resource }, &Credentials::new()))?;
+//! let input = TestClient::new(ocm_example_file_input::plugin(), Vec::new())?.traits();
+//! let answer = block_on(input.process_resource(ProcessResourceRequest { resource }, &Credentials::new()))??;
 //!
 //! // The blob is a new file, handed over to us: read it, then delete it.
 //! assert_eq!(std::fs::read(&answer.location.value)?, b"hello");
@@ -85,7 +100,6 @@
 //! # }
 //! ```
 
-mod blob;
 mod input;
 mod spec;
 
@@ -97,7 +111,6 @@ mod tests;
 use std::process::ExitCode;
 
 use ocm_plugin_sdk::Plugin;
-use ocm_plugin_types::{JsonSchema, Type};
 
 pub use input::FileInput;
 pub use spec::FileSpec;
@@ -120,70 +133,16 @@ pub const DEFAULT_MEDIA_TYPE: &str = "application/octet-stream";
 /// Appended to the media type of a compressed blob (`text/plain` becomes `text/plain+gzip`).
 pub const GZIP_MEDIA_TYPE_SUFFIX: &str = "+gzip";
 
-/// The access type of the produced resources and sources.
-pub const LOCAL_BLOB_ACCESS_TYPE: &str = "localBlob/v1";
-
-/// The digest's hash algorithm.
-pub const DIGEST_HASH_ALGORITHM: &str = "SHA-256";
-
-/// The digest's normalisation algorithm.
-pub const DIGEST_NORMALISATION_ALGORITHM: &str = "genericBlobDigest/v1";
-
-/// The plugin's `main`: declares the capability, then runs the plugin (prints the
-/// capabilities, or serves per `--config`).
+/// The plugin's `main`: runs [`plugin`] (prints the capabilities, or serves per `--config`).
 pub fn main() -> ExitCode {
-    let input_type = match INPUT_TYPE.parse::<Type>() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("{PLUGIN_NAME}: invalid built-in type: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    plugin(input_type).run()
+    plugin().run()
 }
 
-fn plugin(input_type: Type) -> Plugin {
-    // The unversioned name is accepted too, over HTTP as in process.
-    let alias = Type::new(input_type.name(), None).ok();
-    Plugin::new(PLUGIN_NAME).register(
-        ocm_plugin_sdk::input::untyped(input_type, input_schema(), |_ctx| {
-            tracing::info!("file input ready");
-            Ok(FileInput::new())
-        })
-        .aliases(alias),
-    )
+/// The plugin: the input method [`FileInput`] for [`FileSpec`] (`file/v1`, alias `file`),
+/// whose JSON schema is derived from the type.
+pub fn plugin() -> Plugin {
+    Plugin::new(PLUGIN_NAME).register(ocm_plugin_sdk::input::typed(|_ctx| {
+        tracing::info!("file input ready");
+        Ok(FileInput)
+    }))
 }
-
-/// The JSON schema (draft 2020-12) of an [`INPUT_TYPE`] spec.
-pub fn input_schema() -> JsonSchema {
-    JsonSchema(INPUT_SCHEMA.as_bytes().to_vec())
-}
-
-const INPUT_SCHEMA: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "file/v1",
-  "description": "A local file, turned into a local blob, optionally gzip-compressed.",
-  "type": "object",
-  "properties": {
-    "type": {
-      "type": "string",
-      "description": "The input type, file/v1."
-    },
-    "path": {
-      "type": "string",
-      "minLength": 1,
-      "description": "Absolute path of the file to read."
-    },
-    "mediaType": {
-      "type": "string",
-      "description": "Media type of the file's content; application/octet-stream by default."
-    },
-    "compress": {
-      "type": "boolean",
-      "description": "Whether the blob is the gzip-compressed file (its media type gets +gzip)."
-    }
-  },
-  "required": ["type", "path"],
-  "additionalProperties": false
-}
-"#;

@@ -3,19 +3,18 @@
 use std::{fs, io::Read as _};
 
 use flate2::read::GzDecoder;
-use ocm_plugin_endpoints::{Route, input as routes};
-use ocm_plugin_sdk::testing::{TestClient, TestResponse, block_on};
-use ocm_plugin_types::{Capabilities, Type};
+use ocm_plugin_sdk::{
+    TypedSpec as _,
+    endpoints::{Route, input as routes},
+    testing::{TestClient, TestResponse, block_on},
+    types::Capabilities,
+};
 use sha2::{Digest as _, Sha256};
 
-use crate::{INPUT_TYPE, input_schema, plugin};
-
-fn input_type() -> Type {
-    INPUT_TYPE.parse().unwrap()
-}
+use crate::{FileSpec, INPUT_TYPE, plugin};
 
 fn client() -> TestClient {
-    TestClient::new(plugin(input_type()), Vec::new()).unwrap()
+    TestClient::new(plugin(), Vec::new()).unwrap()
 }
 
 /// A request as a Go manager sends it: `Authorization` with credentials, JSON body.
@@ -43,14 +42,15 @@ fn take(value: &serde_json::Value) -> Vec<u8> {
 
 #[test]
 fn capabilities_declare_type_alias_and_schema_in_both_formats() {
-    let json = plugin(input_type()).capabilities_json();
+    let json = plugin().capabilities_json();
     let caps = ocm_plugin_sdk::types::PluginCapabilities::parse(json.as_bytes()).unwrap();
     assert_eq!(caps.format, ocm_plugin_sdk::types::CapabilitiesFormat::Dual);
     let declared = &caps.capabilities[0].types;
     assert_eq!(declared.len(), 1);
     assert_eq!(declared[0].typ.to_string(), INPUT_TYPE);
     assert_eq!(declared[0].aliases[0].to_string(), crate::INPUT_TYPE_NAME);
-    assert_eq!(declared[0].schema.as_ref().unwrap().0, input_schema().0);
+    let (_, schema) = FileSpec::declaration().unwrap();
+    assert_eq!(declared[0].schema.as_ref().unwrap().0, schema.0);
     // The v0.0.1 half: the type first (the entry v0.0.1 managers use), then its alias.
     let v1: Capabilities = serde_json::from_str(&json).unwrap();
     let entries = &v1.types.unwrap()["inputRepository"];

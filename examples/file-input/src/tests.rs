@@ -6,23 +6,27 @@ use std::{
 };
 
 use flate2::read::GzDecoder;
-use ocm_plugin_contracts::{
-    Error,
-    input::v1::{
-        ConstructorResource, ConstructorSource, GetIdentityRequest, InputMethod,
-        ProcessResourceRequest, ProcessResourceResponse, ProcessSourceRequest,
+use ocm_plugin_sdk::{
+    TypedSpec as _,
+    contracts::{
+        Error,
+        input::v1::{
+            ConstructorResource, ConstructorSource, GetIdentityRequest, InputMethod,
+            ProcessResourceRequest, ProcessResourceResponse, ProcessSourceRequest,
+        },
     },
+    endpoints::Client,
+    testing::{TestClient, block_on},
+    types::{Credentials, Identity, Label, LocationType, Raw},
 };
-use ocm_plugin_types::{Credentials, Identity, Label, LocationType, Raw};
 use sha2::{Digest as _, Sha256};
 
-use crate::{FileInput, FileSpec, blob, input_schema};
+use crate::{FileSpec, plugin};
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(f)
+/// The plugin as a manager calls it: every call goes through the SDK (schema checks, dispatch
+/// by type, answer checks).
+fn input() -> Client<TestClient> {
+    TestClient::new(plugin(), Vec::new()).unwrap().traits()
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -96,10 +100,11 @@ fn resource(input: Raw) -> ConstructorResource {
     }
 }
 
-fn process(resource: ConstructorResource) -> ocm_plugin_contracts::Result<ProcessResourceResponse> {
-    block_on(
-        FileInput::new().process_resource(ProcessResourceRequest { resource }, &Credentials::new()),
-    )
+fn process(
+    resource: ConstructorResource,
+) -> ocm_plugin_sdk::contracts::Result<ProcessResourceResponse> {
+    block_on(input().process_resource(ProcessResourceRequest { resource }, &Credentials::new()))
+        .unwrap()
 }
 
 #[test]
@@ -250,7 +255,9 @@ fn reads_the_spec_from_access_for_v0_0_1_managers() {
         }
     }))
     .unwrap();
-    let answer = block_on(FileInput::new().process_resource(request, &Credentials::new())).unwrap();
+    let answer = block_on(input().process_resource(request, &Credentials::new()))
+        .unwrap()
+        .unwrap();
     let out = HandedOver::new(&answer.location.value);
     assert_eq!(out.read(), b"old manager");
     assert_eq!(
@@ -273,10 +280,10 @@ fn processes_sources() {
         }))),
         ..ConstructorSource::default()
     };
-    let answer = block_on(
-        FileInput::new().process_source(ProcessSourceRequest { source }, &Credentials::new()),
-    )
-    .unwrap();
+    let answer =
+        block_on(input().process_source(ProcessSourceRequest { source }, &Credentials::new()))
+            .unwrap()
+            .unwrap();
     let out = HandedOver::new(&answer.location.value);
     let blob = out.read();
     assert_eq!(gunzip(&blob), b"source bytes");
@@ -317,23 +324,36 @@ fn a_missing_file_is_not_found() {
 fn bad_specs_are_invalid_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "f", b"x");
+    // Refused by the plugin (a relative path, a directory), by the derived schema (naming the
+    // field) or by the SDK's dispatch (another type).
     let cases = [
         (
             serde_json::json!({"type": "file/v1", "path": "relative/file"}),
             "relative",
         ),
-        (serde_json::json!({"type": "file/v1"}), "path"),
+        (
+            serde_json::json!({"type": "file/v1"}),
+            "\"path\" is a required property",
+        ),
+        (
+            serde_json::json!({"type": "file/v1", "path": ""}),
+            "at '/path'",
+        ),
         (
             serde_json::json!({"type": "file/v1", "path": 7}),
-            "invalid file/v1 input spec",
+            "at '/path'",
         ),
         (
             serde_json::json!({"type": "file/v1", "path": file, "compress": "yes"}),
-            "invalid file/v1 input spec",
+            "at '/compress'",
         ),
         (
             serde_json::json!({"type": "file/v1", "path": file, "mediaType": 1}),
-            "invalid file/v1 input spec",
+            "at '/mediaType'",
+        ),
+        (
+            serde_json::json!({"type": "file/v1", "path": file, "mediaType": null}),
+            "at '/mediaType'",
         ),
         (
             serde_json::json!({"type": "file/v1", "path": file, "extra": 1}),
@@ -341,11 +361,11 @@ fn bad_specs_are_invalid_arguments() {
         ),
         (
             serde_json::json!({"type": "dir/v1", "path": file}),
-            "unsupported input type dir/v1",
+            "no input method of type dir/v1",
         ),
         (
             serde_json::json!({"type": "file/v2", "path": file}),
-            "unsupported input type file/v2",
+            "no input method of type file/v2",
         ),
         (
             serde_json::json!({"type": "file/v1", "path": dir.path()}),
@@ -362,26 +382,35 @@ fn bad_specs_are_invalid_arguments() {
     no_input.input = None;
     let err = process(no_input).unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
-    assert!(err.to_string().contains("carries no input"), "{err}");
+    assert!(err.to_string().contains("carries no file/v1 spec"), "{err}");
 }
 
 #[test]
 fn spec_defaults_and_unversioned_type() {
-    let s = FileSpec::from_raw(&spec(serde_json::json!({"type": "file", "path": "/a"}))).unwrap();
+    let s: FileSpec =
+        serde_json::from_value(serde_json::json!({"type": "file", "path": "/a"})).unwrap();
     assert_eq!(
-        s,
-        FileSpec {
-            path: "/a".into(),
-            media_type: "application/octet-stream".into(),
-            compress: false,
-        }
+        (s.path.as_str(), s.media_type.as_str(), s.compress),
+        ("/a", "application/octet-stream", false)
     );
     assert_eq!(s.blob_media_type(), "application/octet-stream");
-    let s = FileSpec::from_raw(&spec(serde_json::json!({
-        "path": "/a", "mediaType": "text/plain", "compress": true,
-    })))
+    let s: FileSpec = serde_json::from_value(serde_json::json!({
+        "type": "file/v1", "path": "/a", "mediaType": "text/plain", "compress": true,
+    }))
     .unwrap();
     assert_eq!(s.blob_media_type(), "text/plain+gzip");
+
+    // A spec typed `file` reaches the plugin, over HTTP as in process.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "f", b"unversioned");
+    let answer = process(resource(spec(
+        serde_json::json!({"type": "file", "path": file}),
+    )))
+    .unwrap();
+    assert_eq!(
+        HandedOver::new(&answer.location.value).read(),
+        b"unversioned"
+    );
 }
 
 #[test]
@@ -389,7 +418,7 @@ fn identity_is_type_and_path() {
     let request = GetIdentityRequest {
         typ: spec(serde_json::json!({"type": "file/v1", "path": "/data/f.txt", "compress": true})),
     };
-    let answer = block_on(FileInput::new().get_identity(request)).unwrap();
+    let answer = block_on(input().get_identity(request)).unwrap().unwrap();
     assert_eq!(
         answer.identity,
         Identity::from([
@@ -400,17 +429,23 @@ fn identity_is_type_and_path() {
     let request = GetIdentityRequest {
         typ: spec(serde_json::json!({"type": "file/v1", "path": "rel"})),
     };
-    let err = block_on(FileInput::new().get_identity(request)).unwrap_err();
+    let err = block_on(input().get_identity(request))
+        .unwrap()
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    assert!(err.to_string().contains("relative"), "{err}");
 }
 
 #[test]
 fn schema_matches_the_spec_rules() {
-    let schema: serde_json::Value = serde_json::from_slice(&input_schema().0).unwrap();
+    let (typ, schema) = FileSpec::declaration().unwrap();
+    assert_eq!(typ.to_string(), "file/v1");
+    let schema: serde_json::Value = serde_json::from_slice(&schema.0).unwrap();
     let validator = jsonschema::options().build(&schema).unwrap();
     for ok in [
         serde_json::json!({"type": "file/v1", "path": "/a"}),
         serde_json::json!({"type": "file/v1", "path": "/a", "mediaType": "text/plain", "compress": true}),
+        serde_json::json!({"type": "file/v1", "path": "/a", "mediaType": "", "compress": false}),
     ] {
         assert!(validator.is_valid(&ok), "{ok}");
     }
@@ -420,43 +455,48 @@ fn schema_matches_the_spec_rules() {
         serde_json::json!({"type": "file/v1", "path": ""}),
         serde_json::json!({"type": "file/v1", "path": "/a", "compress": "yes"}),
         serde_json::json!({"type": "file/v1", "path": "/a", "mediaType": 3}),
+        serde_json::json!({"type": "file/v1", "path": "/a", "mediaType": null}),
         serde_json::json!({"type": "file/v1", "path": "/a", "other": 1}),
     ] {
         assert!(!validator.is_valid(&bad), "{bad}");
     }
+    // Users see these descriptions and defaults.
+    assert_eq!(
+        schema["properties"]["path"]["description"],
+        "Absolute path of the file to read."
+    );
+    assert_eq!(
+        schema["properties"]["mediaType"]["default"],
+        "application/octet-stream"
+    );
 }
 
 #[test]
-fn blobs_are_new_files_in_the_temp_dir() {
+fn blobs_are_new_private_files_in_the_temp_dir() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "f", b"bytes");
-    let out_dir = tempfile::tempdir().unwrap();
-    let spec = FileSpec {
-        path: file,
-        media_type: "text/plain".into(),
-        compress: false,
+    let request = || {
+        resource(spec(
+            serde_json::json!({"type": "file/v1", "path": file, "mediaType": "text/plain"}),
+        ))
     };
-    let first = blob::produce_in(&spec, out_dir.path()).unwrap();
-    let second = blob::produce_in(&spec, out_dir.path()).unwrap();
-    assert_ne!(first.location.value, second.location.value);
-    for b in [&first, &second] {
-        let path = Path::new(&b.location.value);
-        assert_eq!(path.parent(), Some(out_dir.path()));
-        assert_eq!(b.location.media_type.as_deref(), Some("text/plain"));
+    let first = process(request()).unwrap();
+    let second = process(request()).unwrap();
+    let (a, b) = (
+        HandedOver::new(&first.location.value),
+        HandedOver::new(&second.location.value),
+    );
+    assert_ne!(a.0, b.0);
+    for (answer, out) in [(&first, &a), (&second, &b)] {
+        assert_eq!(answer.location.media_type.as_deref(), Some("text/plain"));
         assert_eq!(
-            fs::metadata(path).unwrap().permissions().mode() & 0o777,
+            fs::metadata(&out.0).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        assert_eq!(fs::read(path).unwrap(), b"bytes");
-        assert_eq!(b.sha256, sha256(b"bytes"));
+        assert_eq!(out.read(), b"bytes");
+        assert_eq!(
+            answer.resource.digest.as_ref().unwrap().value,
+            sha256(b"bytes")
+        );
     }
-    assert_eq!(fs::read_dir(out_dir.path()).unwrap().count(), 2);
-
-    // A failing request leaves nothing behind.
-    let missing = FileSpec {
-        path: dir.path().join("missing"),
-        ..spec
-    };
-    assert!(blob::produce_in(&missing, out_dir.path()).is_err());
-    assert_eq!(fs::read_dir(out_dir.path()).unwrap().count(), 2);
 }

@@ -9,11 +9,13 @@ use std::{
 };
 
 use flate2::{Compression, read::MultiGzDecoder, write::GzEncoder};
-use ocm_plugin_contracts::{Error, Result};
-use ocm_plugin_sdk::blob::BlobFile;
-use ocm_plugin_types::Location;
+use ocm_plugin_sdk::{
+    blob::BlobFile,
+    contracts::{Error, Result},
+    types::Location,
+};
 
-use crate::spec::{GzipSpec, Mode};
+use crate::spec::Mode;
 
 /// Size of the copy buffer (and of the decoder's read buffer).
 pub(crate) const BUFFER_SIZE: usize = 64 * 1024;
@@ -21,25 +23,27 @@ pub(crate) const BUFFER_SIZE: usize = 64 * 1024;
 /// The two bytes every gzip member starts with (RFC 1952).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Compresses or decompresses `input` into a new file in [`std::env::temp_dir`] and returns
-/// its `localFile` location with `media_type`. `input` is only read. On failure no output
-/// file is left. Blocking: runs on the blocking pool.
+/// Compresses (at `level`) or decompresses `input` into a new file in [`std::env::temp_dir`]
+/// and returns its `localFile` location with `media_type`. `input` is only read. On failure no
+/// output file is left. Blocking: runs on the blocking pool.
 ///
 /// Decompression handles concatenated gzip members, as `gzip -d` does. Input that does not
 /// start like gzip data fails with `InvalidArgument` `input is not gzip data`; gzip data that is
 /// truncated or corrupt fails with `InvalidArgument` too.
 pub(crate) fn transform(
     input: &Path,
-    spec: GzipSpec,
+    mode: Mode,
+    level: u32,
     media_type: Option<&str>,
 ) -> Result<Location> {
-    transform_into(input, spec, media_type, &std::env::temp_dir())
+    transform_into(input, mode, level, media_type, &std::env::temp_dir())
 }
 
 /// [`transform`] with the output in `temp_dir`.
 pub(crate) fn transform_into(
     input: &Path,
-    spec: GzipSpec,
+    mode: Mode,
+    level: u32,
     media_type: Option<&str>,
     temp_dir: &Path,
 ) -> Result<Location> {
@@ -57,9 +61,9 @@ pub(crate) fn transform_into(
     let out_path = out.path().to_path_buf();
     let write_error = |e: io::Error| io_error("writing", &out_path, e);
 
-    match spec.mode {
+    match mode {
         Mode::Compress => {
-            let mut encoder = GzEncoder::new(&mut out, Compression::new(spec.level));
+            let mut encoder = GzEncoder::new(&mut out, Compression::new(level));
             copy(&mut file, &mut encoder).map_err(|e| match e {
                 CopyError::Read(e) => io_error("reading", input, e),
                 CopyError::Write(e) => write_error(e),

@@ -14,9 +14,9 @@
 //! * `level` (optional) is the compression level, an integer from 0 (store) to 9 (best),
 //!   by default [`DEFAULT_LEVEL`] (6). Decompression ignores it.
 //!
-//! The declared JSON schema ([`transformer_schema`], draft 2020-12) enforces the enum and the
-//! range and allows no other properties; [`GzipSpec::from_raw`] checks the same again in the
-//! plugin. The unversioned type `GzipTransformer` is accepted too.
+//! The JSON schema (draft 2020-12) is derived from [`GzipSpec`]: it enforces the enum and the
+//! range and allows no other properties, and the SDK checks every spec against it before the
+//! plugin sees it. The unversioned type `GzipTransformer` is accepted too.
 //!
 //! # Behaviour
 //!
@@ -33,19 +33,29 @@
 //!     members are decompressed one after the other, as `gzip -d` does. Input that does not
 //!     start with the gzip magic bytes fails with `InvalidArgument` `input is not gzip data`;
 //!     truncated or corrupt gzip data with `InvalidArgument` `input is corrupt gzip data: …`.
-//! * **get identity** is `{"type":"GzipTransformer"}` for every spec of this type.
+//! * **get identity** is `{"type":"GzipTransformer"}` for every (valid) spec of this type.
 //!
 //! A missing input file is `NotFound`; other I/O failures are internal errors naming the path.
 //! On any failure no output file is left behind. Credentials are accepted and ignored.
 //!
+//! # Using it from OCM's `ocm` command line
+//!
+//! `ocm` registers the plugin from its plugin directory and passes it no configuration, but
+//! has no way to call it: its one command that transforms blobs,
+//! `ocm download resource --transformer <name>`, takes the name from a table built into `ocm`,
+//! not from plugins. This workspace's manager calls it for a spec such as
+//! `{"type":"GzipTransformer/v1","mode":"compress"}`.
+//!
 //! # Example
+//!
+//! The plugin called in process as a manager calls it:
 //!
 //! ```
 //! use std::io::Read as _;
 //!
-//! use ocm_example_gzip_transformer::GzipTransformer;
-//! use ocm_plugin_contracts::blob_transformer::v1::{BlobTransformer, TransformBlobRequest};
-//! use ocm_plugin_types::{Credentials, Location, Raw};
+//! use ocm_plugin_sdk::contracts::blob_transformer::v1::{BlobTransformer, TransformBlobRequest};
+//! use ocm_plugin_sdk::testing::{TestClient, block_on};
+//! use ocm_plugin_sdk::types::{Credentials, Location, Raw};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -56,9 +66,8 @@
 //!     specification: Raw::new(serde_json::json!({"type": "GzipTransformer/v1", "mode": "compress"}))?,
 //! };
 //!
-//! let answer = tokio::runtime::Builder::new_current_thread()
-//!     .build()?
-//!     .block_on(GzipTransformer::new().transform_blob(request, &Credentials::new()))?;
+//! let transformer = TestClient::new(ocm_example_gzip_transformer::plugin(), Vec::new())?.traits();
+//! let answer = block_on(transformer.transform_blob(request, &Credentials::new()))??;
 //! assert_eq!(answer.location.media_type.as_deref(), Some("application/gzip"));
 //!
 //! // The output is a new file, handed over to us: read it, then delete it.
@@ -83,7 +92,6 @@ mod tests;
 use std::process::ExitCode;
 
 use ocm_plugin_sdk::Plugin;
-use ocm_plugin_types::{JsonSchema, Type};
 
 pub use spec::{GzipSpec, Mode};
 pub use transformer::GzipTransformer;
@@ -109,58 +117,16 @@ pub const GZIP_MEDIA_TYPE: &str = "application/gzip";
 /// The media type suffix a decompressed output loses (`text/plain+gzip` → `text/plain`).
 pub const GZIP_MEDIA_TYPE_SUFFIX: &str = "+gzip";
 
-/// The plugin's `main`: declares the capability, then runs the plugin (prints the
-/// capabilities, or serves per `--config`).
+/// The plugin's `main`: runs [`plugin`] (prints the capabilities, or serves per `--config`).
 pub fn main() -> ExitCode {
-    let transformer_type = match TRANSFORMER_TYPE.parse::<Type>() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("{PLUGIN_NAME}: invalid built-in type: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    plugin(transformer_type).run()
+    plugin().run()
 }
 
-fn plugin(transformer_type: Type) -> Plugin {
-    // The unversioned name is accepted too, over HTTP as in process.
-    let alias = Type::new(transformer_type.name(), None).ok();
-    Plugin::new(PLUGIN_NAME).register(
-        ocm_plugin_sdk::blob_transformer::untyped(transformer_type, transformer_schema(), |_ctx| {
-            tracing::info!("gzip transformer ready");
-            Ok(GzipTransformer::new())
-        })
-        .aliases(alias),
-    )
+/// The plugin: the blob transformer [`GzipTransformer`] for [`GzipSpec`]
+/// (`GzipTransformer/v1`, alias `GzipTransformer`), whose JSON schema is derived from the type.
+pub fn plugin() -> Plugin {
+    Plugin::new(PLUGIN_NAME).register(ocm_plugin_sdk::blob_transformer::typed(|_ctx| {
+        tracing::info!("gzip transformer ready");
+        Ok(GzipTransformer)
+    }))
 }
-
-/// The JSON schema (draft 2020-12) of a [`TRANSFORMER_TYPE`] spec.
-pub fn transformer_schema() -> JsonSchema {
-    JsonSchema(TRANSFORMER_SCHEMA.as_bytes().to_vec())
-}
-
-const TRANSFORMER_SCHEMA: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "GzipTransformer/v1",
-  "description": "gzip-compresses or decompresses a blob.",
-  "type": "object",
-  "properties": {
-    "type": {
-      "type": "string",
-      "description": "The transformer type, GzipTransformer/v1."
-    },
-    "mode": {
-      "enum": ["compress", "decompress"],
-      "description": "Whether to compress or decompress the blob."
-    },
-    "level": {
-      "type": "integer",
-      "minimum": 0,
-      "maximum": 9,
-      "description": "Compression level from 0 (store) to 9 (best); 6 by default. Ignored when decompressing."
-    }
-  },
-  "required": ["type", "mode"],
-  "additionalProperties": false
-}
-"#;

@@ -2,18 +2,17 @@
 
 use std::fs;
 
-use ocm_plugin_endpoints::{Route, blob_transformer as routes};
-use ocm_plugin_sdk::testing::{TestClient, TestResponse, block_on};
-use ocm_plugin_types::{Capabilities, Type};
+use ocm_plugin_sdk::{
+    TypedSpec as _,
+    endpoints::{Route, blob_transformer as routes},
+    testing::{TestClient, TestResponse, block_on},
+    types::Capabilities,
+};
 
-use crate::{TRANSFORMER_TYPE, plugin, transformer_schema};
-
-fn transformer_type() -> Type {
-    TRANSFORMER_TYPE.parse().unwrap()
-}
+use crate::{GzipSpec, TRANSFORMER_TYPE, plugin};
 
 fn client() -> TestClient {
-    TestClient::new(plugin(transformer_type()), Vec::new()).unwrap()
+    TestClient::new(plugin(), Vec::new()).unwrap()
 }
 
 /// A request as a Go manager sends it: `Authorization` with credentials, JSON body.
@@ -26,7 +25,7 @@ async fn send(client: &TestClient, route: &Route, body: &serde_json::Value) -> T
 
 #[test]
 fn capabilities_declare_type_alias_and_schema_in_both_formats() {
-    let json = plugin(transformer_type()).capabilities_json();
+    let json = plugin().capabilities_json();
     let caps = ocm_plugin_sdk::types::PluginCapabilities::parse(json.as_bytes()).unwrap();
     assert_eq!(caps.format, ocm_plugin_sdk::types::CapabilitiesFormat::Dual);
     let declared = &caps.capabilities[0].types;
@@ -36,10 +35,8 @@ fn capabilities_declare_type_alias_and_schema_in_both_formats() {
         declared[0].aliases[0].to_string(),
         crate::TRANSFORMER_TYPE_NAME
     );
-    assert_eq!(
-        declared[0].schema.as_ref().unwrap().0,
-        transformer_schema().0
-    );
+    let (_, schema) = GzipSpec::declaration().unwrap();
+    assert_eq!(declared[0].schema.as_ref().unwrap().0, schema.0);
     // The v0.0.1 half: the type first (the entry v0.0.1 managers use), then its alias.
     let v1: Capabilities = serde_json::from_str(&json).unwrap();
     let entries = &v1.types.unwrap()["blobTransformer"];

@@ -5,21 +5,25 @@ use std::{
 };
 
 use flate2::{Compression, read::GzDecoder, write::GzEncoder};
-use ocm_plugin_contracts::{
-    Error,
-    blob_transformer::v1::{
-        BlobTransformer, GetIdentityRequest, TransformBlobRequest, TransformBlobResponse,
+use ocm_plugin_sdk::{
+    TypedSpec as _,
+    contracts::{
+        Error,
+        blob_transformer::v1::{
+            BlobTransformer, GetIdentityRequest, TransformBlobRequest, TransformBlobResponse,
+        },
     },
+    endpoints::Client,
+    testing::{TestClient, block_on},
+    types::{Credentials, Identity, Location, LocationType, Raw},
 };
-use ocm_plugin_types::{Credentials, Identity, Location, LocationType, Raw};
 
-use crate::{GzipSpec, GzipTransformer, Mode, gzip, transformer_schema};
+use crate::{GzipSpec, Mode, gzip, plugin};
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(f)
+/// The plugin as a manager calls it: every call goes through the SDK (schema checks, dispatch
+/// by type, answer checks).
+fn transformer() -> Client<TestClient> {
+    TestClient::new(plugin(), Vec::new()).unwrap().traits()
 }
 
 /// Compressible bytes bigger than several copy buffers.
@@ -90,14 +94,15 @@ fn spec(value: serde_json::Value) -> Raw {
 fn transform(
     location: Location,
     specification: serde_json::Value,
-) -> ocm_plugin_contracts::Result<TransformBlobResponse> {
-    block_on(GzipTransformer::new().transform_blob(
+) -> ocm_plugin_sdk::contracts::Result<TransformBlobResponse> {
+    block_on(transformer().transform_blob(
         TransformBlobRequest {
             location,
             specification: spec(specification),
         },
         &Credentials::new(),
     ))
+    .unwrap()
 }
 
 #[test]
@@ -235,18 +240,15 @@ fn decompressing_non_gzip_data_fails_and_leaves_no_file() {
     let full = gzip_bytes(&big_bytes());
     let truncated = write(dir.path(), "truncated.gz", &full[..full.len() / 2]);
     let out_dir = tempfile::tempdir().unwrap();
-    let decompress = GzipSpec {
-        mode: Mode::Decompress,
-        level: 6,
-    };
-    let err = gzip::transform_into(&truncated, decompress, None, out_dir.path()).unwrap_err();
+    let decompress = |input| gzip::transform_into(input, Mode::Decompress, 6, None, out_dir.path());
+    let err = decompress(&truncated).unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
     assert!(
         err.to_string().starts_with("input is corrupt gzip data"),
         "{err}"
     );
     assert_eq!(fs::read_dir(out_dir.path()).unwrap().count(), 0);
-    let err = gzip::transform_into(&plain, decompress, None, out_dir.path()).unwrap_err();
+    let err = decompress(&plain).unwrap_err();
     assert_eq!(err.to_string(), "input is not gzip data");
     assert_eq!(fs::read_dir(out_dir.path()).unwrap().count(), 0);
 
@@ -318,23 +320,31 @@ fn only_local_files_are_read() {
 fn bad_specs_are_invalid_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "input", b"x");
+    // Refused by the derived schema, naming the field, or by the SDK's dispatch by type.
     let cases = [
-        (serde_json::json!({"type": "GzipTransformer/v1"}), "mode"),
+        (
+            serde_json::json!({"type": "GzipTransformer/v1"}),
+            "\"mode\" is a required property",
+        ),
         (
             serde_json::json!({"type": "GzipTransformer/v1", "mode": "zip"}),
-            "zip",
+            "at '/mode'",
         ),
         (
             serde_json::json!({"type": "GzipTransformer/v1", "mode": "compress", "level": 10}),
-            "level 10 is out of range",
+            "at '/level'",
         ),
         (
             serde_json::json!({"type": "GzipTransformer/v1", "mode": "compress", "level": -1}),
-            "invalid GzipTransformer/v1 spec",
+            "at '/level'",
         ),
         (
             serde_json::json!({"type": "GzipTransformer/v1", "mode": "compress", "level": "9"}),
-            "invalid GzipTransformer/v1 spec",
+            "at '/level'",
+        ),
+        (
+            serde_json::json!({"type": "GzipTransformer/v1", "mode": "compress", "level": 1.5}),
+            "at '/level'",
         ),
         (
             serde_json::json!({"type": "GzipTransformer/v1", "mode": "compress", "extra": 1}),
@@ -342,11 +352,11 @@ fn bad_specs_are_invalid_arguments() {
         ),
         (
             serde_json::json!({"type": "ZstdTransformer/v1", "mode": "compress"}),
-            "unsupported transformer type ZstdTransformer/v1",
+            "no blob transformer of type ZstdTransformer/v1",
         ),
         (
             serde_json::json!({"type": "GzipTransformer/v2", "mode": "compress"}),
-            "unsupported transformer type GzipTransformer/v2",
+            "no blob transformer of type GzipTransformer/v2",
         ),
     ];
     for (value, needle) in cases {
@@ -358,23 +368,16 @@ fn bad_specs_are_invalid_arguments() {
 
 #[test]
 fn spec_decoding() {
-    assert_eq!(
-        GzipSpec::from_raw(&spec(serde_json::json!({"mode": "decompress"}))).unwrap(),
-        GzipSpec {
-            mode: Mode::Decompress,
-            level: 6
-        }
-    );
-    assert_eq!(
-        GzipSpec::from_raw(&spec(
-            serde_json::json!({"type": "GzipTransformer/v1", "mode": "compress", "level": 0})
-        ))
-        .unwrap(),
-        GzipSpec {
-            mode: Mode::Compress,
-            level: 0
-        }
-    );
+    let decoded: GzipSpec = serde_json::from_value(
+        serde_json::json!({"type": "GzipTransformer", "mode": "decompress"}),
+    )
+    .unwrap();
+    assert_eq!((decoded.mode, decoded.level), (Mode::Decompress, 6));
+    let decoded: GzipSpec = serde_json::from_value(
+        serde_json::json!({"type": "GzipTransformer/v1", "mode": "compress", "level": 0}),
+    )
+    .unwrap();
+    assert_eq!((decoded.mode, decoded.level), (Mode::Compress, 0));
 }
 
 #[test]
@@ -382,24 +385,30 @@ fn identity_is_the_transformer_type() {
     let expected = Identity::from([("type".to_owned(), "GzipTransformer".to_owned())]);
     for typ in [
         serde_json::json!({"type": "GzipTransformer/v1", "mode": "compress"}),
-        // A Go manager's empty prototype.
-        serde_json::json!({"type": ""}),
+        serde_json::json!({"type": "GzipTransformer", "mode": "decompress", "level": 1}),
     ] {
-        let answer =
-            block_on(GzipTransformer::new().get_identity(GetIdentityRequest { typ: spec(typ) }))
-                .unwrap();
+        let answer = block_on(transformer().get_identity(GetIdentityRequest { typ: spec(typ) }))
+            .unwrap()
+            .unwrap();
         assert_eq!(answer.identity, expected);
     }
-    let err = block_on(GzipTransformer::new().get_identity(GetIdentityRequest {
-        typ: spec(serde_json::json!({"type": "Other/v1"})),
-    }))
-    .unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    for typ in [
+        serde_json::json!({"type": "Other/v1"}),
+        // A spec without its mode is no spec of this type.
+        serde_json::json!({"type": ""}),
+    ] {
+        let err = block_on(transformer().get_identity(GetIdentityRequest { typ: spec(typ) }))
+            .unwrap()
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    }
 }
 
 #[test]
 fn schema_enforces_enum_and_range() {
-    let schema: serde_json::Value = serde_json::from_slice(&transformer_schema().0).unwrap();
+    let (typ, schema) = GzipSpec::declaration().unwrap();
+    assert_eq!(typ.to_string(), "GzipTransformer/v1");
+    let schema: serde_json::Value = serde_json::from_slice(&schema.0).unwrap();
     let validator = jsonschema::options().build(&schema).unwrap();
     for ok in [
         serde_json::json!({"type": "GzipTransformer/v1", "mode": "compress"}),

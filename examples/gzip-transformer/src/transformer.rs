@@ -1,19 +1,19 @@
-//! [`GzipTransformer`]: the [`BlobTransformer`] implementation.
+//! [`GzipTransformer`]: the `GzipTransformer/v1` [`BlobTransformer`].
 
 use std::path::PathBuf;
 
-use ocm_plugin_contracts::{
-    Error, Result, async_trait,
-    blob_transformer::v1::{
-        BlobTransformer, GetIdentityRequest, GetIdentityResponse, TransformBlobRequest,
-        TransformBlobResponse,
+use ocm_plugin_sdk::{
+    async_trait,
+    blob_transformer::{
+        BlobTransformer, Credentials, Identity, TransformBlobRequest, TransformBlobResponse,
     },
+    contracts::{Error, Result},
+    types::{Location, LocationType},
 };
-use ocm_plugin_types::{Credentials, Identity, Location, LocationType};
 
 use crate::{
     GZIP_MEDIA_TYPE, GZIP_MEDIA_TYPE_SUFFIX, IDENTITY_TYPE, gzip,
-    spec::{self, GzipSpec, Mode},
+    spec::{GzipSpec, Mode},
 };
 
 /// The `GzipTransformer/v1` blob transformer.
@@ -21,13 +21,6 @@ use crate::{
 /// Stateless: every request carries its blob and spec. Credentials are accepted and ignored.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GzipTransformer;
-
-impl GzipTransformer {
-    /// A new transformer.
-    pub fn new() -> Self {
-        Self
-    }
-}
 
 /// The media type of the output: `application/gzip` when compressing; when decompressing, the
 /// input's media type without its `+gzip` suffix if it has one, else none.
@@ -63,20 +56,22 @@ fn input_path(location: &Location) -> Result<PathBuf> {
 
 #[async_trait]
 impl BlobTransformer for GzipTransformer {
+    type Spec = GzipSpec;
+
     /// Compresses or decompresses the request's `localFile` blob into a new file, which is
     /// handed over to the caller. The request's blob is only read.
     async fn transform_blob(
         &self,
+        spec: GzipSpec,
         request: TransformBlobRequest,
         _credentials: &Credentials,
     ) -> Result<TransformBlobResponse> {
-        let spec = GzipSpec::from_raw(&request.specification)?;
         let input = input_path(&request.location)?;
         let media_type = output_media_type(spec.mode, request.location.media_type.as_deref());
         let location = {
             let input = input.clone();
             ocm_plugin_sdk::spawn_blocking(move || {
-                gzip::transform(&input, spec, media_type.as_deref())
+                gzip::transform(&input, spec.mode, spec.level, media_type.as_deref())
             })
             .await?
         };
@@ -90,11 +85,11 @@ impl BlobTransformer for GzipTransformer {
     }
 
     /// `{"type":"GzipTransformer"}`: the transformer needs no credentials, so one identity
-    /// serves every spec. A spec of another type is `InvalidArgument`; an untyped one (a Go
-    /// manager's empty prototype) is accepted.
-    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
-        spec::check_type(&request.typ)?;
-        let identity: Identity = [("type".to_owned(), IDENTITY_TYPE.to_owned())].into();
-        Ok(GetIdentityResponse { identity })
+    /// serves every spec.
+    async fn identity(&self, _spec: GzipSpec) -> Result<Identity> {
+        Ok(Identity::from([(
+            "type".to_owned(),
+            IDENTITY_TYPE.to_owned(),
+        )]))
     }
 }

@@ -6,42 +6,59 @@
 //!
 //! # Types
 //!
-//! **[`ENVIRONMENT_TYPE`]** (`EnvironmentCredentials/v1`): every environment variable of the
-//! plugin whose name starts with `prefix` is one property; the rest of the name, lower camel
-//! case, is the property's name (`ACME_REGISTRY_USERNAME` with prefix `ACME_REGISTRY_` is
-//! `username`, `..._ACCESS_TOKEN` is `accessToken`).
+//! **[`ENVIRONMENT_TYPE`]** (`EnvironmentCredentials/v1`, [`EnvironmentSpec`]): every
+//! environment variable of the plugin whose name starts with `prefix` is one property; the rest
+//! of the name, lower camel case, is the property's name (`ACME_REGISTRY_USERNAME` with prefix
+//! `ACME_REGISTRY_` is `username`, `..._ACCESS_TOKEN` is `accessToken`). The prefix must match
+//! `^[A-Za-z_][A-Za-z0-9_]*$`.
 //!
 //! ```json
 //! {"type":"EnvironmentCredentials/v1","prefix":"ACME_REGISTRY_"}
 //! ```
 //!
-//! **[`FILE_TYPE`]** (`CredentialsFile/v1`): entry `entry` of a JSON file mapping entry names to
-//! string properties, `{"registry":{"username":"u","password":"p"}}`. The path must be absolute
-//! (or start with `~/`), and the file must not be readable by group or others (mode `0600`,
-//! like an SSH key): a file anyone may read is refused instead of used.
+//! **[`FILE_TYPE`]** (`CredentialsFile/v1`, [`FileSpec`]): entry `entry` of a JSON file mapping
+//! entry names to string properties, `{"registry":{"username":"u","password":"p"}}`. The path
+//! must be absolute (or start with `~/`), and the file must not be readable by group or others
+//! (mode `0600`, like an SSH key): a file anyone may read is refused instead of used.
 //!
 //! ```json
 //! {"type":"CredentialsFile/v1","path":"/home/me/.ocm/credentials.json","entry":"registry"}
 //! ```
 //!
+//! The JSON schemas (draft 2020-12) are derived from the spec types; they allow no other
+//! properties and require non-empty strings. The SDK checks every spec against its schema
+//! before the plugin sees it; the plugin then refuses a relative `path`.
+//!
 //! # Behaviour
 //!
 //! * **consumer identity**: `{"type":"EnvironmentCredentials","prefix":…}` or
 //!   `{"type":"CredentialsFile","path":…,"entry":…}`: the spec without its version, which is how
-//!   [`resolve`](ocm_plugin_contracts::credential_plugin::v1::CredentialPlugin::resolve) finds
+//!   [`resolve`](ocm_plugin_sdk::credential_plugin::CredentialPlugin::resolve) finds
 //!   its way back here.
-//! * **resolve** reads the environment or the file on every call (nothing is cached) and
+//! * **resolve** reads the environment or the file (on the blocking pool) on every call
+//!   (nothing is cached); the SDK picks the source by the identity's `type`. It
 //!   answers typed `Credentials/v1` with the properties found. Nothing found is `NotFound`; a
 //!   malformed identity or file is `InvalidArgument`; an unsafe file is `Unauthorized`.
 //!   Messages name the prefix, path and entry, never a value, and values are never logged.
 //!   The credentials sent with `resolve` (for the store itself) are not needed and ignored.
 //!
+//! # Using it from OCM's `ocm` command line
+//!
+//! OCM's 0.13 `ocm` refuses to start with this plugin in its plugin directory (it knows no
+//! `credentialPlugin`); the head `ocm` registers it and passes it no configuration. A credential
+//! plugin serves credentials written in `ocm`'s configuration (`.ocmconfig`,
+//! `type: credentials.config.ocm.software`) as a consumer's `credentials` entry of its type:
+//! `credentials: [{type: CredentialsFile/v1, path: /home/me/.ocm/credentials.json, entry: registry}]`
+//! or `[{type: EnvironmentCredentials/v1, prefix: ACME_REGISTRY_}]`.
+//!
 //! # Example
 //!
+//! The plugin called in process as a manager calls it:
+//!
 //! ```
-//! use ocm_example_local_credentials::LocalCredentials;
-//! use ocm_plugin_contracts::credential_plugin::v1::{ConsumerIdentityRequest, CredentialPlugin, ResolveRequest};
-//! use ocm_plugin_types::{Credentials, Raw};
+//! use ocm_plugin_sdk::contracts::credential_plugin::v1::{ConsumerIdentityRequest, CredentialPlugin, ResolveRequest};
+//! use ocm_plugin_sdk::testing::{TestClient, block_on};
+//! use ocm_plugin_sdk::types::{Credentials, Raw};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -54,14 +71,11 @@
 //! let spec = Raw::new(serde_json::json!({
 //!     "type": "CredentialsFile/v1", "path": path, "entry": "registry",
 //! }))?;
-//! let plugin = LocalCredentials::new();
-//! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
-//! let identity = plugin.consumer_identity(ConsumerIdentityRequest { credential: spec }).await?;
-//! let credentials = plugin.resolve(ResolveRequest { identity }, &Credentials::new()).await?;
+//! let plugin = TestClient::new(ocm_example_local_credentials::plugin(), Vec::new())?.traits();
+//! let identity = block_on(plugin.consumer_identity(ConsumerIdentityRequest { credential: spec }))??;
+//! let credentials = block_on(plugin.resolve(ResolveRequest { identity }, &Credentials::new()))??;
 //! assert_eq!(credentials.credential_type(), Some("Credentials/v1"));
 //! assert_eq!(credentials["password"], "s3cret");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! # })?;
 //! # Ok(())
 //! # }
 //! ```
@@ -74,10 +88,9 @@ mod tests;
 
 use std::process::ExitCode;
 
-use ocm_plugin_sdk::{Plugin, types::JsonSchema};
-use ocm_plugin_types::Type;
+use ocm_plugin_sdk::{Plugin, credential_plugin};
 
-pub use sources::LocalCredentials;
+pub use sources::{EnvironmentSpec, FileSpec, FromEnvironment, FromFile};
 
 /// The name the plugin binary registers under.
 pub const PLUGIN_NAME: &str = "local-credentials";
@@ -88,46 +101,16 @@ pub const FILE_TYPE: &str = "CredentialsFile/v1";
 /// The type of the credentials this plugin answers with.
 pub const CREDENTIALS_TYPE: &str = "Credentials/v1";
 
-/// The plugin's `main`: declares both credential plugin types, then runs the plugin (prints
-/// the capabilities, or serves per `--config`).
+/// The plugin's `main`: runs [`plugin`] (prints the capabilities, or serves per `--config`).
 pub fn main() -> ExitCode {
-    match plugin() {
-        Ok(plugin) => plugin.run(),
-        Err(e) => {
-            eprintln!("{PLUGIN_NAME}: invalid built-in type: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    plugin().run()
 }
 
-fn plugin() -> Result<Plugin, ocm_plugin_types::Error> {
-    let environment: Type = ENVIRONMENT_TYPE.parse()?;
-    let file: Type = FILE_TYPE.parse()?;
-    Ok(Plugin::new(PLUGIN_NAME)
-        .register(ocm_plugin_sdk::credential_plugin::untyped(
-            environment,
-            environment_schema(),
-            |_| Ok(LocalCredentials::new()),
-        ))
-        .register(ocm_plugin_sdk::credential_plugin::untyped(
-            file,
-            file_schema(),
-            |_| Ok(LocalCredentials::new()),
-        )))
-}
-
-/// The JSON schema (draft 2020-12) of an [`ENVIRONMENT_TYPE`] spec.
-pub fn environment_schema() -> JsonSchema {
-    JsonSchema(
-        br#"{"$schema":"https://json-schema.org/draft/2020-12/schema","title":"EnvironmentCredentials/v1","type":"object","properties":{"type":{"type":"string"},"prefix":{"type":"string","minLength":1,"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Environment variables whose names start with this are the credentials."}},"required":["type","prefix"],"additionalProperties":false}"#
-            .to_vec(),
-    )
-}
-
-/// The JSON schema (draft 2020-12) of a [`FILE_TYPE`] spec.
-pub fn file_schema() -> JsonSchema {
-    JsonSchema(
-        br#"{"$schema":"https://json-schema.org/draft/2020-12/schema","title":"CredentialsFile/v1","type":"object","properties":{"type":{"type":"string"},"path":{"type":"string","minLength":1,"description":"Absolute path (or ~/...) of a JSON file mapping entry names to string properties; mode 0600."},"entry":{"type":"string","minLength":1,"description":"The entry of the file."}},"required":["type","path","entry"],"additionalProperties":false}"#
-            .to_vec(),
-    )
+/// The plugin: the credential plugins [`FromEnvironment`] for [`EnvironmentSpec`]
+/// (`EnvironmentCredentials/v1`) and [`FromFile`] for [`FileSpec`] (`CredentialsFile/v1`),
+/// whose JSON schemas are derived from the types.
+pub fn plugin() -> Plugin {
+    Plugin::new(PLUGIN_NAME)
+        .register(credential_plugin::typed(|_| Ok(FromEnvironment)))
+        .register(credential_plugin::typed(|_| Ok(FromFile)))
 }

@@ -1,15 +1,19 @@
-//! Where the credentials come from: the environment and credentials files.
+//! Where the credentials come from: the environment ([`FromEnvironment`]) and credentials
+//! files ([`FromFile`]), each with its spec type.
 
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
 };
 
-use ocm_plugin_contracts::{
-    Error, Result, async_trait,
-    credential_plugin::v1::{ConsumerIdentityRequest, CredentialPlugin, ResolveRequest},
+use ocm_plugin_sdk::{
+    TypedSpec, async_trait,
+    contracts::{Error, Result},
+    credential_plugin::{
+        ConsumerIdentityRequest, CredentialPlugin, Credentials, Identity, ResolveRequest,
+    },
+    schemars,
 };
-use ocm_plugin_types::{Credentials, Identity, Raw};
 use serde::Deserialize;
 
 use crate::{CREDENTIALS_TYPE, ENVIRONMENT_TYPE, FILE_TYPE};
@@ -18,45 +22,56 @@ use crate::{CREDENTIALS_TYPE, ENVIRONMENT_TYPE, FILE_TYPE};
 const ENVIRONMENT: &str = "EnvironmentCredentials";
 const FILE: &str = "CredentialsFile";
 
-/// The credential plugin. Stateless: every call reads its source anew.
+/// Credentials from the environment variables of the plugin whose names start with a prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[schemars(
+    crate = "ocm_plugin_sdk::schemars",
+    title = "EnvironmentCredentials/v1"
+)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentSpec {
+    /// The credential type, EnvironmentCredentials/v1.
+    #[serde(rename = "type")]
+    _type: String,
+    /// Environment variables whose names start with this are the credentials.
+    #[schemars(length(min = 1), regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub prefix: String,
+}
+
+impl TypedSpec for EnvironmentSpec {
+    const TYPE: &'static str = ENVIRONMENT_TYPE;
+}
+
+/// Credentials from an entry of a JSON file that maps entry names to string properties.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[schemars(crate = "ocm_plugin_sdk::schemars", title = "CredentialsFile/v1")]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    /// The credential type, CredentialsFile/v1.
+    #[serde(rename = "type")]
+    _type: String,
+    /// Absolute path (or ~/...) of a JSON file mapping entry names to string properties; mode 0600.
+    #[schemars(length(min = 1))]
+    pub path: String,
+    /// The entry of the file.
+    #[schemars(length(min = 1))]
+    pub entry: String,
+}
+
+impl TypedSpec for FileSpec {
+    const TYPE: &'static str = FILE_TYPE;
+}
+
+/// The [`EnvironmentSpec`] credential plugin. Stateless: every call reads the environment anew.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct LocalCredentials;
+pub struct FromEnvironment;
 
-impl LocalCredentials {
-    /// The plugin.
-    pub fn new() -> Self {
-        Self
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EnvironmentSpec {
-    #[serde(rename = "type")]
-    _typ: String,
-    prefix: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSpec {
-    #[serde(rename = "type")]
-    _typ: String,
-    path: String,
-    entry: String,
-}
+/// The [`FileSpec`] credential plugin. Stateless: every call reads the file anew.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FromFile;
 
 fn invalid(what: impl std::fmt::Display) -> Error {
     Error::InvalidArgument(what.to_string())
-}
-
-fn decode<T: serde::de::DeserializeOwned>(spec: &Raw) -> Result<T> {
-    spec.decode()
-        .map_err(|e| invalid(format!("invalid {} spec: {e}", spec_type(spec))))
-}
-
-fn spec_type(spec: &Raw) -> String {
-    spec.type_().map(ToString::to_string).unwrap_or_default()
 }
 
 /// An identity attribute that must be present.
@@ -182,51 +197,50 @@ fn from_file(path: &Path, entry: &str) -> Result<BTreeMap<String, String>> {
 }
 
 #[async_trait]
-impl CredentialPlugin for LocalCredentials {
-    async fn consumer_identity(&self, request: ConsumerIdentityRequest) -> Result<Identity> {
-        let spec = &request.credential;
-        let typ = spec
-            .type_()
-            .ok_or_else(|| invalid("the credential spec has no type"))?;
-        let mut identity = Identity::new();
-        match typ.name() {
-            ENVIRONMENT => {
-                let s: EnvironmentSpec = decode(spec)?;
-                identity.insert("type".into(), ENVIRONMENT.into());
-                identity.insert("prefix".into(), s.prefix);
-            }
-            FILE => {
-                let s: FileSpec = decode(spec)?;
-                let path = resolve_path(&s.path)?;
-                identity.insert("type".into(), FILE.into());
-                identity.insert("path".into(), path.display().to_string());
-                identity.insert("entry".into(), s.entry);
-            }
-            _ => {
-                return Err(invalid(format!(
-                    "this plugin serves {ENVIRONMENT_TYPE} and {FILE_TYPE}, not {typ}"
-                )));
-            }
-        }
-        Ok(identity)
+impl CredentialPlugin for FromEnvironment {
+    type Spec = EnvironmentSpec;
+
+    /// `{"type":"EnvironmentCredentials","prefix":…}`.
+    async fn consumer_identity(
+        &self,
+        spec: EnvironmentSpec,
+        _request: ConsumerIdentityRequest,
+    ) -> Result<Identity> {
+        Ok(Identity::from([
+            ("type".to_owned(), ENVIRONMENT.to_owned()),
+            ("prefix".to_owned(), spec.prefix),
+        ]))
+    }
+
+    async fn resolve(&self, request: ResolveRequest, _: &Credentials) -> Result<Credentials> {
+        let properties = from_environment(attribute(&request.identity, "prefix")?)?;
+        Ok(Credentials::typed(CREDENTIALS_TYPE, properties))
+    }
+}
+
+#[async_trait]
+impl CredentialPlugin for FromFile {
+    type Spec = FileSpec;
+
+    /// `{"type":"CredentialsFile","path":<absolute path>,"entry":…}`.
+    async fn consumer_identity(
+        &self,
+        spec: FileSpec,
+        _request: ConsumerIdentityRequest,
+    ) -> Result<Identity> {
+        let path = resolve_path(&spec.path)?;
+        Ok(Identity::from([
+            ("type".to_owned(), FILE.to_owned()),
+            ("path".to_owned(), path.display().to_string()),
+            ("entry".to_owned(), spec.entry),
+        ]))
     }
 
     async fn resolve(&self, request: ResolveRequest, _: &Credentials) -> Result<Credentials> {
         let identity = &request.identity;
-        let properties = match attribute(identity, "type")? {
-            ENVIRONMENT => from_environment(attribute(identity, "prefix")?)?,
-            FILE => {
-                let path = resolve_path(attribute(identity, "path")?)?;
-                let entry = attribute(identity, "entry")?;
-                // A short blocking read of at most 1 MiB.
-                from_file(&path, entry)?
-            }
-            other => {
-                return Err(invalid(format!(
-                    "identity type {other:?} is not one of this plugin's ({ENVIRONMENT}, {FILE})"
-                )));
-            }
-        };
+        let path = resolve_path(attribute(identity, "path")?)?;
+        let entry = attribute(identity, "entry")?.to_owned();
+        let properties = ocm_plugin_sdk::spawn_blocking(move || from_file(&path, &entry)).await?;
         Ok(Credentials::typed(CREDENTIALS_TYPE, properties))
     }
 }

@@ -1,15 +1,18 @@
 use std::os::unix::fs::PermissionsExt;
 
-use ocm_plugin_contracts::{
-    Error,
-    credential_plugin::v1::{ConsumerIdentityRequest, CredentialPlugin, ResolveRequest},
+use ocm_plugin_sdk::{
+    TypedSpec as _,
+    contracts::{
+        Error,
+        credential_plugin::v1::{ConsumerIdentityRequest, CredentialPlugin, ResolveRequest},
+    },
+    endpoints::{Client, credential_plugin as routes},
+    testing::{TestClient, block_on},
+    types::{Credentials, Identity, Raw},
 };
-use ocm_plugin_endpoints::credential_plugin as routes;
-use ocm_plugin_sdk::testing::{TestClient, block_on};
-use ocm_plugin_types::{Credentials, Identity, Raw};
 use serde_json::{Value, json};
 
-use crate::{LocalCredentials, plugin};
+use crate::{EnvironmentSpec, FileSpec, plugin};
 
 const SECRET: &str = "s3cret-value";
 
@@ -24,14 +27,20 @@ fn file(dir: &tempfile::TempDir, mode: u32, text: &str) -> String {
     path.display().to_string()
 }
 
+/// The plugin as a manager calls it: every call goes through the SDK (schema checks, dispatch
+/// by type).
+fn credentials() -> Client<TestClient> {
+    TestClient::new(plugin(), Vec::new()).unwrap().traits()
+}
+
 async fn resolve(identity: Identity) -> Result<Credentials, Error> {
-    LocalCredentials::new()
+    credentials()
         .resolve(ResolveRequest { identity }, &Credentials::new())
         .await
 }
 
 async fn identity_of(spec: Value) -> Result<Identity, Error> {
-    LocalCredentials::new()
+    credentials()
         .consumer_identity(ConsumerIdentityRequest {
             credential: raw(spec),
         })
@@ -141,14 +150,38 @@ fn bad_input_is_a_clear_error_that_never_shows_a_secret() {
         assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
         assert!(!err.to_string().contains(SECRET), "{err}");
 
-        for spec in [
-            json!({"type": "CredentialsFile/v1", "path": "relative.json", "entry": "x"}),
-            json!({"type": "CredentialsFile/v1", "path": "/x"}),
-            json!({"type": "EnvironmentCredentials/v1", "prefix": "A", "extra": 1}),
-            json!({"type": "Other/v1"}),
+        // Refused by the plugin (a relative path), by the derived schemas (naming the field)
+        // or by the SDK's dispatch (another type).
+        for (spec, needle) in [
+            (
+                json!({"type": "CredentialsFile/v1", "path": "relative.json", "entry": "x"}),
+                "not an absolute path",
+            ),
+            (
+                json!({"type": "CredentialsFile/v1", "path": "/x"}),
+                "\"entry\" is a required property",
+            ),
+            (
+                json!({"type": "CredentialsFile/v1", "path": "/x", "entry": ""}),
+                "at '/entry'",
+            ),
+            (
+                json!({"type": "EnvironmentCredentials/v1", "prefix": "A", "extra": 1}),
+                "extra",
+            ),
+            (
+                json!({"type": "EnvironmentCredentials/v1", "prefix": "A-B"}),
+                "at '/prefix'",
+            ),
+            (
+                json!({"type": "EnvironmentCredentials/v1", "prefix": ""}),
+                "at '/prefix'",
+            ),
+            (json!({"type": "Other/v1"}), "Other/v1"),
         ] {
             let err = identity_of(spec.clone()).await.unwrap_err();
             assert!(matches!(err, Error::InvalidArgument(_)), "{spec}: {err}");
+            assert!(err.to_string().contains(needle), "{spec}: {err}");
         }
         let no_type: Identity = [("prefix".to_owned(), "A".to_owned())].into();
         assert!(matches!(
@@ -165,7 +198,7 @@ fn bad_input_is_a_clear_error_that_never_shows_a_secret() {
 fn serves_the_protocol_like_a_go_manager_calls_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = file(&dir, 0o600, r#"{"registry":{"token":"t0k"}}"#);
-    let client = TestClient::new(plugin().unwrap(), Vec::new()).unwrap();
+    let client = TestClient::new(plugin(), Vec::new()).unwrap();
     block_on(async {
         let spec = json!({"credential": {"type": "CredentialsFile/v1", "path": path, "entry": "registry"}});
         let answer = client
@@ -194,4 +227,26 @@ fn serves_the_protocol_like_a_go_manager_calls_it() {
         assert!(answer.body.contains("CredentialsFile/v1"), "{}", answer.body);
     })
     .unwrap();
+}
+
+#[test]
+fn schemas_keep_the_rules() {
+    let (typ, schema) = EnvironmentSpec::declaration().unwrap();
+    assert_eq!(typ.to_string(), "EnvironmentCredentials/v1");
+    let schema: Value = serde_json::from_slice(&schema.0).unwrap();
+    assert_eq!(schema["required"], json!(["type", "prefix"]));
+    assert_eq!(schema["additionalProperties"], false);
+    assert_eq!(
+        schema["properties"]["prefix"]["pattern"],
+        "^[A-Za-z_][A-Za-z0-9_]*$"
+    );
+    assert_eq!(schema["properties"]["prefix"]["minLength"], 1);
+
+    let (typ, schema) = FileSpec::declaration().unwrap();
+    assert_eq!(typ.to_string(), "CredentialsFile/v1");
+    let schema: Value = serde_json::from_slice(&schema.0).unwrap();
+    assert_eq!(schema["required"], json!(["type", "path", "entry"]));
+    assert_eq!(schema["additionalProperties"], false);
+    assert_eq!(schema["properties"]["path"]["minLength"], 1);
+    assert_eq!(schema["properties"]["entry"]["minLength"], 1);
 }

@@ -6,9 +6,11 @@ use std::{
     path::Path,
 };
 
-use ocm_plugin_contracts::{Error, Result};
-use ocm_plugin_sdk::blob::BlobFile;
-use ocm_plugin_types::Location;
+use ocm_plugin_sdk::{
+    blob::BlobFile,
+    contracts::{Error, Result},
+    types::Location,
+};
 use sha2::{Digest as _, Sha256};
 
 /// Prefix of the temporary files next to a destination while it is written.
@@ -60,9 +62,9 @@ fn copy_hashing(src: &mut impl Read, dst: &mut impl Write) -> io::Result<String>
         .collect())
 }
 
-/// Copies an open file into a **new** blob file in `temp_dir` and returns its `localFile`
-/// location with `media_type`. The new file is the caller's: nothing here deletes it once this
-/// returns; on error it is removed.
+/// Copies an open file into a **new** blob file in `temp_dir` (file to file, so the kernel
+/// copies) and returns its `localFile` location with `media_type`. The new file is the
+/// caller's: nothing here deletes it once this returns; on error it is removed.
 pub(crate) fn copy_to_new_blob(
     input: &mut File,
     source: &Path,
@@ -70,7 +72,7 @@ pub(crate) fn copy_to_new_blob(
     media_type: Option<&str>,
 ) -> Result<Location> {
     let mut out = BlobFile::create_in(temp_dir)?;
-    copy_hashing(input, &mut out).map_err(|e| io_error("failed to copy", source, e))?;
+    io::copy(input, out.as_file_mut()).map_err(|e| io_error("failed to copy", source, e))?;
     out.finish(media_type)
 }
 

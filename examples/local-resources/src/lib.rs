@@ -11,11 +11,15 @@
 //! {"type":"localFile/v1","path":"/abs/file","mediaType":"text/plain"}
 //! ```
 //!
-//! Its JSON schema ([`access_schema`], draft 2020-12) requires `type` and `path` (strings),
-//! allows an optional `mediaType` string and nothing else. `path` must be absolute. An access
-//! typed `localFile` (unversioned) is accepted too. The plugin takes no configuration.
+//! Its JSON schema (draft 2020-12) is derived from [`LocalFileAccess`]: it requires `type` and
+//! a non-empty `path` (strings), allows an optional `mediaType` string and nothing else. The
+//! SDK checks every access against it before the plugin sees it; the plugin then refuses a
+//! relative `path`. An access typed `localFile` (unversioned) is accepted too. The plugin takes
+//! no configuration.
 //!
 //! # Behaviour
+//!
+//! File system work runs on the blocking pool.
 //!
 //! * **get global resource** copies the file at `path` into a **new** file in the temp
 //!   directory ([`std::env::temp_dir`]; the plugin manager points `TMPDIR` at its own directory
@@ -40,14 +44,24 @@
 //! that confines `path`. Run it only for trusted descriptors. A declared digest is not
 //! verified when a resource is read.
 //!
+//! # Using it from OCM's `ocm` command line
+//!
+//! `ocm` registers the plugin from its plugin directory and passes it no configuration.
+//! `ocm download resource` reads a resource whose `access` has type `localFile/v1` through
+//! this plugin (**get global resource**); a component constructor file gives a resource such
+//! an access with `access: {type: localFile/v1, path: /abs/file}`.
+//!
 //! # Example
 //!
+//! The plugin called in process as a manager calls it:
+//!
 //! ```
-//! use ocm_example_local_resources::LocalResources;
-//! use ocm_plugin_contracts::resource_repository::v1::{
+//! use ocm_example_local_resources::{LocalResources, plugin};
+//! use ocm_plugin_sdk::contracts::resource_repository::v1::{
 //!     AddGlobalResourceRequest, GetGlobalResourceRequest, ResourceRepository,
 //! };
-//! use ocm_plugin_types::{Credentials, Location, Raw, Resource};
+//! use ocm_plugin_sdk::testing::{TestClient, block_on};
+//! use ocm_plugin_sdk::types::{Credentials, Location, Raw, Resource};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -60,26 +74,20 @@
 //!     ..Resource::default()
 //! };
 //!
-//! let repository = LocalResources::with_temp_dir(dir.path());
+//! let repository = TestClient::new(plugin(LocalResources::with_temp_dir(dir.path())), Vec::new())?.traits();
 //! let creds = Credentials::new();
-//! tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
-//!     let location = Location::local_file(upload.to_str().ok_or("not UTF-8")?);
-//!     let added = repository
-//!         .add_global_resource(AddGlobalResourceRequest { resource_location: location, resource }, &creds)
-//!         .await?
-//!         .resource;
-//!     assert_eq!(
-//!         added.digest.as_ref().map(|d| d.value.as_str()),
-//!         Some("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
-//!     );
+//! let location = Location::local_file(upload.to_str().ok_or("not UTF-8")?);
+//! let request = AddGlobalResourceRequest { resource_location: location, resource };
+//! let added = block_on(repository.add_global_resource(request, &creds))??.resource;
+//! assert_eq!(
+//!     added.digest.as_ref().map(|d| d.value.as_str()),
+//!     Some("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+//! );
 //!
-//!     let got = repository
-//!         .get_global_resource(GetGlobalResourceRequest { resource: added }, &creds)
-//!         .await?;
-//!     assert_eq!(std::fs::read_to_string(&got.location.value)?, "hello");
-//!     std::fs::remove_file(&got.location.value)?; // the caller owns the copy
-//!     Ok::<_, Box<dyn std::error::Error>>(())
-//! })?;
+//! let request = GetGlobalResourceRequest { resource: added };
+//! let got = block_on(repository.get_global_resource(request, &creds))??;
+//! assert_eq!(std::fs::read_to_string(&got.location.value)?, "hello");
+//! std::fs::remove_file(&got.location.value)?; // the caller owns the copy
 //! assert_eq!(std::fs::read_to_string(&target)?, "hello");
 //! # Ok(())
 //! # }
@@ -97,7 +105,6 @@ mod tests;
 use std::process::ExitCode;
 
 use ocm_plugin_sdk::Plugin;
-use ocm_plugin_types::{JsonSchema, Type};
 
 pub use access::LocalFileAccess;
 pub use repository::{HASH_ALGORITHM, LocalResources, NORMALISATION_ALGORITHM};
@@ -114,60 +121,19 @@ pub const ACCESS_TYPE_NAME: &str = "localFile";
 /// The `type` of the consumer identity returned by `get_identity`.
 pub const IDENTITY_TYPE: &str = "localFile";
 
-/// The plugin's `main`: declares the capability, then runs the plugin (prints the
-/// capabilities, or serves per `--config`).
+/// The plugin's `main`: runs [`plugin`] (prints the capabilities, or serves per `--config`).
 pub fn main() -> ExitCode {
-    let access_type = match ACCESS_TYPE.parse::<Type>() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("{PLUGIN_NAME}: invalid built-in type: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    plugin(access_type).run()
+    plugin(LocalResources::new()).run()
 }
 
-fn plugin(access_type: Type) -> Plugin {
-    // The unversioned name is accepted too, over HTTP as in process.
-    let alias = Type::new(access_type.name(), None).ok();
-    Plugin::new(PLUGIN_NAME).register(
-        ocm_plugin_sdk::resource_repository::untyped(access_type, access_schema(), |_ctx| {
-            let repository = LocalResources::new();
-            tracing::info!(
-                temp_dir = %repository.temp_dir().display(),
-                "local resources ready"
-            );
-            Ok(repository)
-        })
-        .aliases(alias),
-    )
+/// The plugin: `repository` as the resource repository for accesses of type [`LocalFileAccess`]
+/// (`localFile/v1`, alias `localFile`), whose JSON schema is derived from the type.
+pub fn plugin(repository: LocalResources) -> Plugin {
+    Plugin::new(PLUGIN_NAME).register(ocm_plugin_sdk::resource_repository::typed(|_ctx| {
+        tracing::info!(
+            temp_dir = %repository.temp_dir().display(),
+            "local resources ready"
+        );
+        Ok(repository)
+    }))
 }
-
-/// The JSON schema (draft 2020-12) of a [`ACCESS_TYPE`] access.
-pub fn access_schema() -> JsonSchema {
-    JsonSchema(ACCESS_SCHEMA.as_bytes().to_vec())
-}
-
-const ACCESS_SCHEMA: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "localFile/v1",
-  "description": "A resource stored as a file on the local file system.",
-  "type": "object",
-  "properties": {
-    "type": {
-      "type": "string",
-      "description": "The access type, localFile/v1."
-    },
-    "path": {
-      "type": "string",
-      "description": "Absolute path of the file."
-    },
-    "mediaType": {
-      "type": "string",
-      "description": "Media type of the content (optional)."
-    }
-  },
-  "required": ["type", "path"],
-  "additionalProperties": false
-}
-"#;

@@ -2,18 +2,17 @@
 
 use std::fs;
 
-use ocm_plugin_endpoints::{Route, resource_repository as routes};
-use ocm_plugin_sdk::testing::{TestClient, TestResponse, block_on};
-use ocm_plugin_types::{Capabilities, Resource, Type};
+use ocm_plugin_sdk::{
+    TypedSpec as _,
+    endpoints::{Route, resource_repository as routes},
+    testing::{TestClient, TestResponse, block_on},
+    types::{Capabilities, Resource},
+};
 
-use crate::{ACCESS_TYPE, access_schema, plugin};
-
-fn access_type() -> Type {
-    ACCESS_TYPE.parse().unwrap()
-}
+use crate::{ACCESS_TYPE, LocalFileAccess, LocalResources, plugin};
 
 fn client() -> TestClient {
-    TestClient::new(plugin(access_type()), Vec::new()).unwrap()
+    TestClient::new(plugin(LocalResources::new()), Vec::new()).unwrap()
 }
 
 /// A request as a Go manager sends it: JSON body; a v0.0.1 manager sends no credentials the
@@ -24,14 +23,15 @@ async fn send(client: &TestClient, route: &Route, body: &serde_json::Value) -> T
 
 #[test]
 fn capabilities_declare_type_alias_and_schema_in_both_formats() {
-    let json = plugin(access_type()).capabilities_json();
+    let json = plugin(LocalResources::new()).capabilities_json();
     let caps = ocm_plugin_sdk::types::PluginCapabilities::parse(json.as_bytes()).unwrap();
     assert_eq!(caps.format, ocm_plugin_sdk::types::CapabilitiesFormat::Dual);
     let declared = &caps.capabilities[0].types;
     assert_eq!(declared.len(), 1);
     assert_eq!(declared[0].typ.to_string(), ACCESS_TYPE);
     assert_eq!(declared[0].aliases[0].to_string(), crate::ACCESS_TYPE_NAME);
-    assert_eq!(declared[0].schema.as_ref().unwrap().0, access_schema().0);
+    let (_, schema) = LocalFileAccess::declaration().unwrap();
+    assert_eq!(declared[0].schema.as_ref().unwrap().0, schema.0);
     // The v0.0.1 half: the type first (the entry v0.0.1 managers use), then its alias.
     let v1: Capabilities = serde_json::from_str(&json).unwrap();
     let entries = &v1.types.unwrap()["resourceRepository"];

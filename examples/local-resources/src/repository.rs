@@ -1,15 +1,17 @@
-//! [`LocalResources`]: the [`ResourceRepository`] implementation.
+//! [`LocalResources`]: the `localFile/v1` [`ResourceRepository`].
 
 use std::path::PathBuf;
 
-use ocm_plugin_contracts::{
-    Error, Result, async_trait,
-    resource_repository::v1::{
-        AddGlobalResourceRequest, AddGlobalResourceResponse, GetGlobalResourceRequest,
-        GetGlobalResourceResponse, GetIdentityRequest, GetIdentityResponse, ResourceRepository,
+use ocm_plugin_sdk::{
+    async_trait,
+    contracts::{Error, Result},
+    resource_repository::{
+        AddGlobalResourceRequest, AddGlobalResourceResponse, Credentials, GetGlobalResourceRequest,
+        GetGlobalResourceResponse, Identity, ResourceRepository,
     },
+    spawn_blocking,
+    types::{Digest, LocationType},
 };
-use ocm_plugin_types::{Credentials, Digest, LocationType};
 
 use crate::{access::LocalFileAccess, files};
 
@@ -49,44 +51,31 @@ impl LocalResources {
     }
 }
 
-/// Runs file system work on the blocking pool.
-async fn blocking<T, F>(f: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T> + Send + 'static,
-{
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::internal_with("the file system task failed", e))?
-}
-
 #[async_trait]
 impl ResourceRepository for LocalResources {
+    type Spec = LocalFileAccess;
+
     /// Copies the file at the access's `path` into a **new** file in the temp directory and
     /// hands that file over: the caller owns and deletes it. The location's `mediaType` is the
     /// access's, if it names one. A missing file is [`Error::NotFound`].
     async fn get_global_resource(
         &self,
+        access: LocalFileAccess,
         request: GetGlobalResourceRequest,
         _credentials: &Credentials,
     ) -> Result<GetGlobalResourceResponse> {
         let resource = request.resource;
-        let access = LocalFileAccess::of_resource(resource.access.as_ref(), &resource.name)?;
+        let source = access.absolute_path()?.to_owned();
         let temp_dir = self.temp_dir();
-        let source = access.path.clone();
-        let media_type = access.media_type.clone();
-        let location = blocking(move || {
+        let media_type = access.media_type().map(str::to_owned);
+        let location = spawn_blocking(move || {
             let mut input = files::open_regular(&source, |p| {
                 Error::NotFound(format!("resource file {} does not exist", p.display()))
             })?;
             files::copy_to_new_blob(&mut input, &source, &temp_dir, media_type.as_deref())
         })
         .await?;
-        tracing::info!(
-            resource = %resource.name,
-            path = %access.path.display(),
-            "resource read"
-        );
+        tracing::info!(resource = %resource.name, path = %access.path, "resource read");
         Ok(GetGlobalResourceResponse { location })
     }
 
@@ -96,6 +85,7 @@ impl ResourceRepository for LocalResources {
     /// unchanged and `digest` set to the SHA-256 of the bytes (`genericBlobDigest/v1`).
     async fn add_global_resource(
         &self,
+        access: LocalFileAccess,
         request: AddGlobalResourceRequest,
         _credentials: &Credentials,
     ) -> Result<AddGlobalResourceResponse> {
@@ -114,9 +104,8 @@ impl ResourceRepository for LocalResources {
                 location.value
             )));
         }
-        let access = LocalFileAccess::of_resource(resource.access.as_ref(), &resource.name)?;
-        let target = access.path.clone();
-        let hex = blocking(move || {
+        let target = access.absolute_path()?.to_owned();
+        let hex = spawn_blocking(move || {
             let mut input = files::open_regular(&source, |p| {
                 Error::InvalidArgument(format!(
                     "the resource location {} does not exist",
@@ -139,19 +128,12 @@ impl ResourceRepository for LocalResources {
             );
         }
         resource.digest = Some(Digest::generic_blob_sha256(hex));
-        tracing::info!(
-            resource = %resource.name,
-            path = %access.path.display(),
-            "resource stored"
-        );
+        tracing::info!(resource = %resource.name, path = %access.path, "resource stored");
         Ok(AddGlobalResourceResponse { resource })
     }
 
     /// `{"type":"localFile","path":<path>}` for a `localFile/v1` access.
-    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
-        let access = LocalFileAccess::from_raw(&request.typ)?;
-        Ok(GetIdentityResponse {
-            identity: access.identity()?,
-        })
+    async fn identity(&self, access: LocalFileAccess) -> Result<Identity> {
+        access.identity()
     }
 }

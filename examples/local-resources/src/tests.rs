@@ -3,23 +3,22 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use ocm_plugin_contracts::{
-    Error,
-    resource_repository::v1::{
-        AddGlobalResourceRequest, GetGlobalResourceRequest, GetIdentityRequest, ResourceRepository,
+use ocm_plugin_sdk::{
+    TypedSpec as _,
+    contracts::{
+        Error,
+        resource_repository::v1::{
+            AddGlobalResourceRequest, GetGlobalResourceRequest, GetIdentityRequest,
+            ResourceRepository,
+        },
     },
+    endpoints::Client,
+    testing::{TestClient, block_on},
+    types::{Credentials, Digest, Identity, Location, LocationType, Raw, Resource},
 };
-use ocm_plugin_types::{Credentials, Digest, Identity, Location, LocationType, Raw, Resource};
 use sha2::{Digest as _, Sha256};
 
-use crate::{LocalResources, access_schema};
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
+use crate::{LocalFileAccess, LocalResources, plugin};
 
 fn access(path: &Path) -> Raw {
     Raw::new(serde_json::json!({"type": "localFile/v1", "path": path})).unwrap()
@@ -55,7 +54,9 @@ fn payload() -> Vec<u8> {
 struct Fixture {
     dir: tempfile::TempDir,
     temp: PathBuf,
-    repository: LocalResources,
+    /// The plugin as a manager calls it: every call goes through the SDK (schema checks,
+    /// dispatch by type, answer checks).
+    repository: Client<TestClient>,
 }
 
 impl Fixture {
@@ -63,7 +64,8 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let temp = dir.path().join("handed-out");
         fs::create_dir(&temp).unwrap();
-        let repository = LocalResources::with_temp_dir(&temp);
+        let plugin = plugin(LocalResources::with_temp_dir(&temp));
+        let repository = TestClient::new(plugin, Vec::new()).unwrap().traits();
         Self {
             dir,
             temp,
@@ -83,6 +85,7 @@ impl Fixture {
             },
             &Credentials::new(),
         ))
+        .unwrap()
         .map(|r| r.resource)
     }
 
@@ -91,6 +94,7 @@ impl Fixture {
             self.repository
                 .get_global_resource(GetGlobalResourceRequest { resource }, &Credentials::new()),
         )
+        .unwrap()
         .map(|r| r.location)
     }
 
@@ -255,22 +259,51 @@ fn bad_access_types_and_paths_are_invalid() {
     let f = Fixture::new();
     let upload = f.path("upload.bin");
     fs::write(&upload, b"x").unwrap();
+    // Refused by the SDK (no access, another type), by the derived schema (naming the field)
+    // or by the plugin (a relative path).
     let accesses = [
-        None,
-        Some(serde_json::json!({"type": "ociArtifact/v1", "imageReference": "ghcr.io/a:1"})),
-        Some(serde_json::json!({"type": "localFile/v2", "path": upload})),
-        Some(serde_json::json!({"type": "localFile/v1"})),
-        Some(serde_json::json!({"type": "localFile/v1", "path": ""})),
-        Some(serde_json::json!({"type": "localFile/v1", "path": "relative/file"})),
-        Some(serde_json::json!({"type": "localFile/v1", "path": 7})),
-        Some(serde_json::json!({"type": "localFile/v1", "path": upload, "mediaType": 1})),
+        (None, "carries no localFile/v1 spec"),
+        (
+            Some(serde_json::json!({"type": "ociArtifact/v1", "imageReference": "ghcr.io/a:1"})),
+            "no resource repository of type ociArtifact/v1",
+        ),
+        (
+            Some(serde_json::json!({"type": "localFile/v2", "path": upload})),
+            "no resource repository of type localFile/v2",
+        ),
+        (
+            Some(serde_json::json!({"type": "localFile/v1"})),
+            "\"path\" is a required property",
+        ),
+        (
+            Some(serde_json::json!({"type": "localFile/v1", "path": ""})),
+            "at '/path'",
+        ),
+        (
+            Some(serde_json::json!({"type": "localFile/v1", "path": "relative/file"})),
+            "relative",
+        ),
+        (
+            Some(serde_json::json!({"type": "localFile/v1", "path": 7})),
+            "at '/path'",
+        ),
+        (
+            Some(serde_json::json!({"type": "localFile/v1", "path": upload, "mediaType": 1})),
+            "at '/mediaType'",
+        ),
+        (
+            Some(serde_json::json!({"type": "localFile/v1", "path": upload, "other": 1})),
+            "other",
+        ),
     ];
-    for a in accesses {
+    for (a, needle) in accesses {
         let raw = a.clone().map(|v| Raw::new(v).unwrap());
         let err = f.get(resource(raw.clone())).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "get {a:?}: {err}");
+        assert!(err.to_string().contains(needle), "get {a:?}: {err}");
         let err = f.add(location(&upload), resource(raw)).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "add {a:?}: {err}");
+        assert!(err.to_string().contains(needle), "add {a:?}: {err}");
     }
     // Unversioned works.
     let unversioned = Raw::new(serde_json::json!({"type": "localFile", "path": upload})).unwrap();
@@ -313,6 +346,7 @@ fn identity_names_the_file() {
     let got = block_on(f.repository.get_identity(GetIdentityRequest {
         typ: access(Path::new("/data/file.bin")),
     }))
+    .unwrap()
     .unwrap();
     assert_eq!(
         got.identity,
@@ -324,6 +358,7 @@ fn identity_names_the_file() {
     let err = block_on(f.repository.get_identity(GetIdentityRequest {
         typ: Raw::new(serde_json::json!({"type": "localFile/v1", "path": "rel"})).unwrap(),
     }))
+    .unwrap()
     .unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
 }
@@ -335,7 +370,9 @@ fn default_temp_dir_is_the_system_one() {
 
 #[test]
 fn schema_requires_type_and_path() {
-    let schema: serde_json::Value = serde_json::from_slice(&access_schema().0).unwrap();
+    let (typ, schema) = LocalFileAccess::declaration().unwrap();
+    assert_eq!(typ.to_string(), "localFile/v1");
+    let schema: serde_json::Value = serde_json::from_slice(&schema.0).unwrap();
     assert_eq!(
         schema["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
@@ -347,4 +384,33 @@ fn schema_requires_type_and_path() {
         properties.keys().collect::<Vec<_>>(),
         ["mediaType", "path", "type"]
     );
+    let validator = jsonschema::options().build(&schema).unwrap();
+    for ok in [
+        serde_json::json!({"type": "localFile/v1", "path": "/a"}),
+        serde_json::json!({"type": "localFile/v1", "path": "/a", "mediaType": "text/plain"}),
+        serde_json::json!({"type": "localFile/v1", "path": "/a", "mediaType": ""}),
+    ] {
+        assert!(validator.is_valid(&ok), "{ok}");
+    }
+    for bad in [
+        serde_json::json!({"type": "localFile/v1"}),
+        serde_json::json!({"path": "/a"}),
+        serde_json::json!({"type": "localFile/v1", "path": ""}),
+        serde_json::json!({"type": "localFile/v1", "path": 7}),
+        serde_json::json!({"type": "localFile/v1", "path": "/a", "mediaType": 1}),
+        serde_json::json!({"type": "localFile/v1", "path": "/a", "mediaType": null}),
+        serde_json::json!({"type": "localFile/v1", "path": "/a", "other": 1}),
+    ] {
+        assert!(!validator.is_valid(&bad), "{bad}");
+    }
+}
+
+#[test]
+fn access_decoding() {
+    let access: LocalFileAccess = serde_json::from_value(
+        serde_json::json!({"type": "localFile", "path": "/a/b", "mediaType": ""}),
+    )
+    .unwrap();
+    assert_eq!(access.absolute_path().unwrap(), Path::new("/a/b"));
+    assert_eq!(access.media_type(), None);
 }

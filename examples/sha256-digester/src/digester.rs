@@ -1,13 +1,14 @@
-//! [`Sha256Digester`]: the [`DigestProcessor`] implementation.
+//! [`Sha256Digester`]: the `localFile/v1` [`DigestProcessor`].
 
-use ocm_plugin_contracts::{
-    Error, Result, async_trait,
-    digest_processor::v1::{
-        DigestProcessor, GetIdentityRequest, GetIdentityResponse, ProcessResourceDigestRequest,
+use ocm_plugin_sdk::{
+    async_trait,
+    contracts::{Error, Result},
+    digest_processor::{
+        Credentials, DigestProcessor, Identity, ProcessResourceDigestRequest,
         ProcessResourceDigestResponse,
     },
+    types::Digest,
 };
-use ocm_plugin_types::{Credentials, Digest, Identity};
 
 use crate::{HASH_ALGORITHM, IDENTITY_TYPE, access::LocalFileAccess, hash};
 
@@ -17,13 +18,6 @@ use crate::{HASH_ALGORITHM, IDENTITY_TYPE, access::LocalFileAccess, hash};
 /// needs none.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sha256Digester;
-
-impl Sha256Digester {
-    /// A new digest processor.
-    pub fn new() -> Self {
-        Self
-    }
-}
 
 /// The digest to answer with, given the one the resource declares (if any) and the computed
 /// hex value.
@@ -54,43 +48,33 @@ pub(crate) fn reconcile(declared: Option<&Digest>, computed: String) -> Result<D
 
 #[async_trait]
 impl DigestProcessor for Sha256Digester {
-    /// Hashes the file the resource's `localFile/v1` access names and fills in `digest`; the
-    /// rest of the resource is returned unchanged.
+    type Spec = LocalFileAccess;
+
+    /// Hashes the file the resource's `localFile/v1` access names (on the blocking pool) and
+    /// fills in `digest`; the rest of the resource is returned unchanged.
     async fn process_resource_digest(
         &self,
+        access: LocalFileAccess,
         request: ProcessResourceDigestRequest,
         _credentials: &Credentials,
     ) -> Result<ProcessResourceDigestResponse> {
-        let mut resource = request.resource;
-        let access = resource.access.as_ref().ok_or_else(|| {
-            Error::InvalidArgument(format!(
-                "the resource {} has no access to digest",
-                resource.name
-            ))
-        })?;
-        let path = LocalFileAccess::from_raw(access)?.path;
+        let path = access.absolute_path()?.to_owned();
         let computed = {
             let path = path.clone();
-            tokio::task::spawn_blocking(move || hash::sha256_file(&path))
-                .await
-                .map_err(|e| Error::internal_with("the hashing task failed", e))??
+            ocm_plugin_sdk::spawn_blocking(move || hash::sha256_file(&path)).await?
         };
         tracing::info!(path = %path.display(), sha256 = %computed, "digest computed");
+        let mut resource = request.resource;
         resource.digest = Some(reconcile(resource.digest.as_ref(), computed)?);
         Ok(ProcessResourceDigestResponse { resource })
     }
 
     /// `{"type":"localFile","path":<the access's path>}`.
-    async fn get_identity(&self, request: GetIdentityRequest) -> Result<GetIdentityResponse> {
-        let access = LocalFileAccess::from_raw(&request.typ)?;
-        let identity: Identity = [
+    async fn identity(&self, access: LocalFileAccess) -> Result<Identity> {
+        access.absolute_path()?;
+        Ok(Identity::from([
             ("type".to_owned(), IDENTITY_TYPE.to_owned()),
-            (
-                "path".to_owned(),
-                access.path.to_string_lossy().into_owned(),
-            ),
-        ]
-        .into();
-        Ok(GetIdentityResponse { identity })
+            ("path".to_owned(), access.path),
+        ]))
     }
 }

@@ -7,7 +7,7 @@ use std::{
     path::Path,
 };
 
-use ocm_plugin_contracts::{Error, Result};
+use ocm_plugin_sdk::contracts::{Error, Result};
 use sha2::{Digest as _, Sha256};
 
 /// Size of the read buffer: the file is hashed in chunks of this size, never read whole.

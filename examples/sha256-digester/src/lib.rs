@@ -10,15 +10,15 @@
 //! {"type":"localFile/v1","path":"/abs/file"}
 //! ```
 //!
-//! The declared JSON schema ([`access_schema`], draft 2020-12) requires `type` and `path` (both
-//! strings) and allows no other properties; [`LocalFileAccess::from_raw`] checks the same again
-//! in the plugin, and also that `path` is absolute. The unversioned type `localFile` is accepted
-//! too.
+//! The JSON schema (draft 2020-12) is derived from [`LocalFileAccess`]: it requires `type` and
+//! `path` (both strings, `path` not empty) and allows no other properties. The SDK checks every
+//! access against it before the plugin sees it; the plugin then refuses a relative `path`. The
+//! unversioned type `localFile` is accepted too.
 //!
 //! # Behaviour
 //!
-//! * **process resource digest** reads the file in 64 KiB chunks (never whole into memory),
-//!   and returns the resource unchanged except for its digest:
+//! * **process resource digest** reads the file in 64 KiB chunks (never whole into memory), on
+//!   the blocking pool, and returns the resource unchanged except for its digest:
 //!   `{"hashAlgorithm":"SHA-256","normalisationAlgorithm":"genericBlobDigest/v1","value":<hex>}`.
 //!   The file belongs to the caller: it is only read, never changed or deleted.
 //!   * A declared digest is checked, not overwritten: a `SHA-256` digest with another value
@@ -33,12 +33,22 @@
 //!
 //! Credentials are accepted and ignored.
 //!
+//! # Using it from OCM's `ocm` command line
+//!
+//! `ocm` registers the plugin from its plugin directory and passes it no configuration.
+//! `ocm add component-version` asks the digest processor of a resource's access type for the
+//! digest of each resource of the component constructor file that is given by `access` (not
+//! `input`), unless `--skip-reference-digest-processing` is set: a resource with
+//! `access: {type: localFile/v1, path: /abs/file}` gets its digest from this plugin.
+//!
 //! # Example
 //!
+//! The plugin called in process as a manager calls it:
+//!
 //! ```
-//! use ocm_example_sha256_digester::Sha256Digester;
-//! use ocm_plugin_contracts::digest_processor::v1::{DigestProcessor, ProcessResourceDigestRequest};
-//! use ocm_plugin_types::{Credentials, Raw, Resource};
+//! use ocm_plugin_sdk::contracts::digest_processor::v1::{DigestProcessor, ProcessResourceDigestRequest};
+//! use ocm_plugin_sdk::testing::{TestClient, block_on};
+//! use ocm_plugin_sdk::types::{Credentials, Raw, Resource};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -53,10 +63,9 @@
 //!     ..Resource::default()
 //! };
 //!
-//! let answer = tokio::runtime::Builder::new_current_thread().build()?.block_on(
-//!     Sha256Digester::new()
-//!         .process_resource_digest(ProcessResourceDigestRequest { resource }, &Credentials::new()),
-//! )?;
+//! let digester = TestClient::new(ocm_example_sha256_digester::plugin(), Vec::new())?.traits();
+//! let request = ProcessResourceDigestRequest { resource };
+//! let answer = block_on(digester.process_resource_digest(request, &Credentials::new()))??;
 //! let digest = answer.resource.digest.ok_or("no digest")?;
 //! assert_eq!(digest.hash_algorithm, "SHA-256");
 //! assert_eq!(digest.normalisation_algorithm, "genericBlobDigest/v1");
@@ -77,7 +86,6 @@ mod tests;
 use std::process::ExitCode;
 
 use ocm_plugin_sdk::Plugin;
-use ocm_plugin_types::{JsonSchema, Type};
 
 pub use access::LocalFileAccess;
 pub use digester::Sha256Digester;
@@ -100,53 +108,16 @@ pub const HASH_ALGORITHM: &str = "SHA-256";
 /// The digest's normalisation algorithm.
 pub const NORMALISATION_ALGORITHM: &str = "genericBlobDigest/v1";
 
-/// The plugin's `main`: declares the capability, then runs the plugin (prints the
-/// capabilities, or serves per `--config`).
+/// The plugin's `main`: runs [`plugin`] (prints the capabilities, or serves per `--config`).
 pub fn main() -> ExitCode {
-    let access_type = match ACCESS_TYPE.parse::<Type>() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("{PLUGIN_NAME}: invalid built-in type: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    plugin(access_type).run()
+    plugin().run()
 }
 
-fn plugin(access_type: Type) -> Plugin {
-    // The unversioned name is accepted too, over HTTP as in process.
-    let alias = Type::new(access_type.name(), None).ok();
-    Plugin::new(PLUGIN_NAME).register(
-        ocm_plugin_sdk::digest_processor::untyped(access_type, access_schema(), |_ctx| {
-            tracing::info!("sha256 digester ready");
-            Ok(Sha256Digester::new())
-        })
-        .aliases(alias),
-    )
+/// The plugin: the digest processor [`Sha256Digester`] for accesses of type [`LocalFileAccess`]
+/// (`localFile/v1`, alias `localFile`), whose JSON schema is derived from the type.
+pub fn plugin() -> Plugin {
+    Plugin::new(PLUGIN_NAME).register(ocm_plugin_sdk::digest_processor::typed(|_ctx| {
+        tracing::info!("sha256 digester ready");
+        Ok(Sha256Digester)
+    }))
 }
-
-/// The JSON schema (draft 2020-12) of an [`ACCESS_TYPE`] access.
-pub fn access_schema() -> JsonSchema {
-    JsonSchema(ACCESS_SCHEMA.as_bytes().to_vec())
-}
-
-const ACCESS_SCHEMA: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "localFile/v1",
-  "description": "Content in a local file.",
-  "type": "object",
-  "properties": {
-    "type": {
-      "type": "string",
-      "description": "The access type, localFile/v1."
-    },
-    "path": {
-      "type": "string",
-      "minLength": 1,
-      "description": "Absolute path of the file."
-    }
-  },
-  "required": ["type", "path"],
-  "additionalProperties": false
-}
-"#;

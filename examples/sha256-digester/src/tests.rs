@@ -4,23 +4,27 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use ocm_plugin_contracts::{
-    Error,
-    digest_processor::v1::{
-        DigestProcessor, GetIdentityRequest, ProcessResourceDigestRequest,
-        ProcessResourceDigestResponse,
+use ocm_plugin_sdk::{
+    TypedSpec as _,
+    contracts::{
+        Error,
+        digest_processor::v1::{
+            DigestProcessor, GetIdentityRequest, ProcessResourceDigestRequest,
+            ProcessResourceDigestResponse,
+        },
     },
+    endpoints::Client,
+    testing::{TestClient, block_on},
+    types::{Credentials, Digest, Identity, Label, Raw, Resource},
 };
-use ocm_plugin_types::{Credentials, Digest, Identity, Label, Raw, Resource};
 use sha2::{Digest as _, Sha256};
 
-use crate::{LocalFileAccess, Sha256Digester, access_schema, hash};
+use crate::{LocalFileAccess, hash, plugin};
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(f)
+/// The plugin as a manager calls it: every call goes through the SDK (schema checks, dispatch
+/// by type, answer checks).
+fn digester() -> Client<TestClient> {
+    TestClient::new(plugin(), Vec::new()).unwrap().traits()
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -54,11 +58,14 @@ fn resource(access: serde_json::Value) -> Resource {
     }
 }
 
-fn digest_of(resource: Resource) -> ocm_plugin_contracts::Result<ProcessResourceDigestResponse> {
-    block_on(Sha256Digester::new().process_resource_digest(
+fn digest_of(
+    resource: Resource,
+) -> ocm_plugin_sdk::contracts::Result<ProcessResourceDigestResponse> {
+    block_on(digester().process_resource_digest(
         ProcessResourceDigestRequest { resource },
         &Credentials::new(),
     ))
+    .unwrap()
 }
 
 fn sha_digest(value: &str) -> Digest {
@@ -184,20 +191,32 @@ fn a_missing_file_is_not_found() {
 fn bad_accesses_are_invalid_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "blob", b"x");
+    // Refused by the plugin (a relative path, a directory), by the derived schema (naming the
+    // field) or by the SDK's dispatch (another type).
     let cases = [
         (
             serde_json::json!({"type": "localBlob/v1", "localReference": "sha256:00"}),
-            "unsupported access type localBlob/v1",
+            "no digest processor of type localBlob/v1",
         ),
         (
             serde_json::json!({"type": "localFile/v2", "path": file}),
-            "unsupported access type localFile/v2",
+            "no digest processor of type localFile/v2",
         ),
-        (serde_json::json!({"path": file}), "has no type"),
-        (serde_json::json!({"type": "localFile/v1"}), "path"),
+        (
+            serde_json::json!({"path": file}),
+            "\"type\" is a required property",
+        ),
+        (
+            serde_json::json!({"type": "localFile/v1"}),
+            "\"path\" is a required property",
+        ),
         (
             serde_json::json!({"type": "localFile/v1", "path": 1}),
-            "invalid localFile/v1 access",
+            "at '/path'",
+        ),
+        (
+            serde_json::json!({"type": "localFile/v1", "path": ""}),
+            "at '/path'",
         ),
         (
             serde_json::json!({"type": "localFile/v1", "path": file, "mediaType": "a/b"}),
@@ -225,7 +244,10 @@ fn bad_accesses_are_invalid_arguments() {
     no_access.access = None;
     let err = digest_of(no_access).unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
-    assert!(err.to_string().contains("no access"), "{err}");
+    assert!(
+        err.to_string().contains("carries no localFile/v1 spec"),
+        "{err}"
+    );
 }
 
 /// A reader that records how it is read, to show the hash is computed incrementally in
@@ -263,7 +285,7 @@ fn identity_is_type_and_path() {
     let request = GetIdentityRequest {
         typ: Raw::new(serde_json::json!({"type": "localFile/v1", "path": "/data/blob"})).unwrap(),
     };
-    let answer = block_on(Sha256Digester::new().get_identity(request)).unwrap();
+    let answer = block_on(digester().get_identity(request)).unwrap().unwrap();
     assert_eq!(
         answer.identity,
         Identity::from([
@@ -271,25 +293,33 @@ fn identity_is_type_and_path() {
             ("path".to_owned(), "/data/blob".to_owned()),
         ])
     );
-    let request = GetIdentityRequest {
-        typ: Raw::new(serde_json::json!({"type": "OCIImage/v1", "imageReference": "x"})).unwrap(),
-    };
-    let err = block_on(Sha256Digester::new().get_identity(request)).unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    for typ in [
+        serde_json::json!({"type": "OCIImage/v1", "imageReference": "x"}),
+        serde_json::json!({"type": "localFile/v1", "path": "rel/blob"}),
+    ] {
+        let request = GetIdentityRequest {
+            typ: Raw::new(typ).unwrap(),
+        };
+        let err = block_on(digester().get_identity(request))
+            .unwrap()
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    }
 }
 
 #[test]
 fn access_decoding() {
-    let access = LocalFileAccess::from_raw(
-        &Raw::new(serde_json::json!({"type": "localFile/v1", "path": "/a/b"})).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(access.path, PathBuf::from("/a/b"));
+    let access: LocalFileAccess =
+        serde_json::from_value(serde_json::json!({"type": "localFile/v1", "path": "/a/b"}))
+            .unwrap();
+    assert_eq!(access.absolute_path().unwrap(), PathBuf::from("/a/b"));
 }
 
 #[test]
 fn schema_requires_type_and_path() {
-    let schema: serde_json::Value = serde_json::from_slice(&access_schema().0).unwrap();
+    let (typ, schema) = LocalFileAccess::declaration().unwrap();
+    assert_eq!(typ.to_string(), "localFile/v1");
+    let schema: serde_json::Value = serde_json::from_slice(&schema.0).unwrap();
     let validator = jsonschema::options().build(&schema).unwrap();
     assert!(validator.is_valid(&serde_json::json!({"type": "localFile/v1", "path": "/a"})));
     for bad in [
