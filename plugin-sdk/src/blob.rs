@@ -254,9 +254,21 @@ pub(crate) async fn from_bytes_in(
     .await
 }
 
+/// A failed read of a blob's source: [`io::ErrorKind::InvalidData`] (what decoders such as a
+/// gzip reader give for corrupt input) is the caller's input, `InvalidArgument` (400); any
+/// other error is the plugin's, internal (500).
+pub(crate) fn read_error(e: io::Error, path: &Path) -> Error {
+    if e.kind() == io::ErrorKind::InvalidData {
+        Error::InvalidArgument(format!("the blob's data is invalid: {e}"))
+    } else {
+        Error::internal_with(format!("reading the blob for {}", path.display()), e)
+    }
+}
+
 /// Hands everything `reader` yields back as a blob: copied, on the blocking pool, into a new
 /// `0600` file in [`std::env::temp_dir`], returned as a `localFile` location with
-/// `media_type`. A read error fails the call and removes the file.
+/// `media_type`. A read error fails the call and removes the file; an
+/// [`io::ErrorKind::InvalidData`] error (a decoder's corrupt input) is `InvalidArgument`.
 ///
 /// Why: a blob produced by a blocking source (a file, a decoder, a child's output) must not
 /// block the plugin's one runtime thread, and must be complete before it is handed over.
@@ -294,12 +306,7 @@ pub(crate) async fn from_reader_in(
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(Error::internal_with(
-                        format!("reading the blob for {}", blob.path().display()),
-                        e,
-                    ));
-                }
+                Err(e) => return Err(read_error(e, blob.path())),
             };
             blob.write_all(buf.get(..n).unwrap_or_default())
                 .map_err(|e| {

@@ -53,7 +53,8 @@ impl LocalBlob {
     }
 
     /// Everything `reader` yields as a blob, hashed as it is copied, on the blocking pool. A
-    /// read error fails the call and leaves no file behind.
+    /// read error fails the call and leaves no file behind; an [`std::io::ErrorKind::InvalidData`]
+    /// error (a decoder's corrupt input) is `InvalidArgument`, any other is internal.
     pub async fn from_reader(
         mut reader: impl Read + Send + 'static,
         media_type: Option<&str>,
@@ -106,12 +107,7 @@ fn write(reader: &mut dyn Read, media_type: Option<&str>) -> Result<LocalBlob> {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(Error::internal_with(
-                    format!("reading the blob for {}", file.path().display()),
-                    e,
-                ));
-            }
+            Err(e) => return Err(crate::blob::read_error(e, file.path())),
         };
         let chunk = &buf[..n];
         hasher.update(chunk);

@@ -155,8 +155,7 @@ pub(crate) fn decode<T: TypedSpec>(spec: Option<&Raw>) -> ocm_plugin_contracts::
     match spec {
         Some(spec) => spec.decode_spec(),
         None => Err(ContractError::InvalidArgument(format!(
-            "the request carries no {} spec (Go managers send none on reads: take it from \
-             the plugin configuration)",
+            "the request carries no {} spec",
             T::TYPE
         ))),
     }

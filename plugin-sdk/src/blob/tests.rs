@@ -291,3 +291,36 @@ fn open_reads_files_and_pipes() {
     drop(fifo);
     assert_eq!(entries(dir.path()), [file]);
 }
+
+/// A decoder's corrupt input is the caller's error (400), any other read error the plugin's.
+#[test]
+fn invalid_data_is_invalid_argument() {
+    struct Failing(io::ErrorKind);
+    impl Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::new(self.0, "broken"))
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let corrupt = runtime
+        .block_on(from_reader_in(
+            dir.path().to_owned(),
+            Failing(io::ErrorKind::InvalidData),
+            None,
+        ))
+        .unwrap_err();
+    assert!(matches!(corrupt, Error::InvalidArgument(_)), "{corrupt:?}");
+    let other = runtime
+        .block_on(from_reader_in(
+            dir.path().to_owned(),
+            Failing(io::ErrorKind::Other),
+            None,
+        ))
+        .unwrap_err();
+    assert!(matches!(other, Error::Internal { .. }), "{other:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -289,7 +289,11 @@ async fn a_typed_spec_is_declared_checked_and_decoded() {
     assert_eq!(typed.path, "/x");
     let none: Option<ocm_plugin_sdk::types::Raw> = None;
     let err = none.decode_spec::<PathSpec>().unwrap_err();
-    assert!(err.to_string().contains("plugin configuration"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("the request carries no Typed/v1 spec"),
+        "{err}"
+    );
 }
 
 /// A typed spec whose `TYPE` is not a type is an error at `run`, not a panic.
