@@ -7,19 +7,16 @@
 //! and [`source_answer`] with [`LocalBlob`], and every request and response type of the
 //! contract (`ocm_plugin_contracts::input::v1`).
 
-use std::{future::Future, sync::Arc};
-
 pub use ocm_plugin_contracts::input::v1::{
     ConstructorResource, ConstructorSource, GetIdentityRequest, GetIdentityResponse,
     ProcessResourceRequest, ProcessResourceResponse, ProcessSourceRequest, ProcessSourceResponse,
 };
-use ocm_plugin_contracts::{BoxError, Error, Result, async_trait, input::v1 as raw};
-use ocm_plugin_endpoints::input::Input;
+use ocm_plugin_contracts::{Error, Result, async_trait, input::v1 as raw};
+use ocm_plugin_endpoints::input::Input as Capability;
 pub use ocm_plugin_types::{Credentials, Identity};
-use ocm_plugin_types::{JsonSchema, Type};
 
 pub use crate::local_blob::{LOCAL_BLOB_ACCESS_TYPE, LocalBlob, resource_answer, source_answer};
-use crate::{PluginContext, Registration, TypedSpec, registration, typed::decode};
+use crate::{TypedSpec, typed::decode};
 
 /// An input method for the spec type [`Self::Spec`], which the SDK has checked against its
 /// derived schema and decoded before each call.
@@ -91,91 +88,23 @@ impl<R: InputMethod> raw::InputMethod for Typed<R> {
     }
 }
 
-fn typed_handle<R: InputMethod>(r: R) -> Arc<dyn raw::InputMethod> {
-    Arc::new(Typed(r))
-}
-
-fn raw_handle<R: raw::InputMethod>(r: R) -> Arc<dyn raw::InputMethod> {
-    Arc::new(r)
-}
-
-/// Registers the typed input method `R` for its spec type `R::Spec`, schema derived; `factory`
-/// runs once when the plugin starts serving (never for `capabilities`), and its error stops
-/// the plugin with exit code 1.
-///
-/// ```
-/// use ocm_plugin_sdk::{Plugin, input};
-/// # use ocm_plugin_sdk::{TypedSpec, schemars};
-/// # #[derive(serde::Deserialize, schemars::JsonSchema)]
-/// # #[schemars(crate = "ocm_plugin_sdk::schemars")]
-/// # struct TextSpec { r#type: String }
-/// # impl TypedSpec for TextSpec { const TYPE: &'static str = "Text/v1"; }
-/// # struct Text;
-/// # #[ocm_plugin_sdk::async_trait]
-/// # impl input::InputMethod for Text { type Spec = TextSpec; }
-/// let plugin = Plugin::new("text").register(input::typed(|_| Ok(Text)));
-/// assert!(plugin.capabilities_json().contains(r#""type":"Text/v1""#));
-/// ```
-pub fn typed<R, F>(factory: F) -> Registration
-where
-    R: InputMethod,
-    F: FnOnce(&PluginContext) -> std::result::Result<R, BoxError> + Send + 'static,
-{
-    Registration::typed::<Input, R::Spec>(
-        None,
-        registration::sync::<Input, _, _>(factory, typed_handle),
-    )
-}
-
-/// [`typed`] with an async factory (one that connects somewhere or reads files before the
-/// plugin serves); the plugin prints its location once every factory has finished.
-pub fn typed_async<R, F, Fut>(factory: F) -> Registration
-where
-    R: InputMethod,
-    F: FnOnce(PluginContext) -> Fut + Send + 'static,
-    Fut: Future<Output = std::result::Result<R, BoxError>> + Send + 'static,
-{
-    Registration::typed::<Input, R::Spec>(
-        None,
-        registration::asynchronous::<Input, _, _, _>(factory, typed_handle),
-    )
-}
-
-/// Registers an implementation of the untyped contract (`ocm_plugin_contracts::input::v1`)
-/// for inputs of type `typ` (a [`Type`] or its text), with a hand-written `schema`; the implementation decodes specs
-/// itself (see [`SpecExt`](crate::SpecExt)).
-pub fn untyped<R, F>(
-    typ: impl TryInto<Type, Error: std::fmt::Display>,
-    schema: JsonSchema,
-    factory: F,
-) -> Registration
-where
-    R: raw::InputMethod,
-    F: FnOnce(&PluginContext) -> std::result::Result<R, BoxError> + Send + 'static,
-{
-    Registration::untyped::<Input>(
-        registration::parse_type(typ, || "an input method type".to_owned()),
-        schema,
-        None,
-        registration::sync::<Input, _, _>(factory, raw_handle),
-    )
-}
-
-/// [`untyped`] with an async factory.
-pub fn untyped_async<R, F, Fut>(
-    typ: impl TryInto<Type, Error: std::fmt::Display>,
-    schema: JsonSchema,
-    factory: F,
-) -> Registration
-where
-    R: raw::InputMethod,
-    F: FnOnce(PluginContext) -> Fut + Send + 'static,
-    Fut: Future<Output = std::result::Result<R, BoxError>> + Send + 'static,
-{
-    Registration::untyped::<Input>(
-        registration::parse_type(typ, || "an input method type".to_owned()),
-        schema,
-        None,
-        registration::asynchronous::<Input, _, _, _>(factory, raw_handle),
-    )
+crate::kinds::registrations! {
+    trait: InputMethod,
+    what: "input method",
+    contract: "ocm_plugin_contracts::input::v1",
+    typed_docs:
+    ///
+    /// ```
+    /// use ocm_plugin_sdk::{Plugin, input};
+    /// # use ocm_plugin_sdk::{TypedSpec, schemars};
+    /// # #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// # #[schemars(crate = "ocm_plugin_sdk::schemars")]
+    /// # struct TextSpec { r#type: String }
+    /// # impl TypedSpec for TextSpec { const TYPE: &'static str = "Text/v1"; }
+    /// # struct Text;
+    /// # #[ocm_plugin_sdk::async_trait]
+    /// # impl input::InputMethod for Text { type Spec = TextSpec; }
+    /// let plugin = Plugin::new("text").register(input::typed(|_| Ok(Text)));
+    /// assert!(plugin.capabilities_json().contains(r#""type":"Text/v1""#));
+    /// ```
 }

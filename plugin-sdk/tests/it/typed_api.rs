@@ -356,7 +356,7 @@ fn types_as_text_are_checked_at_declaration() {
         ),
         (
             Plugin::new("p").register(input::untyped("x/y/z", schema(), |_| Ok(Raw))),
-            "an input method type: invalid type \"x/y/z\"",
+            "the input method type: invalid type \"x/y/z\"",
         ),
         (
             Plugin::new("p")
