@@ -33,7 +33,9 @@ commands:
   bench --quick  the same with few iterations and small blobs, in the dev profile (what CI
                  runs: it checks the harness, not the figures)
   bench --plugin PATH --spec JSON [--capability C] [--operation O] [--request JSON]
-                 cold and warm figures of any plugin binary, next to the same floors; writes
+                 cold and warm figures of any plugin binary, next to the same floors; the
+                 request is sent as the manager sends it (a component version repository read
+                 that names no repository carries the spec); writes
                  target/bench/plugin-results.json
   dist [--out DIR]
                  build the example plugins with the distribution profile (stripped, LTO, one
@@ -113,6 +115,11 @@ fn cargo_build(profile: &str, drivers: &[&str]) -> Result<PathBuf> {
     Ok(target_dir().join(dir))
 }
 
+/// What the scenarios' output says of the two files [`Scratch`] puts among the plugins, so that
+/// their `skipped` and `rejected` lines are not read as failures.
+const NOT_PLUGINS: &str = "README.md and notes are not plugins, on purpose: discovery must skip README.md \
+     (it has an extension) and reject notes (it is not executable)";
+
 /// A fresh scratch directory with `plugins/` holding the example plugins (and two files that
 /// discovery must pass over) and an empty `work/`.
 struct Scratch(PathBuf);
@@ -177,6 +184,7 @@ fn e2e() -> Result<()> {
     let bin = cargo_build("dev", &["ocm-example-host", "ocm-plugin-cli"])?;
     let scratch = Scratch::new(&bin)?;
     println!("==> plugin directory {}", scratch.plugins().display());
+    println!("     {NOT_PLUGINS}");
 
     println!("==> host program: the manager library end to end");
     let status = Command::new(bin.join("ocm-example-host"))
@@ -239,6 +247,7 @@ fn e2e() -> Result<()> {
     let cli = bin.join("ocm-plugin");
     // The scratch directory holds a non-executable `notes` file on purpose: `list` shows it as
     // rejected and says so with exit status 3.
+    println!("     {NOT_PLUGINS}; `list` exits with status 3 for `notes`");
     let listed = Command::new(&cli)
         .arg("list")
         .arg(scratch.plugins())
@@ -252,6 +261,17 @@ fn e2e() -> Result<()> {
             listed.status,
             String::from_utf8_lossy(&listed.stderr)
         );
+    }
+    let unregistered: Vec<&str> = PLUGINS
+        .iter()
+        .map(|(_, name)| *name)
+        .filter(|name| {
+            let line = format!("{}\tregistered", scratch.plugins().join(name).display());
+            !listing.lines().any(|l| l.starts_with(&line))
+        })
+        .collect();
+    if !unregistered.is_empty() {
+        bail!("ocm-plugin list: example plugins not registered: {unregistered:?}");
     }
     let store = scratch.work().join("cli-store");
     fs::create_dir_all(&store)?;

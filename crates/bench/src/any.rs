@@ -8,7 +8,9 @@ use std::{
 };
 
 use anyhow::{Context as _, Result, bail, ensure};
-use ocm_plugin_endpoints::{Params, Route, request_to_query, routes};
+use ocm_plugin_endpoints::{
+    Encoded, Route, component_version_repository as cvr, encode_request, routes,
+};
 use ocm_plugin_manager::{
     CapabilityCache, PluginManager, RegistrationOptions,
     types::{CapabilityKind, Credentials, Raw},
@@ -35,8 +37,10 @@ pub(crate) struct Args {
     /// The operation, by its kebab-case name.
     #[arg(long, default_value = "list-component-versions")]
     operation: String,
-    /// The request, as JSON. Default (list-component-versions only):
-    /// `{"repository": <spec>, "name": "acme.org/bench"}`.
+    /// The request, as JSON. Where it names no spec and the operation carries one, the spec is
+    /// put in as the manager puts it (the component version repository's reads: the
+    /// `repository` query parameter). Default (list-component-versions only):
+    /// `{"name": "acme.org/bench"}`.
     #[arg(long)]
     request: Option<String>,
     /// Warm calls.
@@ -97,25 +101,31 @@ fn route_of(kind: &CapabilityKind, operation: &str) -> Result<&'static Route> {
         })
 }
 
-pub(crate) async fn run(args: Args) -> Result<()> {
-    let exe = std::env::current_exe()?;
-    let plugin = std::path::absolute(&args.plugin)?;
+/// What `--spec`, `--capability`, `--operation` and `--request` call: the capability, the
+/// route and the request as the manager sends it through a handle looked up with the spec
+/// (where the request names no spec, the operation's own binding puts it in: the component
+/// version repository's reads carry it as the `repository` query parameter).
+fn call_of(args: &Args) -> Result<(CapabilityKind, &'static Route, Encoded)> {
     let spec = Raw::from_json(&args.spec).context("--spec is not a JSON object")?;
     let kind = kind_of(&args.capability)?;
     let route = route_of(&kind, &args.operation)?;
     let request: serde_json::Value = match &args.request {
         Some(r) => serde_json::from_str(r).context("--request is not JSON")?,
-        None if route.operation == "list-component-versions" => {
-            serde_json::json!({"repository": spec.to_value(), "name": "acme.org/bench"})
+        None if route == &cvr::LIST_COMPONENT_VERSIONS => {
+            serde_json::json!({ cvr::NAME_PARAM: "acme.org/bench" })
         }
         None => bail!("--request is needed for {}", route.operation),
     };
-    let (query, body) = match route.params {
-        Params::Query(_) => (request_to_query(route, &request)?, None),
-        Params::JsonBody => (Vec::new(), Some(serde_json::to_vec(&request)?)),
-        Params::None => (Vec::new(), None),
-    };
-    let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let encoded = encode_request(&kind, route, request, Some(&spec))
+        .with_context(|| format!("the {} request", route.operation))?;
+    Ok((kind, route, encoded))
+}
+
+pub(crate) async fn run(args: Args) -> Result<()> {
+    let exe = std::env::current_exe()?;
+    let plugin = std::path::absolute(&args.plugin)?;
+    let (kind, route, encoded) = call_of(&args)?;
+    let (query, body) = (encoded.query_pairs(), encoded.body.clone());
 
     std::fs::create_dir_all(&args.work)?;
     let mut results = Results::new(args.revision.clone(), args.profile.clone(), false);
@@ -257,4 +267,83 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     results.write(&args.out)?;
     println!("results: {}", args.out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+    use ocm_plugin_endpoints::decode_json_param;
+
+    use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    const SPEC: &str = r#"{"type":"DirectoryRepository/v1","path":"/srv/ocm"}"#;
+
+    fn call(extra: &[&str]) -> (&'static Route, Encoded) {
+        let base = [
+            "ocm-bench",
+            "--plugin",
+            "p",
+            "--spec",
+            SPEC,
+            "--work",
+            "w",
+            "--out",
+            "o",
+        ];
+        let cli = Cli::try_parse_from(base.iter().chain(extra)).unwrap();
+        let (kind, route, encoded) = call_of(&cli.args).unwrap();
+        assert_eq!(kind, CapabilityKind::ComponentVersionRepository);
+        (route, encoded)
+    }
+
+    fn repository(encoded: &Encoded) -> Option<serde_json::Value> {
+        let carried = encoded
+            .query
+            .iter()
+            .find(|(k, _)| *k == cvr::REPOSITORY_PARAM)
+            .map(|(_, v)| v.as_str());
+        decode_json_param(cvr::REPOSITORY_PARAM, carried).unwrap()
+    }
+
+    #[test]
+    fn a_read_given_by_request_carries_the_spec_as_the_manager_sends_it() {
+        let spec: serde_json::Value = serde_json::from_str(SPEC).unwrap();
+        let (route, encoded) = call(&[
+            "--operation",
+            "get-component-version",
+            "--request",
+            r#"{"name":"acme.org/bench","version":"1.0.0"}"#,
+        ]);
+        assert_eq!(route, &cvr::GET_COMPONENT_VERSION);
+        assert_eq!(repository(&encoded), Some(spec.clone()));
+        assert_eq!(encoded.body, None);
+
+        let (_, encoded) = call(&["--request", r#"{"name":"acme.org/bench"}"#]);
+        assert_eq!(repository(&encoded), Some(spec.clone()));
+
+        // The default request, too.
+        let (route, encoded) = call(&[]);
+        assert_eq!(route, &cvr::LIST_COMPONENT_VERSIONS);
+        assert_eq!(repository(&encoded), Some(spec));
+    }
+
+    #[test]
+    fn a_spec_the_request_names_is_kept() {
+        let (_, encoded) = call(&[
+            "--capability",
+            "component-version",
+            "--request",
+            r#"{"name":"acme.org/bench","repository":{"type":"DirectoryRepository/v1","path":"/other"}}"#,
+        ]);
+        assert_eq!(
+            repository(&encoded),
+            Some(serde_json::json!({"type": "DirectoryRepository/v1", "path": "/other"}))
+        );
+    }
 }

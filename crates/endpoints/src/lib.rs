@@ -23,6 +23,7 @@ mod client;
 mod launch;
 mod operation;
 mod query;
+mod request;
 mod route;
 mod schema;
 
@@ -47,6 +48,7 @@ pub use query::{
     QueryError, decode_json_param, decode_query, encode_json_param, encode_query,
     request_from_query, request_to_query,
 };
+pub use request::{Encoded, RequestError, encode_request};
 pub use route::{Auth, Param, Params, Route};
 pub use schema::{Problem, SchemaError, SchemaValidator};
 

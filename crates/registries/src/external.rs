@@ -1,7 +1,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use ocm_plugin_contracts::{Error as ContractError, Result as ContractResult};
-use ocm_plugin_endpoints::{Answer, AnswerError, Operation, Params, request_to_query};
+use ocm_plugin_endpoints::{Answer, AnswerError, Encoded, Operation, RequestError};
 use ocm_plugin_runtime::{Error as RuntimeError, SchemaValidator, Supervisor};
 use ocm_plugin_types::{Credentials, Raw, Type};
 
@@ -113,24 +113,15 @@ impl ExternalPlugin {
         }
         Op::check(&request).map_err(ContractError::InvalidArgument)?;
         let route = Op::ROUTE;
-        let sent = match route.params {
-            Params::Query(_) => {
-                let pairs = request_to_query(route, &request)
-                    .map_err(|e| ContractError::internal_with("failed to encode the request", e))?;
-                let query: Vec<(&str, &str)> =
-                    pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                self.supervisor
-                    .call(route, &query, Some(credentials), None)
-                    .await
-            }
-            Params::JsonBody | Params::None => {
-                let body = serde_json::to_vec(&request)
-                    .map_err(|e| ContractError::internal_with("failed to marshal payload", e))?;
-                self.supervisor
-                    .call(route, &[], Some(credentials), Some(body))
-                    .await
-            }
-        };
+        let mut encoded = Encoded::of::<Op>(&request).map_err(|e| match e {
+            RequestError::Body(e) => ContractError::internal_with("failed to marshal payload", e),
+            e => ContractError::internal_with("failed to encode the request", e),
+        })?;
+        let body = encoded.body.take();
+        let sent = self
+            .supervisor
+            .call(route, &encoded.query_pairs(), Some(credentials), body)
+            .await;
         let body = sent.map_err(|e| call_error(e.into(), route.operation))?;
         Op::Response::from_body(&body).map_err(|e| {
             let (plugin_id, operation) = (self.id().to_owned(), route.operation);
