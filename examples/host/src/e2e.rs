@@ -15,6 +15,8 @@ use sha2::{Digest as _, Sha256};
 use crate::util::{hex, step};
 
 const PLUGIN: &str = "directory-repository";
+/// The file `cargo xtask e2e` puts among the plugins without the execute bit, on purpose.
+const NOT_EXECUTABLE: &str = "notes";
 pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
     let mut n = 0;
     let store = work.join("store");
@@ -26,21 +28,31 @@ pub(crate) async fn run(plugins: PathBuf, work: PathBuf) -> Result<()> {
         &format!("register plugins from {}", plugins.display()),
     );
     let manager = PluginManager::new()?;
-    let config = Raw::from_json(
-        &serde_json::json!({
-            "type": "directory.config.ocm.software/v1",
-            "root": store,
-        })
-        .to_string(),
-    )?;
+    // Given a configuration, the manager rejects a plugin that declares configuration types and
+    // matches none of them (spec §3.3): each plugin that declares one gets an entry of it.
+    let configuration = [
+        serde_json::json!({"type": "directory.config.ocm.software/v1", "root": store}),
+        // Every field is optional: without a fallback registry, requests carry their spec.
+        serde_json::json!({"type": "oci-repository.config.ocm.software/v1"}),
+    ]
+    .iter()
+    .map(|entry| Raw::from_json(&entry.to_string()))
+    .collect::<Result<Vec<_>, _>>()?;
     let options = RegistrationOptions {
-        configuration: Some(vec![config]),
+        configuration: Some(configuration),
         ..RegistrationOptions::default()
     };
     let report = manager.register_plugins(&plugins, options).await?;
     for c in &report.candidates {
         println!("     {:<28} {}", c.id, c.outcome);
     }
+    let rejected: Vec<&str> = report
+        .rejected()
+        .map(|c| c.id.as_str())
+        .filter(|id| *id != NOT_EXECUTABLE)
+        .collect();
+    ensure!(rejected.is_empty(), "plugins rejected: {rejected:?}");
+    println!("     ({NOT_EXECUTABLE} is rejected on purpose: it is not executable)");
     ensure!(
         report.registered().any(|c| c.id == PLUGIN),
         "{PLUGIN} was not registered"
