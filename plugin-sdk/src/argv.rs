@@ -40,7 +40,7 @@ Commands:
   --help            print this help and exit
 
 Environment:
-  OCM_PLUGIN_LOG    log filter in tracing EnvFilter syntax (default: info); logs go to stderr
+  OCM_PLUGIN_LOG    log filter: `level` and `target=level` directives, comma-separated (default: info); logs go to stderr
 
 Exit codes:
   0  success (capabilities printed, help printed, or served and shut down cleanly)

@@ -12,22 +12,48 @@ use tracing::{
     field::{Field, Visit},
 };
 use tracing_subscriber::{
-    EnvFilter, Layer, fmt::MakeWriter, layer::Context, layer::SubscriberExt as _,
+    Layer,
+    filter::{LevelFilter, ParseError, Targets},
+    fmt::MakeWriter,
+    layer::Context,
+    layer::SubscriberExt as _,
     util::SubscriberInitExt as _,
 };
 
-/// Environment variable holding the log filter (tracing `EnvFilter` syntax).
+/// Environment variable holding the log filter: comma-separated directives, each a level
+/// (`info`), a target and a level (`ocm_plugin_sdk=debug`) or a target alone (all its levels);
+/// for an event, the directive with the longest target that prefixes the event's target wins.
 pub(crate) const LOG_ENV: &str = "OCM_PLUGIN_LOG";
-const DEFAULT_FILTER: &str = "info";
+
+/// The filter when `OCM_PLUGIN_LOG` is unset, empty or invalid.
+fn default_filter() -> Targets {
+    Targets::new().with_default(LevelFilter::INFO)
+}
+
+/// Parses a filter. tracing-subscriber's `Targets` (the directive syntax of `EnvFilter`
+/// without its span and field-value matching, so without a regex engine in every plugin);
+/// empty directives (`info,`) are skipped as `EnvFilter` skips them, where `Targets` would read
+/// them as an empty target that enables everything.
+pub(crate) fn parse_filter(spec: &str) -> Result<Targets, ParseError> {
+    let directives: Vec<&str> = spec
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    if directives.is_empty() {
+        return Ok(default_filter());
+    }
+    directives.join(",").parse()
+}
 
 /// Installs the stderr JSON logger as the global subscriber, unless one is installed already.
 pub(crate) fn init() {
     let (filter, bad) = match std::env::var(LOG_ENV) {
-        Ok(spec) if !spec.trim().is_empty() => match EnvFilter::try_new(&spec) {
+        Ok(spec) if !spec.trim().is_empty() => match parse_filter(&spec) {
             Ok(f) => (f, None),
-            Err(e) => (EnvFilter::new(DEFAULT_FILTER), Some((spec, e))),
+            Err(e) => (default_filter(), Some((spec, e))),
         },
-        _ => (EnvFilter::new(DEFAULT_FILTER), None),
+        _ => (default_filter(), None),
     };
     let installed = tracing_subscriber::registry()
         .with(filter)
@@ -183,6 +209,46 @@ mod tests {
         assert_eq!(line.matches('\n').count(), 1);
         let v: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["msg"], "a\"b\nc");
+    }
+
+    #[test]
+    fn filter_keeps_the_directive_syntax() {
+        let on = |spec: &str, target: &str, level: Level| {
+            parse_filter(spec).unwrap().would_enable(target, &level)
+        };
+        // A bare level.
+        assert!(on("info", "any", Level::INFO));
+        assert!(!on("info", "any", Level::DEBUG));
+        assert!(on("DEBUG", "any", Level::DEBUG));
+        assert!(!on("off", "any", Level::ERROR));
+        // target=level, the longest matching target winning, in any order.
+        for spec in ["warn,ocm_plugin_sdk=debug", "ocm_plugin_sdk=debug, warn"] {
+            assert!(on(spec, "ocm_plugin_sdk::serve", Level::DEBUG), "{spec}");
+            assert!(!on(spec, "ocm_plugin_sdk::serve", Level::TRACE), "{spec}");
+            assert!(!on(spec, "hyper", Level::INFO), "{spec}");
+            assert!(on(spec, "hyper", Level::WARN), "{spec}");
+        }
+        assert!(on(
+            "ocm=info,ocm_plugin_sdk=trace",
+            "ocm_plugin_sdk",
+            Level::TRACE
+        ));
+        assert!(!on(
+            "ocm=info,ocm_plugin_sdk=trace",
+            "ocm_other",
+            Level::DEBUG
+        ));
+        // A target alone: all its levels; nothing else.
+        assert!(on("file_input", "file_input::x", Level::TRACE));
+        assert!(!on("file_input", "hyper", Level::ERROR));
+        // Empty directives are skipped, not read as a target that matches everything.
+        assert!(!on("info,", "any", Level::DEBUG));
+        assert!(!on(",,", "any", Level::DEBUG));
+        assert!(on(",,", "any", Level::INFO));
+        // What does not parse is an error (the caller falls back to info and warns).
+        for bad in ["a=b=c", "x=loud", "a[{f}=info"] {
+            assert!(parse_filter(bad).is_err(), "{bad}");
+        }
     }
 
     #[derive(Clone, Default)]
