@@ -28,10 +28,12 @@ commands:
                  run (raw hyper round trip, spawn + read a line, cp, probe CPU time): discovery
                  cold and with a warm capability cache, cold start, warm calls, manager
                  overhead, 16 concurrent callers, 256 MiB blobs, memory, an install from the
-                 registry, run-time trust (bytes read, hashing after a change). Prints a table and
-                 writes target/bench/results.json
+                 registry, run-time trust (bytes read, hashing after a change), and the size of
+                 each example plugin built with the distribution profile (a dist build too:
+                 minutes). Prints a table and writes target/bench/results.json
   bench --quick  the same with few iterations and small blobs, in the dev profile (what CI
-                 runs: it checks the harness, not the figures)
+                 runs: it checks the harness, not the figures); no dist build: the size rows
+                 come from an earlier one in target/dist, if any, and say so
   bench --plugin PATH --spec JSON [--capability C] [--operation O] [--request JSON]
                  cold and warm figures of any plugin binary, next to the same floors; the
                  request is sent as the manager sends it (a component version repository read
@@ -639,8 +641,20 @@ fn bench(args: &[String]) -> Result<()> {
             .arg(scratch.plugins())
             .arg("--out")
             .arg(out_dir.join("results.json"));
+        // The size rows need the plugins as shipped: a dist build (fat LTO, one codegen unit:
+        // minutes per plugin on two cores), made by the full run only; the quick run reuses
+        // one made earlier (`cargo xtask dist` or a full bench), if there is one, and says so.
+        let dist_dir = target_dir().join("dist");
         if quick {
             cmd.arg("--quick");
+            if PLUGINS
+                .iter()
+                .all(|(_, name)| dist_dir.join(name).is_file())
+            {
+                cmd.arg("--dist").arg(&dist_dir).arg("--dist-reused");
+            }
+        } else {
+            cmd.arg("--dist").arg(cargo_build("dist", &[])?);
         }
     }
     let status = cmd

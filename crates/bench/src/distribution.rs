@@ -43,7 +43,7 @@ const VERSION: &str = "1.0.0";
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The example plugins, in the order the trust rows take them (each serves its own types, so
 /// all of them register side by side).
-const EXAMPLES: [&str; 9] = [
+pub(crate) const EXAMPLES: [&str; 9] = [
     "file-input",
     "sha256-digester",
     "gzip-transformer",

@@ -22,6 +22,7 @@ mod oci;
 mod report;
 mod scenarios;
 mod signing;
+mod size;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -62,6 +63,13 @@ enum Command {
         /// The build profile, for the results.
         #[arg(long, default_value = "release")]
         profile: String,
+        /// The example plugins built with the distribution profile, for the size rows
+        /// (without it, they are skipped).
+        #[arg(long)]
+        dist: Option<PathBuf>,
+        /// The `--dist` binaries come from an earlier build (said in each size row).
+        #[arg(long, requires = "dist")]
+        dist_reused: bool,
     },
     /// Cold and warm scenarios against any plugin binary.
     Plugin(any::Args),
@@ -119,7 +127,12 @@ async fn dispatch(command: Command) -> Result<()> {
             quick,
             revision,
             profile,
-        } => run(plugins, work, out, quick, revision, profile).await,
+            dist,
+            dist_reused,
+        } => {
+            let dist = dist.map(|dir| (dir, dist_reused));
+            run(plugins, work, out, quick, revision, profile, dist).await
+        }
         Command::Plugin(args) => any::run(args).await,
         Command::ManagerRss { dir, cache } => scenarios::manager_rss(&dir, &cache).await,
         Command::Line | Command::FloorServer { .. } => Ok(()),
@@ -133,6 +146,7 @@ async fn run(
     quick: bool,
     revision: String,
     profile: String,
+    dist: Option<(PathBuf, bool)>,
 ) -> Result<()> {
     let exe = std::env::current_exe().context("locating ocm-bench")?;
     std::fs::create_dir_all(&work)?;
@@ -150,6 +164,14 @@ async fn run(
         sizes.blob >> 20
     );
     report::print_header();
+
+    match &dist {
+        Some((dir, reused)) => {
+            let note = if *reused { " (earlier dist build)" } else { "" };
+            size::sizes(dir, note, &mut results)?;
+        }
+        None => println!("  (sizes skipped: no dist build given)"),
+    }
 
     let spawn = floors::spawn(&exe, sizes.cold)?;
     results.push(Row::timed(

@@ -351,8 +351,8 @@ pub(crate) async fn calls(
         )
         .against("spawn + read a line (p50)", floor)
         .budget(
-            "p50 <= 1.5x floor",
-            cold.p50() <= spawn_floor.p50().mul_f64(1.5),
+            "p50 <= 2x floor",
+            cold.p50() <= spawn_floor.p50().mul_f64(2.0),
         ),
     );
     results.push(
@@ -766,7 +766,7 @@ async fn memory(run: &Run<'_>, results: &mut Results) -> Result<()> {
             Unit::Megabytes,
             idle.rss,
         )
-        .budget("<= 5 MB", idle.rss <= 5.0),
+        .budget("<= 6 MB", idle.rss <= 6.0),
     );
     results.push(Row::value(
         "memory",
