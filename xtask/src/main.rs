@@ -24,13 +24,13 @@ commands:
                  file, a changed one refused and restored, an unsigned one refused). The OCI and
                  distribution scenarios run `docker-registry` ($OCM_DOCKER_REGISTRY, else from
                  PATH); without it they are skipped, or fail when CI is set
-  bench          build in release and run every benchmark against floors measured in the same
+  bench          build the plugins with the distribution profile (minutes: fat LTO) and the
+                 harness in release, and run every benchmark against floors measured in the same
                  run (raw hyper round trip, spawn + read a line, cp, probe CPU time): discovery
                  cold and with a warm capability cache, cold start, warm calls, manager
                  overhead, 16 concurrent callers, 256 MiB blobs, memory, an install from the
-                 registry, run-time trust (bytes read, hashing after a change), and the size of
-                 each example plugin built with the distribution profile (a dist build too:
-                 minutes). Prints a table and writes target/bench/results.json
+                 registry, run-time trust (bytes read, hashing after a change), and the stripped
+                 size of each plugin. Prints a table and writes target/bench/results.json
   bench --quick  the same with few iterations and small blobs, in the dev profile (what CI
                  runs: it checks the harness, not the figures); no dist build: the size rows
                  come from an earlier one in target/dist, if any, and say so
@@ -612,7 +612,20 @@ fn bench(args: &[String]) -> Result<()> {
     let any_plugin = args.iter().any(|a| a == "--plugin");
     let profile = if quick { "dev" } else { "release" };
     let bin = cargo_build(profile, &["ocm-plugin-bench"])?;
-    let scratch = Scratch::new(&bin)?;
+    // The full run measures the plugins as shipped: built with the distribution profile (fat
+    // LTO, one codegen unit: minutes on two cores), for the size rows and every scenario; the
+    // harness stays in release. The quick run builds none (see the size rows below).
+    let dist = if quick || any_plugin {
+        None
+    } else {
+        Some(cargo_build("dist", &[])?)
+    };
+    let scratch = Scratch::new(dist.as_deref().unwrap_or(&bin))?;
+    let label = if dist.is_some() {
+        "dist plugins, release harness"
+    } else {
+        profile
+    };
     let revision = Command::new("git")
         .current_dir(root())
         .args(["rev-parse", "--short", "HEAD"])
@@ -641,11 +654,12 @@ fn bench(args: &[String]) -> Result<()> {
             .arg(scratch.plugins())
             .arg("--out")
             .arg(out_dir.join("results.json"));
-        // The size rows need the plugins as shipped: a dist build (fat LTO, one codegen unit:
-        // minutes per plugin on two cores), made by the full run only; the quick run reuses
-        // one made earlier (`cargo xtask dist` or a full bench), if there is one, and says so.
+        // The size rows: the full run's dist build; the quick run reuses one made earlier
+        // (`cargo xtask dist` or a full bench) if there is one, and says so in each row.
         let dist_dir = target_dir().join("dist");
-        if quick {
+        if let Some(dist) = &dist {
+            cmd.arg("--dist").arg(dist);
+        } else {
             cmd.arg("--quick");
             if PLUGINS
                 .iter()
@@ -653,14 +667,12 @@ fn bench(args: &[String]) -> Result<()> {
             {
                 cmd.arg("--dist").arg(&dist_dir).arg("--dist-reused");
             }
-        } else {
-            cmd.arg("--dist").arg(cargo_build("dist", &[])?);
         }
     }
     let status = cmd
         .arg("--work")
         .arg(scratch.work())
-        .args(["--revision", &revision, "--profile", profile])
+        .args(["--revision", &revision, "--profile", label])
         .status()
         .context("running ocm-bench")?;
     if !status.success() {
