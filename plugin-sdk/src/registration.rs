@@ -34,7 +34,13 @@ pub struct Registration {
 
 /// The declared type and schema, or why a typed spec could not be declared.
 pub(crate) enum Declared {
-    Type { typ: Type, schema: JsonSchema },
+    /// `typed`: the schema was derived from a [`TypedSpec`], whose `type` field must admit
+    /// `typ` (checked where the schema is compiled).
+    Type {
+        typ: Type,
+        schema: JsonSchema,
+        typed: bool,
+    },
     Failed(Failure),
 }
 
@@ -144,7 +150,11 @@ impl Registration {
             (Ok(typ), Ok(consumer)) => {
                 return Self {
                     kind: C::KIND,
-                    declared: Declared::Type { typ, schema },
+                    declared: Declared::Type {
+                        typ,
+                        schema,
+                        typed: false,
+                    },
                     aliases: Vec::new(),
                     consumer_identity_type: consumer,
                     factory,
@@ -174,7 +184,11 @@ impl Registration {
             (Ok(((typ, schema), aliases)), Ok(consumer_identity_type)) => {
                 return Self {
                     kind: C::KIND,
-                    declared: Declared::Type { typ, schema },
+                    declared: Declared::Type {
+                        typ,
+                        schema,
+                        typed: true,
+                    },
                     aliases,
                     consumer_identity_type,
                     factory,
