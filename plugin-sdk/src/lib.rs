@@ -404,13 +404,12 @@ impl Plugin {
             factory,
         } = registration;
         match declared {
-            registration::Declared::Type { typ, schema, typed } => {
+            registration::Declared::Type { typ, schema } => {
                 self.registrations.push(capability::Registration {
                     kind,
                     typ,
                     aliases,
                     schema,
-                    typed,
                     consumer_identity_type,
                     factory,
                 });
@@ -431,16 +430,7 @@ impl Plugin {
     pub fn capabilities_document(&self) -> Result<String> {
         self.check()?;
         for r in &self.registrations {
-            let validator = compile(&r.kind, &r.typ, &r.schema)?;
-            if r.typed {
-                typed::check_own_type(&r.typ.to_string(), &validator).map_err(|message| {
-                    Error::InvalidSchema {
-                        kind: r.kind.clone(),
-                        typ: r.typ.clone(),
-                        message: ocm_plugin_endpoints::SchemaError::Invalid { message },
-                    }
-                })?;
-            }
+            compile(&r.kind, &r.typ, &r.schema)?;
         }
         for (typ, schema) in &self.custom_credential_types {
             if let Some(schema) = schema {
@@ -658,7 +648,6 @@ impl Plugin {
                 typ: r.typ,
                 aliases: r.aliases,
                 schema: r.schema,
-                typed: r.typed,
                 building,
             });
         }
@@ -683,7 +672,6 @@ struct Started {
     typ: Type,
     aliases: Vec<Type>,
     schema: JsonSchema,
-    typed: bool,
     building: Building,
 }
 
@@ -744,7 +732,6 @@ impl Assembly {
                 kind: s.kind,
                 typ: s.typ.clone(),
                 schema: schema.clone(),
-                typed: s.typed,
             });
             install(&mut served, s.typ, &s.aliases, schema);
         }
@@ -771,26 +758,18 @@ pub(crate) struct DeclaredSchema {
     kind: CapabilityKind,
     typ: Type,
     schema: SchemaValidator,
-    /// Derived from a typed spec: its `type` field must admit `typ`.
-    typed: bool,
 }
 
 impl DeclaredSchema {
-    /// Compiles it now; a broken one (or a typed spec's that refuses its own `type`) is the
-    /// error naming its type.
+    /// Compiles it now; a broken one is the error naming its type.
     pub(crate) fn precompile(&self) -> Result<()> {
-        let broken = |message| Error::InvalidSchema {
-            kind: self.kind.clone(),
-            typ: self.typ.clone(),
-            message,
-        };
-        self.schema.precompile().map_err(broken)?;
-        if self.typed {
-            typed::check_own_type(&self.typ.to_string(), &self.schema).map_err(|message| {
-                broken(ocm_plugin_endpoints::SchemaError::Invalid { message })
-            })?;
-        }
-        Ok(())
+        self.schema
+            .precompile()
+            .map_err(|message| Error::InvalidSchema {
+                kind: self.kind.clone(),
+                typ: self.typ.clone(),
+                message,
+            })
     }
 }
 

@@ -34,13 +34,7 @@ pub struct Registration {
 
 /// The declared type and schema, or why a typed spec could not be declared.
 pub(crate) enum Declared {
-    /// `typed`: the schema was derived from a [`TypedSpec`], whose `type` field must admit
-    /// `typ` (checked where the schema is compiled).
-    Type {
-        typ: Type,
-        schema: JsonSchema,
-        typed: bool,
-    },
+    Type { typ: Type, schema: JsonSchema },
     Failed(Failure),
 }
 
@@ -150,11 +144,7 @@ impl Registration {
             (Ok(typ), Ok(consumer)) => {
                 return Self {
                     kind: C::KIND,
-                    declared: Declared::Type {
-                        typ,
-                        schema,
-                        typed: false,
-                    },
+                    declared: Declared::Type { typ, schema },
                     aliases: Vec::new(),
                     consumer_identity_type: consumer,
                     factory,
@@ -184,11 +174,7 @@ impl Registration {
             (Ok(((typ, schema), aliases)), Ok(consumer_identity_type)) => {
                 return Self {
                     kind: C::KIND,
-                    declared: Declared::Type {
-                        typ,
-                        schema,
-                        typed: true,
-                    },
+                    declared: Declared::Type { typ, schema },
                     aliases,
                     consumer_identity_type,
                     factory,

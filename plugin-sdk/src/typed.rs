@@ -79,7 +79,7 @@ pub trait TypedSpec: DeserializeOwned + schemars::JsonSchema {
             spec: Self::TYPE,
             reason: format!("the derived schema does not serialise: {e}"),
         })?;
-        admits_own_type(&bytes).map_err(|reason| Error::TypedSpec {
+        admits_own_type(Self::TYPE, &bytes).map_err(|reason| Error::TypedSpec {
             spec: Self::TYPE,
             reason,
         })?;
@@ -87,12 +87,11 @@ pub trait TypedSpec: DeserializeOwned + schemars::JsonSchema {
     }
 }
 
-/// Whether a derived schema lets a spec carry its own `type` field at all. Every spec has one,
-/// so a schema that refuses it refuses every spec: a struct without a `type` field under
-/// `deny_unknown_fields`. Better said at declaration than as a 400 on every request; whether
-/// the field admits the type's name (a `type` field that is not a string) needs the compiled
-/// schema, see [`check_own_type`].
-fn admits_own_type(schema: &[u8]) -> std::result::Result<(), String> {
+/// Whether a derived schema lets a spec carry its own `type` field with the value `typ`. Every
+/// spec has one, so a schema that refuses it refuses every spec: a struct without a `type`
+/// field under `deny_unknown_fields`, or one whose `type` field is not a string. Better said at
+/// declaration than as a 400 on every request.
+fn admits_own_type(typ: &str, schema: &[u8]) -> std::result::Result<(), String> {
     const FIX: &str = "give the struct a `type` field (`r#type: String`, or \
         `#[serde(rename = \"type\")] _type: String`)";
     let root: serde_json::Value = serde_json::from_slice(schema)
@@ -108,19 +107,8 @@ fn admits_own_type(schema: &[u8]) -> std::result::Result<(), String> {
             "its schema refuses every spec: it does not allow the spec's own `type` field; {FIX}"
         ));
     }
-    Ok(())
-}
-
-/// The rest of [`admits_own_type`], once the schema is compiled: whether the `type` field
-/// admits `typ`. Run where schemas are compiled anyway (`capabilities`, and off the start path
-/// when serving), not at declaration: the first schema compiled in a process prepares the
-/// draft's meta-schema, over a millisecond that would otherwise delay every start.
-pub(crate) fn check_own_type(
-    typ: &str,
-    validator: &ocm_plugin_endpoints::SchemaValidator,
-) -> std::result::Result<(), String> {
-    const FIX: &str = "give the struct a `type` field (`r#type: String`, or \
-        `#[serde(rename = \"type\")] _type: String`)";
+    let validator = ocm_plugin_endpoints::SchemaValidator::compile(schema)
+        .map_err(|e| format!("the derived schema does not compile: {e}"))?;
     if let Err(ocm_plugin_endpoints::SchemaError::Rejected { problems }) =
         validator.validate(&serde_json::json!({ "type": typ }))
         && let Some(problem) = problems.iter().find(|p| p.instance_path == "/type")
@@ -176,17 +164,6 @@ pub(crate) fn decode<T: TypedSpec>(spec: Option<&Raw>) -> ocm_plugin_contracts::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ocm_plugin_types::{ConnectionType, PluginConfig};
-
-    fn config() -> PluginConfig {
-        PluginConfig {
-            id: "p".into(),
-            connection: ConnectionType::Unix,
-            plugin_type: String::new(),
-            idle_timeout: None,
-            config_types: Vec::new(),
-        }
-    }
 
     /// `{"type":…}` under `deny_unknown_fields` without a `type` field: refused at declaration.
     #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -235,27 +212,14 @@ mod tests {
         );
         assert!(text.contains("r#type: String"), "{text}");
 
-        // A `type` field that cannot hold the name: refused where the schema is compiled, by
-        // `capabilities` and before serving.
-        struct Numeric;
-        #[ocm_plugin_contracts::async_trait]
-        impl crate::input::InputMethod for Numeric {
-            type Spec = NumericType;
-        }
-        let plugin = || crate::Plugin::new("p").register(crate::input::typed(|_| Ok(Numeric)));
-        for e in [
-            plugin().capabilities_document().err(),
-            plugin().into_router(config()).err(),
-        ] {
-            let Some(e) = e else {
-                panic!("a numeric `type` field was accepted");
-            };
-            assert!(
-                e.to_string()
-                    .contains("the `type` field does not admit \"Numeric/v1\""),
-                "{e}"
-            );
-        }
+        let Err(e) = NumericType::declaration() else {
+            panic!("a numeric `type` field was accepted");
+        };
+        assert!(
+            e.to_string()
+                .contains("the `type` field does not admit \"Numeric/v1\""),
+            "{e}"
+        );
         assert!(Open::declaration().is_ok());
     }
 

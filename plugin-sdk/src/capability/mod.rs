@@ -56,8 +56,6 @@ pub(crate) struct Registration {
     pub(crate) aliases: Vec<Type>,
     /// The schema of `typ` in the capabilities document.
     pub(crate) schema: JsonSchema,
-    /// The schema was derived from a typed spec, whose `type` field must admit `typ`.
-    pub(crate) typed: bool,
     /// Credential repositories only: the consumer identity type.
     pub(crate) consumer_identity_type: Option<Type>,
     pub(crate) factory: Factory,
