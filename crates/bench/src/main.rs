@@ -79,9 +79,6 @@ enum Command {
     /// A bare hyper server on a Unix socket (the round-trip floor).
     #[command(hide = true)]
     FloorServer { socket: PathBuf },
-    /// Register a directory and print this process's RSS in MB.
-    #[command(hide = true)]
-    ManagerRss { dir: PathBuf, cache: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -134,7 +131,6 @@ async fn dispatch(command: Command) -> Result<()> {
             run(plugins, work, out, quick, revision, profile, dist).await
         }
         Command::Plugin(args) => any::run(args).await,
-        Command::ManagerRss { dir, cache } => scenarios::manager_rss(&dir, &cache).await,
         Command::Line | Command::FloorServer { .. } => Ok(()),
     }
 }

@@ -833,31 +833,46 @@ async fn memory(run: &Run<'_>, results: &mut Results) -> Result<()> {
             .against("its RSS before the burst", before),
     );
 
-    // The manager with 50 registered plugins, in a process of its own (warm cache).
+    // The manager with 50 registered plugins, in a process that holds only a manager (warm
+    // cache): `ocm-bench-manager`, built beside this binary.
     let dir = distinct_plugins(setup, 50).await?;
     let cache = setup.work.join("cache-memory");
-    let out = std::process::Command::new(&setup.exe)
-        .arg("manager-rss")
+    let exe = setup.exe.with_file_name("ocm-bench-manager");
+    let mut child = std::process::Command::new(&exe)
         .arg(&dir)
         .arg(&cache)
-        .output()?;
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", exe.display()))?;
+    let mut ready = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        // Ends with the line, or at EOF when the child fails (its stderr says why).
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut ready)?;
+    }
+    if ready.trim() != "ready" {
+        let out = child.wait_with_output()?;
+        anyhow::bail!(
+            "ocm-bench-manager: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let measured = floors::memory(child.id());
+    drop(child.stdin.take());
+    let out = child.wait_with_output()?;
     ensure!(
         out.status.success(),
-        "manager-rss: {}",
+        "ocm-bench-manager: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let figures: Vec<f64> = text
-        .split_whitespace()
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    let [rss, anon, file] = figures[..] else {
-        anyhow::bail!("manager-rss printed {text:?}");
-    };
+    let floors::Memory {
+        rss, anon, file, ..
+    } = measured?;
     results.push(
         Row::value(
             "memory",
-            "manager with 50 registered plugins (RSS)",
+            "manager-only process, 50 plugins (RSS)",
             Unit::Megabytes,
             rss,
         )
@@ -875,31 +890,5 @@ async fn memory(run: &Run<'_>, results: &mut Results) -> Result<()> {
         Unit::Megabytes,
         file,
     ));
-    Ok(())
-}
-
-/// `ocm-bench manager-rss <dir> <cache>`: registers `dir` twice (the second time from the
-/// cache) and prints this process's resident, anonymous and file-backed memory in MB.
-pub(crate) async fn manager_rss(dir: &Path, cache: &Path) -> Result<()> {
-    let manager = PluginManager::new()?;
-    manager
-        .register_plugins(dir, options(CapabilityCache::At(cache.to_owned())))
-        .await?;
-    manager.shutdown().await?;
-    let manager = PluginManager::new()?;
-    let report = manager
-        .register_plugins(dir, options(CapabilityCache::At(cache.to_owned())))
-        .await?;
-    ensure!(
-        report.registered().count() == 50,
-        "expected 50 registered plugins: {:?}",
-        report
-            .rejected()
-            .map(|c| c.outcome.to_string())
-            .collect::<Vec<_>>()
-    );
-    let m = floors::memory(std::process::id())?;
-    println!("{:.2} {:.2} {:.2}", m.rss, m.anon, m.file);
-    manager.shutdown().await?;
     Ok(())
 }
