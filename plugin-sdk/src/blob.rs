@@ -300,22 +300,34 @@ pub(crate) async fn from_reader_in(
     let media_type = media_type.map(str::to_owned);
     crate::spawn_blocking(move || {
         let mut blob = BlobFile::create_in(&dir)?;
-        let mut buf = vec![0u8; BUFFER_SIZE];
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(read_error(e, blob.path())),
-            };
-            blob.write_all(buf.get(..n).unwrap_or_default())
-                .map_err(|e| {
-                    Error::internal_with(format!("writing {}", blob.path().display()), e)
-                })?;
-        }
+        copy_into(&mut reader, &mut blob, |_| {})?;
         blob.finish(media_type.as_deref())
     })
     .await
+}
+
+/// Copies everything `reader` yields into `blob`, showing each chunk to `inspect` on the way
+/// (a hasher, for [`LocalBlob`](crate::input::LocalBlob)). Blocking: call it on the blocking
+/// pool. A read error is [`read_error`]'s; on any error the caller drops `blob`, which removes
+/// the file.
+pub(crate) fn copy_into(
+    reader: &mut dyn Read,
+    blob: &mut BlobFile,
+    mut inspect: impl FnMut(&[u8]),
+) -> Result<()> {
+    let mut buf = vec![0u8; BUFFER_SIZE];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_error(e, blob.path())),
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        inspect(chunk);
+        blob.write_all(chunk)
+            .map_err(|e| Error::internal_with(format!("writing {}", blob.path().display()), e))?;
+    }
 }
 
 /// Hands an async stream back as a blob without storing it: a new `0600` named pipe in

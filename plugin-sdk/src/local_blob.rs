@@ -1,7 +1,7 @@
 //! An input method's blob and the answer that hands it over: [`LocalBlob`],
 //! [`resource_answer`], [`source_answer`] (re-exported by [`input`](crate::input)).
 
-use std::io::{self, Read, Write as _};
+use std::io::{self, Read};
 
 use ocm_plugin_contracts::{
     Error, Result,
@@ -101,19 +101,7 @@ impl LocalBlob {
 fn write(reader: &mut dyn Read, media_type: Option<&str>) -> Result<LocalBlob> {
     let mut file = BlobFile::create()?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(crate::blob::read_error(e, file.path())),
-        };
-        let chunk = &buf[..n];
-        hasher.update(chunk);
-        file.write_all(chunk)
-            .map_err(|e| Error::internal_with(format!("writing {}", file.path().display()), e))?;
-    }
+    crate::blob::copy_into(reader, &mut file, |chunk| hasher.update(chunk))?;
     let location = file.finish(media_type)?;
     Ok(LocalBlob {
         location,

@@ -56,17 +56,7 @@ async fn an_unimplemented_operation_is_unsupported_as_in_process() {
     use ocm_plugin_manager::contracts::{
         Error as ContractError, component_version_repository::v1::ListComponentVersionsRequest,
     };
-    let dir = PluginDir::new().unwrap();
-    dir.add(
-        "memory",
-        std::path::Path::new(env!("CARGO_BIN_EXE_it-memory-plugin")),
-    )
-    .unwrap();
-    let manager = ocm_plugin_manager::PluginManager::new().unwrap();
-    manager
-        .register_plugins(dir.path(), crate::options())
-        .await
-        .unwrap();
+    let (_dir, manager) = manager_with("memory", env!("CARGO_BIN_EXE_it-memory-plugin")).await;
     let spec = crate::spec(r#"{"type":"Memory/v1"}"#);
     let repo = manager
         .component_version_repositories()
@@ -96,17 +86,7 @@ async fn an_unimplemented_operation_is_unsupported_as_in_process() {
 #[tokio::test]
 async fn the_readme_text_plugin_works_under_the_manager() {
     use ocm_plugin_manager::contracts::input::v1::{ConstructorResource, ProcessResourceRequest};
-    let dir = PluginDir::new().unwrap();
-    dir.add(
-        "text",
-        std::path::Path::new(env!("CARGO_BIN_EXE_it-text-plugin")),
-    )
-    .unwrap();
-    let manager = ocm_plugin_manager::PluginManager::new().unwrap();
-    manager
-        .register_plugins(dir.path(), crate::options())
-        .await
-        .unwrap();
+    let (_dir, manager) = manager_with("text", env!("CARGO_BIN_EXE_it-text-plugin")).await;
     let request = |spec: &str| ProcessResourceRequest {
         resource: ConstructorResource {
             name: "greeting".into(),
@@ -142,4 +122,16 @@ async fn the_readme_text_plugin_works_under_the_manager() {
         .unwrap();
     assert_eq!(bytes, b"hello");
     manager.shutdown().await.unwrap();
+}
+
+/// A manager with the plugin `exe` registered as `id` (the directory lives as long as it).
+async fn manager_with(id: &str, exe: &str) -> (PluginDir, ocm_plugin_manager::PluginManager) {
+    let dir = PluginDir::new().unwrap();
+    dir.add(id, std::path::Path::new(exe)).unwrap();
+    let manager = ocm_plugin_manager::PluginManager::new().unwrap();
+    manager
+        .register_plugins(dir.path(), crate::options())
+        .await
+        .unwrap();
+    (dir, manager)
 }
