@@ -723,10 +723,11 @@ impl Assembly {
                 typ: s.typ.clone(),
                 source,
             })?;
-            // Compiled on first use, or ahead of it by `serve` on another thread: the first
-            // schema compiled in a process costs over a millisecond, which would otherwise
-            // delay the location line. `capabilities` has compiled every schema already, so a
-            // broken one is reported there.
+            // Compiled on first use, or ahead of it by `serve` on another thread: a schema
+            // outside the light engine's subset costs about 2 ms the first time in a process
+            // (see `SchemaValidator`), which would otherwise delay the location line.
+            // `capabilities` has compiled every schema already, so a broken one is reported
+            // there.
             let schema = SchemaValidator::deferred(&s.schema.0);
             schemas.push(DeclaredSchema {
                 kind: s.kind,

@@ -109,10 +109,10 @@ fn admits_own_type(typ: &str, schema: &[u8]) -> std::result::Result<(), String> 
     }
     let validator = ocm_plugin_endpoints::SchemaValidator::compile(schema)
         .map_err(|e| format!("the derived schema does not compile: {e}"))?;
-    if let Err(ocm_plugin_endpoints::SchemaError::Rejected { problems }) =
-        validator.validate(&serde_json::json!({ "type": typ }))
-        && let Some(problem) = problems.iter().find(|p| p.instance_path == "/type")
-    {
+    let problems = validator
+        .problems_at(&serde_json::json!({ "type": typ }), "/type")
+        .map_err(|e| format!("the derived schema does not compile: {e}"))?;
+    if let Some(problem) = problems.first() {
         return Err(format!(
             "its schema refuses every spec: the `type` field does not admit {typ:?} ({}); {FIX}",
             problem.message

@@ -8,7 +8,7 @@ use std::{
 
 use anyhow::{Context as _, Result, ensure};
 use ocm_plugin_manager::{
-    CapabilityCache, Outcome, PluginManager, RegistrationOptions, RegistrationReport, Rejection,
+    CapabilityCache, Outcome, PluginManager, RegistrationOptions, RegistrationReport,
     contracts::{component_version_repository::v1 as cvr, identity::GetIdentityRequest},
     types::{Credentials, Descriptor, Location, LocationType, Raw, Resource},
 };
@@ -189,16 +189,23 @@ pub(crate) async fn discovery(setup: &Setup, sizes: Sizes, results: &mut Results
             cold.push(t);
             let _ = std::fs::remove_dir_all(cache);
         }
-        // Warm: the cache is filled once, then every run registers from it.
+        // Warm: the cache is filled once, then every run registers from it. These plugins
+        // serve a type each, so every one is registered and its outcome says whether its
+        // capabilities came from the cache (duplicates of one type would be refused by the
+        // registry, whichever way their capabilities came).
+        let distinct = distinct_plugins(setup, n).await?;
         let cache = CapabilityCache::At(setup.work.join(format!("cache-warm-{n}")));
-        register_once(&dir, cache.clone()).await?;
+        register_once(&distinct, cache.clone()).await?;
         let mut warm = Vec::new();
         let mut spawned = 0;
         for _ in 0..sizes.discovery_runs.max(5) {
-            let (t, report) = register_once(&dir, cache.clone()).await?;
-            // Each link declares the same type, so all but one are duplicates; each was still
-            // either probed or taken from the cache.
-            spawned += n - cached_or_duplicate(&report);
+            let (t, report) = register_once(&distinct, cache.clone()).await?;
+            ensure!(
+                report.registered().count() == n,
+                "expected {n} registered plugins from {}",
+                distinct.display()
+            );
+            spawned += n - cached_count(&report);
             warm.push(t);
         }
         let cold = Samples::new(cold);
@@ -240,20 +247,6 @@ pub(crate) async fn discovery(setup: &Setup, sizes: Sizes, results: &mut Results
         ));
     }
     Ok(())
-}
-
-/// Candidates that came from the cache, registered or not (a duplicate of an already
-/// registered type is rejected after its capabilities were known).
-fn cached_or_duplicate(report: &RegistrationReport) -> usize {
-    report
-        .candidates
-        .iter()
-        .filter(|c| match &c.outcome {
-            Outcome::Registered { cached, .. } => *cached,
-            Outcome::Rejected(why) => matches!(why, Rejection::AlreadyRegistered { .. }),
-            Outcome::Skipped(_) => false,
-        })
-        .count()
 }
 
 /// A descriptor with `resources` resources.

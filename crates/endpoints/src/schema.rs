@@ -11,22 +11,33 @@ use serde_json::Value;
 /// (4, 6, 7 and 2019-09 are understood). Remote `$ref`s are never fetched: a schema that needs
 /// one fails to compile.
 ///
+/// **Two engines.** A schema within the part of draft 2020-12 that specs use (what `schemars`
+/// derives and what OCM's Go plugins declare: types, properties, bounds, simple patterns,
+/// local `$ref`s, combinators) is checked by a small validator of this crate; any other by the
+/// `jsonschema` crate. Why: `jsonschema` first checks a schema against the draft's
+/// meta-schema, and preparing that costs about 2 ms the first time in a process, most of a
+/// plugin's cold start. Both accept the same instances (a differential test holds them to
+/// it); messages always come from `jsonschema`, compiled on the first rejected instance.
+///
 /// Go recompiles the schema on every call; compiling costs tens of microseconds while
 /// validating costs tens of nanoseconds, so callers compile at registration and keep this
-/// (`Clone` is an `Arc` clone). Draft 2020-12 is the default (the `$schema` keyword may choose
-/// another); remote `$ref`s are never fetched: a schema that needs one fails to compile.
+/// (`Clone` is an `Arc` clone).
 #[derive(Clone)]
 pub struct SchemaValidator {
     inner: Arc<Compiled>,
 }
 
-/// The schema's bytes (kept by deferred validators only) and, once compiled, the validator or
-/// why it did not compile.
+/// The schema's bytes and, once compiled, the engines.
 struct Compiled {
     /// The schema as declared: compiled from on first use when deferred, and read again on the
     /// error path to name what an object allows.
     schema: Vec<u8>,
-    validator: OnceLock<Result<Validator, SchemaError>>,
+    /// The light engine, or `None` when the schema is outside what it understands (or is not
+    /// JSON: the full engine then reports why).
+    light: OnceLock<Option<light::Light>>,
+    /// The `jsonschema` validator: built at once for schemas the light engine does not
+    /// understand, and on the first rejected instance for the others (for its messages).
+    full: OnceLock<Result<Validator, SchemaError>>,
 }
 
 /// Why a schema could not be used or an instance did not satisfy it. Typed, so that a caller
@@ -96,12 +107,20 @@ impl SchemaValidator {
     /// Compiles schema bytes. Empty bytes (Go: `EOF`), malformed JSON and invalid schemas are
     /// errors carrying a readable message.
     pub fn compile(schema: &[u8]) -> Result<Self, SchemaError> {
-        let validator = build(schema)?;
+        let value = parse(schema)?;
+        let compiled = Compiled {
+            schema: schema.to_vec(),
+            light: OnceLock::new(),
+            full: OnceLock::new(),
+        };
+        let light = light::compile(&value);
+        if light.is_none() {
+            let full = build(&value)?;
+            let _ = compiled.full.set(Ok(full));
+        }
+        let _ = compiled.light.set(light);
         Ok(Self {
-            inner: Arc::new(Compiled {
-                schema: schema.to_vec(),
-                validator: OnceLock::from(Ok(validator)),
-            }),
+            inner: Arc::new(compiled),
         })
     }
 
@@ -113,36 +132,39 @@ impl SchemaValidator {
         Self {
             inner: Arc::new(Compiled {
                 schema: schema.to_vec(),
-                validator: OnceLock::new(),
+                light: OnceLock::new(),
+                full: OnceLock::new(),
             }),
         }
-    }
-
-    /// Pays, once per process and on a thread of its own, the one-time cost of the first
-    /// compilation (over a millisecond: the draft 2020-12 meta-schema is prepared), so that a
-    /// later compile on a caller's path takes microseconds. Returns at once.
-    pub fn warm_up() {
-        static STARTED: std::sync::Once = std::sync::Once::new();
-        STARTED.call_once(|| {
-            // Without a thread the first compile simply pays the cost itself.
-            let _ = std::thread::Builder::new()
-                .name("ocm-schema-warm-up".into())
-                .spawn(|| build(b"{\"type\":\"object\"}").map(drop));
-        });
     }
 
     /// Compiles now if that has not happened yet (a [`deferred`](Self::deferred) validator
     /// compiled ahead of its first use, on a thread where the time does not matter). The
     /// error is the compile error every validation would report.
     pub fn precompile(&self) -> Result<(), SchemaError> {
-        self.validator().map(drop)
+        match self.light() {
+            Some(_) => Ok(()),
+            None => self.full().map(drop),
+        }
     }
 
-    fn validator(&self) -> Result<&Validator, SchemaError> {
+    fn light(&self) -> Option<&light::Light> {
         let compiled = &*self.inner;
         compiled
-            .validator
-            .get_or_init(|| build(&compiled.schema))
+            .light
+            .get_or_init(|| {
+                parse(&compiled.schema)
+                    .ok()
+                    .and_then(|v| light::compile(&v))
+            })
+            .as_ref()
+    }
+
+    fn full(&self) -> Result<&Validator, SchemaError> {
+        let compiled = &*self.inner;
+        compiled
+            .full
+            .get_or_init(|| build(&parse(&compiled.schema)?))
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -159,7 +181,11 @@ impl SchemaValidator {
         if instance.is_string() {
             return Err(SchemaError::StringInstance);
         }
-        let validator = self.validator()?;
+        if self.light().is_some_and(|l| l.is_valid(instance)) {
+            return Ok(());
+        }
+        let validator = self.full()?;
+        // For a light schema this is the first word of the authority on a rejection.
         if validator.is_valid(instance) {
             return Ok(());
         }
@@ -187,6 +213,33 @@ impl SchemaValidator {
             .collect();
         Err(SchemaError::Rejected { problems })
     }
+
+    /// The problems of `instance` at `instance_path` (a JSON pointer, `/type`) only; empty
+    /// when the instance fails nowhere there. Why: to ask whether a schema can admit one field
+    /// (the SDK asks whether a spec's `type` field can hold the spec's type) without the cost
+    /// of the full engine unless the answer is yes.
+    pub fn problems_at(
+        &self,
+        instance: &Value,
+        instance_path: &str,
+    ) -> Result<Vec<Problem>, SchemaError> {
+        if let Some(light) = self.light()
+            && !light
+                .failing_paths(instance)
+                .iter()
+                .any(|p| p == instance_path)
+        {
+            return Ok(Vec::new());
+        }
+        match self.validate(instance) {
+            Ok(()) => Ok(Vec::new()),
+            Err(SchemaError::Rejected { problems }) => Ok(problems
+                .into_iter()
+                .filter(|p| p.instance_path == instance_path)
+                .collect()),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// The property names the object schema owning the `additionalProperties` keyword at
@@ -203,17 +256,22 @@ fn allowed_properties(schema: &Value, keyword: &str) -> Option<String> {
     Some(names.join(", "))
 }
 
-fn build(schema: &[u8]) -> Result<Validator, SchemaError> {
+fn parse(schema: &[u8]) -> Result<Value, SchemaError> {
     if schema.iter().all(u8::is_ascii_whitespace) {
         return Err(invalid("empty JSON schema: EOF".to_owned()));
     }
-    let value: Value = serde_json::from_slice(schema)
-        .map_err(|e| invalid(format!("JSON schema is not valid JSON: {e}")))?;
+    serde_json::from_slice(schema)
+        .map_err(|e| invalid(format!("JSON schema is not valid JSON: {e}")))
+}
+
+fn build(value: &Value) -> Result<Validator, SchemaError> {
     // Draft 2020-12 unless `$schema` says otherwise; no retriever, so no remote `$ref`.
     jsonschema::options()
-        .build(&value)
+        .build(value)
         .map_err(|e| invalid(format!("invalid JSON schema: {e}")))
 }
+
+mod light;
 
 #[cfg(test)]
 mod tests;

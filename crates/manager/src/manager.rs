@@ -10,7 +10,7 @@ use std::{
 
 use futures_util::future::join_all;
 use ocm_plugin_registries::{Blob, Pending, RequestFile};
-use ocm_plugin_runtime::{SchemaValidator, Supervisor};
+use ocm_plugin_runtime::Supervisor;
 use ocm_plugin_types::{ConnectionType, Location};
 
 use self::kinds::Registries;
@@ -78,8 +78,6 @@ impl PluginManager {
     /// ```
     pub fn new_in(root: impl AsRef<Path>) -> Result<Self> {
         let temp = HostDir::create_in(root.as_ref())?;
-        // Schemas of cached plugins are compiled on first use; make that use cheap.
-        SchemaValidator::warm_up();
         let pending = Pending::new();
         Ok(Self {
             inner: Arc::new(Inner {

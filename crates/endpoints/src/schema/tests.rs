@@ -4,7 +4,7 @@ use super::*;
 
 /// Byte for byte `shared/spec/golden/go-v0.0.1/DummyRepository-v1.schema.json` (spec §0.5), inlined
 /// so the crate builds without the shared folder.
-const DUMMY: &str = r##"{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://ocm.software/open-component-model/bindings/go/plugin/internal/dummytype/v1/repository","$ref":"#/$defs/Repository","$defs":{"Repository":{"properties":{"type":{"type":"string","pattern":"^([a-zA-Z0-9][a-zA-Z0-9.]*)(?:/(v[0-9]+(?:alpha[0-9]+|beta[0-9]+)?))?"},"baseUrl":{"type":"string"}},"additionalProperties":false,"type":"object","required":["type","baseUrl"]}}}"##;
+pub(super) const DUMMY: &str = r##"{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://ocm.software/open-component-model/bindings/go/plugin/internal/dummytype/v1/repository","$ref":"#/$defs/Repository","$defs":{"Repository":{"properties":{"type":{"type":"string","pattern":"^([a-zA-Z0-9][a-zA-Z0-9.]*)(?:/(v[0-9]+(?:alpha[0-9]+|beta[0-9]+)?))?"},"baseUrl":{"type":"string"}},"additionalProperties":false,"type":"object","required":["type","baseUrl"]}}}"##;
 
 fn compile(v: Value) -> SchemaValidator {
     SchemaValidator::compile(v.to_string().as_bytes()).unwrap()
