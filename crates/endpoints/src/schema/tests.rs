@@ -242,3 +242,32 @@ fn an_unexpected_property_lists_the_allowed_ones() {
         "{text}"
     );
 }
+
+/// `problems_at` answers for one place only, from either engine, with `jsonschema`'s words.
+#[test]
+fn problems_at_one_place() {
+    let light = compile(json!({
+        "type": "object",
+        "properties": {"type": {"type": "integer"}, "path": {"type": "string"}},
+        "required": ["type", "path"]
+    }));
+    // Outside the light engine's subset (`patternProperties`): jsonschema alone.
+    let full = compile(json!({
+        "type": "object",
+        "properties": {"type": {"type": "integer"}},
+        "patternProperties": {"^x-": {"type": "string"}},
+        "required": ["type", "path"]
+    }));
+    for v in [&light, &full] {
+        let problems = v.problems_at(&json!({"type": "Text/v1"}), "/type").unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("integer"), "{problems:?}");
+        // The missing `path` is a problem elsewhere (at the top level).
+        assert!(
+            v.problems_at(&json!({"type": 1}), "/type")
+                .unwrap()
+                .is_empty()
+        );
+        assert!(!v.problems_at(&json!({"type": 1}), "").unwrap().is_empty());
+    }
+}
