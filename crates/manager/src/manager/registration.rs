@@ -82,6 +82,10 @@ impl PluginManager {
             let _finished = finished;
             let _serialised = serialised;
             let _guard = guard;
+            // A local declared after `_finished`, so that when `shutdown` aborts this task
+            // `run` drops first: its drop registers the write of what is not cached yet before
+            // `shutdown` sees the task finished and waits for the cache writes.
+            let mut run = run;
             run.probe_and_register(to_probe).await;
             run.report()
         });
@@ -450,6 +454,18 @@ struct Run {
     writing: Option<CacheWrite>,
 }
 
+impl Drop for Run {
+    /// A registration stopped halfway (its manager shut down) still caches what it probed.
+    fn drop(&mut self) {
+        if let Some(dir) = self.cache_dir.take()
+            && !self.updates.is_empty()
+        {
+            let updates = std::mem::take(&mut self.updates);
+            drop(self.manager.write_cache(dir, updates));
+        }
+    }
+}
+
 impl Run {
     /// Step 3: registers the candidates the cache answered for, in discovery order, and
     /// returns the others (with what their cache entry needs) to be probed.
@@ -496,7 +512,25 @@ impl Run {
             })
             .collect();
         let mut probes = futures_util::stream::iter(probes).buffer_unordered(limit);
-        while let Some((i, entry, probed)) = probes.next().await {
+        // Probes that answer within `CACHE_BATCH` are cached in one write once the last is
+        // done: each write merges and rewrites the whole file on a thread of its own, and one
+        // per answer made 50 probes pay for about 20 rewrites. After it, what has answered is
+        // written while slower probes go on (one write at a time), so that a host stopped
+        // during a hanging probe keeps the rest; `Run`'s drop writes what is left.
+        let batch_until = tokio::time::Instant::now() + CACHE_BATCH;
+        loop {
+            let writable = self.cache_dir.is_some() && !self.updates.is_empty();
+            let slot = write_slot(self.writing.as_ref().map(CacheWrite::watch), batch_until);
+            let next = tokio::select! {
+                next = probes.next() => next,
+                () = slot, if writable => {
+                    self.start_cache_write();
+                    continue;
+                }
+            };
+            let Some((i, entry, probed)) = next else {
+                break;
+            };
             if let (Some(entry), Ok((capabilities, document))) = (entry, &probed)
                 && let Ok(document) = std::str::from_utf8(document)
                 && schemas_compile(capabilities)
@@ -515,14 +549,6 @@ impl Run {
                 }
                 self.manager.inner.pending.registered();
             }
-            // A plugin probed fine is cached even if this host stops before a slow probe ends.
-            if let Some(dir) = &self.cache_dir
-                && !self.updates.is_empty()
-                && self.writing.as_ref().is_none_or(CacheWrite::is_done)
-            {
-                let updates = std::mem::take(&mut self.updates);
-                self.writing = Some(self.manager.write_cache(dir.clone(), updates));
-            }
         }
         if let Some(writing) = self.writing.take() {
             writing.finish().await;
@@ -532,6 +558,17 @@ impl Run {
         {
             let updates = std::mem::take(&mut self.updates);
             self.manager.write_cache(dir, updates).finish().await;
+        }
+    }
+
+    /// Starts writing the cache entries not written yet, unless a write is in flight.
+    fn start_cache_write(&mut self) {
+        if let Some(dir) = &self.cache_dir
+            && !self.updates.is_empty()
+            && self.writing.as_ref().is_none_or(CacheWrite::is_done)
+        {
+            let updates = std::mem::take(&mut self.updates);
+            self.writing = Some(self.manager.write_cache(dir.clone(), updates));
         }
     }
 
@@ -593,9 +630,8 @@ impl Run {
     }
 
     /// The report, in discovery order.
-    fn report(self) -> RegistrationReport {
-        let candidates = self
-            .found
+    fn report(mut self) -> RegistrationReport {
+        let candidates = std::mem::take(&mut self.found)
             .into_iter()
             .map(|f| Candidate {
                 path: f.path,
@@ -794,6 +830,11 @@ impl CacheWrite {
         *self.done.borrow()
     }
 
+    /// A receiver that sees the write end.
+    fn watch(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.done.clone()
+    }
+
     async fn finish(mut self) {
         let waited = tokio::time::timeout(CACHE_WRITE_WAIT, self.done.wait_for(|done| *done)).await;
         if waited.is_err() {
@@ -801,6 +842,22 @@ impl CacheWrite {
         }
     }
 }
+
+/// Resolves once the cache may be written again: at `from`, and after the write in flight
+/// (watched by `writing`) is over.
+async fn write_slot(
+    writing: Option<tokio::sync::watch::Receiver<bool>>,
+    from: tokio::time::Instant,
+) {
+    tokio::time::sleep_until(from).await;
+    if let Some(mut done) = writing {
+        // A dropped sender (the thread is gone) counts as over.
+        let _ = done.wait_for(|done| *done).await;
+    }
+}
+
+/// How long after its start a registration caches its probes' answers in one write.
+const CACHE_BATCH: Duration = Duration::from_millis(250);
 
 /// How long registration waits for the capability cache to be written.
 pub(super) const CACHE_WRITE_WAIT: Duration = Duration::from_secs(5);
@@ -833,6 +890,26 @@ impl Registration {
 #[cfg(test)]
 mod tests {
     use super::InOrder;
+
+    /// Answers within the batch wait for its end; after it, a write waits for the one in
+    /// flight only. On a paused clock, so the hour below passes at once.
+    #[tokio::test(start_paused = true)]
+    async fn the_cache_is_written_again_after_the_batch_and_the_write_in_flight() {
+        use std::time::Duration;
+        use tokio::time::timeout;
+        let (hour, now) = (Duration::from_secs(3600), tokio::time::Instant::now());
+        assert!(
+            timeout(hour, super::write_slot(None, now + 2 * hour))
+                .await
+                .is_err()
+        );
+        assert!(timeout(hour, super::write_slot(None, now)).await.is_ok());
+        let (over, done) = tokio::sync::watch::channel(false);
+        let mut slot = std::pin::pin!(super::write_slot(Some(done), now));
+        assert!(timeout(hour, &mut slot).await.is_err());
+        over.send_replace(true);
+        assert!(timeout(hour, slot).await.is_ok());
+    }
 
     #[test]
     fn values_come_out_in_the_order_of_their_keys() {
