@@ -117,7 +117,8 @@ pub(super) fn compile(root: &Value) -> Option<Light> {
         // change. One with a fragment is not a valid `$id`.
         if let Some(id) = o.get("$id") {
             let id = id.as_str()?;
-            if id.trim_end_matches('#').contains('#') {
+            let uri = |c: char| c.is_ascii_graphic() && !"\"<>\\^`{|}".contains(c);
+            if id.trim_end_matches('#').contains('#') || !id.chars().all(uri) {
                 return None;
             }
         }
@@ -176,10 +177,10 @@ impl Compiler<'_> {
             let check = match keyword.as_str() {
                 "$schema" | "$id" if is_root => continue,
                 "$defs" => {
-                    // Compiled when referenced; their shape must still be schemas.
-                    let defs = value.as_object()?;
-                    if !defs.values().all(|d| d.is_object() || d.is_boolean()) {
-                        return None;
+                    // Compiled even when nothing refers to them: the meta-schema checks them,
+                    // so one this module cannot compile leaves the schema to `jsonschema`.
+                    for def in value.as_object()?.values() {
+                        self.node(def, depth + 1, false)?;
                     }
                     continue;
                 }
@@ -242,7 +243,10 @@ impl Compiler<'_> {
     /// A reference within this document (`#` or `#/json/pointer`), compiled once per target.
     fn reference(&mut self, reference: &str, depth: usize) -> Option<usize> {
         let pointer = reference.strip_prefix('#')?;
-        if pointer.contains('%') || !(pointer.is_empty() || pointer.starts_with('/')) {
+        // Characters a URI reference carries as they are; anything else (`%`, a space) is
+        // left to `jsonschema`, which may read it as an invalid reference.
+        let plain = |c: char| c.is_ascii_alphanumeric() || "/_.~$-".contains(c);
+        if !pointer.chars().all(plain) || !(pointer.is_empty() || pointer.starts_with('/')) {
             return None;
         }
         if let Some(&index) = self.by_pointer.get(pointer) {
