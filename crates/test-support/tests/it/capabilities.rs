@@ -287,3 +287,46 @@ fn count_regular_files(dir: &std::path::Path) -> usize {
     }
     n
 }
+
+/// Every schema the example plugins derive (and the README's two plugins) is checked by the
+/// light schema engine, so none of them pays for jsonschema's meta-schema (about 2 ms of CPU)
+/// when the plugin starts or is probed.
+#[tokio::test]
+async fn the_examples_derived_schemas_take_the_light_path() {
+    use ocm_plugin_endpoints::SchemaValidator;
+    use std::path::PathBuf;
+    let binaries = [
+        crate::directory_repository(),
+        crate::oci_repository(),
+        crate::rsa_signing_handler(),
+        crate::file_input(),
+        crate::sha256_digester(),
+        PathBuf::from(env!("CARGO_BIN_EXE_it-text-plugin")),
+        PathBuf::from(env!("CARGO_BIN_EXE_it-memory-plugin")),
+    ];
+    let mut checked = 0;
+    for binary in binaries {
+        let (capabilities, _) = ocm_plugin_manager::probe_plugin(
+            "schemas",
+            &binary,
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+        for c in &capabilities.capabilities {
+            for t in c.types.iter().chain(&c.consumer_identity_types) {
+                let Some(schema) = &t.schema else { continue };
+                let validator = SchemaValidator::compile(&schema.0).unwrap();
+                assert!(
+                    validator.is_light(),
+                    "{}: {} {} is outside the light engine's subset",
+                    binary.display(),
+                    c.kind,
+                    t.typ
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 7, "only {checked} schemas were checked");
+}
