@@ -582,13 +582,13 @@ impl Light {
                 }
                 return ok;
             }
-            Check::Items(s) => return self.items(v, 0, |_| Some(*s), depth, sink),
+            Check::Items(s) => return self.items(v, |_| Some(*s), depth, sink),
             Check::ItemsAfter(from, s) => {
                 let from = *from;
-                return self.items(v, 0, |i| (i >= from).then_some(*s), depth, sink);
+                return self.items(v, |i| (i >= from).then_some(*s), depth, sink);
             }
             Check::PrefixItems(list) => {
-                return self.items(v, 0, |i| list.get(i).copied(), depth, sink);
+                return self.items(v, |i| list.get(i).copied(), depth, sink);
             }
         };
         if !here && let Some(s) = sink {
@@ -600,14 +600,13 @@ impl Light {
     fn items(
         &self,
         v: &Value,
-        start: usize,
         schema_for: impl Fn(usize) -> Option<usize>,
         depth: usize,
         sink: &mut Option<Sink<'_>>,
     ) -> bool {
         let Some(a) = v.as_array() else { return true };
         let mut ok = true;
-        for (i, item) in a.iter().enumerate().skip(start) {
+        for (i, item) in a.iter().enumerate() {
             if let Some(s) = schema_for(i)
                 && !self.child(s, item, || i.to_string(), depth, sink)
             {
