@@ -81,8 +81,11 @@ fn spawn() -> std::io::Result<Running> {
 impl State {
     /// Sends `line`, starting (or restarting) the watchdog as needed. `false` if there is none.
     fn send(&mut self, line: &str) -> bool {
+        // One write per line: `writeln!` on the unbuffered pipe writes the newline apart, and
+        // each write wakes the watchdog.
+        let line = format!("{line}\n");
         if let Some(running) = &mut self.running {
-            if writeln!(running.stdin, "{line}").is_ok() {
+            if running.stdin.write_all(line.as_bytes()).is_ok() {
                 return true;
             }
             // Gone: reap it and start another with the current list.
@@ -96,11 +99,9 @@ impl State {
         }
         match spawn() {
             Ok(mut running) => {
-                let listed: String = self.groups.iter().map(|g| format!("+{g}\n")).collect();
-                let sent = running
-                    .stdin
-                    .write_all(listed.as_bytes())
-                    .and_then(|()| writeln!(running.stdin, "{line}"));
+                let mut listed: String = self.groups.iter().map(|g| format!("+{g}\n")).collect();
+                listed.push_str(&line);
+                let sent = running.stdin.write_all(listed.as_bytes());
                 if sent.is_ok() {
                     self.running = Some(running);
                     return true;
