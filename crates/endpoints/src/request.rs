@@ -240,13 +240,12 @@ mod tests {
             )
             .unwrap();
             assert_eq!(encoded.body, None, "{}", route.operation);
-            let carried = encoded
-                .query
-                .iter()
-                .find(|(k, _)| *k == cvr::REPOSITORY_PARAM)
-                .map(|(_, v)| v.as_str());
-            let decoded: Option<Value> = decode_json_param(cvr::REPOSITORY_PARAM, carried).unwrap();
-            assert_eq!(decoded, Some(spec.to_value()), "{}", route.operation);
+            assert_eq!(
+                carried_repository(&encoded),
+                Some(spec.to_value()),
+                "{}",
+                route.operation
+            );
             // And the plugin side reads it back from the same route.
             let pairs: Vec<(String, String)> = encoded
                 .query
@@ -268,13 +267,17 @@ mod tests {
             Some(&spec()),
         )
         .unwrap();
+        assert_eq!(carried_repository(&encoded), Some(other));
+    }
+
+    /// The repository spec an encoded request carries in its query, decoded.
+    fn carried_repository(encoded: &Encoded) -> Option<Value> {
         let carried = encoded
             .query
             .iter()
             .find(|(k, _)| *k == cvr::REPOSITORY_PARAM)
             .map(|(_, v)| v.as_str());
-        let decoded: Option<Value> = decode_json_param(cvr::REPOSITORY_PARAM, carried).unwrap();
-        assert_eq!(decoded, Some(other));
+        decode_json_param(cvr::REPOSITORY_PARAM, carried).unwrap()
     }
 
     #[test]

@@ -97,6 +97,18 @@ fn invalid(message: String) -> SchemaError {
     SchemaError::Invalid { message }
 }
 
+impl Compiled {
+    /// The light engine for `value`, or, outside its subset, `None` with the full one built
+    /// from the same parse (its error kept for every later use).
+    fn engines(&self, value: &Value) -> Option<light::Light> {
+        let light = light::compile(value);
+        if light.is_none() {
+            let _ = self.full.set(build(value));
+        }
+        light
+    }
+}
+
 impl std::fmt::Debug for SchemaValidator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SchemaValidator").finish_non_exhaustive()
@@ -113,12 +125,10 @@ impl SchemaValidator {
             light: OnceLock::new(),
             full: OnceLock::new(),
         };
-        let light = light::compile(&value);
-        if light.is_none() {
-            let full = build(&value)?;
-            let _ = compiled.full.set(Ok(full));
+        let _ = compiled.light.set(compiled.engines(&value));
+        if let Some(Err(e)) = compiled.full.get() {
+            return Err(e.clone());
         }
-        let _ = compiled.light.set(light);
         Ok(Self {
             inner: Arc::new(compiled),
         })
@@ -162,7 +172,7 @@ impl SchemaValidator {
             .get_or_init(|| {
                 parse(&compiled.schema)
                     .ok()
-                    .and_then(|v| light::compile(&v))
+                    .and_then(|v| compiled.engines(&v))
             })
             .as_ref()
     }

@@ -17,6 +17,19 @@ macro_rules! consumer_identity_type {
     };
 }
 
+/// The doc line of a registration function that takes the consumer identity type `$consumer`.
+macro_rules! consumer_doc {
+    ($consumer:ident) => {
+        concat!(
+            "\n`",
+            stringify!($consumer),
+            "` is the identity type it resolves credentials for: the capabilities document ",
+            "lists it as entry `[0]` and the config type as `[1]`, both with the config's ",
+            "schema (Go managers validate the config against entry `[0]`'s)."
+        )
+    };
+}
+
 /// The registration functions of a capability module: `typed`, `typed_async`, `untyped` and
 /// `untyped_async`, over the module's typed trait `$typed` (with an adapter `Typed<R>` to the
 /// contract trait `raw::$typed`) and its endpoints `Capability`. With `consumer`, each takes
@@ -43,14 +56,7 @@ macro_rules! registrations {
         /// derived; `factory` runs once when the plugin starts serving (never for
         /// `capabilities`), and its error stops the plugin with exit code 1.
         $($(#[$doc])+)?
-        $(
-            #[doc = concat!(
-                "\n`", stringify!($consumer), "` is the identity type it resolves credentials ",
-                "for: the capabilities document lists it as entry `[0]` and the config type as ",
-                "`[1]`, both with the config's schema (Go managers validate the config against ",
-                "entry `[0]`'s)."
-            )]
-        )?
+        $(#[doc = $crate::kinds::consumer_doc!($consumer)])?
         pub fn typed<R, F>(
             $($consumer: impl TryInto<$crate::types::Type, Error: std::fmt::Display>,)?
             factory: F,
@@ -86,14 +92,7 @@ macro_rules! registrations {
         /// for specs of type `typ` (a [`Type`](crate::types::Type) or its text), with a
         /// hand-written `schema`; the implementation decodes specs itself (see
         /// [`SpecExt`](crate::SpecExt)).
-        $(
-            #[doc = concat!(
-                "\n`", stringify!($consumer), "` is the identity type it resolves credentials ",
-                "for: the capabilities document lists it as entry `[0]` and the config type as ",
-                "`[1]`, both with the config's schema (Go managers validate the config against ",
-                "entry `[0]`'s)."
-            )]
-        )?
+        $(#[doc = $crate::kinds::consumer_doc!($consumer)])?
         pub fn untyped<R, F>(
             $($consumer: impl TryInto<$crate::types::Type, Error: std::fmt::Display>,)?
             typ: impl TryInto<$crate::types::Type, Error: std::fmt::Display>,
@@ -134,7 +133,7 @@ macro_rules! registrations {
     };
 }
 
-pub(crate) use {consumer_identity_type, registrations};
+pub(crate) use {consumer_doc, consumer_identity_type, registrations};
 
 pub mod blob_transformer;
 pub mod component_lister;
